@@ -1,0 +1,43 @@
+# NSK Registry — the verbs a person types. CI calls these and nothing else.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: help deps build run test lint fmt bench broker clean-test-dbs
+
+help:
+	@echo "make deps   install what the platform needs (the Tansu broker) once"
+	@echo "make run    build and run the whole platform locally; Ctrl-C stops it"
+	@echo "make test   fmt check, then every unit, integration and cross-service test"
+	@echo "make lint   clippy on every target, warnings are errors"
+	@echo "make bench  benchmarks (see README)"
+
+deps:
+	@deploy/local/deps.sh
+
+build:
+	cargo build --workspace --bins
+
+run: deps
+	@deploy/local/run.sh
+
+test: deps
+	@deploy/local/test.sh
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+bench: deps
+	@deploy/local/bench.sh
+
+# Start a broker in the foreground on a given port, for debugging: make broker PORT=9092
+broker: deps
+	@deploy/local/broker.sh foreground $${PORT:-9092}
+
+clean-test-dbs:
+	@deploy/local/clean-test-dbs.sh

@@ -1,0 +1,67 @@
+//! The registry of issued and cancelled documents (`nsk-documents`).
+//!
+//! - `domain/` — the rules of documents (Rules p. 18, Appendix 2; Law Art. 21, 26.2), no I/O;
+//! - `store` — SQL, including the read model of the register of professions;
+//! - `grpc` — the `DocumentRegistry` service;
+//! - `events` — consumers of other services' events (professions now; accreditation next).
+
+pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod store;
+
+use std::net::SocketAddr;
+
+use nsk_config::ServiceConfig;
+use nsk_events::{Consumer, ConsumerSettings};
+use nsk_proto::nsk::documents::v1::document_registry_server::DocumentRegistryServer;
+use nsk_runtime::{CancellationToken, Host};
+
+pub const SERVICE: &str = "documents";
+
+pub fn migrator() -> sqlx::migrate::Migrator {
+    nsk_db::migrator!()
+}
+
+pub struct Application {
+    host: Host,
+    routes: tonic::service::Routes,
+}
+
+impl Application {
+    pub async fn build(config: ServiceConfig) -> anyhow::Result<Self> {
+        let base = nsk_runtime::prepare(&config, migrator()).await?;
+        let mut host = base.host;
+        let consumer = Consumer::new(
+            base.pool.clone(),
+            &config.kafka,
+            ConsumerSettings {
+                group: config.consumer_group.clone(),
+                topics: vec![config.kafka.topic_of("professions")],
+                dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
+                max_attempts: 10,
+            },
+            events::ProfessionsReadModel,
+        )?;
+        host.spawn("professions-consumer", |shutdown| async move {
+            if let Err(err) = consumer.run(shutdown).await {
+                tracing::error!(error = %err, "professions consumer stopped");
+            }
+        });
+        let routes = tonic::service::Routes::new(DocumentRegistryServer::new(grpc::DocumentsApi::new(base.pool)));
+        Ok(Self { host, routes })
+    }
+
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.host.addr()
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.host.shutdown_token()
+    }
+
+    pub async fn run(self) -> anyhow::Result<()> {
+        self.host.serve(self.routes, &["nsk.documents.v1.DocumentRegistry"]).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,285 @@
+//! The gateway (`nsk-gateway`): the only public door of NSK Registry.
+//!
+//! - `routes` — REST routes read from the `google.api.http` annotations of the contract;
+//! - `transcode` — JSON <-> protobuf (proto3 JSON mapping) and the raw gRPC codec;
+//! - `openapi` — `/openapi.json`, from the same annotations;
+//! - here — the HTTP server: REST under `/v1/...`, gRPC passed through to the owning service,
+//!   `/healthz`, `/readyz`; bearer tokens verified before anything is forwarded, and forwarded
+//!   so that each service checks roles again.
+
+pub mod openapi;
+pub mod routes;
+pub mod transcode;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use http::uri::PathAndQuery;
+use http::HeaderValue;
+use nsk_config::GatewayConfig;
+use nsk_errors::{ApiError, ErrorKind, Problem};
+use nsk_identity::{Caller, TokenVerifier};
+use prost_reflect::DescriptorPool;
+use tokio::net::TcpListener;
+use tonic::transport::{Channel, Endpoint};
+use tower::Service;
+use tracing::Instrument;
+
+use crate::routes::{Lookup, Route};
+use crate::transcode::{problem_response, RawCodec};
+
+/// The largest request body accepted.
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+struct Gateway {
+    routes: Vec<Route>,
+    /// gRPC paths of mutating methods: these need a token even over native gRPC.
+    mutating_grpc_paths: Vec<String>,
+    channels: HashMap<String, Channel>,
+    verifier: TokenVerifier,
+    timeout: Duration,
+    openapi: String,
+}
+
+pub struct Application {
+    listener: TcpListener,
+    addr: SocketAddr,
+    router: Router,
+    shutdown: nsk_runtime::CancellationToken,
+}
+
+impl Application {
+    pub async fn build(config: GatewayConfig) -> anyhow::Result<Self> {
+        let pool = DescriptorPool::decode(nsk_proto::FILE_DESCRIPTOR_SET)?;
+        let routes = routes::load(&pool).map_err(anyhow::Error::msg)?;
+        let mut channels = HashMap::new();
+        for (service, url) in &config.upstreams {
+            // Lazy: the gateway starts before its services, and /readyz tells when they are up.
+            let channel = Endpoint::from_str(url)?.connect_timeout(Duration::from_secs(2)).connect_lazy();
+            channels.insert(service.clone(), channel);
+        }
+        let gateway = Gateway {
+            openapi: serde_json::to_string_pretty(&openapi::document(&routes))?,
+            mutating_grpc_paths: routes.iter().filter(|r| r.is_mutating()).map(|r| r.grpc_path.clone()).collect(),
+            routes,
+            channels,
+            verifier: TokenVerifier::from_config(&config.auth)?,
+            timeout: config.upstream_timeout,
+        };
+        let router = Router::new()
+            .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+            .route("/readyz", get(readyz))
+            .route("/openapi.json", get(openapi_json))
+            .fallback(dispatch)
+            .with_state(Arc::new(gateway));
+        let listener = TcpListener::bind(config.http_addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}; is another process using it?", config.http_addr))?;
+        let addr = listener.local_addr()?;
+        Ok(Self { listener, addr, router, shutdown: nsk_runtime::CancellationToken::new() })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn shutdown_token(&self) -> nsk_runtime::CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub async fn run(self) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.addr, "gateway serving REST and gRPC");
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(self.shutdown.cancelled_owned())
+            .await?;
+        Ok(())
+    }
+}
+
+async fn openapi_json(State(gw): State<Arc<Gateway>>) -> Response {
+    ([(http::header::CONTENT_TYPE, "application/json")], gw.openapi.clone()).into_response()
+}
+
+/// Ready when every service answers the gRPC health check as serving.
+async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
+    use tonic_health::pb::{health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest};
+    let mut services = serde_json::Map::new();
+    let mut ready = true;
+    let mut names: Vec<&String> = gw.channels.keys().collect();
+    names.sort();
+    for name in names {
+        let mut client = HealthClient::new(gw.channels[name].clone());
+        let check = tokio::time::timeout(Duration::from_secs(2), client.check(HealthCheckRequest { service: String::new() }));
+        let state = match check.await {
+            Ok(Ok(reply)) if reply.get_ref().status == ServingStatus::Serving as i32 => "serving",
+            Ok(Ok(_)) => "not serving",
+            Ok(Err(_)) => "unreachable",
+            Err(_) => "timed out",
+        };
+        ready &= state == "serving";
+        services.insert(name.clone(), state.into());
+    }
+    let status = if ready { http::StatusCode::OK } else { http::StatusCode::SERVICE_UNAVAILABLE };
+    (status, axum::Json(serde_json::json!({"ready": ready, "services": services}))).into_response()
+}
+
+/// Everything that is not health or OpenAPI: native gRPC, or REST under `/v1/`.
+async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
+    let span = tracing::info_span!("request", method = %request.method(), path = %request.uri().path());
+    nsk_telemetry::set_parent_from_headers(&span, request.headers());
+    let is_grpc = request
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/grpc"));
+    async move {
+        if is_grpc {
+            grpc_proxy(&gw, request).await
+        } else {
+            rest(&gw, request).await
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn rest(gw: &Gateway, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let caller = match gw.verifier.caller_from_http(&parts.headers) {
+        Ok(caller) => caller,
+        Err(err) => return problem_response(&Problem::from(&err)),
+    };
+    let (route, bound) = match routes::find(&gw.routes, &parts.method, parts.uri.path()) {
+        Lookup::Found(route, bound) => (route, bound),
+        Lookup::MethodNotAllowed => {
+            let mut problem = Problem::new(ErrorKind::InvalidArgument, format!("{} is not allowed on {}", parts.method, parts.uri.path()), vec![]);
+            problem.status = 405;
+            problem.title = "Method Not Allowed".into();
+            return problem_response(&problem);
+        }
+        Lookup::NotFound => {
+            let detail = format!("no route {} {}; see /openapi.json", parts.method, parts.uri.path());
+            return problem_response(&Problem::new(ErrorKind::NotFound, detail, vec![]));
+        }
+    };
+    if route.is_mutating() && caller == Caller::Anonymous {
+        let err = ApiError::unauthenticated("this call changes a register: send Authorization: Bearer <token>");
+        return problem_response(&Problem::from(&err));
+    }
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            let err = ApiError::invalid_field("body", "must be at most 4 MiB");
+            return problem_response(&Problem::from(&err));
+        }
+    };
+    let message = match transcode::request_message(route, &bound, parts.uri.query(), &body) {
+        Ok(message) => message,
+        Err(err) => return problem_response(&Problem::from(&err)),
+    };
+    let Some(channel) = gw.channels.get(&route.service) else {
+        return problem_response(&Problem::from(&ApiError::internal(format!("no upstream for {}", route.service))));
+    };
+    let mut grpc = tonic::client::Grpc::new(channel.clone());
+    let mut upstream_request = tonic::Request::new(transcode::encode(&message));
+    upstream_request.set_timeout(gw.timeout);
+    if let Some(auth) = parts.headers.get(http::header::AUTHORIZATION) {
+        if let Ok(value) = tonic::metadata::MetadataValue::try_from(auth.as_bytes()) {
+            upstream_request.metadata_mut().insert("authorization", value);
+        }
+    }
+    for (key, value) in nsk_telemetry::current_context() {
+        if let (Ok(key), Ok(value)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(value.as_str()),
+        ) {
+            upstream_request.metadata_mut().insert(key, value);
+        }
+    }
+    let result = async {
+        grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+        let path = PathAndQuery::from_str(&route.grpc_path).map_err(|e| tonic::Status::internal(e.to_string()))?;
+        grpc.unary(upstream_request, path, RawCodec).await
+    }
+    .await;
+    match result {
+        Ok(reply) => match transcode::response_json(route.output(), reply.get_ref()) {
+            Ok(json) => ([(http::header::CONTENT_TYPE, "application/json")], json).into_response(),
+            Err(err) => problem_response(&Problem::from(&err)),
+        },
+        Err(status) => problem_response(&upstream_problem(&route.service, &status)),
+    }
+}
+
+/// The problem document for an upstream failure. Transport errors carry library text that
+/// helps nobody outside; they become a plain "unavailable" naming the service.
+fn upstream_problem(service: &str, status: &tonic::Status) -> Problem {
+    match status.code() {
+        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
+            tracing::warn!(%service, code = ?status.code(), message = status.message(), "upstream failed");
+            Problem::new(ErrorKind::Unavailable, format!("the {service} service is unavailable; retry later"), vec![])
+        }
+        _ => Problem::from_status(status),
+    }
+}
+
+/// Native gRPC: verify the token, then pass the call through untouched to the service that owns
+/// the package (`/nsk.<service>.v1.X/Method`). Reflection is answered by any service, since all
+/// of them serve the whole contract.
+async fn grpc_proxy(gw: &Gateway, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    let package_service = path.trim_start_matches('/').split('/').next().unwrap_or_default();
+    let package = package_service.rsplit_once('.').map(|(p, _)| p).unwrap_or_default();
+    let target = if package.starts_with("grpc.reflection.") {
+        Some("professions")
+    } else {
+        routes::service_of_package(package)
+    };
+    let Some(channel) = target.and_then(|s| gw.channels.get(s)) else {
+        return status_response(tonic::Status::unimplemented(format!("no service {package_service} behind this gateway")));
+    };
+    let caller = match gw.verifier.caller_from_http(request.headers()) {
+        Ok(caller) => caller,
+        Err(err) => return status_response(tonic::Status::from(err)),
+    };
+    if caller == Caller::Anonymous && gw.mutating_grpc_paths.contains(&path) {
+        return status_response(tonic::Status::unauthenticated(
+            "this call changes a register: send authorization: Bearer <token> metadata",
+        ));
+    }
+    let (mut parts, body) = request.into_parts();
+    for (key, value) in nsk_telemetry::current_context() {
+        if let (Ok(name), Ok(value)) = (http::HeaderName::from_bytes(key.as_bytes()), HeaderValue::from_str(&value)) {
+            parts.headers.insert(name, value);
+        }
+    }
+    let upstream = http::Request::from_parts(parts, tonic::body::Body::new(body));
+    let mut channel = channel.clone();
+    let forwarded = async {
+        std::future::poll_fn(|cx| channel.poll_ready(cx)).await?;
+        channel.call(upstream).await
+    }
+    .await;
+    match forwarded {
+        Ok(response) => response.map(Body::new),
+        Err(err) => {
+            tracing::warn!(error = %err, %path, "upstream unreachable");
+            status_response(tonic::Status::unavailable(format!(
+                "the {} service is unavailable; retry later",
+                target.unwrap_or("upstream")
+            )))
+        }
+    }
+}
+
+fn status_response(status: tonic::Status) -> Response {
+    status.into_http::<Body>()
+}

@@ -1,0 +1,184 @@
+//! The OpenAPI 3 document, generated from the same annotations and descriptors as the routes.
+
+use std::collections::BTreeMap;
+
+use prost_reflect::{FieldDescriptor, Kind, MessageDescriptor};
+use serde_json::{json, Map, Value};
+
+use crate::routes::{BodyMapping, Route};
+
+pub fn document(routes: &[Route]) -> Value {
+    let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    let mut schemas: BTreeMap<String, Value> = BTreeMap::new();
+    for route in routes {
+        let input = route.input();
+        let path_vars: Vec<&str> = route.path.variables().collect();
+        let mut parameters: Vec<Value> = path_vars
+            .iter()
+            .map(|v| json!({"name": v, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        let body_field = match &route.body {
+            BodyMapping::Field(f) => Some(f.as_str()),
+            _ => None,
+        };
+        if route.body != BodyMapping::Whole {
+            for field in input.fields() {
+                let scalar_or_list = !matches!(field.kind(), Kind::Message(_));
+                if scalar_or_list && !path_vars.contains(&field.name()) && body_field != Some(field.name()) {
+                    parameters.push(json!({
+                        "name": field.json_name(),
+                        "in": "query",
+                        "required": false,
+                        "schema": field_schema(&field, &mut schemas),
+                    }));
+                }
+            }
+        }
+        let mut operation = json!({
+            "operationId": route.method.name(),
+            "tags": [route.service],
+            "summary": doc_comment(&route.method),
+            "parameters": parameters,
+            "responses": {
+                "200": {
+                    "description": "OK",
+                    "content": {"application/json": {"schema": message_ref(&route.output(), &mut schemas)}},
+                },
+                "default": {
+                    "description": "An error, as an RFC 9457 problem document",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                },
+            },
+        });
+        let body_schema = match &route.body {
+            BodyMapping::None => None,
+            BodyMapping::Whole => Some(message_ref(&input, &mut schemas)),
+            BodyMapping::Field(f) => input.get_field_by_name(f).map(|field| field_schema(&field, &mut schemas)),
+        };
+        if let Some(schema) = body_schema {
+            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema}}});
+        }
+        if route.is_mutating() {
+            operation["security"] = json!([{"bearer": []}]);
+        }
+        let path = openapi_path(route);
+        paths.entry(path).or_default().insert(route.http_method.as_str().to_ascii_lowercase(), operation);
+    }
+    schemas.insert(
+        "Problem".into(),
+        json!({
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                "detail": {"type": "string"}, "code": {"type": "string"},
+                "violations": {"type": "array", "items": {"type": "object", "properties": {
+                    "field": {"type": "string"}, "description": {"type": "string"}}}},
+            },
+        }),
+    );
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "NSK Registry",
+            "version": "v1",
+            "description": "The digital registers of the national qualifications system: professions, \
+                professional standards, accreditation of recognition centers, one-time vouchers, and \
+                issued and cancelled documents. Reads of public registers need no token; changes need \
+                a bearer token with the right role.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+        },
+    })
+}
+
+fn openapi_path(route: &Route) -> String {
+    // OpenAPI has no notion of custom verbs; the ":verb" suffix stays a literal part of the path.
+    route.path.template.clone()
+}
+
+fn doc_comment(method: &prost_reflect::MethodDescriptor) -> String {
+    method
+        .parent_file()
+        .file_descriptor_proto()
+        .source_code_info
+        .as_ref()
+        .and_then(|info| {
+            let service_index = method.parent_service().index() as i32;
+            let path = [6, service_index, 2, method.index() as i32];
+            info.location.iter().find(|l| l.path == path).map(|l| l.leading_comments().trim().to_string())
+        })
+        .unwrap_or_default()
+}
+
+fn message_ref(desc: &MessageDescriptor, schemas: &mut BTreeMap<String, Value>) -> Value {
+    if let Some(wkt) = well_known(desc) {
+        return wkt;
+    }
+    let name = desc.full_name().to_string();
+    if !schemas.contains_key(&name) {
+        // Insert a placeholder first so that recursive messages terminate.
+        schemas.insert(name.clone(), json!({}));
+        let mut properties = Map::new();
+        for field in desc.fields() {
+            properties.insert(field.json_name().to_string(), field_schema(&field, schemas));
+        }
+        schemas.insert(name.clone(), json!({"type": "object", "properties": properties}));
+    }
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn well_known(desc: &MessageDescriptor) -> Option<Value> {
+    match desc.full_name() {
+        "google.protobuf.Timestamp" => Some(json!({"type": "string", "format": "date-time"})),
+        "google.protobuf.Duration" => Some(json!({"type": "string"})),
+        _ => None,
+    }
+}
+
+fn field_schema(field: &FieldDescriptor, schemas: &mut BTreeMap<String, Value>) -> Value {
+    let item = match field.kind() {
+        Kind::String => json!({"type": "string"}),
+        Kind::Bytes => json!({"type": "string", "format": "byte"}),
+        Kind::Bool => json!({"type": "boolean"}),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 | Kind::Uint32 | Kind::Fixed32 => {
+            json!({"type": "integer", "format": "int32"})
+        }
+        // proto3 JSON writes 64-bit integers as strings.
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 | Kind::Uint64 | Kind::Fixed64 => {
+            json!({"type": "string", "format": "int64"})
+        }
+        Kind::Float | Kind::Double => json!({"type": "number"}),
+        Kind::Enum(e) => json!({"type": "string", "enum": e.values().map(|v| v.name().to_string()).collect::<Vec<_>>()}),
+        Kind::Message(m) => message_ref(&m, schemas),
+    };
+    if field.is_list() {
+        json!({"type": "array", "items": item})
+    } else {
+        item
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_document_describes_the_register_routes_and_their_schemas() {
+        let pool = prost_reflect::DescriptorPool::decode(nsk_proto::FILE_DESCRIPTOR_SET).unwrap();
+        let doc = document(&crate::routes::load(&pool).unwrap());
+        let post = &doc["paths"]["/v1/professions"]["post"];
+        assert_eq!(post["operationId"], "RegisterProfession");
+        assert_eq!(post["security"][0]["bearer"], json!([]));
+        assert_eq!(post["requestBody"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/nsk.professions.v1.Profession");
+        let profession = &doc["components"]["schemas"]["nsk.professions.v1.Profession"]["properties"];
+        assert_eq!(profession["nkzCode"]["type"], "string");
+        assert_eq!(profession["nqfLevels"]["type"], "array");
+        let get = &doc["paths"]["/v1/professions"]["get"];
+        assert!(get["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "pageSize"));
+        assert!(get.get("security").is_none());
+        assert!(post["summary"].as_str().unwrap().contains("Art. 5.6"));
+    }
+}

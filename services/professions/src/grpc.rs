@@ -1,0 +1,271 @@
+//! The gRPC face of the register: proto <-> domain, authorization, error mapping.
+
+use chrono::{NaiveDate, Utc};
+use nsk_errors::ApiError;
+use nsk_events::{Aggregate, EventContext, Outbox};
+use nsk_identity::{Role, TokenVerifier};
+use nsk_proto::nsk::common::v1 as common;
+use nsk_proto::nsk::professions::v1 as pb;
+use nsk_proto::nsk::professions::v1::profession_registry_server::ProfessionRegistry;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::domain::{Grounding, ProfessionDraft, ProfessionEntry, SeparateSkills, Status as EntryStatus};
+use crate::store::{self, Change, ListFilter, StoredProfession};
+
+const DEFAULT_PAGE_SIZE: i32 = 50;
+const MAX_PAGE_SIZE: i32 = 500;
+
+pub struct ProfessionsApi {
+    pool: PgPool,
+    outbox: Outbox,
+    verifier: TokenVerifier,
+}
+
+impl ProfessionsApi {
+    pub fn new(pool: PgPool, outbox: Outbox, verifier: TokenVerifier) -> Self {
+        Self { pool, outbox, verifier }
+    }
+
+    async fn register(
+        &self,
+        entry: ProfessionEntry,
+        actor: &nsk_identity::Identity,
+        request_id: Option<&str>,
+    ) -> Result<StoredProfession, ApiError> {
+        let now = Utc::now();
+        let today = nsk_calendar::kazakhstan_date(now);
+        let id = Uuid::now_v7();
+        let mut tx = self.pool.begin().await?;
+        if let Some(request_id) = request_id {
+            // A retried request returns what the first one made.
+            if !store::record_request(&mut tx, request_id, "RegisterProfession", id).await? {
+                tx.rollback().await?;
+                return self.replay(request_id).await;
+            }
+        }
+        let profession = StoredProfession {
+            id,
+            entry,
+            status: EntryStatus::Active,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let generated_request_id = id.to_string();
+        let change = Change {
+            actor: &actor.subject,
+            actor_role: actor.primary_role(),
+            request_id: request_id.unwrap_or(&generated_request_id),
+            effective_from: today,
+            at: now,
+        };
+        store::insert(&mut tx, &profession, &change).await.map_err(|err| match &err {
+            sqlx::Error::Database(db) if db.constraint() == Some("professions_nkz_code_key") => {
+                ApiError::already_exists(format!(
+                    "a profession with NKZ code {} is already in the register",
+                    profession.entry.nkz_code.as_str()
+                ))
+            }
+            _ => ApiError::from(err),
+        })?;
+        let context = EventContext { actor: actor.subject.clone(), request_id: change.request_id.to_string() };
+        self.outbox
+            .append(
+                &mut tx,
+                Aggregate { kind: crate::events::AGGREGATE, id: &id.to_string(), version: profession.version },
+                &context,
+                &crate::events::registered(&profession, today),
+            )
+            .await?;
+        tx.commit().await?;
+        tracing::info!(profession_id = %id, nkz_code = profession.entry.nkz_code.as_str(), "profession registered");
+        Ok(profession)
+    }
+
+    async fn replay(&self, request_id: &str) -> Result<StoredProfession, ApiError> {
+        let mut conn = self.pool.acquire().await?;
+        let id = store::applied_request(&mut conn, request_id)
+            .await?
+            .ok_or_else(|| ApiError::internal(format!("request {request_id} recorded without a resource")))?;
+        store::get(&self.pool, id).await?.ok_or_else(|| ApiError::not_found("profession", &id.to_string()))
+    }
+}
+
+#[tonic::async_trait]
+impl ProfessionRegistry for ProfessionsApi {
+    async fn register_profession(
+        &self,
+        request: Request<pb::RegisterProfessionRequest>,
+    ) -> Result<Response<pb::Profession>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        // Art. 5.6: the authorized body forms and keeps the register.
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?;
+        let request = request.into_inner();
+        let request_id = parse_request_id(&request.request_id)?;
+        let Some(profession) = request.profession else {
+            return Err(ApiError::invalid_field("profession", "is required").into());
+        };
+        let entry = ProfessionEntry::parse(&draft_from_proto(profession), "profession.").map_err(ApiError::invalid_fields)?;
+        let stored = self.register(entry, identity, request_id).await?;
+        Ok(Response::new(to_proto(&stored)))
+    }
+
+    async fn get_profession(
+        &self,
+        request: Request<pb::GetProfessionRequest>,
+    ) -> Result<Response<pb::Profession>, Status> {
+        let request = request.into_inner();
+        let id = parse_id(&request.id, "id")?;
+        let found = match parse_optional_date(&request.as_of, "as_of")? {
+            None => store::get(&self.pool, id).await.map_err(ApiError::from)?,
+            Some(date) => store::get_as_of(&self.pool, id, date).await.map_err(ApiError::from)?,
+        };
+        let profession = found.ok_or_else(|| match request.as_of.is_empty() {
+            true => ApiError::not_found("profession", &request.id),
+            false => ApiError::new(
+                nsk_errors::ErrorKind::NotFound,
+                format!("profession {} was not in the register on {}", request.id, request.as_of),
+            ),
+        })?;
+        Ok(Response::new(to_proto(&profession)))
+    }
+
+    async fn list_professions(
+        &self,
+        request: Request<pb::ListProfessionsRequest>,
+    ) -> Result<Response<pb::ListProfessionsResponse>, Status> {
+        let request = request.into_inner();
+        let page_size = match request.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            _ => return Err(ApiError::invalid_field("page_size", "must be between 1 and 500").into()),
+        };
+        if !request.as_of.is_empty() {
+            return Err(ApiError::invalid_field(
+                "as_of",
+                "is not supported on the list yet; get one entry with as_of instead",
+            )
+            .into());
+        }
+        let after_id = match request.page_token.as_str() {
+            "" => None,
+            token => Some(parse_id(token, "page_token").map_err(|_| {
+                ApiError::invalid_field("page_token", "is not a token this service issued; start from the first page")
+            })?),
+        };
+        let filter = ListFilter {
+            name: Some(request.name.trim().to_string()).filter(|n| !n.is_empty()),
+            nkz_code: Some(request.nkz_code.trim().to_string()).filter(|c| !c.is_empty()),
+            oked_code: Some(request.oked_code.trim().to_string()).filter(|c| !c.is_empty()),
+            nqf_level: match request.nqf_level {
+                0 => None,
+                level @ 1..=8 => Some(level),
+                _ => return Err(ApiError::invalid_field("nqf_level", "must be between 1 and 8").into()),
+            },
+            status: match pb::ProfessionStatus::try_from(request.status) {
+                Ok(pb::ProfessionStatus::Unspecified) => None,
+                Ok(pb::ProfessionStatus::Active) => Some(EntryStatus::Active),
+                Ok(pb::ProfessionStatus::Excluded) => Some(EntryStatus::Excluded),
+                Err(_) => return Err(ApiError::invalid_field("status", "is not a known status").into()),
+            },
+            after_id,
+            limit: i64::from(page_size),
+        };
+        let (items, total) = store::list(&self.pool, &filter).await.map_err(ApiError::from)?;
+        let next_page_token = match items.last() {
+            Some(last) if items.len() == page_size as usize => last.id.to_string(),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListProfessionsResponse {
+            professions: items.iter().map(to_proto).collect(),
+            next_page_token,
+            total_size: total,
+        }))
+    }
+}
+
+fn parse_request_id(raw: &str) -> Result<Option<&str>, ApiError> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    if raw.len() > 100 || !raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(ApiError::invalid_field("request_id", "must be 1-100 characters of letters, digits, '-' and '_'"));
+    }
+    Ok(Some(raw))
+}
+
+fn parse_id(raw: &str, field: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::invalid_field(field, "must be a UUID"))
+}
+
+fn parse_optional_date(raw: &str, field: &str) -> Result<Option<NaiveDate>, ApiError> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| ApiError::invalid_field(field, "must be a date as YYYY-MM-DD"))
+}
+
+fn draft_from_proto(p: pb::Profession) -> ProfessionDraft {
+    let names = p.names.unwrap_or_default();
+    let basis = p.inclusion_basis.unwrap_or_default();
+    let standard = p.standard.unwrap_or_default();
+    ProfessionDraft {
+        name_kk: names.kk,
+        name_ru: names.ru,
+        name_en: names.en,
+        nkz_code: p.nkz_code,
+        oked_code: p.oked_code,
+        nqf_levels: p.nqf_levels,
+        document_validity_months: p.document_validity_months,
+        separate_skills_allowed: p.separate_skills_allowed,
+        separate_skills: p.separate_skills,
+        standard_id: standard.standard_id,
+        standard_version: standard.version,
+        qualification_requirements_apply: p.qualification_requirements_apply,
+        basis_number: basis.number,
+        basis_date: basis.date,
+        basis_title: basis.title,
+    }
+}
+
+pub fn to_proto(p: &StoredProfession) -> pb::Profession {
+    let e = &p.entry;
+    let (standard, qualification_requirements_apply) = match &e.grounding {
+        Grounding::Standard { id, version } => {
+            (Some(pb::StandardReference { standard_id: id.to_string(), version: *version }), false)
+        }
+        Grounding::QualificationRequirements => (None, true),
+    };
+    let (separate_skills_allowed, separate_skills) = match &e.separate_skills {
+        SeparateSkills::NotAllowed => (false, Vec::new()),
+        SeparateSkills::Allowed(skills) => (true, skills.clone()),
+    };
+    pb::Profession {
+        id: p.id.to_string(),
+        names: Some(common::LocalizedText { kk: e.names.kk.clone(), ru: e.names.ru.clone(), en: e.names.en.clone() }),
+        nkz_code: e.nkz_code.as_str().to_string(),
+        oked_code: e.oked_code.as_str().to_string(),
+        nqf_levels: e.nqf_levels.iter().map(|l| i32::from(l.get())).collect(),
+        document_validity_months: e.document_validity_months,
+        separate_skills_allowed,
+        separate_skills,
+        standard,
+        qualification_requirements_apply,
+        inclusion_basis: Some(common::BasisDocument {
+            number: e.inclusion_basis.number.clone(),
+            date: e.inclusion_basis.date.to_string(),
+            title: e.inclusion_basis.title.clone(),
+        }),
+        status: match p.status {
+            EntryStatus::Active => pb::ProfessionStatus::Active as i32,
+            EntryStatus::Excluded => pb::ProfessionStatus::Excluded as i32,
+        },
+        version: p.version,
+        create_time: p.created_at.to_rfc3339(),
+        update_time: p.updated_at.to_rfc3339(),
+    }
+}

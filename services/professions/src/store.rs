@@ -1,0 +1,189 @@
+//! SQL of the register of professions.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use crate::domain::{ProfessionEntry, Status};
+
+/// An entry as stored: the validated fields plus its identity and bookkeeping.
+#[derive(Debug, Clone)]
+pub struct StoredProfession {
+    pub id: Uuid,
+    pub entry: ProfessionEntry,
+    pub status: Status,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Who changed the register, and on what request.
+#[derive(Debug, Clone)]
+pub struct Change<'a> {
+    pub actor: &'a str,
+    pub actor_role: &'a str,
+    pub request_id: &'a str,
+    pub effective_from: NaiveDate,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ListFilter {
+    pub name: Option<String>,
+    pub nkz_code: Option<String>,
+    pub oked_code: Option<String>,
+    pub nqf_level: Option<i32>,
+    pub status: Option<Status>,
+    pub after_id: Option<Uuid>,
+    pub limit: i64,
+}
+
+fn decode(row: &sqlx::postgres::PgRow) -> Result<StoredProfession, sqlx::Error> {
+    let entry: serde_json::Value = row.try_get("entry")?;
+    let entry: ProfessionEntry = serde_json::from_value(entry).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let status: String = row.try_get("status")?;
+    Ok(StoredProfession {
+        id: row.try_get("id")?,
+        entry,
+        status: Status::parse(&status).ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))?,
+        version: row.try_get("version")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+/// The resource a request id already produced, if it was applied before.
+pub async fn applied_request(conn: &mut PgConnection, request_id: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT resource_id FROM applied_requests WHERE request_id = $1")
+        .bind(request_id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Records a request id; false when another transaction recorded it first.
+pub async fn record_request(
+    conn: &mut PgConnection,
+    request_id: &str,
+    method: &str,
+    resource_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO applied_requests (request_id, method, resource_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(request_id)
+    .bind(method)
+    .bind(resource_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+pub async fn insert(conn: &mut PgConnection, profession: &StoredProfession, change: &Change<'_>) -> Result<(), sqlx::Error> {
+    let entry = serde_json::to_value(&profession.entry).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO professions (id, nkz_code, oked_code, name_kk, name_ru, name_en, entry, status, version, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(profession.id)
+    .bind(profession.entry.nkz_code.as_str())
+    .bind(profession.entry.oked_code.as_str())
+    .bind(&profession.entry.names.kk)
+    .bind(&profession.entry.names.ru)
+    .bind(&profession.entry.names.en)
+    .bind(&entry)
+    .bind(profession.status.as_str())
+    .bind(profession.version)
+    .bind(profession.created_at)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO profession_history
+            (profession_id, version, kind, entry, status, basis, actor, actor_role, request_id, effective_from, recorded_at)
+         VALUES ($1, $2, 'registered', $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(profession.id)
+    .bind(profession.version)
+    .bind(&entry)
+    .bind(profession.status.as_str())
+    .bind(serde_json::to_value(&profession.entry.inclusion_basis).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
+    .bind(change.actor)
+    .bind(change.actor_role)
+    .bind(change.request_id)
+    .bind(change.effective_from)
+    .bind(change.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<StoredProfession>, sqlx::Error> {
+    sqlx::query("SELECT * FROM professions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(decode)
+        .transpose()
+}
+
+/// The entry as it stood at the end of `date`: its last version effective on or before it.
+pub async fn get_as_of(pool: &PgPool, id: Uuid, date: NaiveDate) -> Result<Option<StoredProfession>, sqlx::Error> {
+    sqlx::query(
+        "SELECT p.id, h.entry, h.status, h.version, p.created_at, h.recorded_at AS updated_at
+         FROM profession_history h JOIN professions p ON p.id = h.profession_id
+         WHERE h.profession_id = $1 AND h.effective_from <= $2
+         ORDER BY h.version DESC LIMIT 1",
+    )
+    .bind(id)
+    .bind(date)
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(decode)
+    .transpose()
+}
+
+fn push_filters(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &ListFilter) {
+    if let Some(name) = &filter.name {
+        // Partial, case-insensitive match in any language; LIKE wildcards in the input are literal.
+        let pattern = format!("%{}%", name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        query
+            .push(" AND (name_kk ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR name_ru ILIKE ")
+            .push_bind(pattern.clone())
+            .push(" OR name_en ILIKE ")
+            .push_bind(pattern)
+            .push(")");
+    }
+    if let Some(code) = &filter.nkz_code {
+        query.push(" AND nkz_code = ").push_bind(code.clone());
+    }
+    if let Some(code) = &filter.oked_code {
+        query.push(" AND oked_code = ").push_bind(code.clone());
+    }
+    if let Some(level) = filter.nqf_level {
+        query.push(" AND entry->'nqf_levels' @> ").push_bind(serde_json::json!([level]));
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND status = ").push_bind(status.as_str());
+    }
+}
+
+/// One page of the register in id order (ids are time-ordered), and how many entries match in all.
+pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<(Vec<StoredProfession>, i64), sqlx::Error> {
+    let mut count = sqlx::QueryBuilder::new("SELECT count(*) FROM professions WHERE true");
+    push_filters(&mut count, filter);
+    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+
+    let mut page = sqlx::QueryBuilder::new("SELECT * FROM professions WHERE true");
+    push_filters(&mut page, filter);
+    if let Some(after) = filter.after_id {
+        page.push(" AND id > ").push_bind(after);
+    }
+    page.push(" ORDER BY id LIMIT ").push_bind(filter.limit);
+    let rows = page.build().fetch_all(pool).await?;
+    let items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    Ok((items, total))
+}

@@ -1,0 +1,428 @@
+//! Configuration of NSK processes: defaults, overridden by environment variables, validated once
+//! at start so that a bad value stops the process with one line per problem.
+//!
+//! - [`Env`] — where variables come from; tests build one from pairs instead of `set_var`.
+//! - [`ServiceConfig`] — what every domain service reads (`NSK_GRPC_ADDR`, `DATABASE_URL`, ...).
+//! - [`GatewayConfig`] — what the gateway reads (`NSK_HTTP_ADDR`, upstream addresses, ...).
+//! - [`AuthConfig`] — JWT issuer, audience and verification key, shared by both.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+
+/// The five domain services, in the order of their default ports (50051..50055).
+pub const SERVICES: [&str; 5] = ["professions", "standards", "accreditation", "vouchers", "documents"];
+
+/// A source of configuration variables.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    vars: HashMap<String, String>,
+}
+
+impl Env {
+    /// The process environment.
+    pub fn from_process() -> Self {
+        Self { vars: std::env::vars().collect() }
+    }
+
+    /// An explicit set of variables (tests, embedding).
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
+        Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    }
+
+    /// A copy with one more variable set.
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.vars.insert(key.into(), value.into());
+        self
+    }
+
+    fn get(&self, key: &str) -> Option<&str> {
+        self.vars.get(key).map(String::as_str).filter(|v| !v.trim().is_empty())
+    }
+}
+
+/// One bad variable: which, what it held, and what it must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    pub variable: String,
+    pub value: String,
+    pub rule: String,
+}
+
+/// Every problem found while loading, so a person fixes them all in one go.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigError {
+    pub problems: Vec<ConfigProblem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid configuration:")?;
+        for p in &self.problems {
+            write!(f, "\n  {}={:?}: {}", p.variable, p.value, p.rule)?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads variables, collecting every problem instead of stopping at the first.
+struct Reader<'a> {
+    env: &'a Env,
+    problems: Vec<ConfigProblem>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(env: &'a Env) -> Self {
+        Self { env, problems: Vec::new() }
+    }
+
+    fn string(&self, key: &str, default: &str) -> String {
+        self.env.get(key).unwrap_or(default).to_string()
+    }
+
+    fn parse<T: FromStr>(&mut self, key: &str, default: T, rule: &str) -> T {
+        match self.env.get(key) {
+            None => default,
+            Some(raw) => match raw.trim().parse() {
+                Ok(v) => v,
+                Err(_) => {
+                    self.problem(key, raw, rule);
+                    default
+                }
+            },
+        }
+    }
+
+    fn problem(&mut self, key: &str, value: &str, rule: &str) {
+        self.problems.push(ConfigProblem {
+            variable: key.to_string(),
+            value: value.to_string(),
+            rule: rule.to_string(),
+        });
+    }
+
+    fn finish<T>(self, value: T) -> Result<T, ConfigError> {
+        if self.problems.is_empty() {
+            Ok(value)
+        } else {
+            Err(ConfigError { problems: self.problems })
+        }
+    }
+}
+
+/// How logs are written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines, for a terminal.
+    Pretty,
+    /// One JSON object per line, for a log collector.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "pretty" => Ok(Self::Pretty),
+            "json" => Ok(Self::Json),
+            _ => Err(()),
+        }
+    }
+}
+
+/// How callers' JWTs are checked: by the gateway, and again by every service.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// PEM file with the issuer's Ed25519 public key (`NSK_JWT_PUBLIC_KEY_FILE`).
+    pub public_key_file: PathBuf,
+    /// Expected `iss` claim (`NSK_JWT_ISSUER`).
+    pub issuer: String,
+    /// Expected `aud` claim (`NSK_JWT_AUDIENCE`).
+    pub audience: String,
+}
+
+impl AuthConfig {
+    fn read(r: &mut Reader<'_>) -> Self {
+        let public_key_file = PathBuf::from(r.string("NSK_JWT_PUBLIC_KEY_FILE", "deploy/dev-keys/dev-jwt.pub.pem"));
+        if !public_key_file.is_file() {
+            let shown = public_key_file.display().to_string();
+            r.problem(
+                "NSK_JWT_PUBLIC_KEY_FILE",
+                &shown,
+                "must name a readable PEM file with the token issuer's Ed25519 public key",
+            );
+        }
+        Self {
+            public_key_file,
+            issuer: r.string("NSK_JWT_ISSUER", "nsk-dev"),
+            audience: r.string("NSK_JWT_AUDIENCE", "nsk-registry"),
+        }
+    }
+}
+
+/// Where a service keeps its data: a PostgreSQL server and the database name on it.
+#[derive(Clone)]
+pub struct DatabaseConfig {
+    /// Server URL (`DATABASE_URL`); the database part is replaced by `name`.
+    pub server_url: SecretString,
+    /// The service's own database (`NSK_DATABASE_NAME`, default `nsk_<service>`), created if missing.
+    pub name: String,
+    pub max_connections: u32,
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("server_url", &redact_url(self.server_url.expose_secret()))
+            .field("name", &self.name)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// A URL with any password replaced by `***`, for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The broker and the topic naming of this deployment.
+#[derive(Debug, Clone)]
+pub struct KafkaConfig {
+    /// `KAFKA_BROKERS`: comma-separated host:port list.
+    pub brokers: String,
+    /// `NSK_TOPIC_PREFIX`: prepended to every topic name, so that parallel test runs share a broker.
+    pub topic_prefix: String,
+    /// `NSK_TOPIC_PARTITIONS`: partitions of topics the service creates (default 3).
+    pub partitions: i32,
+    /// `NSK_TOPIC_REPLICATION`: replication factor of topics the service creates (default 1;
+    /// 3 on a production cluster).
+    pub replication: i32,
+}
+
+impl KafkaConfig {
+    fn read(r: &mut Reader<'_>) -> Self {
+        let brokers = r.string("KAFKA_BROKERS", "127.0.0.1:9092");
+        if brokers.split(',').any(|b| b.trim().rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none()) {
+            r.problem("KAFKA_BROKERS", &brokers, "must be a comma-separated list of host:port");
+        }
+        let topic_prefix = r.string("NSK_TOPIC_PREFIX", "");
+        if !topic_prefix.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+            r.problem("NSK_TOPIC_PREFIX", &topic_prefix, "may hold only letters, digits, '.', '_' and '-'");
+        }
+        let partitions: i32 = r.parse("NSK_TOPIC_PARTITIONS", 3, "must be a whole number");
+        if !(1..=1000).contains(&partitions) {
+            r.problem("NSK_TOPIC_PARTITIONS", &partitions.to_string(), "must be between 1 and 1000");
+        }
+        let replication: i32 = r.parse("NSK_TOPIC_REPLICATION", 1, "must be a whole number");
+        if !(1..=10).contains(&replication) {
+            r.problem("NSK_TOPIC_REPLICATION", &replication.to_string(), "must be between 1 and 10");
+        }
+        Self { brokers, topic_prefix, partitions, replication }
+    }
+
+    /// The topic a service publishes to: `<prefix>nsk.<service>.v1`.
+    pub fn topic_of(&self, service: &str) -> String {
+        format!("{}nsk.{service}.v1", self.topic_prefix)
+    }
+
+    /// The dead-letter topic of a consuming service: `<prefix>nsk.<service>.v1.dlq`.
+    pub fn dead_letter_topic_of(&self, service: &str) -> String {
+        format!("{}.dlq", self.topic_of(service))
+    }
+}
+
+/// Everything a domain service needs to start.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub service: String,
+    /// `NSK_GRPC_ADDR`, default 127.0.0.1:5005x by service; port 0 picks a free one.
+    pub grpc_addr: SocketAddr,
+    pub database: DatabaseConfig,
+    pub kafka: KafkaConfig,
+    /// `NSK_CONSUMER_GROUP`, default `nsk-<service>`.
+    pub consumer_group: String,
+    /// `NSK_RELAY_INTERVAL_MS`: how often the outbox relay looks for unsent events when idle.
+    pub relay_interval: Duration,
+    pub auth: AuthConfig,
+    pub log_format: LogFormat,
+}
+
+impl ServiceConfig {
+    /// Loads the configuration of `service` (one of [`SERVICES`]).
+    pub fn load(service: &str, env: &Env) -> Result<Self, ConfigError> {
+        let mut r = Reader::new(env);
+        let default_port = default_grpc_port(service);
+        let grpc_addr = r.parse(
+            "NSK_GRPC_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], default_port)),
+            "must be an address like 127.0.0.1:50051 (port 0 picks a free one)",
+        );
+        let database = read_database(&mut r, service);
+        let kafka = KafkaConfig::read(&mut r);
+        let consumer_group = r.string("NSK_CONSUMER_GROUP", &format!("nsk-{service}"));
+        let relay_ms: u64 = r.parse("NSK_RELAY_INTERVAL_MS", 100, "must be a whole number of milliseconds");
+        if relay_ms == 0 || relay_ms > 60_000 {
+            r.problem("NSK_RELAY_INTERVAL_MS", &relay_ms.to_string(), "must be between 1 and 60000");
+        }
+        let auth = AuthConfig::read(&mut r);
+        let log_format = r.parse("NSK_LOG_FORMAT", LogFormat::Pretty, "must be pretty or json");
+        r.finish(Self {
+            service: service.to_string(),
+            grpc_addr,
+            database,
+            kafka,
+            consumer_group,
+            relay_interval: Duration::from_millis(relay_ms),
+            auth,
+            log_format,
+        })
+    }
+}
+
+fn default_grpc_port(service: &str) -> u16 {
+    let index = SERVICES.iter().position(|s| *s == service).unwrap_or(0);
+    50051 + index as u16
+}
+
+fn read_database(r: &mut Reader<'_>, service: &str) -> DatabaseConfig {
+    let server_url = r.string("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres");
+    if !(server_url.starts_with("postgres://") || server_url.starts_with("postgresql://")) {
+        r.problem("DATABASE_URL", &redact_url(&server_url), "must be a postgres:// URL of the PostgreSQL server");
+    }
+    let name = r.string("NSK_DATABASE_NAME", &format!("nsk_{service}"));
+    if name.is_empty()
+        || name.len() > 63
+        || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    {
+        r.problem("NSK_DATABASE_NAME", &name, "must be 1-63 characters of a-z, 0-9 and _");
+    }
+    let max_connections = r.parse("NSK_DATABASE_MAX_CONNECTIONS", 10u32, "must be a whole number");
+    if max_connections == 0 {
+        r.problem("NSK_DATABASE_MAX_CONNECTIONS", "0", "must be at least 1");
+    }
+    DatabaseConfig { server_url: SecretString::from(server_url), name, max_connections }
+}
+
+/// Everything the gateway needs to start.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// `NSK_HTTP_ADDR`: where REST, gRPC, `/openapi.json`, `/healthz` and `/readyz` are served.
+    pub http_addr: SocketAddr,
+    /// Upstream gRPC endpoint of each service: `NSK_<SERVICE>_URL`, e.g. `NSK_PROFESSIONS_URL`.
+    pub upstreams: Vec<(String, String)>,
+    /// `NSK_UPSTREAM_TIMEOUT_MS`: deadline of one forwarded call.
+    pub upstream_timeout: Duration,
+    pub auth: AuthConfig,
+    pub log_format: LogFormat,
+}
+
+impl GatewayConfig {
+    pub fn load(env: &Env) -> Result<Self, ConfigError> {
+        let mut r = Reader::new(env);
+        let http_addr = r.parse(
+            "NSK_HTTP_ADDR",
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            "must be an address like 127.0.0.1:8080 (port 0 picks a free one)",
+        );
+        let mut upstreams = Vec::new();
+        for service in SERVICES {
+            let key = format!("NSK_{}_URL", service.to_ascii_uppercase());
+            let url = r.string(&key, &format!("http://127.0.0.1:{}", default_grpc_port(service)));
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                r.problem(&key, &url, "must be an http:// or https:// URL of the service's gRPC endpoint");
+            }
+            upstreams.push((service.to_string(), url));
+        }
+        let timeout_ms: u64 = r.parse("NSK_UPSTREAM_TIMEOUT_MS", 10_000, "must be a whole number of milliseconds");
+        let auth = AuthConfig::read(&mut r);
+        let log_format = r.parse("NSK_LOG_FORMAT", LogFormat::Pretty, "must be pretty or json");
+        r.finish(Self {
+            http_addr,
+            upstreams,
+            upstream_timeout: Duration::from_millis(timeout_ms.max(1)),
+            auth,
+            log_format,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key_file() -> String {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/dev-keys/dev-jwt.pub.pem").to_string()
+    }
+
+    #[test]
+    fn defaults_give_each_service_its_own_port_and_database() {
+        let env = Env::from_pairs([("NSK_JWT_PUBLIC_KEY_FILE", key_file())]);
+        let professions = ServiceConfig::load("professions", &env).unwrap();
+        let documents = ServiceConfig::load("documents", &env).unwrap();
+        assert_eq!(professions.grpc_addr.port(), 50051);
+        assert_eq!(documents.grpc_addr.port(), 50055);
+        assert_eq!(professions.database.name, "nsk_professions");
+        assert_eq!(documents.kafka.topic_of("professions"), "nsk.professions.v1");
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_with_its_variable_and_rule() {
+        let env = Env::from_pairs([
+            ("NSK_GRPC_ADDR", "localhost"),
+            ("DATABASE_URL", "mysql://root:hunter2@db/x"),
+            ("KAFKA_BROKERS", "broker-without-port"),
+            ("NSK_LOG_FORMAT", "xml"),
+            ("NSK_JWT_PUBLIC_KEY_FILE", "/nonexistent/key.pem"),
+        ]);
+        let err = ServiceConfig::load("professions", &env).unwrap_err();
+        let vars: Vec<&str> = err.problems.iter().map(|p| p.variable.as_str()).collect();
+        assert_eq!(
+            vars,
+            ["NSK_GRPC_ADDR", "DATABASE_URL", "KAFKA_BROKERS", "NSK_JWT_PUBLIC_KEY_FILE", "NSK_LOG_FORMAT"]
+        );
+        let text = err.to_string();
+        assert!(text.contains("must be a postgres:// URL"), "{text}");
+        assert!(!text.contains("hunter2"), "the password leaked: {text}");
+    }
+
+    #[test]
+    fn topic_prefix_isolates_parallel_runs() {
+        let env = Env::from_pairs([("NSK_TOPIC_PREFIX", "t42."), ("NSK_JWT_PUBLIC_KEY_FILE", &key_file())]);
+        let cfg = ServiceConfig::load("documents", &env).unwrap();
+        assert_eq!(cfg.kafka.topic_of("professions"), "t42.nsk.professions.v1");
+        assert_eq!(cfg.kafka.dead_letter_topic_of("documents"), "t42.nsk.documents.v1.dlq");
+    }
+
+    #[test]
+    fn redaction_hides_only_the_password() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/d"), "postgres://u:***@h:5432/d");
+        assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
+    }
+
+    #[test]
+    fn gateway_reads_upstreams_for_every_service() {
+        let env = Env::from_pairs([
+            ("NSK_PROFESSIONS_URL", "http://10.0.0.5:7000"),
+            ("NSK_JWT_PUBLIC_KEY_FILE", &key_file()),
+        ]);
+        let cfg = GatewayConfig::load(&env).unwrap();
+        assert_eq!(cfg.upstreams.len(), 5);
+        assert_eq!(cfg.upstreams[0], ("professions".into(), "http://10.0.0.5:7000".into()));
+        let bad = GatewayConfig::load(&env.with("NSK_DOCUMENTS_URL", "10.0.0.6:7000")).unwrap_err();
+        assert_eq!(bad.problems[0].variable, "NSK_DOCUMENTS_URL");
+    }
+}

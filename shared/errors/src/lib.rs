@@ -1,0 +1,316 @@
+//! Errors as callers see them.
+//!
+//! Services return [`ApiError`]: a [`ErrorKind`], a message a person can act on, and for bad
+//! input the field violations (which field, which rule). [`ErrorKind`] is the one table that
+//! says what each kind becomes on gRPC and on HTTP; the gateway turns a gRPC status back into
+//! an RFC 9457 problem document with [`Problem::from_status`]. Internal failures are logged with
+//! an incident id and reach the caller only as that id.
+
+use serde::Serialize;
+use tonic::Code;
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// What went wrong, from the caller's point of view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorKind {
+    /// The request itself is wrong: a field is missing or breaks a rule.
+    InvalidArgument,
+    /// The request is well-formed but the current state forbids it.
+    FailedPrecondition,
+    NotFound,
+    AlreadyExists,
+    /// The caller is known but may not do this.
+    PermissionDenied,
+    /// No valid credentials.
+    Unauthenticated,
+    /// A concurrent change won (stale version); retry after re-reading.
+    Aborted,
+    /// A dependency is down; retry later.
+    Unavailable,
+    /// A fault of ours; the caller can do nothing but report the incident id.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The gRPC code and HTTP status of each kind: the single table the platform uses.
+    pub const fn codes(self) -> (Code, u16) {
+        match self {
+            Self::InvalidArgument => (Code::InvalidArgument, 400),
+            Self::FailedPrecondition => (Code::FailedPrecondition, 409),
+            Self::NotFound => (Code::NotFound, 404),
+            Self::AlreadyExists => (Code::AlreadyExists, 409),
+            Self::PermissionDenied => (Code::PermissionDenied, 403),
+            Self::Unauthenticated => (Code::Unauthenticated, 401),
+            Self::Aborted => (Code::Aborted, 409),
+            Self::Unavailable => (Code::Unavailable, 503),
+            Self::Internal => (Code::Internal, 500),
+        }
+    }
+
+    pub const fn grpc_code(self) -> Code {
+        self.codes().0
+    }
+
+    pub const fn http_status(self) -> u16 {
+        self.codes().1
+    }
+
+    /// The kind a gRPC code stands for; codes the platform does not produce count as internal,
+    /// except deadline and cancellation, which a caller may retry.
+    pub fn from_grpc_code(code: Code) -> Self {
+        match code {
+            Code::InvalidArgument | Code::OutOfRange => Self::InvalidArgument,
+            Code::FailedPrecondition => Self::FailedPrecondition,
+            Code::NotFound => Self::NotFound,
+            Code::AlreadyExists => Self::AlreadyExists,
+            Code::PermissionDenied => Self::PermissionDenied,
+            Code::Unauthenticated => Self::Unauthenticated,
+            Code::Aborted => Self::Aborted,
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted => {
+                Self::Unavailable
+            }
+            _ => Self::Internal,
+        }
+    }
+}
+
+/// One broken rule of one field of the request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldViolation {
+    /// Path of the field in the request, e.g. `profession.nkz_code`.
+    pub field: String,
+    /// The rule it breaks, e.g. `must be 8 digits, or "0" where the profession has no NKZ code`.
+    pub description: String,
+}
+
+/// An error a service returns to its caller.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub violations: Vec<FieldViolation>,
+}
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into(), violations: Vec::new() }
+    }
+
+    /// One field breaks one rule.
+    pub fn invalid_field(field: impl Into<String>, rule: impl Into<String>) -> Self {
+        Self::invalid_fields(vec![FieldViolation { field: field.into(), description: rule.into() }])
+    }
+
+    /// Several fields break rules; the message names them all.
+    pub fn invalid_fields(violations: Vec<FieldViolation>) -> Self {
+        let message = violations
+            .iter()
+            .map(|v| format!("{}: {}", v.field, v.description))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Self { kind: ErrorKind::InvalidArgument, message, violations }
+    }
+
+    pub fn failed_precondition(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::FailedPrecondition, message)
+    }
+
+    pub fn not_found(what: &str, id: &str) -> Self {
+        Self::new(ErrorKind::NotFound, format!("{what} {id} does not exist"))
+    }
+
+    pub fn already_exists(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::AlreadyExists, message)
+    }
+
+    pub fn permission_denied(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::PermissionDenied, message)
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthenticated, message)
+    }
+
+    pub fn aborted(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Aborted, message)
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unavailable, message)
+    }
+
+    /// A fault of ours. The cause is logged with an incident id; the caller sees only the id.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        let incident = uuid::Uuid::now_v7();
+        tracing::error!(%incident, error = %cause, "internal error");
+        Self::new(ErrorKind::Internal, format!("internal error; quote incident {incident} to support"))
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    /// Database errors the caller can cause map by SQLSTATE; the rest are internal.
+    fn from(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            match db.code().as_deref() {
+                // unique_violation
+                Some("23505") => {
+                    let constraint = db.constraint().unwrap_or("a unique key");
+                    return Self::already_exists(format!("a record with the same {constraint} already exists"));
+                }
+                // serialization_failure, deadlock_detected: a concurrent change won.
+                Some("40001") | Some("40P01") => {
+                    return Self::aborted("a concurrent change won; read again and retry");
+                }
+                _ => {}
+            }
+        }
+        if matches!(err, sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) {
+            tracing::warn!(error = %err, "database unavailable");
+            return Self::unavailable("the database is unavailable; retry later");
+        }
+        Self::internal(err)
+    }
+}
+
+impl From<ApiError> for tonic::Status {
+    fn from(err: ApiError) -> Self {
+        let code = err.kind.grpc_code();
+        if err.violations.is_empty() {
+            return tonic::Status::new(code, err.message);
+        }
+        let violations = err
+            .violations
+            .into_iter()
+            .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
+            .collect::<Vec<_>>();
+        tonic::Status::with_error_details(code, err.message, ErrorDetails::with_bad_request(violations))
+    }
+}
+
+/// An RFC 9457 problem document (`application/problem+json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The stable error code, the same as the gRPC code name.
+    pub code: ErrorKind,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<FieldViolation>,
+}
+
+impl Problem {
+    pub const CONTENT_TYPE: &'static str = "application/problem+json";
+
+    pub fn new(kind: ErrorKind, detail: impl Into<String>, violations: Vec<FieldViolation>) -> Self {
+        let status = kind.http_status();
+        Self {
+            type_uri: "about:blank".into(),
+            title: title_of(status).into(),
+            status,
+            detail: detail.into(),
+            code: kind,
+            violations,
+        }
+    }
+
+    /// The problem document for a gRPC status, field violations included.
+    pub fn from_status(status: &tonic::Status) -> Self {
+        let kind = ErrorKind::from_grpc_code(status.code());
+        let violations = status
+            .get_error_details()
+            .bad_request()
+            .map(|br| {
+                br.field_violations
+                    .iter()
+                    .map(|v| FieldViolation { field: v.field.clone(), description: v.description.clone() })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Transport failures carry library text; the caller gets a plain sentence instead.
+        let detail = match status.code() {
+            Code::Unavailable | Code::Unknown | Code::DeadlineExceeded if status.message().is_empty() => {
+                "the service is unavailable; retry later".to_string()
+            }
+            _ => status.message().to_string(),
+        };
+        Self::new(kind, detail, violations)
+    }
+
+    pub fn to_json(&self) -> String {
+        // Serialising plain strings and numbers cannot fail.
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+impl From<&ApiError> for Problem {
+    fn from(err: &ApiError) -> Self {
+        Self::new(err.kind, err.message.clone(), err.violations.clone())
+    }
+}
+
+fn title_of(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        409 => "Conflict",
+        503 => "Service Unavailable",
+        _ => "Internal Server Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_round_trips_through_its_grpc_code() {
+        for kind in [
+            ErrorKind::InvalidArgument,
+            ErrorKind::FailedPrecondition,
+            ErrorKind::NotFound,
+            ErrorKind::AlreadyExists,
+            ErrorKind::PermissionDenied,
+            ErrorKind::Unauthenticated,
+            ErrorKind::Aborted,
+            ErrorKind::Unavailable,
+            ErrorKind::Internal,
+        ] {
+            assert_eq!(ErrorKind::from_grpc_code(kind.grpc_code()), kind);
+        }
+    }
+
+    #[test]
+    fn field_violations_survive_the_trip_through_grpc_to_problem_json() {
+        let err = ApiError::invalid_field("profession.nkz_code", "must be 8 digits, or \"0\"");
+        let status = tonic::Status::from(err);
+        assert_eq!(status.code(), Code::InvalidArgument);
+        let problem = Problem::from_status(&status);
+        assert_eq!(problem.status, 400);
+        assert_eq!(problem.violations[0].field, "profession.nkz_code");
+        let json: serde_json::Value = serde_json::from_str(&problem.to_json()).unwrap();
+        assert_eq!(json["code"], "INVALID_ARGUMENT");
+        assert_eq!(json["violations"][0]["description"], "must be 8 digits, or \"0\"");
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let err = ApiError::internal("connection to 10.1.2.3 refused: password authentication failed");
+        assert_eq!(err.kind, ErrorKind::Internal);
+        assert!(!err.message.contains("10.1.2.3"));
+        assert!(err.message.contains("incident"));
+    }
+
+    #[test]
+    fn precondition_maps_to_conflict() {
+        let status = tonic::Status::from(ApiError::failed_precondition("certificate is revoked"));
+        assert_eq!(status.code(), Code::FailedPrecondition);
+        assert_eq!(Problem::from_status(&status).status, 409);
+    }
+}

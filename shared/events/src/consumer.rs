@@ -1,0 +1,292 @@
+//! The idempotent consumer.
+//!
+//! For each message: decode the envelope, then in one database transaction record the event id
+//! (a duplicate stops here) and apply the handler's effect; commit; only then commit the offset.
+//! A crash between the two commits redelivers the message, and the recorded id makes the second
+//! delivery a no-op. An event the handler cannot apply (it says so, or transient failures
+//! outlast the retries) goes to the dead-letter topic, and the partition moves on.
+
+use std::future::Future;
+use std::time::Duration;
+
+use nsk_config::KafkaConfig;
+use nsk_proto::nsk::events::v1::{DeadLetter, EventEnvelope};
+use prost::Message as _;
+use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::util::Timeout;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use uuid::Uuid;
+
+use crate::EventsError;
+
+/// An event as a handler sees it.
+#[derive(Debug, Clone)]
+pub struct ReceivedEvent {
+    pub envelope: EventEnvelope,
+    pub topic: String,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+impl ReceivedEvent {
+    /// The payload as `M`; a different event type or undecodable bytes are permanent errors.
+    pub fn decode<M: prost::Message + prost::Name + Default>(&self) -> Result<M, HandlerError> {
+        if self.envelope.event_type != M::full_name() {
+            return Err(HandlerError::Permanent(format!(
+                "expected {}, got {}",
+                M::full_name(),
+                self.envelope.event_type
+            )));
+        }
+        M::decode(self.envelope.payload.as_slice())
+            .map_err(|e| HandlerError::Permanent(format!("cannot decode {}: {e}", self.envelope.event_type)))
+    }
+
+    pub fn is<M: prost::Name>(&self) -> bool {
+        self.envelope.event_type == M::full_name()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event can never be applied (malformed, contradicts the model): dead-letter it.
+    #[error("{0}")]
+    Permanent(String),
+    /// It may work later (database busy): retry.
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(err: sqlx::Error) -> Self {
+        HandlerError::Transient(err.to_string())
+    }
+}
+
+/// A consumer's effect. It runs inside the transaction that records the event id.
+pub trait EventHandler: Send + Sync + 'static {
+    fn handle<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        event: &'a ReceivedEvent,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    /// Consumer group, also the name under which processed event ids are recorded.
+    pub group: String,
+    pub topics: Vec<String>,
+    pub dead_letter_topic: String,
+    /// Attempts of a transiently failing event before it is dead-lettered.
+    pub max_attempts: u32,
+}
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// Already applied before: nothing done.
+    Duplicate,
+    /// Sent to the dead-letter topic, with the reason.
+    DeadLettered(String),
+}
+
+pub struct Consumer<H> {
+    pool: PgPool,
+    kafka: KafkaConfig,
+    settings: ConsumerSettings,
+    dead_letters: FutureProducer,
+    handler: H,
+}
+
+/// Where a message came from.
+#[derive(Debug, Clone)]
+pub struct Source<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+    pub key: Option<&'a [u8]>,
+}
+
+impl<H: EventHandler> Consumer<H> {
+    pub fn new(pool: PgPool, kafka: &KafkaConfig, settings: ConsumerSettings, handler: H) -> Result<Self, EventsError> {
+        let dead_letters: FutureProducer = crate::kafka::idempotent_producer_config(kafka).create()?;
+        Ok(Self { pool, kafka: kafka.clone(), settings, dead_letters, handler })
+    }
+
+    /// Consumes until `shutdown` is cancelled.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), EventsError> {
+        let mut topics = self.settings.topics.clone();
+        topics.push(self.settings.dead_letter_topic.clone());
+        crate::kafka::ensure_topics(&self.kafka, &topics).await?;
+
+        let consumer: StreamConsumer = crate::kafka::base_config(&self.kafka)
+            .set("group.id", &self.settings.group)
+            // Offsets are committed by hand, after the effect is in the database.
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("enable.partition.eof", "false")
+            .set("session.timeout.ms", "10000")
+            .create()?;
+        let topic_refs: Vec<&str> = self.settings.topics.iter().map(String::as_str).collect();
+        consumer.subscribe(&topic_refs)?;
+        tracing::info!(group = %self.settings.group, topics = ?self.settings.topics, "consuming");
+
+        loop {
+            let message = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                received = consumer.recv() => received,
+            };
+            let message = match message {
+                Ok(m) => m,
+                Err(err) => {
+                    tracing::warn!(error = %err, "kafka receive failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                    continue;
+                }
+            };
+            let source = Source {
+                topic: message.topic(),
+                partition: message.partition(),
+                offset: message.offset(),
+                key: message.key(),
+            };
+            let span = tracing::info_span!("consume", topic = source.topic, partition = source.partition, offset = source.offset);
+            if let Some(headers) = message.headers() {
+                let trace: Vec<(String, String)> = headers
+                    .iter()
+                    .filter(|h| h.key == "traceparent" || h.key == "tracestate")
+                    .filter_map(|h| Some((h.key.to_string(), String::from_utf8(h.value?.to_vec()).ok()?)))
+                    .collect();
+                nsk_telemetry::set_parent(&span, |k| trace.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()));
+            }
+            let payload = message.payload().unwrap_or_default();
+            // `apply` returns only once the event is applied, skipped or dead-lettered (it
+            // retries the database and the dead-letter topic until shutdown), so committing the
+            // offset afterwards never loses an event.
+            match self.apply(payload, &source, &shutdown).instrument(span).await {
+                Some(_) => {
+                    if let Err(err) = consumer.commit_message(&message, CommitMode::Async) {
+                        tracing::warn!(error = %err, "offset commit failed; the event may be redelivered and skipped");
+                    }
+                }
+                None => break,
+            }
+        }
+        tracing::info!(group = %self.settings.group, "consumer stopped");
+        Ok(())
+    }
+
+    /// Applies one raw message. `None` only when shutdown interrupted it (nothing committed).
+    pub async fn apply(&self, raw: &[u8], source: &Source<'_>, shutdown: &CancellationToken) -> Option<Outcome> {
+        let envelope = match EventEnvelope::decode(raw) {
+            Ok(e) => e,
+            Err(err) => {
+                let reason = format!("not an event envelope: {err}");
+                return self.dead_letter(raw, source, &reason, shutdown).await;
+            }
+        };
+        let Ok(event_id) = Uuid::parse_str(&envelope.event_id) else {
+            let reason = format!("event_id {:?} is not a UUID", envelope.event_id);
+            return self.dead_letter(raw, source, &reason, shutdown).await;
+        };
+        let event = ReceivedEvent {
+            envelope,
+            topic: source.topic.to_string(),
+            partition: source.partition,
+            offset: source.offset,
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.apply_once(event_id, &event).await {
+                Ok(outcome) => {
+                    tracing::debug!(event_type = %event.envelope.event_type, ?outcome, "event handled");
+                    return Some(outcome);
+                }
+                Err(HandlerError::Permanent(reason)) => {
+                    return self.dead_letter(raw, source, &reason, shutdown).await;
+                }
+                Err(HandlerError::Transient(reason)) if attempt >= self.settings.max_attempts => {
+                    let reason = format!("gave up after {attempt} attempts: {reason}");
+                    return self.dead_letter(raw, source, &reason, shutdown).await;
+                }
+                Err(HandlerError::Transient(reason)) => {
+                    let wait = Duration::from_millis(100 * 2u64.pow(attempt.min(6)));
+                    tracing::warn!(%reason, attempt, "event failed; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return None,
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    async fn apply_once(&self, event_id: Uuid, event: &ReceivedEvent) -> Result<Outcome, HandlerError> {
+        let mut tx = self.pool.begin().await?;
+        let recorded = sqlx::query(
+            "INSERT INTO processed_events (consumer, event_id, event_type, topic, partition, \"offset\")
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(&self.settings.group)
+        .bind(event_id)
+        .bind(&event.envelope.event_type)
+        .bind(&event.topic)
+        .bind(event.partition)
+        .bind(event.offset)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if recorded == 0 {
+            return Ok(Outcome::Duplicate);
+        }
+        self.handler.handle(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(Outcome::Applied)
+    }
+
+    async fn dead_letter(
+        &self,
+        raw: &[u8],
+        source: &Source<'_>,
+        reason: &str,
+        shutdown: &CancellationToken,
+    ) -> Option<Outcome> {
+        tracing::error!(topic = source.topic, partition = source.partition, offset = source.offset, %reason, "event dead-lettered");
+        let now = chrono::Utc::now();
+        let letter = DeadLetter {
+            source_topic: source.topic.to_string(),
+            source_partition: source.partition,
+            source_offset: source.offset,
+            consumer_group: self.settings.group.clone(),
+            error: reason.to_string(),
+            failed_at: Some(prost_types::Timestamp { seconds: now.timestamp(), nanos: 0 }),
+            original: raw.to_vec(),
+        }
+        .encode_to_vec();
+        let key = source.key.unwrap_or_default();
+        let mut wait = Duration::from_millis(200);
+        loop {
+            let record = FutureRecord::to(&self.settings.dead_letter_topic)
+                .key(key)
+                .payload(&letter)
+                .headers(OwnedHeaders::new().insert(Header { key: "error", value: Some(reason) }));
+            match self.dead_letters.send(record, Timeout::After(Duration::from_secs(30))).await {
+                Ok(_) => return Some(Outcome::DeadLettered(reason.to_string())),
+                // The event must not vanish: keep trying rather than commit past it.
+                Err((err, _)) => tracing::warn!(error = %err, "dead-letter publish failed; retrying"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return None,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(Duration::from_secs(10));
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! The transactional outbox.
+
+use nsk_config::KafkaConfig;
+use nsk_proto::nsk::events::v1::EventEnvelope;
+use prost::Message;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// The aggregate an event belongs to; `id` is the message key, so its events stay in order.
+#[derive(Debug, Clone, Copy)]
+pub struct Aggregate<'a> {
+    pub kind: &'a str,
+    pub id: &'a str,
+    /// The aggregate's version after the change.
+    pub version: i64,
+}
+
+/// Who caused the change: carried in the envelope for audit and tracing.
+#[derive(Debug, Clone, Default)]
+pub struct EventContext {
+    pub actor: String,
+    pub request_id: String,
+}
+
+/// Writes a service's events to its outbox table.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    producer: String,
+    topic: String,
+}
+
+impl Outbox {
+    /// The outbox of `service`, publishing to `<prefix>nsk.<service>.v1`.
+    pub fn new(service: &str, kafka: &KafkaConfig) -> Self {
+        Self { producer: service.to_string(), topic: kafka.topic_of(service) }
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// Appends an event in the caller's transaction; it is published only if that commits.
+    /// Returns the event id.
+    pub async fn append<M: prost::Name>(
+        &self,
+        conn: &mut PgConnection,
+        aggregate: Aggregate<'_>,
+        context: &EventContext,
+        payload: &M,
+    ) -> Result<Uuid, sqlx::Error> {
+        let event_id = Uuid::now_v7();
+        let trace = nsk_telemetry::current_context();
+        let now = chrono::Utc::now();
+        let envelope = EventEnvelope {
+            event_id: event_id.to_string(),
+            event_type: M::full_name(),
+            aggregate_type: aggregate.kind.to_string(),
+            aggregate_id: aggregate.id.to_string(),
+            aggregate_version: aggregate.version,
+            occurred_at: Some(prost_types::Timestamp {
+                seconds: now.timestamp(),
+                nanos: now.timestamp_subsec_nanos() as i32,
+            }),
+            producer: self.producer.clone(),
+            traceparent: trace.get("traceparent").cloned().unwrap_or_default(),
+            tracestate: trace.get("tracestate").cloned().unwrap_or_default(),
+            actor: context.actor.clone(),
+            request_id: context.request_id.clone(),
+            payload: payload.encode_to_vec(),
+        };
+        sqlx::query(
+            "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent, tracestate)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(event_id)
+        .bind(&self.topic)
+        .bind(aggregate.id)
+        .bind(&envelope.event_type)
+        .bind(envelope.encode_to_vec())
+        .bind(trace.get("traceparent"))
+        .bind(trace.get("tracestate"))
+        .execute(conn)
+        .await?;
+        Ok(event_id)
+    }
+}

@@ -1,0 +1,388 @@
+//! Who is calling, and what they may do.
+//!
+//! Staff carry JWTs signed by the identity provider (Ed25519, `EdDSA`). The gateway verifies
+//! them ([`TokenVerifier`]) and forwards the same bearer token to the services in the gRPC
+//! `authorization` metadata; each service verifies it again and checks the role itself
+//! ([`Caller::require`]), so a request that bypasses the gateway gains nothing.
+//!
+//! [`TokenSigner`] mints tokens from a local key; the `nsk-dev-token` command uses it for
+//! local runs and tests.
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use nsk_errors::ApiError;
+use serde::{Deserialize, Serialize};
+
+/// The roles of ARCHITECTURE.md "Security".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// The authorized body (Ministry of Labour): keeps the registers, sees everything.
+    AuthorizedBodyAdmin,
+    /// A sectoral state body or industry council working on standards.
+    SectoralBody,
+    /// An accreditation officer of the National Chamber of Entrepreneurs.
+    NceOfficer,
+    /// An employment office; scoped to its region.
+    EmploymentOffice,
+    /// A recognition center (machine client); scoped to its center number.
+    RecognitionCenter,
+    /// Read-only access to everything.
+    Auditor,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::AuthorizedBodyAdmin,
+        Role::SectoralBody,
+        Role::NceOfficer,
+        Role::EmploymentOffice,
+        Role::RecognitionCenter,
+        Role::Auditor,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Role::AuthorizedBodyAdmin => "authorized-body-admin",
+            Role::SectoralBody => "sectoral-body",
+            Role::NceOfficer => "nce-officer",
+            Role::EmploymentOffice => "employment-office",
+            Role::RecognitionCenter => "recognition-center",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role {s:?}; roles are {}", role_list()))
+    }
+}
+
+fn role_list() -> String {
+    Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// The claims of an NSK token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub exp: u64,
+    pub iat: u64,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Center number, for a recognition center's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub center: Option<String>,
+    /// Region code, for an employment office's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+}
+
+/// A verified caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub subject: String,
+    pub roles: Vec<Role>,
+    pub center: Option<String>,
+    pub region: Option<String>,
+}
+
+impl Identity {
+    pub fn has(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// The role to record in audit trails: the first one the token carries.
+    pub fn primary_role(&self) -> &'static str {
+        self.roles.first().map(|r| r.as_str()).unwrap_or("none")
+    }
+}
+
+/// Who is on the other end of a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// No token: the public, allowed only on public reads.
+    Anonymous,
+    Authenticated(Identity),
+}
+
+impl Caller {
+    /// The identity, if it holds one of `roles`. Anonymous callers are unauthenticated;
+    /// callers without the role are denied, with the roles that would do.
+    pub fn require(&self, roles: &[Role]) -> Result<&Identity, ApiError> {
+        let wanted = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ");
+        match self {
+            Caller::Anonymous => Err(ApiError::unauthenticated(format!(
+                "this call needs a bearer token with role {wanted}"
+            ))),
+            Caller::Authenticated(identity) if roles.iter().any(|r| identity.has(*r)) => Ok(identity),
+            Caller::Authenticated(identity) => Err(ApiError::permission_denied(format!(
+                "this call needs role {wanted}; the token of {} has {}",
+                identity.subject,
+                if identity.roles.is_empty() {
+                    "no roles".to_string()
+                } else {
+                    identity.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                }
+            ))),
+        }
+    }
+
+    /// The subject for audit trails: `anonymous` for the public.
+    pub fn subject(&self) -> &str {
+        match self {
+            Caller::Anonymous => "anonymous",
+            Caller::Authenticated(identity) => &identity.subject,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    #[error("cannot read key file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("key file {path} does not hold an Ed25519 PEM key: {source}")]
+    Parse { path: String, source: jsonwebtoken::errors::Error },
+}
+
+/// Checks signature, issuer, audience and expiry of bearer tokens.
+#[derive(Clone)]
+pub struct TokenVerifier {
+    key: DecodingKey,
+    validation: Validation,
+}
+
+impl fmt::Debug for TokenVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenVerifier").finish_non_exhaustive()
+    }
+}
+
+impl TokenVerifier {
+    pub fn from_config(cfg: &nsk_config::AuthConfig) -> Result<Self, KeyError> {
+        let pem = read(&cfg.public_key_file)?;
+        let key = DecodingKey::from_ed_pem(&pem).map_err(|source| KeyError::Parse {
+            path: cfg.public_key_file.display().to_string(),
+            source,
+        })?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[&cfg.issuer]);
+        validation.set_audience(&[&cfg.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        Ok(Self { key, validation })
+    }
+
+    /// The identity a token proves, or why it proves nothing.
+    pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            let why = match e.kind() {
+                K::ExpiredSignature => "the token has expired",
+                K::InvalidIssuer => "the token was issued by an unknown issuer",
+                K::InvalidAudience => "the token is not meant for this platform (audience)",
+                K::InvalidSignature => "the token's signature does not verify",
+                K::MissingRequiredClaim(_) => "the token lacks a required claim (exp, iss, aud, sub)",
+                _ => "the token is malformed",
+            };
+            ApiError::unauthenticated(why)
+        })?;
+        let claims = data.claims;
+        let mut roles = Vec::new();
+        for raw in &claims.roles {
+            // Unknown roles from a newer issuer are ignored rather than failing the whole token.
+            if let Ok(role) = raw.parse() {
+                roles.push(role);
+            }
+        }
+        Ok(Identity { subject: claims.sub, roles, center: claims.center, region: claims.region })
+    }
+
+    /// The caller of a gRPC request, from its `authorization` metadata.
+    pub fn caller<T>(&self, request: &tonic::Request<T>) -> Result<Caller, ApiError> {
+        self.caller_from_header(request.metadata().get("authorization").and_then(|v| v.to_str().ok()))
+    }
+
+    /// The caller of an HTTP request, from its `Authorization` header.
+    pub fn caller_from_http(&self, headers: &http::HeaderMap) -> Result<Caller, ApiError> {
+        self.caller_from_header(headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()))
+    }
+
+    fn caller_from_header(&self, header: Option<&str>) -> Result<Caller, ApiError> {
+        let Some(value) = header else {
+            return Ok(Caller::Anonymous);
+        };
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be \"Bearer <token>\""))?;
+        self.verify(token.trim()).map(Caller::Authenticated)
+    }
+}
+
+/// Mints tokens from a local private key (development and tests).
+pub struct TokenSigner {
+    key: EncodingKey,
+    issuer: String,
+    audience: String,
+}
+
+/// What a minted token says.
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    pub subject: String,
+    pub roles: Vec<Role>,
+    pub center: Option<String>,
+    pub region: Option<String>,
+    pub ttl: Duration,
+}
+
+impl TokenSigner {
+    pub fn from_pem_file(path: &Path, issuer: &str, audience: &str) -> Result<Self, KeyError> {
+        let pem = read(path)?;
+        let key = EncodingKey::from_ed_pem(&pem)
+            .map_err(|source| KeyError::Parse { path: path.display().to_string(), source })?;
+        Ok(Self { key, issuer: issuer.into(), audience: audience.into() })
+    }
+
+    pub fn mint(&self, request: &TokenRequest) -> Result<String, jsonwebtoken::errors::Error> {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let claims = Claims {
+            iss: self.issuer.clone(),
+            aud: self.audience.clone(),
+            sub: request.subject.clone(),
+            iat: now,
+            exp: now + request.ttl.as_secs(),
+            roles: request.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            center: request.center.clone(),
+            region: request.region.clone(),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
+    }
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
+    std::fs::read(path).map_err(|source| KeyError::Read { path: path.display().to_string(), source })
+}
+
+/// Paths of the development key pair shipped in `deploy/dev-keys/`, from the workspace root.
+pub mod dev {
+    pub const PRIVATE_KEY: &str = "deploy/dev-keys/dev-jwt.key.pem";
+    pub const PUBLIC_KEY: &str = "deploy/dev-keys/dev-jwt.pub.pem";
+    pub const ISSUER: &str = "nsk-dev";
+    pub const AUDIENCE: &str = "nsk-registry";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nsk_errors::ErrorKind;
+    use std::path::PathBuf;
+
+    fn root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    fn signer(issuer: &str, audience: &str) -> TokenSigner {
+        TokenSigner::from_pem_file(&root().join(dev::PRIVATE_KEY), issuer, audience).unwrap()
+    }
+
+    fn verifier() -> TokenVerifier {
+        TokenVerifier::from_config(&nsk_config::AuthConfig {
+            public_key_file: root().join(dev::PUBLIC_KEY),
+            issuer: dev::ISSUER.into(),
+            audience: dev::AUDIENCE.into(),
+        })
+        .unwrap()
+    }
+
+    fn request(roles: Vec<Role>, ttl_secs: u64) -> TokenRequest {
+        TokenRequest {
+            subject: "admin-1".into(),
+            roles,
+            center: Some("0042".into()),
+            region: None,
+            ttl: Duration::from_secs(ttl_secs),
+        }
+    }
+
+    #[test]
+    fn a_minted_token_verifies_with_its_roles_and_scope() {
+        let token = signer(dev::ISSUER, dev::AUDIENCE).mint(&request(vec![Role::RecognitionCenter], 60)).unwrap();
+        let identity = verifier().verify(&token).unwrap();
+        assert_eq!(identity.subject, "admin-1");
+        assert_eq!(identity.roles, vec![Role::RecognitionCenter]);
+        assert_eq!(identity.center.as_deref(), Some("0042"));
+    }
+
+    #[test]
+    fn wrong_issuer_audience_expiry_and_tampering_are_refused() {
+        let v = verifier();
+        let other_issuer = signer("someone-else", dev::AUDIENCE).mint(&request(vec![], 60)).unwrap();
+        assert!(v.verify(&other_issuer).unwrap_err().message.contains("issuer"));
+        let other_audience = signer(dev::ISSUER, "other-app").mint(&request(vec![], 60)).unwrap();
+        assert!(v.verify(&other_audience).unwrap_err().message.contains("audience"));
+        // Expired beyond the default 60 s leeway: mint, then verify a token whose exp is in the past.
+        let token = {
+            let s = signer(dev::ISSUER, dev::AUDIENCE);
+            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+            let claims = Claims {
+                iss: dev::ISSUER.into(),
+                aud: dev::AUDIENCE.into(),
+                sub: "x".into(),
+                iat: now - 7200,
+                exp: now - 3600,
+                roles: vec![],
+                center: None,
+                region: None,
+            };
+            jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &s.key).unwrap()
+        };
+        assert!(v.verify(&token).unwrap_err().message.contains("expired"));
+        let good = signer(dev::ISSUER, dev::AUDIENCE).mint(&request(vec![Role::Auditor], 60)).unwrap();
+        let mut tampered = good.clone();
+        tampered.replace_range(good.len() - 4.., "AAAA");
+        assert_eq!(v.verify(&tampered).unwrap_err().kind, ErrorKind::Unauthenticated);
+    }
+
+    #[test]
+    fn require_distinguishes_anonymous_from_the_wrong_role() {
+        let anonymous = Caller::Anonymous.require(&[Role::AuthorizedBodyAdmin]).unwrap_err();
+        assert_eq!(anonymous.kind, ErrorKind::Unauthenticated);
+        let officer = Caller::Authenticated(Identity {
+            subject: "officer-7".into(),
+            roles: vec![Role::NceOfficer],
+            center: None,
+            region: None,
+        });
+        let denied = officer.require(&[Role::AuthorizedBodyAdmin]).unwrap_err();
+        assert_eq!(denied.kind, ErrorKind::PermissionDenied);
+        assert!(denied.message.contains("authorized-body-admin"), "{}", denied.message);
+        assert!(denied.message.contains("nce-officer"), "{}", denied.message);
+        assert!(officer.require(&[Role::AuthorizedBodyAdmin, Role::NceOfficer]).is_ok());
+    }
+
+    #[test]
+    fn a_header_without_bearer_is_refused() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::AUTHORIZATION, "Basic dXNlcjpwYXNz".parse().unwrap());
+        let err = verifier().caller_from_http(&headers).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Unauthenticated);
+        assert_eq!(verifier().caller_from_http(&http::HeaderMap::new()).unwrap(), Caller::Anonymous);
+    }
+}

@@ -1,0 +1,195 @@
+//! The shape every NSK service process shares.
+//!
+//! [`Host::bind`] takes the gRPC port (port 0 picks a free one, and [`Host::addr`] tells which),
+//! [`Host::spawn`] starts background tasks (outbox relay, consumers, schedulers) that stop on
+//! the same [`CancellationToken`], and [`Host::serve`] serves the service's routes together with
+//! the gRPC health protocol and server reflection until shutdown, then waits for the tasks.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_stream::wrappers::TcpListenerStream;
+pub use tokio_util::sync::CancellationToken;
+use tonic::service::Routes;
+
+pub struct Host {
+    listener: TcpListener,
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    tasks: Vec<(&'static str, JoinHandle<()>)>,
+}
+
+impl Host {
+    pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await.map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}; is another process using it?"))
+        })?;
+        let addr = listener.local_addr()?;
+        Ok(Self { listener, addr, shutdown: CancellationToken::new(), tasks: Vec::new() })
+    }
+
+    /// The address actually bound.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Cancelling it stops the server and every background task.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Runs a background task until shutdown; `make` receives the shutdown token.
+    pub fn spawn<F, Fut>(&mut self, name: &'static str, make: F)
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let handle = tokio::spawn(make(self.shutdown.clone()));
+        self.tasks.push((name, handle));
+    }
+
+    /// Serves `routes` plus health (reporting `service_names` as serving) and reflection until
+    /// shutdown, then waits for the background tasks.
+    pub async fn serve(self, routes: Routes, service_names: &[&str]) -> Result<(), tonic::transport::Error> {
+        let (reporter, health) = tonic_health::server::health_reporter();
+        for name in service_names {
+            reporter.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
+        }
+        // The descriptor set is generated at build time; if it were broken, the proto crate's
+        // own test fails, so a reflection-less server here only logs.
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(nsk_proto::FILE_DESCRIPTOR_SET)
+            .build_v1();
+        let mut builder = tonic::transport::Server::builder().trace_fn(|request| {
+            let span = tracing::info_span!("grpc", path = %request.uri().path());
+            nsk_telemetry::set_parent_from_headers(&span, request.headers());
+            span
+        });
+        let mut router = builder.add_routes(routes).add_service(health);
+        match reflection {
+            Ok(reflection) => router = router.add_service(reflection),
+            Err(err) => tracing::warn!(error = %err, "gRPC reflection unavailable"),
+        }
+        tracing::info!(addr = %self.addr, "serving gRPC");
+        let shutdown = self.shutdown.clone();
+        let result = router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown.cancelled_owned())
+            .await;
+        self.shutdown.cancel();
+        for (name, task) in self.tasks {
+            if let Err(err) = task.await {
+                tracing::error!(task = name, error = %err, "background task panicked");
+            }
+        }
+        result
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM, whichever comes first.
+pub async fn termination_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("termination signal received; shutting down");
+}
+
+/// The whole `main` of a domain service: load and validate the configuration (exit 2 with one
+/// line per bad variable), install telemetry, start the service with `start`, and run it until
+/// Ctrl-C or SIGTERM. `start` returns the shutdown token and the future that serves.
+pub fn main<F, Fut, Run>(service: &'static str, start: F) -> std::process::ExitCode
+where
+    F: FnOnce(nsk_config::ServiceConfig) -> Fut,
+    Fut: Future<Output = anyhow::Result<(CancellationToken, Run)>>,
+    Run: Future<Output = anyhow::Result<()>>,
+{
+    use std::process::ExitCode;
+    let config = match nsk_config::ServiceConfig::load(service, &nsk_config::Env::from_process()) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("nsk-{service}: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("nsk-{service}: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let _telemetry = match nsk_telemetry::init(service, config.log_format) {
+            Ok(guard) => guard,
+            Err(err) => {
+                eprintln!("nsk-{service}: {err}");
+                return ExitCode::from(2);
+            }
+        };
+        let (shutdown, run) = match start(config).await {
+            Ok(started) => started,
+            Err(err) => {
+                tracing::error!(error = %format!("{err:#}"), "cannot start");
+                eprintln!("nsk-{service}: cannot start: {err:#}");
+                return ExitCode::FAILURE;
+            }
+        };
+        tokio::spawn(async move {
+            termination_signal().await;
+            shutdown.cancel();
+        });
+        match run.await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("nsk-{service}: {err:#}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// What every domain service stands on, ready before it builds its own API.
+pub struct Foundation {
+    pub pool: sqlx::PgPool,
+    /// The service's outbox, publishing to `<prefix>nsk.<service>.v1`.
+    pub outbox: nsk_events::Outbox,
+    pub verifier: nsk_identity::TokenVerifier,
+    /// Bound, with the outbox relay already running as a background task.
+    pub host: Host,
+}
+
+/// Connects the database (created if missing; the events migrations, then `migrator`), makes
+/// sure the service's topic exists, loads the token verifier, binds the gRPC port and starts
+/// the outbox relay.
+pub async fn prepare(
+    config: &nsk_config::ServiceConfig,
+    migrator: sqlx::migrate::Migrator,
+) -> anyhow::Result<Foundation> {
+    let pool = nsk_db::connect(&config.database, &[nsk_events::migrator(), migrator]).await?;
+    let outbox = nsk_events::Outbox::new(&config.service, &config.kafka);
+    nsk_events::kafka::ensure_topics(&config.kafka, &[outbox.topic().to_string()])
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}; is the broker at KAFKA_BROKERS={} running?", config.kafka.brokers))?;
+    let verifier = nsk_identity::TokenVerifier::from_config(&config.auth)?;
+    let mut host = Host::bind(config.grpc_addr).await?;
+    let relay = nsk_events::Relay::new(pool.clone(), &config.kafka, config.relay_interval)?;
+    host.spawn("outbox-relay", |shutdown| relay.run(shutdown));
+    Ok(Foundation { pool, outbox, verifier, host })
+}
