@@ -1,0 +1,211 @@
+//! Starts the whole platform — the five services and the gateway, as the real binaries — for
+//! one test, against the real PostgreSQL and the broker at `KAFKA_BROKERS`.
+//!
+//! Each [`Platform`] has its own databases, topic prefix and ports, so tests run in parallel.
+//! Process output goes to `target/e2e-logs/<label>/<process>.log`; when the platform does not
+//! become ready, the error quotes the end of each log. The binaries must be built first
+//! (`make test` builds them).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a failure here is a test failure
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nsk_identity::Role;
+use tokio::process::{Child, Command};
+
+const SERVICES: [&str; 5] = nsk_config::SERVICES;
+
+pub struct Platform {
+    children: Vec<(String, Child)>,
+    pub gateway: String,
+    pub service_addrs: Vec<(String, String)>,
+    pub prefix: String,
+    pub log_dir: PathBuf,
+    pub http: reqwest::Client,
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| nsk_runtime::testing::workspace_root().join("target"))
+}
+
+fn binary(name: &str) -> PathBuf {
+    let path = target_dir().join("debug").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the binaries first (cargo build --workspace --bins; make test does)",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Platform {
+    /// Starts every process and waits until the gateway reports all services ready.
+    pub async fn start(label: &str) -> Self {
+        let prefix = nsk_runtime::testing::unique_prefix(label);
+        let log_dir = target_dir()
+            .join("e2e-logs")
+            .join(prefix.trim_end_matches('.'));
+        std::fs::create_dir_all(&log_dir).unwrap();
+        let root = nsk_runtime::testing::workspace_root();
+        let database_url = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let common = [
+            ("DATABASE_URL".to_string(), database_url),
+            (
+                "KAFKA_BROKERS".to_string(),
+                nsk_runtime::testing::kafka_brokers(),
+            ),
+            ("NSK_TOPIC_PREFIX".to_string(), prefix.clone()),
+            ("NSK_RELAY_INTERVAL_MS".to_string(), "20".to_string()),
+            (
+                "NSK_JWT_PUBLIC_KEY_FILE".to_string(),
+                root.join(nsk_identity::dev::PUBLIC_KEY)
+                    .display()
+                    .to_string(),
+            ),
+            ("NSK_LOG_FORMAT".to_string(), "json".to_string()),
+            ("RUST_LOG".to_string(), "info".to_string()),
+        ];
+        let mut children = Vec::new();
+        let mut service_addrs = Vec::new();
+        for service in SERVICES {
+            let db = nsk_db::testing::fresh_database(service).await.unwrap();
+            let addr = format!("127.0.0.1:{}", free_port());
+            let mut env = common.to_vec();
+            env.push(("NSK_GRPC_ADDR".into(), addr.clone()));
+            env.push(("NSK_DATABASE_NAME".into(), db.name));
+            env.push(("NSK_CONSUMER_GROUP".into(), format!("{prefix}{service}")));
+            children.push((
+                service.to_string(),
+                spawn(&format!("nsk-{service}"), &env, &log_dir),
+            ));
+            service_addrs.push((service.to_string(), addr));
+        }
+        let gateway_addr = format!("127.0.0.1:{}", free_port());
+        let mut env = common.to_vec();
+        env.push(("NSK_HTTP_ADDR".into(), gateway_addr.clone()));
+        for (service, addr) in &service_addrs {
+            env.push((
+                format!("NSK_{}_URL", service.to_ascii_uppercase()),
+                format!("http://{addr}"),
+            ));
+        }
+        children.push(("gateway".into(), spawn("nsk-gateway", &env, &log_dir)));
+        let platform = Self {
+            children,
+            gateway: format!("http://{gateway_addr}"),
+            service_addrs,
+            prefix,
+            log_dir,
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap(),
+        };
+        platform.wait_ready(Duration::from_secs(90)).await;
+        platform
+    }
+
+    async fn wait_ready(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(reply) = self
+                .http
+                .get(format!("{}/readyz", self.gateway))
+                .send()
+                .await
+            {
+                if reply.status().is_success() {
+                    return;
+                }
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "the platform was not ready within {within:?}\n{}",
+                    self.log_tails()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The last lines of every process's log, for a failure message.
+    pub fn log_tails(&self) -> String {
+        let mut out = String::new();
+        for (name, _) in &self.children {
+            let log = std::fs::read_to_string(self.log_dir.join(format!("{name}.log")))
+                .unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            out.push_str(&format!("--- {name} ---\n"));
+            for line in tail.into_iter().rev() {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.gateway)
+    }
+
+    pub fn token(&self, roles: &[Role]) -> String {
+        nsk_runtime::testing::token("e2e-user", roles, None)
+    }
+
+    /// Polls `probe` until it returns `Some`, or fails the test with the logs after `within`.
+    pub async fn eventually<T, F, Fut>(&self, within: Duration, what: &str, mut probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(value) = probe().await {
+                return value;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "{what} did not happen within {within:?}\n{}",
+                    self.log_tails()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn spawn(binary_name: &str, env: &[(String, String)], log_dir: &std::path::Path) -> Child {
+    let name = binary_name.trim_start_matches("nsk-");
+    let log = std::fs::File::create(log_dir.join(format!("{name}.log"))).unwrap();
+    let err = log.try_clone().unwrap();
+    Command::new(binary(binary_name))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+        .current_dir(nsk_runtime::testing::workspace_root())
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(err))
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap()
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        for (_, child) in &mut self.children {
+            let _ = child.start_kill();
+        }
+    }
+}

@@ -34,18 +34,23 @@ impl DocumentRegistry for DocumentsApi {
         let id = Uuid::parse_str(&request.profession_id)
             .map_err(|_| ApiError::invalid_field("profession_id", "must be a UUID"))?;
         let row = if request.as_of.is_empty() {
-            store::current_profession(&self.pool, id).await.map_err(ApiError::from)?
+            store::current_profession(&self.pool, id)
+                .await
+                .map_err(ApiError::from)?
         } else {
             let date = NaiveDate::parse_from_str(&request.as_of, "%Y-%m-%d")
                 .map_err(|_| ApiError::invalid_field("as_of", "must be a date as YYYY-MM-DD"))?;
-            store::profession_as_of(&self.pool, id, date).await.map_err(ApiError::from)?
+            store::profession_as_of(&self.pool, id, date)
+                .await
+                .map_err(ApiError::from)?
         };
-        let row = row.ok_or_else(|| {
-            ApiError::not_found("profession", &request.profession_id)
+        let row = row.ok_or_else(|| ApiError::not_found("profession", &request.profession_id))?;
+        let known_versions = store::known_versions(&self.pool, id)
+            .await
+            .map_err(ApiError::from)?;
+        let entry = professions::Profession::decode(row.snapshot.as_slice()).map_err(|e| {
+            ApiError::internal(format!("stored snapshot of {id} does not decode: {e}"))
         })?;
-        let known_versions = store::known_versions(&self.pool, id).await.map_err(ApiError::from)?;
-        let entry = professions::Profession::decode(row.snapshot.as_slice())
-            .map_err(|e| ApiError::internal(format!("stored snapshot of {id} does not decode: {e}")))?;
         Ok(Response::new(pb::RegisteredProfession {
             profession_id: id.to_string(),
             names: entry.names,

@@ -44,11 +44,11 @@ impl Application {
             events::ProfessionsReadModel,
         )?;
         host.spawn("professions-consumer", |shutdown| async move {
-            if let Err(err) = consumer.run(shutdown).await {
-                tracing::error!(error = %err, "professions consumer stopped");
-            }
+            consumer.run(shutdown).await
         });
-        let routes = tonic::service::Routes::new(DocumentRegistryServer::new(grpc::DocumentsApi::new(base.pool)));
+        let routes = tonic::service::Routes::new(DocumentRegistryServer::new(
+            grpc::DocumentsApi::new(base.pool),
+        ));
         Ok(Self { host, routes })
     }
 
@@ -61,7 +61,9 @@ impl Application {
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
-        self.host.serve(self.routes, &["nsk.documents.v1.DocumentRegistry"]).await?;
+        self.host
+            .serve(self.routes, &["nsk.documents.v1.DocumentRegistry"])
+            .await?;
         Ok(())
     }
 }

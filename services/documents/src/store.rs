@@ -61,7 +61,10 @@ fn decode(r: &sqlx::postgres::PgRow) -> Result<ProfessionRow, sqlx::Error> {
     })
 }
 
-pub async fn current_profession(pool: &PgPool, id: Uuid) -> Result<Option<ProfessionRow>, sqlx::Error> {
+pub async fn current_profession(
+    pool: &PgPool,
+    id: Uuid,
+) -> Result<Option<ProfessionRow>, sqlx::Error> {
     sqlx::query("SELECT * FROM registered_professions WHERE profession_id = $1")
         .bind(id)
         .fetch_optional(pool)
@@ -71,7 +74,11 @@ pub async fn current_profession(pool: &PgPool, id: Uuid) -> Result<Option<Profes
         .transpose()
 }
 
-pub async fn profession_as_of(pool: &PgPool, id: Uuid, date: NaiveDate) -> Result<Option<ProfessionRow>, sqlx::Error> {
+pub async fn profession_as_of(
+    pool: &PgPool,
+    id: Uuid,
+    date: NaiveDate,
+) -> Result<Option<ProfessionRow>, sqlx::Error> {
     sqlx::query(
         "SELECT * FROM registered_profession_versions
          WHERE profession_id = $1 AND effective_from <= $2
@@ -88,8 +95,10 @@ pub async fn profession_as_of(pool: &PgPool, id: Uuid, date: NaiveDate) -> Resul
 
 /// Versions received for a profession, in the order received.
 pub async fn known_versions(pool: &PgPool, id: Uuid) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT version FROM registered_profession_versions WHERE profession_id = $1 ORDER BY id")
-        .bind(id)
-        .fetch_all(pool)
-        .await
+    sqlx::query_scalar(
+        "SELECT version FROM registered_profession_versions WHERE profession_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
 }

@@ -63,28 +63,45 @@ impl Application {
         let mut channels = HashMap::new();
         for (service, url) in &config.upstreams {
             // Lazy: the gateway starts before its services, and /readyz tells when they are up.
-            let channel = Endpoint::from_str(url)?.connect_timeout(Duration::from_secs(2)).connect_lazy();
+            let channel = Endpoint::from_str(url)?
+                .connect_timeout(Duration::from_secs(2))
+                .connect_lazy();
             channels.insert(service.clone(), channel);
         }
         let gateway = Gateway {
             openapi: serde_json::to_string_pretty(&openapi::document(&routes))?,
-            mutating_grpc_paths: routes.iter().filter(|r| r.is_mutating()).map(|r| r.grpc_path.clone()).collect(),
+            mutating_grpc_paths: routes
+                .iter()
+                .filter(|r| r.is_mutating())
+                .map(|r| r.grpc_path.clone())
+                .collect(),
             routes,
             channels,
             verifier: TokenVerifier::from_config(&config.auth)?,
             timeout: config.upstream_timeout,
         };
         let router = Router::new()
-            .route("/healthz", get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+            .route(
+                "/healthz",
+                get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+            )
             .route("/readyz", get(readyz))
             .route("/openapi.json", get(openapi_json))
             .fallback(dispatch)
             .with_state(Arc::new(gateway));
-        let listener = TcpListener::bind(config.http_addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}; is another process using it?", config.http_addr))?;
+        let listener = TcpListener::bind(config.http_addr).await.map_err(|e| {
+            anyhow::anyhow!(
+                "cannot listen on {}: {e}; is another process using it?",
+                config.http_addr
+            )
+        })?;
         let addr = listener.local_addr()?;
-        Ok(Self { listener, addr, router, shutdown: nsk_runtime::CancellationToken::new() })
+        Ok(Self {
+            listener,
+            addr,
+            router,
+            shutdown: nsk_runtime::CancellationToken::new(),
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -105,19 +122,30 @@ impl Application {
 }
 
 async fn openapi_json(State(gw): State<Arc<Gateway>>) -> Response {
-    ([(http::header::CONTENT_TYPE, "application/json")], gw.openapi.clone()).into_response()
+    (
+        [(http::header::CONTENT_TYPE, "application/json")],
+        gw.openapi.clone(),
+    )
+        .into_response()
 }
 
 /// Ready when every service answers the gRPC health check as serving.
 async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
-    use tonic_health::pb::{health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest};
+    use tonic_health::pb::{
+        health_check_response::ServingStatus, health_client::HealthClient, HealthCheckRequest,
+    };
     let mut services = serde_json::Map::new();
     let mut ready = true;
     let mut names: Vec<&String> = gw.channels.keys().collect();
     names.sort();
     for name in names {
         let mut client = HealthClient::new(gw.channels[name].clone());
-        let check = tokio::time::timeout(Duration::from_secs(2), client.check(HealthCheckRequest { service: String::new() }));
+        let check = tokio::time::timeout(
+            Duration::from_secs(2),
+            client.check(HealthCheckRequest {
+                service: String::new(),
+            }),
+        );
         let state = match check.await {
             Ok(Ok(reply)) if reply.get_ref().status == ServingStatus::Serving as i32 => "serving",
             Ok(Ok(_)) => "not serving",
@@ -127,13 +155,22 @@ async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
         ready &= state == "serving";
         services.insert(name.clone(), state.into());
     }
-    let status = if ready { http::StatusCode::OK } else { http::StatusCode::SERVICE_UNAVAILABLE };
-    (status, axum::Json(serde_json::json!({"ready": ready, "services": services}))).into_response()
+    let status = if ready {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({"ready": ready, "services": services})),
+    )
+        .into_response()
 }
 
 /// Everything that is not health or OpenAPI: native gRPC, or REST under `/v1/`.
 async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
-    let span = tracing::info_span!("request", method = %request.method(), path = %request.uri().path());
+    let span =
+        tracing::info_span!("request", method = %request.method(), path = %request.uri().path());
     nsk_telemetry::set_parent_from_headers(&span, request.headers());
     let is_grpc = request
         .headers()
@@ -160,18 +197,28 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
     let (route, bound) = match routes::find(&gw.routes, &parts.method, parts.uri.path()) {
         Lookup::Found(route, bound) => (route, bound),
         Lookup::MethodNotAllowed => {
-            let mut problem = Problem::new(ErrorKind::InvalidArgument, format!("{} is not allowed on {}", parts.method, parts.uri.path()), vec![]);
+            let mut problem = Problem::new(
+                ErrorKind::InvalidArgument,
+                format!("{} is not allowed on {}", parts.method, parts.uri.path()),
+                vec![],
+            );
             problem.status = 405;
             problem.title = "Method Not Allowed".into();
             return problem_response(&problem);
         }
         Lookup::NotFound => {
-            let detail = format!("no route {} {}; see /openapi.json", parts.method, parts.uri.path());
+            let detail = format!(
+                "no route {} {}; see /openapi.json",
+                parts.method,
+                parts.uri.path()
+            );
             return problem_response(&Problem::new(ErrorKind::NotFound, detail, vec![]));
         }
     };
     if route.is_mutating() && caller == Caller::Anonymous {
-        let err = ApiError::unauthenticated("this call changes a register: send Authorization: Bearer <token>");
+        let err = ApiError::unauthenticated(
+            "this call changes a register: send Authorization: Bearer <token>",
+        );
         return problem_response(&Problem::from(&err));
     }
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
@@ -186,14 +233,19 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
         Err(err) => return problem_response(&Problem::from(&err)),
     };
     let Some(channel) = gw.channels.get(&route.service) else {
-        return problem_response(&Problem::from(&ApiError::internal(format!("no upstream for {}", route.service))));
+        return problem_response(&Problem::from(&ApiError::internal(format!(
+            "no upstream for {}",
+            route.service
+        ))));
     };
     let mut grpc = tonic::client::Grpc::new(channel.clone());
     let mut upstream_request = tonic::Request::new(transcode::encode(&message));
     upstream_request.set_timeout(gw.timeout);
     if let Some(auth) = parts.headers.get(http::header::AUTHORIZATION) {
         if let Ok(value) = tonic::metadata::MetadataValue::try_from(auth.as_bytes()) {
-            upstream_request.metadata_mut().insert("authorization", value);
+            upstream_request
+                .metadata_mut()
+                .insert("authorization", value);
         }
     }
     for (key, value) in nsk_telemetry::current_context() {
@@ -205,8 +257,11 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
         }
     }
     let result = async {
-        grpc.ready().await.map_err(|e| tonic::Status::unavailable(e.to_string()))?;
-        let path = PathAndQuery::from_str(&route.grpc_path).map_err(|e| tonic::Status::internal(e.to_string()))?;
+        grpc.ready()
+            .await
+            .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+        let path = PathAndQuery::from_str(&route.grpc_path)
+            .map_err(|e| tonic::Status::internal(e.to_string()))?;
         grpc.unary(upstream_request, path, RawCodec).await
     }
     .await;
@@ -223,9 +278,16 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
 /// helps nobody outside; they become a plain "unavailable" naming the service.
 fn upstream_problem(service: &str, status: &tonic::Status) -> Problem {
     match status.code() {
-        tonic::Code::Unavailable | tonic::Code::Unknown | tonic::Code::DeadlineExceeded | tonic::Code::Cancelled => {
+        tonic::Code::Unavailable
+        | tonic::Code::Unknown
+        | tonic::Code::DeadlineExceeded
+        | tonic::Code::Cancelled => {
             tracing::warn!(%service, code = ?status.code(), message = status.message(), "upstream failed");
-            Problem::new(ErrorKind::Unavailable, format!("the {service} service is unavailable; retry later"), vec![])
+            Problem::new(
+                ErrorKind::Unavailable,
+                format!("the {service} service is unavailable; retry later"),
+                vec![],
+            )
         }
         _ => Problem::from_status(status),
     }
@@ -236,15 +298,24 @@ fn upstream_problem(service: &str, status: &tonic::Status) -> Problem {
 /// of them serve the whole contract.
 async fn grpc_proxy(gw: &Gateway, request: Request) -> Response {
     let path = request.uri().path().to_string();
-    let package_service = path.trim_start_matches('/').split('/').next().unwrap_or_default();
-    let package = package_service.rsplit_once('.').map(|(p, _)| p).unwrap_or_default();
+    let package_service = path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let package = package_service
+        .rsplit_once('.')
+        .map(|(p, _)| p)
+        .unwrap_or_default();
     let target = if package.starts_with("grpc.reflection.") {
         Some("professions")
     } else {
         routes::service_of_package(package)
     };
     let Some(channel) = target.and_then(|s| gw.channels.get(s)) else {
-        return status_response(tonic::Status::unimplemented(format!("no service {package_service} behind this gateway")));
+        return status_response(tonic::Status::unimplemented(format!(
+            "no service {package_service} behind this gateway"
+        )));
     };
     let caller = match gw.verifier.caller_from_http(request.headers()) {
         Ok(caller) => caller,
@@ -257,7 +328,10 @@ async fn grpc_proxy(gw: &Gateway, request: Request) -> Response {
     }
     let (mut parts, body) = request.into_parts();
     for (key, value) in nsk_telemetry::current_context() {
-        if let (Ok(name), Ok(value)) = (http::HeaderName::from_bytes(key.as_bytes()), HeaderValue::from_str(&value)) {
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(key.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
             parts.headers.insert(name, value);
         }
     }

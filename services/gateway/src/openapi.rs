@@ -24,7 +24,10 @@ pub fn document(routes: &[Route]) -> Value {
         if route.body != BodyMapping::Whole {
             for field in input.fields() {
                 let scalar_or_list = !matches!(field.kind(), Kind::Message(_));
-                if scalar_or_list && !path_vars.contains(&field.name()) && body_field != Some(field.name()) {
+                if scalar_or_list
+                    && !path_vars.contains(&field.name())
+                    && body_field != Some(field.name())
+                {
                     parameters.push(json!({
                         "name": field.json_name(),
                         "in": "query",
@@ -53,16 +56,22 @@ pub fn document(routes: &[Route]) -> Value {
         let body_schema = match &route.body {
             BodyMapping::None => None,
             BodyMapping::Whole => Some(message_ref(&input, &mut schemas)),
-            BodyMapping::Field(f) => input.get_field_by_name(f).map(|field| field_schema(&field, &mut schemas)),
+            BodyMapping::Field(f) => input
+                .get_field_by_name(f)
+                .map(|field| field_schema(&field, &mut schemas)),
         };
         if let Some(schema) = body_schema {
-            operation["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": schema}}});
+            operation["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": schema}}});
         }
         if route.is_mutating() {
             operation["security"] = json!([{"bearer": []}]);
         }
         let path = openapi_path(route);
-        paths.entry(path).or_default().insert(route.http_method.as_str().to_ascii_lowercase(), operation);
+        paths
+            .entry(path)
+            .or_default()
+            .insert(route.http_method.as_str().to_ascii_lowercase(), operation);
     }
     schemas.insert(
         "Problem".into(),
@@ -106,9 +115,11 @@ fn doc_comment(method: &prost_reflect::MethodDescriptor) -> String {
         .source_code_info
         .as_ref()
         .and_then(|info| {
-            let service_index = method.parent_service().index() as i32;
-            let path = [6, service_index, 2, method.index() as i32];
-            info.location.iter().find(|l| l.path == path).map(|l| l.leading_comments().trim().to_string())
+            let path = method.path();
+            info.location
+                .iter()
+                .find(|l| l.path == path)
+                .map(|l| l.leading_comments().trim().to_string())
         })
         .unwrap_or_default()
 }
@@ -125,7 +136,10 @@ fn message_ref(desc: &MessageDescriptor, schemas: &mut BTreeMap<String, Value>) 
         for field in desc.fields() {
             properties.insert(field.json_name().to_string(), field_schema(&field, schemas));
         }
-        schemas.insert(name.clone(), json!({"type": "object", "properties": properties}));
+        schemas.insert(
+            name.clone(),
+            json!({"type": "object", "properties": properties}),
+        );
     }
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
@@ -151,7 +165,9 @@ fn field_schema(field: &FieldDescriptor, schemas: &mut BTreeMap<String, Value>) 
             json!({"type": "string", "format": "int64"})
         }
         Kind::Float | Kind::Double => json!({"type": "number"}),
-        Kind::Enum(e) => json!({"type": "string", "enum": e.values().map(|v| v.name().to_string()).collect::<Vec<_>>()}),
+        Kind::Enum(e) => {
+            json!({"type": "string", "enum": e.values().map(|v| v.name().to_string()).collect::<Vec<_>>()})
+        }
         Kind::Message(m) => message_ref(&m, schemas),
     };
     if field.is_list() {
@@ -172,12 +188,20 @@ mod tests {
         let post = &doc["paths"]["/v1/professions"]["post"];
         assert_eq!(post["operationId"], "RegisterProfession");
         assert_eq!(post["security"][0]["bearer"], json!([]));
-        assert_eq!(post["requestBody"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/nsk.professions.v1.Profession");
-        let profession = &doc["components"]["schemas"]["nsk.professions.v1.Profession"]["properties"];
+        assert_eq!(
+            post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/nsk.professions.v1.Profession"
+        );
+        let profession =
+            &doc["components"]["schemas"]["nsk.professions.v1.Profession"]["properties"];
         assert_eq!(profession["nkzCode"]["type"], "string");
         assert_eq!(profession["nqfLevels"]["type"], "array");
         let get = &doc["paths"]["/v1/professions"]["get"];
-        assert!(get["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "pageSize"));
+        assert!(get["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "pageSize"));
         assert!(get.get("security").is_none());
         assert!(post["summary"].as_str().unwrap().contains("Art. 5.6"));
     }

@@ -23,7 +23,9 @@ pub struct PathTemplate {
 
 impl PathTemplate {
     pub fn parse(template: &str) -> Result<Self, String> {
-        let path = template.strip_prefix('/').ok_or_else(|| format!("{template} does not start with /"))?;
+        let path = template
+            .strip_prefix('/')
+            .ok_or_else(|| format!("{template} does not start with /"))?;
         // A verb follows the last ':' that is outside braces.
         let (path, verb) = match path.rfind(':') {
             Some(i) if !path[i..].contains('}') => (&path[..i], Some(path[i + 1..].to_string())),
@@ -31,13 +33,23 @@ impl PathTemplate {
         };
         let segments = path
             .split('/')
-            .map(|s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some(var) if !var.is_empty() && !var.contains('=') => Ok(Segment::Variable(var.to_string())),
-                Some(_) => Err(format!("{template}: only simple {{field}} variables are supported")),
-                None => Ok(Segment::Literal(s.to_string())),
-            })
+            .map(
+                |s| match s.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                    Some(var) if !var.is_empty() && !var.contains('=') => {
+                        Ok(Segment::Variable(var.to_string()))
+                    }
+                    Some(_) => Err(format!(
+                        "{template}: only simple {{field}} variables are supported"
+                    )),
+                    None => Ok(Segment::Literal(s.to_string())),
+                },
+            )
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { template: template.to_string(), segments, verb })
+        Ok(Self {
+            template: template.to_string(),
+            segments,
+            verb,
+        })
     }
 
     /// The variables bound by `path`, or `None` when it does not match.
@@ -57,7 +69,9 @@ impl PathTemplate {
                 Segment::Literal(lit) if lit == part => {}
                 Segment::Literal(_) => return None,
                 // Without a verb in the template, a ':' in the last segment is another route's verb.
-                Segment::Variable(_) if part.is_empty() || (self.verb.is_none() && part.contains(':')) => {
+                Segment::Variable(_)
+                    if part.is_empty() || (self.verb.is_none() && part.contains(':')) =>
+                {
                     return None
                 }
                 Segment::Variable(name) => bound.push((name.clone(), percent_decode(part))),
@@ -146,15 +160,20 @@ pub fn load(pool: &DescriptorPool) -> Result<Vec<Route>, String> {
         .ok_or("the descriptor set lacks google.api.http")?;
     let mut routes = Vec::new();
     for service in pool.services() {
-        let Some(area) = service_of_package(service.package_name()) else { continue };
+        let Some(area) = service_of_package(service.package_name()) else {
+            continue;
+        };
         for method in service.methods() {
             let options = method.options();
             if !options.has_extension(&http_ext) {
                 continue;
             }
-            let Value::Message(rule) = options.get_extension(&http_ext).into_owned() else { continue };
-            let rule: nsk_proto::google::api::HttpRule =
-                rule.transcode_to().map_err(|e| format!("{}: bad http rule: {e}", method.full_name()))?;
+            let Value::Message(rule) = options.get_extension(&http_ext).into_owned() else {
+                continue;
+            };
+            let rule: nsk_proto::google::api::HttpRule = rule
+                .transcode_to()
+                .map_err(|e| format!("{}: bad http rule: {e}", method.full_name()))?;
             use nsk_proto::google::api::http_rule::Pattern;
             let (http_method, template) = match rule.pattern {
                 Some(Pattern::Get(p)) => (http::Method::GET, p),
@@ -168,14 +187,25 @@ pub fn load(pool: &DescriptorPool) -> Result<Vec<Route>, String> {
             let input = method.input();
             for var in path.variables() {
                 if input.get_field_by_name(var).is_none() {
-                    return Err(format!("{}: path variable {var} is not a field of {}", method.full_name(), input.full_name()));
+                    return Err(format!(
+                        "{}: path variable {var} is not a field of {}",
+                        method.full_name(),
+                        input.full_name()
+                    ));
                 }
             }
             let body = match rule.body.as_str() {
                 "" => BodyMapping::None,
                 "*" => BodyMapping::Whole,
-                field if input.get_field_by_name(field).is_some() => BodyMapping::Field(field.to_string()),
-                field => return Err(format!("{}: body field {field} does not exist", method.full_name())),
+                field if input.get_field_by_name(field).is_some() => {
+                    BodyMapping::Field(field.to_string())
+                }
+                field => {
+                    return Err(format!(
+                        "{}: body field {field} does not exist",
+                        method.full_name()
+                    ))
+                }
             };
             routes.push(Route {
                 http_method,
@@ -198,7 +228,9 @@ pub fn find<'a>(routes: &'a [Route], method: &http::Method, path: &str) -> Looku
     for route in routes {
         if let Some(bound) = route.path.matches(path) {
             path_matched = true;
-            if &route.http_method == method && best.as_ref().is_none_or(|(_, b)| bound.len() < b.len()) {
+            if &route.http_method == method
+                && best.as_ref().is_none_or(|(_, b)| bound.len() < b.len())
+            {
                 best = Some((route, bound));
             }
         }
@@ -224,15 +256,24 @@ mod tests {
     fn templates_bind_variables_and_verbs() {
         let t = PathTemplate::parse("/v1/professions/{id}:exclude").unwrap();
         assert_eq!(t.verb.as_deref(), Some("exclude"));
-        assert_eq!(t.matches("/v1/professions/abc:exclude"), Some(vec![("id".into(), "abc".into())]));
+        assert_eq!(
+            t.matches("/v1/professions/abc:exclude"),
+            Some(vec![("id".into(), "abc".into())])
+        );
         assert_eq!(t.matches("/v1/professions/abc"), None);
         let plain = PathTemplate::parse("/v1/professions/{id}").unwrap();
         assert_eq!(plain.matches("/v1/professions/abc:exclude"), None);
-        assert_eq!(plain.matches("/v1/professions/a%20b"), Some(vec![("id".into(), "a b".into())]));
+        assert_eq!(
+            plain.matches("/v1/professions/a%20b"),
+            Some(vec![("id".into(), "a b".into())])
+        );
         let two = PathTemplate::parse("/v1/regions/{region}/budgets/{year}").unwrap();
         assert_eq!(
             two.matches("/v1/regions/almaty/budgets/2026"),
-            Some(vec![("region".into(), "almaty".into()), ("year".into(), "2026".into())])
+            Some(vec![
+                ("region".into(), "almaty".into()),
+                ("year".into(), "2026".into())
+            ])
         );
     }
 
@@ -248,8 +289,16 @@ mod tests {
         assert_eq!(register.body, BodyMapping::Field("profession".into()));
         assert_eq!(register.service, "professions");
         assert!(routes.len() >= 40, "only {} routes", routes.len());
-        assert!(matches!(find(&routes, &http::Method::GET, "/v1/professions/x/history"), Lookup::Found(r, _) if r.method.name() == "ListProfessionHistory"));
-        assert!(matches!(find(&routes, &http::Method::DELETE, "/v1/professions"), Lookup::MethodNotAllowed));
-        assert!(matches!(find(&routes, &http::Method::GET, "/v1/nothing"), Lookup::NotFound));
+        assert!(
+            matches!(find(&routes, &http::Method::GET, "/v1/professions/x/history"), Lookup::Found(r, _) if r.method.name() == "ListProfessionHistory")
+        );
+        assert!(matches!(
+            find(&routes, &http::Method::DELETE, "/v1/professions"),
+            Lookup::MethodNotAllowed
+        ));
+        assert!(matches!(
+            find(&routes, &http::Method::GET, "/v1/nothing"),
+            Lookup::NotFound
+        ));
     }
 }

@@ -4,7 +4,9 @@
 use bytes::{Buf, BufMut, Bytes};
 use nsk_errors::{ApiError, FieldViolation, Problem};
 use prost::Message;
-use prost_reflect::{DeserializeOptions, DynamicMessage, Kind, MessageDescriptor, SerializeOptions, Value};
+use prost_reflect::{
+    DeserializeOptions, DynamicMessage, Kind, MessageDescriptor, SerializeOptions, Value,
+};
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 
 use crate::routes::{BodyMapping, Route};
@@ -25,7 +27,9 @@ pub fn request_message(
                 .get_field_by_name(field_name)
                 .ok_or_else(|| ApiError::internal(format!("body field {field_name} vanished")))?;
             let Kind::Message(field_type) = field.kind() else {
-                return Err(ApiError::internal(format!("body field {field_name} is not a message")));
+                return Err(ApiError::internal(format!(
+                    "body field {field_name} is not a message"
+                )));
             };
             let value = parse_json(&field_type, body, &format!("{field_name}."))?;
             message.set_field(&field, Value::Message(value));
@@ -33,7 +37,10 @@ pub fn request_message(
         }
         BodyMapping::None => {
             if !body.is_empty() && body.iter().any(|b| !b.is_ascii_whitespace()) {
-                return Err(ApiError::invalid_field("body", "this call takes no body; pass fields in the query string"));
+                return Err(ApiError::invalid_field(
+                    "body",
+                    "this call takes no body; pass fields in the query string",
+                ));
             }
             DynamicMessage::new(input.clone())
         }
@@ -47,11 +54,17 @@ pub fn request_message(
             let field = input
                 .get_field_by_json_name(&key)
                 .or_else(|| input.get_field_by_name(&key))
-                .ok_or_else(|| ApiError::invalid_field(key.clone(), "is not a parameter of this call"))?;
+                .ok_or_else(|| {
+                    ApiError::invalid_field(key.clone(), "is not a parameter of this call")
+                })?;
             if matches!(&route.body, BodyMapping::Field(f) if f == field.name()) {
-                return Err(ApiError::invalid_field(key, "is sent in the body, not the query string"));
+                return Err(ApiError::invalid_field(
+                    key,
+                    "is sent in the body, not the query string",
+                ));
             }
-            let parsed = scalar(&field.kind(), &value).map_err(|rule| ApiError::invalid_field(key.clone(), rule))?;
+            let parsed = scalar(&field.kind(), &value)
+                .map_err(|rule| ApiError::invalid_field(key.clone(), rule))?;
             if field.is_list() {
                 if let Value::List(list) = message.get_field_mut(&field) {
                     list.push(parsed);
@@ -66,27 +79,42 @@ pub fn request_message(
         let field = input
             .get_field_by_name(name)
             .ok_or_else(|| ApiError::internal(format!("path variable {name} has no field")))?;
-        let value = scalar(&field.kind(), raw).map_err(|rule| ApiError::invalid_field(name.clone(), rule))?;
+        let value = scalar(&field.kind(), raw)
+            .map_err(|rule| ApiError::invalid_field(name.clone(), rule))?;
         message.set_field(&field, value);
     }
     Ok(message)
 }
 
-fn parse_json(desc: &MessageDescriptor, body: &[u8], prefix: &str) -> Result<DynamicMessage, ApiError> {
+fn parse_json(
+    desc: &MessageDescriptor,
+    body: &[u8],
+    prefix: &str,
+) -> Result<DynamicMessage, ApiError> {
     if body.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(DynamicMessage::new(desc.clone()));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let message = DynamicMessage::deserialize_with_options(desc.clone(), &mut deserializer, &DeserializeOptions::new())
+    let message = DynamicMessage::deserialize_with_options(
+        desc.clone(),
+        &mut deserializer,
+        &DeserializeOptions::new(),
+    )
+    .map_err(|e| json_error(prefix, &e.to_string()))?;
+    deserializer
+        .end()
         .map_err(|e| json_error(prefix, &e.to_string()))?;
-    deserializer.end().map_err(|e| json_error(prefix, &e.to_string()))?;
     Ok(message)
 }
 
 /// A JSON error as a field violation. serde messages name the field when one is at fault
 /// ("unknown field `nkzCod`"), which is what the caller needs.
 fn json_error(prefix: &str, message: &str) -> ApiError {
-    let field = if prefix.is_empty() { "body".to_string() } else { prefix.trim_end_matches('.').to_string() };
+    let field = if prefix.is_empty() {
+        "body".to_string()
+    } else {
+        prefix.trim_end_matches('.').to_string()
+    };
     ApiError::invalid_fields(vec![FieldViolation {
         field,
         description: format!("is not valid JSON for this call: {message}"),
@@ -102,10 +130,18 @@ fn scalar(kind: &Kind, raw: &str) -> Result<Value, String> {
             "false" | "0" => Value::Bool(false),
             _ => return Err("must be true or false".into()),
         },
-        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => Value::I32(raw.parse().map_err(|_| number("a whole number"))?),
-        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => Value::I64(raw.parse().map_err(|_| number("a whole number"))?),
-        Kind::Uint32 | Kind::Fixed32 => Value::U32(raw.parse().map_err(|_| number("a whole number >= 0"))?),
-        Kind::Uint64 | Kind::Fixed64 => Value::U64(raw.parse().map_err(|_| number("a whole number >= 0"))?),
+        Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 => {
+            Value::I32(raw.parse().map_err(|_| number("a whole number"))?)
+        }
+        Kind::Int64 | Kind::Sint64 | Kind::Sfixed64 => {
+            Value::I64(raw.parse().map_err(|_| number("a whole number"))?)
+        }
+        Kind::Uint32 | Kind::Fixed32 => {
+            Value::U32(raw.parse().map_err(|_| number("a whole number >= 0"))?)
+        }
+        Kind::Uint64 | Kind::Fixed64 => {
+            Value::U64(raw.parse().map_err(|_| number("a whole number >= 0"))?)
+        }
         Kind::Double => Value::F64(raw.parse().map_err(|_| number("a number"))?),
         Kind::Float => Value::F32(raw.parse().map_err(|_| number("a number"))?),
         Kind::Enum(e) => {
@@ -118,7 +154,9 @@ fn scalar(kind: &Kind, raw: &str) -> Result<Value, String> {
                 })?;
             Value::EnumNumber(value.number())
         }
-        Kind::Bytes | Kind::Message(_) => return Err("cannot be set from the path or the query string".into()),
+        Kind::Bytes | Kind::Message(_) => {
+            return Err("cannot be set from the path or the query string".into())
+        }
     })
 }
 
@@ -148,7 +186,10 @@ pub fn response_json(desc: MessageDescriptor, reply: &[u8]) -> Result<Vec<u8>, A
     let mut out = Vec::new();
     let mut serializer = serde_json::Serializer::new(&mut out);
     message
-        .serialize_with_options(&mut serializer, &SerializeOptions::new().skip_default_fields(false))
+        .serialize_with_options(
+            &mut serializer,
+            &SerializeOptions::new().skip_default_fields(false),
+        )
         .map_err(|e| ApiError::internal(format!("cannot render reply: {e}")))?;
     Ok(out)
 }
@@ -156,8 +197,14 @@ pub fn response_json(desc: MessageDescriptor, reply: &[u8]) -> Result<Vec<u8>, A
 /// The problem document of an error, as an HTTP response.
 pub fn problem_response(problem: &Problem) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let status = http::StatusCode::from_u16(problem.status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    (status, [(http::header::CONTENT_TYPE, Problem::CONTENT_TYPE)], problem.to_json()).into_response()
+    let status = http::StatusCode::from_u16(problem.status)
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(http::header::CONTENT_TYPE, Problem::CONTENT_TYPE)],
+        problem.to_json(),
+    )
+        .into_response()
 }
 
 /// A gRPC codec that passes encoded messages through untouched: the gateway encodes and

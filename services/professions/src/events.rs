@@ -8,7 +8,10 @@ use crate::store::StoredProfession;
 /// The aggregate type of register entries in event envelopes.
 pub const AGGREGATE: &str = "profession";
 
-pub fn registered(profession: &StoredProfession, effective_from: chrono::NaiveDate) -> pb::ProfessionRegistered {
+pub fn registered(
+    profession: &StoredProfession,
+    effective_from: chrono::NaiveDate,
+) -> pb::ProfessionRegistered {
     pb::ProfessionRegistered {
         profession: Some(to_proto(profession)),
         effective_from: effective_from.to_string(),

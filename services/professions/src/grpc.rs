@@ -1,6 +1,6 @@
 //! The gRPC face of the register: proto <-> domain, authorization, error mapping.
 
-use chrono::{NaiveDate, Utc};
+use chrono::{NaiveDate, SecondsFormat, SubsecRound, Utc};
 use nsk_errors::ApiError;
 use nsk_events::{Aggregate, EventContext, Outbox};
 use nsk_identity::{Role, TokenVerifier};
@@ -11,7 +11,9 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::{Grounding, ProfessionDraft, ProfessionEntry, SeparateSkills, Status as EntryStatus};
+use crate::domain::{
+    Grounding, ProfessionDraft, ProfessionEntry, SeparateSkills, Status as EntryStatus,
+};
 use crate::store::{self, Change, ListFilter, StoredProfession};
 
 const DEFAULT_PAGE_SIZE: i32 = 50;
@@ -25,7 +27,11 @@ pub struct ProfessionsApi {
 
 impl ProfessionsApi {
     pub fn new(pool: PgPool, outbox: Outbox, verifier: TokenVerifier) -> Self {
-        Self { pool, outbox, verifier }
+        Self {
+            pool,
+            outbox,
+            verifier,
+        }
     }
 
     async fn register(
@@ -34,7 +40,8 @@ impl ProfessionsApi {
         actor: &nsk_identity::Identity,
         request_id: Option<&str>,
     ) -> Result<StoredProfession, ApiError> {
-        let now = Utc::now();
+        // PostgreSQL keeps microseconds; the reply must equal what a later read returns.
+        let now = Utc::now().trunc_subsecs(6);
         let today = nsk_calendar::kazakhstan_date(now);
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
@@ -61,20 +68,31 @@ impl ProfessionsApi {
             effective_from: today,
             at: now,
         };
-        store::insert(&mut tx, &profession, &change).await.map_err(|err| match &err {
-            sqlx::Error::Database(db) if db.constraint() == Some("professions_nkz_code_key") => {
-                ApiError::already_exists(format!(
-                    "a profession with NKZ code {} is already in the register",
-                    profession.entry.nkz_code.as_str()
-                ))
-            }
-            _ => ApiError::from(err),
-        })?;
-        let context = EventContext { actor: actor.subject.clone(), request_id: change.request_id.to_string() };
+        store::insert(&mut tx, &profession, &change)
+            .await
+            .map_err(|err| match &err {
+                sqlx::Error::Database(db)
+                    if db.constraint() == Some("professions_nkz_code_key") =>
+                {
+                    ApiError::already_exists(format!(
+                        "a profession with NKZ code {} is already in the register",
+                        profession.entry.nkz_code.as_str()
+                    ))
+                }
+                _ => ApiError::from(err),
+            })?;
+        let context = EventContext {
+            actor: actor.subject.clone(),
+            request_id: change.request_id.to_string(),
+        };
         self.outbox
             .append(
                 &mut tx,
-                Aggregate { kind: crate::events::AGGREGATE, id: &id.to_string(), version: profession.version },
+                Aggregate {
+                    kind: crate::events::AGGREGATE,
+                    id: &id.to_string(),
+                    version: profession.version,
+                },
                 &context,
                 &crate::events::registered(&profession, today),
             )
@@ -88,8 +106,12 @@ impl ProfessionsApi {
         let mut conn = self.pool.acquire().await?;
         let id = store::applied_request(&mut conn, request_id)
             .await?
-            .ok_or_else(|| ApiError::internal(format!("request {request_id} recorded without a resource")))?;
-        store::get(&self.pool, id).await?.ok_or_else(|| ApiError::not_found("profession", &id.to_string()))
+            .ok_or_else(|| {
+                ApiError::internal(format!("request {request_id} recorded without a resource"))
+            })?;
+        store::get(&self.pool, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("profession", &id.to_string()))
     }
 }
 
@@ -107,7 +129,8 @@ impl ProfessionRegistry for ProfessionsApi {
         let Some(profession) = request.profession else {
             return Err(ApiError::invalid_field("profession", "is required").into());
         };
-        let entry = ProfessionEntry::parse(&draft_from_proto(profession), "profession.").map_err(ApiError::invalid_fields)?;
+        let entry = ProfessionEntry::parse(&draft_from_proto(profession), "profession.")
+            .map_err(ApiError::invalid_fields)?;
         let stored = self.register(entry, identity, request_id).await?;
         Ok(Response::new(to_proto(&stored)))
     }
@@ -120,13 +143,18 @@ impl ProfessionRegistry for ProfessionsApi {
         let id = parse_id(&request.id, "id")?;
         let found = match parse_optional_date(&request.as_of, "as_of")? {
             None => store::get(&self.pool, id).await.map_err(ApiError::from)?,
-            Some(date) => store::get_as_of(&self.pool, id, date).await.map_err(ApiError::from)?,
+            Some(date) => store::get_as_of(&self.pool, id, date)
+                .await
+                .map_err(ApiError::from)?,
         };
         let profession = found.ok_or_else(|| match request.as_of.is_empty() {
             true => ApiError::not_found("profession", &request.id),
             false => ApiError::new(
                 nsk_errors::ErrorKind::NotFound,
-                format!("profession {} was not in the register on {}", request.id, request.as_of),
+                format!(
+                    "profession {} was not in the register on {}",
+                    request.id, request.as_of
+                ),
             ),
         })?;
         Ok(Response::new(to_proto(&profession)))
@@ -140,7 +168,11 @@ impl ProfessionRegistry for ProfessionsApi {
         let page_size = match request.page_size {
             0 => DEFAULT_PAGE_SIZE,
             n if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-            _ => return Err(ApiError::invalid_field("page_size", "must be between 1 and 500").into()),
+            _ => {
+                return Err(
+                    ApiError::invalid_field("page_size", "must be between 1 and 500").into(),
+                )
+            }
         };
         if !request.as_of.is_empty() {
             return Err(ApiError::invalid_field(
@@ -152,7 +184,10 @@ impl ProfessionRegistry for ProfessionsApi {
         let after_id = match request.page_token.as_str() {
             "" => None,
             token => Some(parse_id(token, "page_token").map_err(|_| {
-                ApiError::invalid_field("page_token", "is not a token this service issued; start from the first page")
+                ApiError::invalid_field(
+                    "page_token",
+                    "is not a token this service issued; start from the first page",
+                )
             })?),
         };
         let filter = ListFilter {
@@ -162,18 +197,26 @@ impl ProfessionRegistry for ProfessionsApi {
             nqf_level: match request.nqf_level {
                 0 => None,
                 level @ 1..=8 => Some(level),
-                _ => return Err(ApiError::invalid_field("nqf_level", "must be between 1 and 8").into()),
+                _ => {
+                    return Err(
+                        ApiError::invalid_field("nqf_level", "must be between 1 and 8").into(),
+                    )
+                }
             },
             status: match pb::ProfessionStatus::try_from(request.status) {
                 Ok(pb::ProfessionStatus::Unspecified) => None,
                 Ok(pb::ProfessionStatus::Active) => Some(EntryStatus::Active),
                 Ok(pb::ProfessionStatus::Excluded) => Some(EntryStatus::Excluded),
-                Err(_) => return Err(ApiError::invalid_field("status", "is not a known status").into()),
+                Err(_) => {
+                    return Err(ApiError::invalid_field("status", "is not a known status").into())
+                }
             },
             after_id,
             limit: i64::from(page_size),
         };
-        let (items, total) = store::list(&self.pool, &filter).await.map_err(ApiError::from)?;
+        let (items, total) = store::list(&self.pool, &filter)
+            .await
+            .map_err(ApiError::from)?;
         let next_page_token = match items.last() {
             Some(last) if items.len() == page_size as usize => last.id.to_string(),
             _ => String::new(),
@@ -190,8 +233,15 @@ fn parse_request_id(raw: &str) -> Result<Option<&str>, ApiError> {
     if raw.is_empty() {
         return Ok(None);
     }
-    if raw.len() > 100 || !raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-        return Err(ApiError::invalid_field("request_id", "must be 1-100 characters of letters, digits, '-' and '_'"));
+    if raw.len() > 100
+        || !raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(ApiError::invalid_field(
+            "request_id",
+            "must be 1-100 characters of letters, digits, '-' and '_'",
+        ));
     }
     Ok(Some(raw))
 }
@@ -235,9 +285,13 @@ fn draft_from_proto(p: pb::Profession) -> ProfessionDraft {
 pub fn to_proto(p: &StoredProfession) -> pb::Profession {
     let e = &p.entry;
     let (standard, qualification_requirements_apply) = match &e.grounding {
-        Grounding::Standard { id, version } => {
-            (Some(pb::StandardReference { standard_id: id.to_string(), version: *version }), false)
-        }
+        Grounding::Standard { id, version } => (
+            Some(pb::StandardReference {
+                standard_id: id.to_string(),
+                version: *version,
+            }),
+            false,
+        ),
         Grounding::QualificationRequirements => (None, true),
     };
     let (separate_skills_allowed, separate_skills) = match &e.separate_skills {
@@ -246,7 +300,11 @@ pub fn to_proto(p: &StoredProfession) -> pb::Profession {
     };
     pb::Profession {
         id: p.id.to_string(),
-        names: Some(common::LocalizedText { kk: e.names.kk.clone(), ru: e.names.ru.clone(), en: e.names.en.clone() }),
+        names: Some(common::LocalizedText {
+            kk: e.names.kk.clone(),
+            ru: e.names.ru.clone(),
+            en: e.names.en.clone(),
+        }),
         nkz_code: e.nkz_code.as_str().to_string(),
         oked_code: e.oked_code.as_str().to_string(),
         nqf_levels: e.nqf_levels.iter().map(|l| i32::from(l.get())).collect(),
@@ -265,7 +323,7 @@ pub fn to_proto(p: &StoredProfession) -> pb::Profession {
             EntryStatus::Excluded => pb::ProfessionStatus::Excluded as i32,
         },
         version: p.version,
-        create_time: p.created_at.to_rfc3339(),
-        update_time: p.updated_at.to_rfc3339(),
+        create_time: p.created_at.to_rfc3339_opts(SecondsFormat::Micros, true),
+        update_time: p.updated_at.to_rfc3339_opts(SecondsFormat::Micros, true),
     }
 }

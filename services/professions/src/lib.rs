@@ -46,7 +46,9 @@ impl Application {
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
-        self.host.serve(self.routes, &["nsk.professions.v1.ProfessionRegistry"]).await?;
+        self.host
+            .serve(self.routes, &["nsk.professions.v1.ProfessionRegistry"])
+            .await?;
         Ok(())
     }
 }

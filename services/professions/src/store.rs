@@ -40,12 +40,14 @@ pub struct ListFilter {
 
 fn decode(row: &sqlx::postgres::PgRow) -> Result<StoredProfession, sqlx::Error> {
     let entry: serde_json::Value = row.try_get("entry")?;
-    let entry: ProfessionEntry = serde_json::from_value(entry).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    let entry: ProfessionEntry =
+        serde_json::from_value(entry).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
     let status: String = row.try_get("status")?;
     Ok(StoredProfession {
         id: row.try_get("id")?,
         entry,
-        status: Status::parse(&status).ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))?,
+        status: Status::parse(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))?,
         version: row.try_get("version")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -53,7 +55,10 @@ fn decode(row: &sqlx::postgres::PgRow) -> Result<StoredProfession, sqlx::Error> 
 }
 
 /// The resource a request id already produced, if it was applied before.
-pub async fn applied_request(conn: &mut PgConnection, request_id: &str) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn applied_request(
+    conn: &mut PgConnection,
+    request_id: &str,
+) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar("SELECT resource_id FROM applied_requests WHERE request_id = $1")
         .bind(request_id)
         .fetch_optional(conn)
@@ -79,8 +84,13 @@ pub async fn record_request(
     Ok(inserted == 1)
 }
 
-pub async fn insert(conn: &mut PgConnection, profession: &StoredProfession, change: &Change<'_>) -> Result<(), sqlx::Error> {
-    let entry = serde_json::to_value(&profession.entry).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+pub async fn insert(
+    conn: &mut PgConnection,
+    profession: &StoredProfession,
+    change: &Change<'_>,
+) -> Result<(), sqlx::Error> {
+    let entry =
+        serde_json::to_value(&profession.entry).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         "INSERT INTO professions (id, nkz_code, oked_code, name_kk, name_ru, name_en, entry, status, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
@@ -128,7 +138,11 @@ pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<StoredProfession>, sq
 }
 
 /// The entry as it stood at the end of `date`: its last version effective on or before it.
-pub async fn get_as_of(pool: &PgPool, id: Uuid, date: NaiveDate) -> Result<Option<StoredProfession>, sqlx::Error> {
+pub async fn get_as_of(
+    pool: &PgPool,
+    id: Uuid,
+    date: NaiveDate,
+) -> Result<Option<StoredProfession>, sqlx::Error> {
     sqlx::query(
         "SELECT p.id, h.entry, h.status, h.version, p.created_at, h.recorded_at AS updated_at
          FROM profession_history h JOIN professions p ON p.id = h.profession_id
@@ -147,7 +161,12 @@ pub async fn get_as_of(pool: &PgPool, id: Uuid, date: NaiveDate) -> Result<Optio
 fn push_filters(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &ListFilter) {
     if let Some(name) = &filter.name {
         // Partial, case-insensitive match in any language; LIKE wildcards in the input are literal.
-        let pattern = format!("%{}%", name.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pattern = format!(
+            "%{}%",
+            name.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         query
             .push(" AND (name_kk ILIKE ")
             .push_bind(pattern.clone())
@@ -164,7 +183,9 @@ fn push_filters(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &Lis
         query.push(" AND oked_code = ").push_bind(code.clone());
     }
     if let Some(level) = filter.nqf_level {
-        query.push(" AND entry->'nqf_levels' @> ").push_bind(serde_json::json!([level]));
+        query
+            .push(" AND entry->'nqf_levels' @> ")
+            .push_bind(serde_json::json!([level]));
     }
     if let Some(status) = filter.status {
         query.push(" AND status = ").push_bind(status.as_str());
@@ -172,7 +193,10 @@ fn push_filters(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &Lis
 }
 
 /// One page of the register in id order (ids are time-ordered), and how many entries match in all.
-pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<(Vec<StoredProfession>, i64), sqlx::Error> {
+pub async fn list(
+    pool: &PgPool,
+    filter: &ListFilter,
+) -> Result<(Vec<StoredProfession>, i64), sqlx::Error> {
     let mut count = sqlx::QueryBuilder::new("SELECT count(*) FROM professions WHERE true");
     push_filters(&mut count, filter);
     let total: i64 = count.build_query_scalar().fetch_one(pool).await?;

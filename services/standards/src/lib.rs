@@ -25,8 +25,13 @@ pub struct Application {
 impl Application {
     pub async fn build(config: ServiceConfig) -> anyhow::Result<Self> {
         let base = nsk_runtime::prepare(&config, migrator()).await?;
-        let routes = tonic::service::Routes::new(StandardsServiceServer::new(grpc::StandardsApi::new(base.verifier)));
-        Ok(Self { host: base.host, routes })
+        let routes = tonic::service::Routes::new(StandardsServiceServer::new(
+            grpc::StandardsApi::new(base.verifier),
+        ));
+        Ok(Self {
+            host: base.host,
+            routes,
+        })
     }
 
     pub fn grpc_addr(&self) -> SocketAddr {
@@ -38,7 +43,9 @@ impl Application {
     }
 
     pub async fn run(self) -> anyhow::Result<()> {
-        self.host.serve(self.routes, &["nsk.standards.v1.StandardsService"]).await?;
+        self.host
+            .serve(self.routes, &["nsk.standards.v1.StandardsService"])
+            .await?;
         Ok(())
     }
 }

@@ -68,11 +68,18 @@ struct Year {
 
 impl Year {
     fn from_data(data: &YearData) -> Result<Self, CalendarError> {
-        let invalid = |problem: String| CalendarError::InvalidData { year: data.year, problem };
-        let date = |m, d| {
-            NaiveDate::from_ymd_opt(data.year, m, d).ok_or_else(|| invalid(format!("no such date {m}-{d}")))
+        let invalid = |problem: String| CalendarError::InvalidData {
+            year: data.year,
+            problem,
         };
-        for d in std::iter::once(&data.kurban_ait).chain(&data.extra_days_off).chain(&data.extra_working_days) {
+        let date = |m, d| {
+            NaiveDate::from_ymd_opt(data.year, m, d)
+                .ok_or_else(|| invalid(format!("no such date {m}-{d}")))
+        };
+        for d in std::iter::once(&data.kurban_ait)
+            .chain(&data.extra_days_off)
+            .chain(&data.extra_working_days)
+        {
             if d.year() != data.year {
                 return Err(invalid(format!("{d} is not in {}", data.year)));
             }
@@ -105,11 +112,20 @@ impl Year {
             days_off.insert(candidate);
         }
         days_off.extend(data.extra_days_off.iter().copied());
-        let working_weekend_days: BTreeSet<NaiveDate> = data.extra_working_days.iter().copied().collect();
-        if let Some(both) = working_weekend_days.iter().find(|d| data.extra_days_off.contains(d)) {
-            return Err(invalid(format!("{both} is both an extra day off and an extra working day")));
+        let working_weekend_days: BTreeSet<NaiveDate> =
+            data.extra_working_days.iter().copied().collect();
+        if let Some(both) = working_weekend_days
+            .iter()
+            .find(|d| data.extra_days_off.contains(d))
+        {
+            return Err(invalid(format!(
+                "{both} is both an extra day off and an extra working day"
+            )));
         }
-        Ok(Self { days_off, working_weekend_days })
+        Ok(Self {
+            days_off,
+            working_weekend_days,
+        })
     }
 
     fn is_working_day(&self, date: NaiveDate) -> bool {
@@ -134,9 +150,15 @@ impl WorkingCalendar {
     /// The calendar of Kazakhstan with the years shipped in `data/kz/`.
     pub fn kazakhstan() -> Result<Self, CalendarError> {
         let mut calendar = Self::default();
-        for raw in [include_str!("../data/kz/2026.json"), include_str!("../data/kz/2027.json")] {
-            let data: YearData = serde_json::from_str(raw)
-                .map_err(|e| CalendarError::InvalidData { year: 0, problem: e.to_string() })?;
+        for raw in [
+            include_str!("../data/kz/2026.json"),
+            include_str!("../data/kz/2027.json"),
+        ] {
+            let data: YearData =
+                serde_json::from_str(raw).map_err(|e| CalendarError::InvalidData {
+                    year: 0,
+                    problem: e.to_string(),
+                })?;
             calendar.load_year(&data)?;
         }
         Ok(calendar)
@@ -185,8 +207,16 @@ impl WorkingCalendar {
 
     /// Working days in `(from, to]`: how many working days passed from `from` to `to`.
     /// Negative when `to` is before `from`.
-    pub fn working_days_between(&self, from: NaiveDate, to: NaiveDate) -> Result<i64, CalendarError> {
-        let (start, end, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
+    pub fn working_days_between(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<i64, CalendarError> {
+        let (start, end, sign) = if from <= to {
+            (from, to, 1)
+        } else {
+            (to, from, -1)
+        };
         let mut count = 0i64;
         let mut day = start;
         while day < end {
@@ -207,7 +237,10 @@ pub fn kazakhstan_date(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
 
 fn next_day(date: NaiveDate) -> Result<NaiveDate, CalendarError> {
     date.checked_add_days(Days::new(1))
-        .ok_or(CalendarError::InvalidData { year: date.year(), problem: "date overflow".into() })
+        .ok_or(CalendarError::InvalidData {
+            year: date.year(),
+            problem: "date overflow".into(),
+        })
 }
 
 #[cfg(test)]
@@ -245,10 +278,22 @@ mod tests {
             d(2026, 10, 26),
             d(2026, 12, 16),
         ] {
-            assert!(!cal.is_working_day(off).unwrap(), "{off} should be a day off");
+            assert!(
+                !cal.is_working_day(off).unwrap(),
+                "{off} should be a day off"
+            );
         }
-        for working in [d(2026, 1, 5), d(2026, 3, 10), d(2026, 3, 26), d(2026, 5, 8), d(2026, 12, 17)] {
-            assert!(cal.is_working_day(working).unwrap(), "{working} should be a working day");
+        for working in [
+            d(2026, 1, 5),
+            d(2026, 3, 10),
+            d(2026, 3, 26),
+            d(2026, 5, 8),
+            d(2026, 12, 17),
+        ] {
+            assert!(
+                cal.is_working_day(working).unwrap(),
+                "{working} should be a working day"
+            );
         }
     }
 
@@ -256,36 +301,63 @@ mod tests {
     fn ten_working_days_across_nauryz() {
         // A decision on Friday 20 March 2026; 23-25 March are off, so the ten working days are
         // 26, 27, 30, 31 March and 1, 2, 3, 6, 7, 8 April.
-        assert_eq!(kz().add_working_days(d(2026, 3, 20), 10).unwrap(), d(2026, 4, 8));
+        assert_eq!(
+            kz().add_working_days(d(2026, 3, 20), 10).unwrap(),
+            d(2026, 4, 8)
+        );
     }
 
     #[test]
     fn three_working_days_from_a_friday_skip_the_weekend() {
         // Friday 13 November 2026 -> Mon 16, Tue 17, Wed 18.
-        assert_eq!(kz().add_working_days(d(2026, 11, 13), 3).unwrap(), d(2026, 11, 18));
+        assert_eq!(
+            kz().add_working_days(d(2026, 11, 13), 3).unwrap(),
+            d(2026, 11, 18)
+        );
     }
 
     #[test]
     fn five_working_days_across_new_year() {
         // Wednesday 30 December 2026: 31 Dec, then 1-2 Jan 2027 (Fri-Sat; 2 Jan on a Saturday
         // moves to Mon 4 Jan), 7 Jan (Thu) off: 31 Dec, 5, 6, 8, 11 Jan.
-        assert_eq!(kz().add_working_days(d(2026, 12, 30), 5).unwrap(), d(2027, 1, 11));
+        assert_eq!(
+            kz().add_working_days(d(2026, 12, 30), 5).unwrap(),
+            d(2027, 1, 11)
+        );
     }
 
     #[test]
     fn zero_days_is_the_same_day_and_between_counts_back() {
         let cal = kz();
-        assert_eq!(cal.add_working_days(d(2026, 6, 1), 0).unwrap(), d(2026, 6, 1));
-        assert_eq!(cal.working_days_between(d(2026, 3, 20), d(2026, 4, 8)).unwrap(), 10);
-        assert_eq!(cal.working_days_between(d(2026, 4, 8), d(2026, 3, 20)).unwrap(), -10);
-        assert_eq!(cal.next_working_day_from(d(2026, 3, 21)).unwrap(), d(2026, 3, 26));
+        assert_eq!(
+            cal.add_working_days(d(2026, 6, 1), 0).unwrap(),
+            d(2026, 6, 1)
+        );
+        assert_eq!(
+            cal.working_days_between(d(2026, 3, 20), d(2026, 4, 8))
+                .unwrap(),
+            10
+        );
+        assert_eq!(
+            cal.working_days_between(d(2026, 4, 8), d(2026, 3, 20))
+                .unwrap(),
+            -10
+        );
+        assert_eq!(
+            cal.next_working_day_from(d(2026, 3, 21)).unwrap(),
+            d(2026, 3, 26)
+        );
     }
 
     #[test]
     fn kazakhstan_date_turns_at_19_00_utc() {
         use chrono::TimeZone;
-        let before = chrono::Utc.with_ymd_and_hms(2026, 11, 20, 18, 59, 59).unwrap();
-        let after = chrono::Utc.with_ymd_and_hms(2026, 11, 20, 19, 0, 0).unwrap();
+        let before = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 20, 18, 59, 59)
+            .unwrap();
+        let after = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 20, 19, 0, 0)
+            .unwrap();
         assert_eq!(kazakhstan_date(before), d(2026, 11, 20));
         assert_eq!(kazakhstan_date(after), d(2026, 11, 21));
     }

@@ -16,7 +16,13 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The five domain services, in the order of their default ports (50051..50055).
-pub const SERVICES: [&str; 5] = ["professions", "standards", "accreditation", "vouchers", "documents"];
+pub const SERVICES: [&str; 5] = [
+    "professions",
+    "standards",
+    "accreditation",
+    "vouchers",
+    "documents",
+];
 
 /// A source of configuration variables.
 #[derive(Debug, Clone, Default)]
@@ -27,12 +33,21 @@ pub struct Env {
 impl Env {
     /// The process environment.
     pub fn from_process() -> Self {
-        Self { vars: std::env::vars().collect() }
+        Self {
+            vars: std::env::vars().collect(),
+        }
     }
 
     /// An explicit set of variables (tests, embedding).
-    pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
-        Self { vars: pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect() }
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
     }
 
     /// A copy with one more variable set.
@@ -42,7 +57,10 @@ impl Env {
     }
 
     fn get(&self, key: &str) -> Option<&str> {
-        self.vars.get(key).map(String::as_str).filter(|v| !v.trim().is_empty())
+        self.vars
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.trim().is_empty())
     }
 }
 
@@ -78,7 +96,10 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn new(env: &'a Env) -> Self {
-        Self { env, problems: Vec::new() }
+        Self {
+            env,
+            problems: Vec::new(),
+        }
     }
 
     fn string(&self, key: &str, default: &str) -> String {
@@ -110,7 +131,9 @@ impl<'a> Reader<'a> {
         if self.problems.is_empty() {
             Ok(value)
         } else {
-            Err(ConfigError { problems: self.problems })
+            Err(ConfigError {
+                problems: self.problems,
+            })
         }
     }
 }
@@ -148,7 +171,8 @@ pub struct AuthConfig {
 
 impl AuthConfig {
     fn read(r: &mut Reader<'_>) -> Self {
-        let public_key_file = PathBuf::from(r.string("NSK_JWT_PUBLIC_KEY_FILE", "deploy/dev-keys/dev-jwt.pub.pem"));
+        let public_key_file =
+            PathBuf::from(r.string("NSK_JWT_PUBLIC_KEY_FILE", "deploy/dev-keys/dev-jwt.pub.pem"));
         if !public_key_file.is_file() {
             let shown = public_key_file.display().to_string();
             r.problem(
@@ -216,22 +240,51 @@ pub struct KafkaConfig {
 impl KafkaConfig {
     fn read(r: &mut Reader<'_>) -> Self {
         let brokers = r.string("KAFKA_BROKERS", "127.0.0.1:9092");
-        if brokers.split(',').any(|b| b.trim().rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()).is_none()) {
-            r.problem("KAFKA_BROKERS", &brokers, "must be a comma-separated list of host:port");
+        if brokers.split(',').any(|b| {
+            b.trim()
+                .rsplit_once(':')
+                .and_then(|(_, p)| p.parse::<u16>().ok())
+                .is_none()
+        }) {
+            r.problem(
+                "KAFKA_BROKERS",
+                &brokers,
+                "must be a comma-separated list of host:port",
+            );
         }
         let topic_prefix = r.string("NSK_TOPIC_PREFIX", "");
-        if !topic_prefix.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
-            r.problem("NSK_TOPIC_PREFIX", &topic_prefix, "may hold only letters, digits, '.', '_' and '-'");
+        if !topic_prefix
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            r.problem(
+                "NSK_TOPIC_PREFIX",
+                &topic_prefix,
+                "may hold only letters, digits, '.', '_' and '-'",
+            );
         }
         let partitions: i32 = r.parse("NSK_TOPIC_PARTITIONS", 3, "must be a whole number");
         if !(1..=1000).contains(&partitions) {
-            r.problem("NSK_TOPIC_PARTITIONS", &partitions.to_string(), "must be between 1 and 1000");
+            r.problem(
+                "NSK_TOPIC_PARTITIONS",
+                &partitions.to_string(),
+                "must be between 1 and 1000",
+            );
         }
         let replication: i32 = r.parse("NSK_TOPIC_REPLICATION", 1, "must be a whole number");
         if !(1..=10).contains(&replication) {
-            r.problem("NSK_TOPIC_REPLICATION", &replication.to_string(), "must be between 1 and 10");
+            r.problem(
+                "NSK_TOPIC_REPLICATION",
+                &replication.to_string(),
+                "must be between 1 and 10",
+            );
         }
-        Self { brokers, topic_prefix, partitions, replication }
+        Self {
+            brokers,
+            topic_prefix,
+            partitions,
+            replication,
+        }
     }
 
     /// The topic a service publishes to: `<prefix>nsk.<service>.v1`.
@@ -274,12 +327,24 @@ impl ServiceConfig {
         let database = read_database(&mut r, service);
         let kafka = KafkaConfig::read(&mut r);
         let consumer_group = r.string("NSK_CONSUMER_GROUP", &format!("nsk-{service}"));
-        let relay_ms: u64 = r.parse("NSK_RELAY_INTERVAL_MS", 100, "must be a whole number of milliseconds");
+        let relay_ms: u64 = r.parse(
+            "NSK_RELAY_INTERVAL_MS",
+            100,
+            "must be a whole number of milliseconds",
+        );
         if relay_ms == 0 || relay_ms > 60_000 {
-            r.problem("NSK_RELAY_INTERVAL_MS", &relay_ms.to_string(), "must be between 1 and 60000");
+            r.problem(
+                "NSK_RELAY_INTERVAL_MS",
+                &relay_ms.to_string(),
+                "must be between 1 and 60000",
+            );
         }
         let auth = AuthConfig::read(&mut r);
-        let log_format = r.parse("NSK_LOG_FORMAT", LogFormat::Pretty, "must be pretty or json");
+        let log_format = r.parse(
+            "NSK_LOG_FORMAT",
+            LogFormat::Pretty,
+            "must be pretty or json",
+        );
         r.finish(Self {
             service: service.to_string(),
             grpc_addr,
@@ -299,22 +364,43 @@ fn default_grpc_port(service: &str) -> u16 {
 }
 
 fn read_database(r: &mut Reader<'_>, service: &str) -> DatabaseConfig {
-    let server_url = r.string("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres");
+    let server_url = r.string(
+        "DATABASE_URL",
+        "postgres://postgres@127.0.0.1:5432/postgres",
+    );
     if !(server_url.starts_with("postgres://") || server_url.starts_with("postgresql://")) {
-        r.problem("DATABASE_URL", &redact_url(&server_url), "must be a postgres:// URL of the PostgreSQL server");
+        r.problem(
+            "DATABASE_URL",
+            &redact_url(&server_url),
+            "must be a postgres:// URL of the PostgreSQL server",
+        );
     }
     let name = r.string("NSK_DATABASE_NAME", &format!("nsk_{service}"));
     if name.is_empty()
         || name.len() > 63
-        || !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
     {
-        r.problem("NSK_DATABASE_NAME", &name, "must be 1-63 characters of a-z, 0-9 and _");
+        r.problem(
+            "NSK_DATABASE_NAME",
+            &name,
+            "must be 1-63 characters of a-z, 0-9 and _",
+        );
     }
-    let max_connections = r.parse("NSK_DATABASE_MAX_CONNECTIONS", 10u32, "must be a whole number");
+    let max_connections = r.parse(
+        "NSK_DATABASE_MAX_CONNECTIONS",
+        10u32,
+        "must be a whole number",
+    );
     if max_connections == 0 {
         r.problem("NSK_DATABASE_MAX_CONNECTIONS", "0", "must be at least 1");
     }
-    DatabaseConfig { server_url: SecretString::from(server_url), name, max_connections }
+    DatabaseConfig {
+        server_url: SecretString::from(server_url),
+        name,
+        max_connections,
+    }
 }
 
 /// Everything the gateway needs to start.
@@ -341,15 +427,30 @@ impl GatewayConfig {
         let mut upstreams = Vec::new();
         for service in SERVICES {
             let key = format!("NSK_{}_URL", service.to_ascii_uppercase());
-            let url = r.string(&key, &format!("http://127.0.0.1:{}", default_grpc_port(service)));
+            let url = r.string(
+                &key,
+                &format!("http://127.0.0.1:{}", default_grpc_port(service)),
+            );
             if !(url.starts_with("http://") || url.starts_with("https://")) {
-                r.problem(&key, &url, "must be an http:// or https:// URL of the service's gRPC endpoint");
+                r.problem(
+                    &key,
+                    &url,
+                    "must be an http:// or https:// URL of the service's gRPC endpoint",
+                );
             }
             upstreams.push((service.to_string(), url));
         }
-        let timeout_ms: u64 = r.parse("NSK_UPSTREAM_TIMEOUT_MS", 10_000, "must be a whole number of milliseconds");
+        let timeout_ms: u64 = r.parse(
+            "NSK_UPSTREAM_TIMEOUT_MS",
+            10_000,
+            "must be a whole number of milliseconds",
+        );
         let auth = AuthConfig::read(&mut r);
-        let log_format = r.parse("NSK_LOG_FORMAT", LogFormat::Pretty, "must be pretty or json");
+        let log_format = r.parse(
+            "NSK_LOG_FORMAT",
+            LogFormat::Pretty,
+            "must be pretty or json",
+        );
         r.finish(Self {
             http_addr,
             upstreams,
@@ -365,7 +466,11 @@ mod tests {
     use super::*;
 
     fn key_file() -> String {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/dev-keys/dev-jwt.pub.pem").to_string()
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/dev-keys/dev-jwt.pub.pem"
+        )
+        .to_string()
     }
 
     #[test]
@@ -376,7 +481,10 @@ mod tests {
         assert_eq!(professions.grpc_addr.port(), 50051);
         assert_eq!(documents.grpc_addr.port(), 50055);
         assert_eq!(professions.database.name, "nsk_professions");
-        assert_eq!(documents.kafka.topic_of("professions"), "nsk.professions.v1");
+        assert_eq!(
+            documents.kafka.topic_of("professions"),
+            "nsk.professions.v1"
+        );
     }
 
     #[test]
@@ -392,7 +500,13 @@ mod tests {
         let vars: Vec<&str> = err.problems.iter().map(|p| p.variable.as_str()).collect();
         assert_eq!(
             vars,
-            ["NSK_GRPC_ADDR", "DATABASE_URL", "KAFKA_BROKERS", "NSK_JWT_PUBLIC_KEY_FILE", "NSK_LOG_FORMAT"]
+            [
+                "NSK_GRPC_ADDR",
+                "DATABASE_URL",
+                "KAFKA_BROKERS",
+                "NSK_JWT_PUBLIC_KEY_FILE",
+                "NSK_LOG_FORMAT"
+            ]
         );
         let text = err.to_string();
         assert!(text.contains("must be a postgres:// URL"), "{text}");
@@ -401,15 +515,24 @@ mod tests {
 
     #[test]
     fn topic_prefix_isolates_parallel_runs() {
-        let env = Env::from_pairs([("NSK_TOPIC_PREFIX", "t42."), ("NSK_JWT_PUBLIC_KEY_FILE", &key_file())]);
+        let env = Env::from_pairs([
+            ("NSK_TOPIC_PREFIX", "t42."),
+            ("NSK_JWT_PUBLIC_KEY_FILE", &key_file()),
+        ]);
         let cfg = ServiceConfig::load("documents", &env).unwrap();
         assert_eq!(cfg.kafka.topic_of("professions"), "t42.nsk.professions.v1");
-        assert_eq!(cfg.kafka.dead_letter_topic_of("documents"), "t42.nsk.documents.v1.dlq");
+        assert_eq!(
+            cfg.kafka.dead_letter_topic_of("documents"),
+            "t42.nsk.documents.v1.dlq"
+        );
     }
 
     #[test]
     fn redaction_hides_only_the_password() {
-        assert_eq!(redact_url("postgres://u:secret@h:5432/d"), "postgres://u:***@h:5432/d");
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/d"),
+            "postgres://u:***@h:5432/d"
+        );
         assert_eq!(redact_url("postgres://u@h/d"), "postgres://u@h/d");
     }
 
@@ -421,7 +544,10 @@ mod tests {
         ]);
         let cfg = GatewayConfig::load(&env).unwrap();
         assert_eq!(cfg.upstreams.len(), 5);
-        assert_eq!(cfg.upstreams[0], ("professions".into(), "http://10.0.0.5:7000".into()));
+        assert_eq!(
+            cfg.upstreams[0],
+            ("professions".into(), "http://10.0.0.5:7000".into())
+        );
         let bad = GatewayConfig::load(&env.with("NSK_DOCUMENTS_URL", "10.0.0.6:7000")).unwrap_err();
         assert_eq!(bad.problems[0].variable, "NSK_DOCUMENTS_URL");
     }

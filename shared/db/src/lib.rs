@@ -39,7 +39,10 @@ fn server_options(cfg: &DatabaseConfig) -> Result<PgConnectOptions, DbError> {
     let url = cfg.server_url.expose_secret();
     PgConnectOptions::from_str(url)
         .map(|o| o.disable_statement_logging())
-        .map_err(|e| DbError::BadUrl { url: redact_url(url), cause: e.to_string() })
+        .map_err(|e| DbError::BadUrl {
+            url: redact_url(url),
+            cause: e.to_string(),
+        })
 }
 
 fn target(cfg: &DatabaseConfig) -> String {
@@ -51,21 +54,38 @@ pub async fn ensure_database(cfg: &DatabaseConfig) -> Result<(), DbError> {
     let options = server_options(cfg)?;
     let mut conn = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
         .await
-        .map_err(|_| DbError::Unreachable { target: target(cfg), cause: "timed out after 5 s".into() })?
-        .map_err(|e| DbError::Unreachable { target: target(cfg), cause: e.to_string() })?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&cfg.name)
-        .fetch_one(&mut conn)
-        .await
-        .map_err(|e| DbError::Create { name: cfg.name.clone(), cause: e.to_string() })?;
+        .map_err(|_| DbError::Unreachable {
+            target: target(cfg),
+            cause: "timed out after 5 s".into(),
+        })?
+        .map_err(|e| DbError::Unreachable {
+            target: target(cfg),
+            cause: e.to_string(),
+        })?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&cfg.name)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| DbError::Create {
+                name: cfg.name.clone(),
+                cause: e.to_string(),
+            })?;
     if !exists {
         // The name is validated by nsk-config (a-z, 0-9, _), so quoting it is enough.
-        let created = sqlx::query(&format!("CREATE DATABASE \"{}\"", cfg.name)).execute(&mut conn).await;
+        let created = sqlx::query(&format!("CREATE DATABASE \"{}\"", cfg.name))
+            .execute(&mut conn)
+            .await;
         match created {
             Ok(_) => tracing::info!(database = %cfg.name, "created database"),
             // 42P04 duplicate_database: another instance created it first.
             Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => {}
-            Err(e) => return Err(DbError::Create { name: cfg.name.clone(), cause: e.to_string() }),
+            Err(e) => {
+                return Err(DbError::Create {
+                    name: cfg.name.clone(),
+                    cause: e.to_string(),
+                })
+            }
         }
     }
     let _ = conn.close().await;
@@ -94,12 +114,15 @@ pub async fn connect(cfg: &DatabaseConfig, migrators: &[Migrator]) -> Result<PgP
         .acquire_timeout(CONNECT_TIMEOUT)
         .connect_with(options)
         .await
-        .map_err(|e| DbError::Unreachable { target: target(cfg), cause: e.to_string() })?;
+        .map_err(|e| DbError::Unreachable {
+            target: target(cfg),
+            cause: e.to_string(),
+        })?;
     for migrator in migrators {
-        migrator
-            .run(&pool)
-            .await
-            .map_err(|e| DbError::Migrate { name: cfg.name.clone(), cause: e.to_string() })?;
+        migrator.run(&pool).await.map_err(|e| DbError::Migrate {
+            name: cfg.name.clone(),
+            cause: e.to_string(),
+        })?;
     }
     Ok(pool)
 }
@@ -117,11 +140,19 @@ pub mod testing {
         let server_url = std::env::var("DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
         let suffix = uuid::Uuid::now_v7().simple().to_string();
-        let label: String = label.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect();
+        let label: String = label
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(20)
+            .collect();
         let cfg = DatabaseConfig {
             server_url: server_url.into(),
             // The time-ordered half of a v7 id would repeat within a millisecond; the tail does not.
-            name: format!("{PREFIX}{}_{}", label.to_ascii_lowercase(), &suffix[suffix.len() - 16..]),
+            name: format!(
+                "{PREFIX}{}_{}",
+                label.to_ascii_lowercase(),
+                &suffix[suffix.len() - 16..]
+            ),
             max_connections: 5,
         };
         ensure_database(&cfg).await?;
@@ -137,7 +168,9 @@ mod tests {
     async fn an_unreachable_server_fails_fast_with_what_to_set() {
         let cfg = DatabaseConfig {
             // Port 1 on loopback: nothing listens there.
-            server_url: "postgres://postgres:secret@127.0.0.1:1/postgres".to_string().into(),
+            server_url: "postgres://postgres:secret@127.0.0.1:1/postgres"
+                .to_string()
+                .into(),
             name: "nsk_unreachable".into(),
             max_connections: 1,
         };
@@ -154,7 +187,10 @@ mod tests {
         let cfg = testing::fresh_database("dbcrate").await.unwrap();
         ensure_database(&cfg).await.unwrap();
         let pool = connect(&cfg, &[]).await.unwrap();
-        let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(&pool).await.unwrap();
+        let name: String = sqlx::query_scalar("SELECT current_database()")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         assert_eq!(name, cfg.name);
     }
 }

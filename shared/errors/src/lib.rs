@@ -67,9 +67,10 @@ impl ErrorKind {
             Code::PermissionDenied => Self::PermissionDenied,
             Code::Unauthenticated => Self::Unauthenticated,
             Code::Aborted => Self::Aborted,
-            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::ResourceExhausted => {
-                Self::Unavailable
-            }
+            Code::Unavailable
+            | Code::DeadlineExceeded
+            | Code::Cancelled
+            | Code::ResourceExhausted => Self::Unavailable,
             _ => Self::Internal,
         }
     }
@@ -95,12 +96,19 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into(), violations: Vec::new() }
+        Self {
+            kind,
+            message: message.into(),
+            violations: Vec::new(),
+        }
     }
 
     /// One field breaks one rule.
     pub fn invalid_field(field: impl Into<String>, rule: impl Into<String>) -> Self {
-        Self::invalid_fields(vec![FieldViolation { field: field.into(), description: rule.into() }])
+        Self::invalid_fields(vec![FieldViolation {
+            field: field.into(),
+            description: rule.into(),
+        }])
     }
 
     /// Several fields break rules; the message names them all.
@@ -110,7 +118,11 @@ impl ApiError {
             .map(|v| format!("{}: {}", v.field, v.description))
             .collect::<Vec<_>>()
             .join("; ");
-        Self { kind: ErrorKind::InvalidArgument, message, violations }
+        Self {
+            kind: ErrorKind::InvalidArgument,
+            message,
+            violations,
+        }
     }
 
     pub fn failed_precondition(message: impl Into<String>) -> Self {
@@ -145,7 +157,10 @@ impl ApiError {
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         let incident = uuid::Uuid::now_v7();
         tracing::error!(%incident, error = %cause, "internal error");
-        Self::new(ErrorKind::Internal, format!("internal error; quote incident {incident} to support"))
+        Self::new(
+            ErrorKind::Internal,
+            format!("internal error; quote incident {incident} to support"),
+        )
     }
 }
 
@@ -157,7 +172,9 @@ impl From<sqlx::Error> for ApiError {
                 // unique_violation
                 Some("23505") => {
                     let constraint = db.constraint().unwrap_or("a unique key");
-                    return Self::already_exists(format!("a record with the same {constraint} already exists"));
+                    return Self::already_exists(format!(
+                        "a record with the same {constraint} already exists"
+                    ));
                 }
                 // serialization_failure, deadlock_detected: a concurrent change won.
                 Some("40001") | Some("40P01") => {
@@ -185,7 +202,11 @@ impl From<ApiError> for tonic::Status {
             .into_iter()
             .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
             .collect::<Vec<_>>();
-        tonic::Status::with_error_details(code, err.message, ErrorDetails::with_bad_request(violations))
+        tonic::Status::with_error_details(
+            code,
+            err.message,
+            ErrorDetails::with_bad_request(violations),
+        )
     }
 }
 
@@ -206,7 +227,11 @@ pub struct Problem {
 impl Problem {
     pub const CONTENT_TYPE: &'static str = "application/problem+json";
 
-    pub fn new(kind: ErrorKind, detail: impl Into<String>, violations: Vec<FieldViolation>) -> Self {
+    pub fn new(
+        kind: ErrorKind,
+        detail: impl Into<String>,
+        violations: Vec<FieldViolation>,
+    ) -> Self {
         let status = kind.http_status();
         Self {
             type_uri: "about:blank".into(),
@@ -227,13 +252,18 @@ impl Problem {
             .map(|br| {
                 br.field_violations
                     .iter()
-                    .map(|v| FieldViolation { field: v.field.clone(), description: v.description.clone() })
+                    .map(|v| FieldViolation {
+                        field: v.field.clone(),
+                        description: v.description.clone(),
+                    })
                     .collect()
             })
             .unwrap_or_default();
         // Transport failures carry library text; the caller gets a plain sentence instead.
         let detail = match status.code() {
-            Code::Unavailable | Code::Unknown | Code::DeadlineExceeded if status.message().is_empty() => {
+            Code::Unavailable | Code::Unknown | Code::DeadlineExceeded
+                if status.message().is_empty() =>
+            {
                 "the service is unavailable; retry later".to_string()
             }
             _ => status.message().to_string(),
@@ -296,12 +326,16 @@ mod tests {
         assert_eq!(problem.violations[0].field, "profession.nkz_code");
         let json: serde_json::Value = serde_json::from_str(&problem.to_json()).unwrap();
         assert_eq!(json["code"], "INVALID_ARGUMENT");
-        assert_eq!(json["violations"][0]["description"], "must be 8 digits, or \"0\"");
+        assert_eq!(
+            json["violations"][0]["description"],
+            "must be 8 digits, or \"0\""
+        );
     }
 
     #[test]
     fn internal_errors_hide_their_cause() {
-        let err = ApiError::internal("connection to 10.1.2.3 refused: password authentication failed");
+        let err =
+            ApiError::internal("connection to 10.1.2.3 refused: password authentication failed");
         assert_eq!(err.kind, ErrorKind::Internal);
         assert!(!err.message.contains("10.1.2.3"));
         assert!(err.message.contains("incident"));

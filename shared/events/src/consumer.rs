@@ -42,8 +42,9 @@ impl ReceivedEvent {
                 self.envelope.event_type
             )));
         }
-        M::decode(self.envelope.payload.as_slice())
-            .map_err(|e| HandlerError::Permanent(format!("cannot decode {}: {e}", self.envelope.event_type)))
+        M::decode(self.envelope.payload.as_slice()).map_err(|e| {
+            HandlerError::Permanent(format!("cannot decode {}: {e}", self.envelope.event_type))
+        })
     }
 
     pub fn is<M: prost::Name>(&self) -> bool {
@@ -114,13 +115,43 @@ pub struct Source<'a> {
 }
 
 impl<H: EventHandler> Consumer<H> {
-    pub fn new(pool: PgPool, kafka: &KafkaConfig, settings: ConsumerSettings, handler: H) -> Result<Self, EventsError> {
-        let dead_letters: FutureProducer = crate::kafka::idempotent_producer_config(kafka).create()?;
-        Ok(Self { pool, kafka: kafka.clone(), settings, dead_letters, handler })
+    pub fn new(
+        pool: PgPool,
+        kafka: &KafkaConfig,
+        settings: ConsumerSettings,
+        handler: H,
+    ) -> Result<Self, EventsError> {
+        let dead_letters: FutureProducer =
+            crate::kafka::idempotent_producer_config(kafka).create()?;
+        Ok(Self {
+            pool,
+            kafka: kafka.clone(),
+            settings,
+            dead_letters,
+            handler,
+        })
     }
 
-    /// Consumes until `shutdown` is cancelled.
-    pub async fn run(self, shutdown: CancellationToken) -> Result<(), EventsError> {
+    /// Consumes until `shutdown` is cancelled. If the broker cannot be reached at start, it
+    /// keeps trying: a service must not lose its consumer because the broker came up late.
+    pub async fn run(&self, shutdown: CancellationToken) {
+        let mut wait = Duration::from_millis(500);
+        loop {
+            match self.consume(shutdown.clone()).await {
+                Ok(()) => return,
+                Err(err) => {
+                    tracing::warn!(error = %err, group = %self.settings.group, retry_in_ms = wait.as_millis() as u64, "consumer cannot start; retrying");
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(Duration::from_secs(10));
+        }
+    }
+
+    async fn consume(&self, shutdown: CancellationToken) -> Result<(), EventsError> {
         let mut topics = self.settings.topics.clone();
         topics.push(self.settings.dead_letter_topic.clone());
         crate::kafka::ensure_topics(&self.kafka, &topics).await?;
@@ -156,20 +187,39 @@ impl<H: EventHandler> Consumer<H> {
                 offset: message.offset(),
                 key: message.key(),
             };
-            let span = tracing::info_span!("consume", topic = source.topic, partition = source.partition, offset = source.offset);
+            let span = tracing::info_span!(
+                "consume",
+                topic = source.topic,
+                partition = source.partition,
+                offset = source.offset
+            );
             if let Some(headers) = message.headers() {
                 let trace: Vec<(String, String)> = headers
                     .iter()
                     .filter(|h| h.key == "traceparent" || h.key == "tracestate")
-                    .filter_map(|h| Some((h.key.to_string(), String::from_utf8(h.value?.to_vec()).ok()?)))
+                    .filter_map(|h| {
+                        Some((
+                            h.key.to_string(),
+                            String::from_utf8(h.value?.to_vec()).ok()?,
+                        ))
+                    })
                     .collect();
-                nsk_telemetry::set_parent(&span, |k| trace.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()));
+                nsk_telemetry::set_parent(&span, |k| {
+                    trace
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map(|(_, v)| v.as_str())
+                });
             }
             let payload = message.payload().unwrap_or_default();
             // `apply` returns only once the event is applied, skipped or dead-lettered (it
             // retries the database and the dead-letter topic until shutdown), so committing the
             // offset afterwards never loses an event.
-            match self.apply(payload, &source, &shutdown).instrument(span).await {
+            match self
+                .apply(payload, &source, &shutdown)
+                .instrument(span)
+                .await
+            {
                 Some(_) => {
                     if let Err(err) = consumer.commit_message(&message, CommitMode::Async) {
                         tracing::warn!(error = %err, "offset commit failed; the event may be redelivered and skipped");
@@ -183,7 +233,12 @@ impl<H: EventHandler> Consumer<H> {
     }
 
     /// Applies one raw message. `None` only when shutdown interrupted it (nothing committed).
-    pub async fn apply(&self, raw: &[u8], source: &Source<'_>, shutdown: &CancellationToken) -> Option<Outcome> {
+    pub async fn apply(
+        &self,
+        raw: &[u8],
+        source: &Source<'_>,
+        shutdown: &CancellationToken,
+    ) -> Option<Outcome> {
         let envelope = match EventEnvelope::decode(raw) {
             Ok(e) => e,
             Err(err) => {
@@ -228,7 +283,11 @@ impl<H: EventHandler> Consumer<H> {
         }
     }
 
-    async fn apply_once(&self, event_id: Uuid, event: &ReceivedEvent) -> Result<Outcome, HandlerError> {
+    async fn apply_once(
+        &self,
+        event_id: Uuid,
+        event: &ReceivedEvent,
+    ) -> Result<Outcome, HandlerError> {
         let mut tx = self.pool.begin().await?;
         let recorded = sqlx::query(
             "INSERT INTO processed_events (consumer, event_id, event_type, topic, partition, \"offset\")
@@ -266,7 +325,10 @@ impl<H: EventHandler> Consumer<H> {
             source_offset: source.offset,
             consumer_group: self.settings.group.clone(),
             error: reason.to_string(),
-            failed_at: Some(prost_types::Timestamp { seconds: now.timestamp(), nanos: 0 }),
+            failed_at: Some(prost_types::Timestamp {
+                seconds: now.timestamp(),
+                nanos: 0,
+            }),
             original: raw.to_vec(),
         }
         .encode_to_vec();
@@ -276,11 +338,20 @@ impl<H: EventHandler> Consumer<H> {
             let record = FutureRecord::to(&self.settings.dead_letter_topic)
                 .key(key)
                 .payload(&letter)
-                .headers(OwnedHeaders::new().insert(Header { key: "error", value: Some(reason) }));
-            match self.dead_letters.send(record, Timeout::After(Duration::from_secs(30))).await {
+                .headers(OwnedHeaders::new().insert(Header {
+                    key: "error",
+                    value: Some(reason),
+                }));
+            match self
+                .dead_letters
+                .send(record, Timeout::After(Duration::from_secs(30)))
+                .await
+            {
                 Ok(_) => return Some(Outcome::DeadLettered(reason.to_string())),
                 // The event must not vanish: keep trying rather than commit past it.
-                Err((err, _)) => tracing::warn!(error = %err, "dead-letter publish failed; retrying"),
+                Err((err, _)) => {
+                    tracing::warn!(error = %err, "dead-letter publish failed; retrying")
+                }
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return None,

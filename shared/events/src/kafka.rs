@@ -40,7 +40,13 @@ pub async fn ensure_topics(kafka: &KafkaConfig, topics: &[String]) -> Result<(),
     let admin: AdminClient<DefaultClientContext> = base_config(kafka).create()?;
     let new_topics: Vec<NewTopic<'_>> = topics
         .iter()
-        .map(|t| NewTopic::new(t, kafka.partitions, TopicReplication::Fixed(kafka.replication)))
+        .map(|t| {
+            NewTopic::new(
+                t,
+                kafka.partitions,
+                TopicReplication::Fixed(kafka.replication),
+            )
+        })
         .collect();
     let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
     let results = admin.create_topics(&new_topics, &options).await?;
@@ -48,7 +54,12 @@ pub async fn ensure_topics(kafka: &KafkaConfig, topics: &[String]) -> Result<(),
         match result {
             Ok(topic) => tracing::info!(%topic, "created topic"),
             Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((topic, code)) => return Err(EventsError::CreateTopic { topic, cause: code.to_string() }),
+            Err((topic, code)) => {
+                return Err(EventsError::CreateTopic {
+                    topic,
+                    cause: code.to_string(),
+                })
+            }
         }
     }
     Ok(())

@@ -17,7 +17,9 @@ pub mod kafka;
 pub mod outbox;
 pub mod relay;
 
-pub use consumer::{Consumer, ConsumerSettings, EventHandler, HandlerError, Outcome, ReceivedEvent};
+pub use consumer::{
+    Consumer, ConsumerSettings, EventHandler, HandlerError, Outcome, ReceivedEvent,
+};
 pub use outbox::{Aggregate, EventContext, Outbox};
 pub use relay::Relay;
 

@@ -32,7 +32,10 @@ pub struct Outbox {
 impl Outbox {
     /// The outbox of `service`, publishing to `<prefix>nsk.<service>.v1`.
     pub fn new(service: &str, kafka: &KafkaConfig) -> Self {
-        Self { producer: service.to_string(), topic: kafka.topic_of(service) }
+        Self {
+            producer: service.to_string(),
+            topic: kafka.topic_of(service),
+        }
     }
 
     pub fn topic(&self) -> &str {

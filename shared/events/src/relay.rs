@@ -24,9 +24,17 @@ pub struct Relay {
 }
 
 impl Relay {
-    pub fn new(pool: PgPool, kafka: &KafkaConfig, idle_interval: Duration) -> Result<Self, EventsError> {
+    pub fn new(
+        pool: PgPool,
+        kafka: &KafkaConfig,
+        idle_interval: Duration,
+    ) -> Result<Self, EventsError> {
         let producer: FutureProducer = crate::kafka::idempotent_producer_config(kafka).create()?;
-        Ok(Self { pool, producer, idle_interval })
+        Ok(Self {
+            pool,
+            producer,
+            idle_interval,
+        })
     }
 
     /// Publishes until `shutdown` is cancelled. Failures are logged and retried with backoff;
@@ -91,16 +99,34 @@ impl Relay {
             let tracestate: Option<String> = row.get("tracestate");
             let event_id = event_id.to_string();
             let mut headers = OwnedHeaders::new()
-                .insert(Header { key: "event_id", value: Some(event_id.as_str()) })
-                .insert(Header { key: "event_type", value: Some(event_type.as_str()) })
-                .insert(Header { key: "content-type", value: Some("application/x-protobuf") });
+                .insert(Header {
+                    key: "event_id",
+                    value: Some(event_id.as_str()),
+                })
+                .insert(Header {
+                    key: "event_type",
+                    value: Some(event_type.as_str()),
+                })
+                .insert(Header {
+                    key: "content-type",
+                    value: Some("application/x-protobuf"),
+                });
             if let Some(tp) = traceparent.as_deref() {
-                headers = headers.insert(Header { key: "traceparent", value: Some(tp) });
+                headers = headers.insert(Header {
+                    key: "traceparent",
+                    value: Some(tp),
+                });
             }
             if let Some(ts) = tracestate.as_deref().filter(|s| !s.is_empty()) {
-                headers = headers.insert(Header { key: "tracestate", value: Some(ts) });
+                headers = headers.insert(Header {
+                    key: "tracestate",
+                    value: Some(ts),
+                });
             }
-            let record = FutureRecord::to(&topic).key(&key).payload(&envelope).headers(headers);
+            let record = FutureRecord::to(&topic)
+                .key(&key)
+                .payload(&envelope)
+                .headers(headers);
             // send_result copies the record into the producer's queue at once.
             match self.producer.send_result(record) {
                 Ok(delivery) => deliveries.push(delivery),

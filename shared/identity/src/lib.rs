@@ -73,7 +73,11 @@ impl FromStr for Role {
 }
 
 fn role_list() -> String {
-    Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+    Role::ALL
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The claims of an NSK token.
@@ -126,19 +130,30 @@ impl Caller {
     /// The identity, if it holds one of `roles`. Anonymous callers are unauthenticated;
     /// callers without the role are denied, with the roles that would do.
     pub fn require(&self, roles: &[Role]) -> Result<&Identity, ApiError> {
-        let wanted = roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" or ");
+        let wanted = roles
+            .iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(" or ");
         match self {
             Caller::Anonymous => Err(ApiError::unauthenticated(format!(
                 "this call needs a bearer token with role {wanted}"
             ))),
-            Caller::Authenticated(identity) if roles.iter().any(|r| identity.has(*r)) => Ok(identity),
+            Caller::Authenticated(identity) if roles.iter().any(|r| identity.has(*r)) => {
+                Ok(identity)
+            }
             Caller::Authenticated(identity) => Err(ApiError::permission_denied(format!(
                 "this call needs role {wanted}; the token of {} has {}",
                 identity.subject,
                 if identity.roles.is_empty() {
                     "no roles".to_string()
                 } else {
-                    identity.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
+                    identity
+                        .roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             ))),
         }
@@ -156,9 +171,15 @@ impl Caller {
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     #[error("cannot read key file {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("key file {path} does not hold an Ed25519 PEM key: {source}")]
-    Parse { path: String, source: jsonwebtoken::errors::Error },
+    Parse {
+        path: String,
+        source: jsonwebtoken::errors::Error,
+    },
 }
 
 /// Checks signature, issuer, audience and expiry of bearer tokens.
@@ -190,18 +211,21 @@ impl TokenVerifier {
 
     /// The identity a token proves, or why it proves nothing.
     pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind as K;
-            let why = match e.kind() {
-                K::ExpiredSignature => "the token has expired",
-                K::InvalidIssuer => "the token was issued by an unknown issuer",
-                K::InvalidAudience => "the token is not meant for this platform (audience)",
-                K::InvalidSignature => "the token's signature does not verify",
-                K::MissingRequiredClaim(_) => "the token lacks a required claim (exp, iss, aud, sub)",
-                _ => "the token is malformed",
-            };
-            ApiError::unauthenticated(why)
-        })?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
+                use jsonwebtoken::errors::ErrorKind as K;
+                let why = match e.kind() {
+                    K::ExpiredSignature => "the token has expired",
+                    K::InvalidIssuer => "the token was issued by an unknown issuer",
+                    K::InvalidAudience => "the token is not meant for this platform (audience)",
+                    K::InvalidSignature => "the token's signature does not verify",
+                    K::MissingRequiredClaim(_) => {
+                        "the token lacks a required claim (exp, iss, aud, sub)"
+                    }
+                    _ => "the token is malformed",
+                };
+                ApiError::unauthenticated(why)
+            })?;
         let claims = data.claims;
         let mut roles = Vec::new();
         for raw in &claims.roles {
@@ -210,17 +234,31 @@ impl TokenVerifier {
                 roles.push(role);
             }
         }
-        Ok(Identity { subject: claims.sub, roles, center: claims.center, region: claims.region })
+        Ok(Identity {
+            subject: claims.sub,
+            roles,
+            center: claims.center,
+            region: claims.region,
+        })
     }
 
     /// The caller of a gRPC request, from its `authorization` metadata.
     pub fn caller<T>(&self, request: &tonic::Request<T>) -> Result<Caller, ApiError> {
-        self.caller_from_header(request.metadata().get("authorization").and_then(|v| v.to_str().ok()))
+        self.caller_from_header(
+            request
+                .metadata()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok()),
+        )
     }
 
     /// The caller of an HTTP request, from its `Authorization` header.
     pub fn caller_from_http(&self, headers: &http::HeaderMap) -> Result<Caller, ApiError> {
-        self.caller_from_header(headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()))
+        self.caller_from_header(
+            headers
+                .get(http::header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
+        )
     }
 
     fn caller_from_header(&self, header: Option<&str>) -> Result<Caller, ApiError> {
@@ -230,7 +268,9 @@ impl TokenVerifier {
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| ApiError::unauthenticated("the Authorization header must be \"Bearer <token>\""))?;
+            .ok_or_else(|| {
+                ApiError::unauthenticated("the Authorization header must be \"Bearer <token>\"")
+            })?;
         self.verify(token.trim()).map(Caller::Authenticated)
     }
 }
@@ -255,20 +295,33 @@ pub struct TokenRequest {
 impl TokenSigner {
     pub fn from_pem_file(path: &Path, issuer: &str, audience: &str) -> Result<Self, KeyError> {
         let pem = read(path)?;
-        let key = EncodingKey::from_ed_pem(&pem)
-            .map_err(|source| KeyError::Parse { path: path.display().to_string(), source })?;
-        Ok(Self { key, issuer: issuer.into(), audience: audience.into() })
+        let key = EncodingKey::from_ed_pem(&pem).map_err(|source| KeyError::Parse {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Self {
+            key,
+            issuer: issuer.into(),
+            audience: audience.into(),
+        })
     }
 
     pub fn mint(&self, request: &TokenRequest) -> Result<String, jsonwebtoken::errors::Error> {
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let claims = Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             sub: request.subject.clone(),
             iat: now,
             exp: now + request.ttl.as_secs(),
-            roles: request.roles.iter().map(|r| r.as_str().to_string()).collect(),
+            roles: request
+                .roles
+                .iter()
+                .map(|r| r.as_str().to_string())
+                .collect(),
             center: request.center.clone(),
             region: request.region.clone(),
         };
@@ -277,7 +330,10 @@ impl TokenSigner {
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, KeyError> {
-    std::fs::read(path).map_err(|source| KeyError::Read { path: path.display().to_string(), source })
+    std::fs::read(path).map_err(|source| KeyError::Read {
+        path: path.display().to_string(),
+        source,
+    })
 }
 
 /// Paths of the development key pair shipped in `deploy/dev-keys/`, from the workspace root.
@@ -323,7 +379,9 @@ mod tests {
 
     #[test]
     fn a_minted_token_verifies_with_its_roles_and_scope() {
-        let token = signer(dev::ISSUER, dev::AUDIENCE).mint(&request(vec![Role::RecognitionCenter], 60)).unwrap();
+        let token = signer(dev::ISSUER, dev::AUDIENCE)
+            .mint(&request(vec![Role::RecognitionCenter], 60))
+            .unwrap();
         let identity = verifier().verify(&token).unwrap();
         assert_eq!(identity.subject, "admin-1");
         assert_eq!(identity.roles, vec![Role::RecognitionCenter]);
@@ -333,14 +391,29 @@ mod tests {
     #[test]
     fn wrong_issuer_audience_expiry_and_tampering_are_refused() {
         let v = verifier();
-        let other_issuer = signer("someone-else", dev::AUDIENCE).mint(&request(vec![], 60)).unwrap();
-        assert!(v.verify(&other_issuer).unwrap_err().message.contains("issuer"));
-        let other_audience = signer(dev::ISSUER, "other-app").mint(&request(vec![], 60)).unwrap();
-        assert!(v.verify(&other_audience).unwrap_err().message.contains("audience"));
+        let other_issuer = signer("someone-else", dev::AUDIENCE)
+            .mint(&request(vec![], 60))
+            .unwrap();
+        assert!(v
+            .verify(&other_issuer)
+            .unwrap_err()
+            .message
+            .contains("issuer"));
+        let other_audience = signer(dev::ISSUER, "other-app")
+            .mint(&request(vec![], 60))
+            .unwrap();
+        assert!(v
+            .verify(&other_audience)
+            .unwrap_err()
+            .message
+            .contains("audience"));
         // Expired beyond the default 60 s leeway: mint, then verify a token whose exp is in the past.
         let token = {
             let s = signer(dev::ISSUER, dev::AUDIENCE);
-            let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
             let claims = Claims {
                 iss: dev::ISSUER.into(),
                 aud: dev::AUDIENCE.into(),
@@ -354,15 +427,22 @@ mod tests {
             jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &s.key).unwrap()
         };
         assert!(v.verify(&token).unwrap_err().message.contains("expired"));
-        let good = signer(dev::ISSUER, dev::AUDIENCE).mint(&request(vec![Role::Auditor], 60)).unwrap();
+        let good = signer(dev::ISSUER, dev::AUDIENCE)
+            .mint(&request(vec![Role::Auditor], 60))
+            .unwrap();
         let mut tampered = good.clone();
         tampered.replace_range(good.len() - 4.., "AAAA");
-        assert_eq!(v.verify(&tampered).unwrap_err().kind, ErrorKind::Unauthenticated);
+        assert_eq!(
+            v.verify(&tampered).unwrap_err().kind,
+            ErrorKind::Unauthenticated
+        );
     }
 
     #[test]
     fn require_distinguishes_anonymous_from_the_wrong_role() {
-        let anonymous = Caller::Anonymous.require(&[Role::AuthorizedBodyAdmin]).unwrap_err();
+        let anonymous = Caller::Anonymous
+            .require(&[Role::AuthorizedBodyAdmin])
+            .unwrap_err();
         assert_eq!(anonymous.kind, ErrorKind::Unauthenticated);
         let officer = Caller::Authenticated(Identity {
             subject: "officer-7".into(),
@@ -372,17 +452,31 @@ mod tests {
         });
         let denied = officer.require(&[Role::AuthorizedBodyAdmin]).unwrap_err();
         assert_eq!(denied.kind, ErrorKind::PermissionDenied);
-        assert!(denied.message.contains("authorized-body-admin"), "{}", denied.message);
+        assert!(
+            denied.message.contains("authorized-body-admin"),
+            "{}",
+            denied.message
+        );
         assert!(denied.message.contains("nce-officer"), "{}", denied.message);
-        assert!(officer.require(&[Role::AuthorizedBodyAdmin, Role::NceOfficer]).is_ok());
+        assert!(officer
+            .require(&[Role::AuthorizedBodyAdmin, Role::NceOfficer])
+            .is_ok());
     }
 
     #[test]
     fn a_header_without_bearer_is_refused() {
         let mut headers = http::HeaderMap::new();
-        headers.insert(http::header::AUTHORIZATION, "Basic dXNlcjpwYXNz".parse().unwrap());
+        headers.insert(
+            http::header::AUTHORIZATION,
+            "Basic dXNlcjpwYXNz".parse().unwrap(),
+        );
         let err = verifier().caller_from_http(&headers).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unauthenticated);
-        assert_eq!(verifier().caller_from_http(&http::HeaderMap::new()).unwrap(), Caller::Anonymous);
+        assert_eq!(
+            verifier()
+                .caller_from_http(&http::HeaderMap::new())
+                .unwrap(),
+            Caller::Anonymous
+        );
     }
 }

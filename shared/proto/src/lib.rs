@@ -8,7 +8,8 @@
 #![allow(clippy::all, missing_docs)]
 
 /// Encoded `google.protobuf.FileDescriptorSet` of every file under `proto/`, with imports.
-pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/nsk_descriptor.bin"));
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/nsk_descriptor.bin"));
 
 pub mod google {
     pub mod api {
@@ -67,7 +68,9 @@ mod tests {
             .iter()
             .flat_map(|f| {
                 let package = f.package().to_string();
-                f.service.iter().map(move |s| format!("{package}.{}", s.name()))
+                f.service
+                    .iter()
+                    .map(move |s| format!("{package}.{}", s.name()))
             })
             .collect();
         for expected in [
@@ -77,7 +80,10 @@ mod tests {
             "nsk.vouchers.v1.VoucherService",
             "nsk.documents.v1.DocumentRegistry",
         ] {
-            assert!(services.iter().any(|s| s == expected), "missing {expected} in {services:?}");
+            assert!(
+                services.iter().any(|s| s == expected),
+                "missing {expected} in {services:?}"
+            );
         }
     }
 }

@@ -24,10 +24,18 @@ pub struct Host {
 impl Host {
     pub async fn bind(addr: SocketAddr) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await.map_err(|e| {
-            std::io::Error::new(e.kind(), format!("cannot listen on {addr}: {e}; is another process using it?"))
+            std::io::Error::new(
+                e.kind(),
+                format!("cannot listen on {addr}: {e}; is another process using it?"),
+            )
         })?;
         let addr = listener.local_addr()?;
-        Ok(Self { listener, addr, shutdown: CancellationToken::new(), tasks: Vec::new() })
+        Ok(Self {
+            listener,
+            addr,
+            shutdown: CancellationToken::new(),
+            tasks: Vec::new(),
+        })
     }
 
     /// The address actually bound.
@@ -52,10 +60,16 @@ impl Host {
 
     /// Serves `routes` plus health (reporting `service_names` as serving) and reflection until
     /// shutdown, then waits for the background tasks.
-    pub async fn serve(self, routes: Routes, service_names: &[&str]) -> Result<(), tonic::transport::Error> {
+    pub async fn serve(
+        self,
+        routes: Routes,
+        service_names: &[&str],
+    ) -> Result<(), tonic::transport::Error> {
         let (reporter, health) = tonic_health::server::health_reporter();
         for name in service_names {
-            reporter.set_service_status(*name, tonic_health::ServingStatus::Serving).await;
+            reporter
+                .set_service_status(*name, tonic_health::ServingStatus::Serving)
+                .await;
         }
         // The descriptor set is generated at build time; if it were broken, the proto crate's
         // own test fails, so a reflection-less server here only logs.
@@ -75,7 +89,10 @@ impl Host {
         tracing::info!(addr = %self.addr, "serving gRPC");
         let shutdown = self.shutdown.clone();
         let result = router
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), shutdown.cancelled_owned())
+            .serve_with_incoming_shutdown(
+                TcpListenerStream::new(self.listener),
+                shutdown.cancelled_owned(),
+            )
             .await;
         self.shutdown.cancel();
         for (name, task) in self.tasks {
@@ -128,7 +145,10 @@ where
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("nsk-{service}: cannot start the async runtime: {err}");
@@ -186,10 +206,105 @@ pub async fn prepare(
     let outbox = nsk_events::Outbox::new(&config.service, &config.kafka);
     nsk_events::kafka::ensure_topics(&config.kafka, &[outbox.topic().to_string()])
         .await
-        .map_err(|e| anyhow::anyhow!("{e}; is the broker at KAFKA_BROKERS={} running?", config.kafka.brokers))?;
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "{e}; is the broker at KAFKA_BROKERS={} running?",
+                config.kafka.brokers
+            )
+        })?;
     let verifier = nsk_identity::TokenVerifier::from_config(&config.auth)?;
     let mut host = Host::bind(config.grpc_addr).await?;
     let relay = nsk_events::Relay::new(pool.clone(), &config.kafka, config.relay_interval)?;
     host.spawn("outbox-relay", |shutdown| relay.run(shutdown));
-    Ok(Foundation { pool, outbox, verifier, host })
+    Ok(Foundation {
+        pool,
+        outbox,
+        verifier,
+        host,
+    })
+}
+
+/// For integration tests: a service configuration of its own (fresh database, unique topic
+/// prefix, port 0) against the real PostgreSQL at `DATABASE_URL` and the real broker at
+/// `KAFKA_BROKERS` (`make test` starts one).
+pub mod testing {
+    use std::path::PathBuf;
+
+    /// The workspace root, for the dev keys.
+    pub fn workspace_root() -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    /// The broker the tests use. Without one, the test cannot prove anything, so it stops
+    /// with what to do.
+    pub fn kafka_brokers() -> String {
+        std::env::var("KAFKA_BROKERS").unwrap_or_else(|_| {
+            panic!(
+                "KAFKA_BROKERS is not set: run the tests with `make test`, which starts a broker"
+            )
+        })
+    }
+
+    /// A prefix no other test uses, for topic names and consumer groups.
+    pub fn unique_prefix(label: &str) -> String {
+        let id = uuid_like();
+        format!("t{label}{id}.")
+    }
+
+    fn uuid_like() -> String {
+        use std::time::{SystemTime, UNIX_EPOCH};
+        static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        format!("{:x}{:x}{n}", nanos, std::process::id())
+    }
+
+    /// The configuration of `service` for one test: a fresh database, topics under `prefix`.
+    pub async fn service_config(service: &str, prefix: &str) -> nsk_config::ServiceConfig {
+        let db = nsk_db::testing::fresh_database(service)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let root = workspace_root();
+        let env = nsk_config::Env::from_pairs([
+            ("NSK_GRPC_ADDR", "127.0.0.1:0".to_string()),
+            ("NSK_DATABASE_NAME", db.name.clone()),
+            ("KAFKA_BROKERS", kafka_brokers()),
+            ("NSK_TOPIC_PREFIX", prefix.to_string()),
+            ("NSK_CONSUMER_GROUP", format!("{prefix}{service}")),
+            ("NSK_RELAY_INTERVAL_MS", "20".to_string()),
+            (
+                "NSK_JWT_PUBLIC_KEY_FILE",
+                root.join(nsk_identity::dev::PUBLIC_KEY)
+                    .display()
+                    .to_string(),
+            ),
+        ]);
+        let env = match std::env::var("DATABASE_URL") {
+            Ok(url) => env.with("DATABASE_URL", url),
+            Err(_) => env,
+        };
+        nsk_config::ServiceConfig::load(service, &env).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A signed dev token with `roles` (and a center number for recognition centers).
+    pub fn token(subject: &str, roles: &[nsk_identity::Role], center: Option<&str>) -> String {
+        let signer = nsk_identity::TokenSigner::from_pem_file(
+            &workspace_root().join(nsk_identity::dev::PRIVATE_KEY),
+            nsk_identity::dev::ISSUER,
+            nsk_identity::dev::AUDIENCE,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        signer
+            .mint(&nsk_identity::TokenRequest {
+                subject: subject.to_string(),
+                roles: roles.to_vec(),
+                center: center.map(str::to_string),
+                region: None,
+                ttl: std::time::Duration::from_secs(3600),
+            })
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
 }

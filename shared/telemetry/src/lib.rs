@@ -35,28 +35,42 @@ impl Drop for TelemetryGuard {
 /// Installs the global subscriber. `RUST_LOG` filters (default `info`).
 pub fn init(service: &str, format: LogFormat) -> Result<TelemetryGuard, String> {
     let mut builder = SdkTracerProvider::builder().with_resource(
-        opentelemetry_sdk::Resource::builder().with_service_name(format!("nsk-{service}")).build(),
+        opentelemetry_sdk::Resource::builder()
+            .with_service_name(format!("nsk-{service}"))
+            .build(),
     );
-    let exporting = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|v| !v.trim().is_empty());
+    let exporting =
+        std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").is_ok_and(|v| !v.trim().is_empty());
     if exporting {
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_tonic()
             .build()
-            .map_err(|e| format!("cannot set up the OTLP exporter (OTEL_EXPORTER_OTLP_ENDPOINT): {e}"))?;
+            .map_err(|e| {
+                format!("cannot set up the OTLP exporter (OTEL_EXPORTER_OTLP_ENDPOINT): {e}")
+            })?;
         builder = builder.with_batch_exporter(exporter);
     }
     let provider = builder.build();
     let tracer = provider.tracer(format!("nsk-{service}"));
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
 
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,h2=warn,tower=warn,hyper=warn,rdkafka=warn,sqlx=warn"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new("info,h2=warn,tower=warn,hyper=warn,rdkafka=warn,sqlx=warn")
+    });
     let otel = tracing_opentelemetry::layer().with_tracer(tracer);
     let registry = tracing_subscriber::registry().with(filter).with(otel);
     let result = match format {
         LogFormat::Json => registry
-            .with(tracing_subscriber::fmt::layer().json().flatten_event(true).with_current_span(false))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(false),
+            )
             .try_init(),
-        LogFormat::Pretty => registry.with(tracing_subscriber::fmt::layer().compact()).try_init(),
+        LogFormat::Pretty => registry
+            .with(tracing_subscriber::fmt::layer().compact())
+            .try_init(),
     };
     // A second init in one process (tests) keeps the first subscriber; that is fine.
     let _ = result;
@@ -133,8 +147,16 @@ mod tests {
         set_parent(&span, |k| (k == "traceparent").then_some(incoming));
         let _entered = span.enter();
         let outgoing = current_context();
-        let traceparent = outgoing.get("traceparent").expect("a traceparent is injected");
-        assert!(traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "{traceparent}");
-        assert_eq!(current_trace_id().as_deref(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+        let traceparent = outgoing
+            .get("traceparent")
+            .expect("a traceparent is injected");
+        assert!(
+            traceparent.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+            "{traceparent}"
+        );
+        assert_eq!(
+            current_trace_id().as_deref(),
+            Some("4bf92f3577b34da6a3ce929d0e0e4736")
+        );
     }
 }

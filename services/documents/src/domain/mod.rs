@@ -15,7 +15,10 @@ pub struct ProfessionVersion {
 /// The version that governs a document whose procedure took place on `date`: the latest
 /// version effective on or before that day (Art. 21.5: the register as it stood then).
 pub fn version_on(versions: &[ProfessionVersion], date: NaiveDate) -> Option<&ProfessionVersion> {
-    versions.iter().filter(|v| v.effective_from <= date).max_by_key(|v| v.version)
+    versions
+        .iter()
+        .filter(|v| v.effective_from <= date)
+        .max_by_key(|v| v.version)
 }
 
 #[cfg(test)]
@@ -23,7 +26,11 @@ mod tests {
     use super::*;
 
     fn v(version: i64, y: i32, m: u32, d: u32) -> ProfessionVersion {
-        ProfessionVersion { version, active: true, effective_from: NaiveDate::from_ymd_opt(y, m, d).unwrap() }
+        ProfessionVersion {
+            version,
+            active: true,
+            effective_from: NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+        }
     }
 
     #[test]

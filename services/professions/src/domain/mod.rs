@@ -14,7 +14,8 @@ use uuid::Uuid;
 pub struct NkzCode(String);
 
 impl NkzCode {
-    pub const RULE: &'static str = "must be 8 digits, or \"0\" where the profession has no NKZ code";
+    pub const RULE: &'static str =
+        "must be 8 digits, or \"0\" where the profession has no NKZ code";
 
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
         let raw = raw.trim();
@@ -64,7 +65,11 @@ impl NqfLevel {
     pub const RULE: &'static str = "NQF levels must be between 1 and 8";
 
     pub fn parse(raw: i32) -> Result<Self, &'static str> {
-        u8::try_from(raw).ok().filter(|l| (1..=8).contains(l)).map(Self).ok_or(Self::RULE)
+        u8::try_from(raw)
+            .ok()
+            .filter(|l| (1..=8).contains(l))
+            .map(Self)
+            .ok_or(Self::RULE)
     }
 
     pub fn get(self) -> u8 {
@@ -171,13 +176,19 @@ impl ProfessionEntry {
     pub fn parse(draft: &ProfessionDraft, prefix: &str) -> Result<Self, Vec<FieldViolation>> {
         let mut violations = Vec::new();
         let mut violate = |field: &str, rule: &str| {
-            violations.push(FieldViolation { field: format!("{prefix}{field}"), description: rule.to_string() });
+            violations.push(FieldViolation {
+                field: format!("{prefix}{field}"),
+                description: rule.to_string(),
+            });
         };
 
         let mut name = |field: &str, value: &str| -> String {
             let value = value.trim();
             if value.is_empty() {
-                violate(field, "is required: the register keeps names in Kazakh, Russian and English");
+                violate(
+                    field,
+                    "is required: the register keeps names in Kazakh, Russian and English",
+                );
             } else if value.chars().count() > MAX_NAME_CHARS {
                 violate(field, "must be at most 500 characters");
             }
@@ -189,8 +200,12 @@ impl ProfessionEntry {
             en: name("names.en", &draft.name_en),
         };
 
-        let nkz_code = NkzCode::parse(&draft.nkz_code).map_err(|rule| violate("nkz_code", rule)).ok();
-        let oked_code = OkedCode::parse(&draft.oked_code).map_err(|rule| violate("oked_code", rule)).ok();
+        let nkz_code = NkzCode::parse(&draft.nkz_code)
+            .map_err(|rule| violate("nkz_code", rule))
+            .ok();
+        let oked_code = OkedCode::parse(&draft.oked_code)
+            .map_err(|rule| violate("oked_code", rule))
+            .ok();
 
         let mut nqf_levels = Vec::new();
         if draft.nqf_levels.is_empty() {
@@ -198,7 +213,9 @@ impl ProfessionEntry {
         }
         for raw in &draft.nqf_levels {
             match NqfLevel::parse(*raw) {
-                Ok(level) if nqf_levels.contains(&level) => violate("nqf_levels", "must not repeat a level"),
+                Ok(level) if nqf_levels.contains(&level) => {
+                    violate("nqf_levels", "must not repeat a level")
+                }
                 Ok(level) => nqf_levels.push(level),
                 Err(rule) => violate("nqf_levels", rule),
             }
@@ -214,15 +231,25 @@ impl ProfessionEntry {
         }
 
         // Art. 20: separate skills are listed exactly when their recognition is allowed.
-        let skills: Vec<String> =
-            draft.separate_skills.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+        let skills: Vec<String> = draft
+            .separate_skills
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
         let separate_skills = match (draft.separate_skills_allowed, skills.is_empty()) {
             (true, true) => {
-                violate("separate_skills", "must list the skills when separate recognition is allowed (Art. 20)");
+                violate(
+                    "separate_skills",
+                    "must list the skills when separate recognition is allowed (Art. 20)",
+                );
                 SeparateSkills::NotAllowed
             }
             (false, false) => {
-                violate("separate_skills", "must be empty when separate recognition is not allowed (Art. 20)");
+                violate(
+                    "separate_skills",
+                    "must be empty when separate recognition is not allowed (Art. 20)",
+                );
                 SeparateSkills::NotAllowed
             }
             (true, false) => SeparateSkills::Allowed(skills),
@@ -230,7 +257,10 @@ impl ProfessionEntry {
         };
 
         // Art. 1.6: an entry rests on a professional standard, or on qualification requirements.
-        let grounding = match (draft.standard_id.trim(), draft.qualification_requirements_apply) {
+        let grounding = match (
+            draft.standard_id.trim(),
+            draft.qualification_requirements_apply,
+        ) {
             ("", true) => Some(Grounding::QualificationRequirements),
             ("", false) => {
                 violate(
@@ -240,17 +270,26 @@ impl ProfessionEntry {
                 None
             }
             (_, true) => {
-                violate("standard", "must be empty when qualification requirements apply");
+                violate(
+                    "standard",
+                    "must be empty when qualification requirements apply",
+                );
                 None
             }
             (id, false) => match (Uuid::parse_str(id), draft.standard_version) {
                 (Ok(id), version) if version >= 1 => Some(Grounding::Standard { id, version }),
                 (Err(_), _) => {
-                    violate("standard.standard_id", "must be the UUID of a professional standard");
+                    violate(
+                        "standard.standard_id",
+                        "must be the UUID of a professional standard",
+                    );
                     None
                 }
                 (Ok(_), _) => {
-                    violate("standard.version", "must be the approved version number, 1 or more");
+                    violate(
+                        "standard.version",
+                        "must be the approved version number, 1 or more",
+                    );
                     None
                 }
             },
@@ -259,23 +298,39 @@ impl ProfessionEntry {
         // Art. 5.6: entries are included on the National council's recommendation.
         let basis_number = draft.basis_number.trim().to_string();
         if basis_number.is_empty() {
-            violate("inclusion_basis.number", "is required: the number of the National council's recommendation");
+            violate(
+                "inclusion_basis.number",
+                "is required: the number of the National council's recommendation",
+            );
         }
         let basis_date = NaiveDate::parse_from_str(draft.basis_date.trim(), "%Y-%m-%d")
-            .map_err(|_| violate("inclusion_basis.date", "must be the date of the recommendation as YYYY-MM-DD"))
+            .map_err(|_| {
+                violate(
+                    "inclusion_basis.date",
+                    "must be the date of the recommendation as YYYY-MM-DD",
+                )
+            })
             .ok();
 
         match (nkz_code, oked_code, grounding, basis_date) {
-            (Some(nkz_code), Some(oked_code), Some(grounding), Some(date)) if violations.is_empty() => Ok(Self {
-                names,
-                nkz_code,
-                oked_code,
-                nqf_levels,
-                document_validity_months: draft.document_validity_months,
-                separate_skills,
-                grounding,
-                inclusion_basis: Basis { number: basis_number, date, title: draft.basis_title.trim().to_string() },
-            }),
+            (Some(nkz_code), Some(oked_code), Some(grounding), Some(date))
+                if violations.is_empty() =>
+            {
+                Ok(Self {
+                    names,
+                    nkz_code,
+                    oked_code,
+                    nqf_levels,
+                    document_validity_months: draft.document_validity_months,
+                    separate_skills,
+                    grounding,
+                    inclusion_basis: Basis {
+                        number: basis_number,
+                        date,
+                        title: draft.basis_title.trim().to_string(),
+                    },
+                })
+            }
             _ => Err(violations),
         }
     }
@@ -306,7 +361,11 @@ mod tests {
     }
 
     fn fields(draft: &ProfessionDraft) -> Vec<String> {
-        ProfessionEntry::parse(draft, "").unwrap_err().into_iter().map(|v| v.field).collect()
+        ProfessionEntry::parse(draft, "")
+            .unwrap_err()
+            .into_iter()
+            .map(|v| v.field)
+            .collect()
     }
 
     #[test]
@@ -336,7 +395,11 @@ mod tests {
     #[test]
     fn nqf_levels_are_one_to_eight_without_repeats() {
         assert!(NqfLevel::parse(1).is_ok() && NqfLevel::parse(8).is_ok());
-        assert!(NqfLevel::parse(0).is_err() && NqfLevel::parse(9).is_err() && NqfLevel::parse(-1).is_err());
+        assert!(
+            NqfLevel::parse(0).is_err()
+                && NqfLevel::parse(9).is_err()
+                && NqfLevel::parse(-1).is_err()
+        );
         let mut d = draft();
         d.nqf_levels = vec![4, 4];
         assert_eq!(fields(&d), ["nqf_levels"]);
@@ -388,7 +451,10 @@ mod tests {
         d.standard_id = Uuid::now_v7().to_string();
         d.standard_version = 2;
         let entry = ProfessionEntry::parse(&d, "").unwrap();
-        assert!(matches!(entry.grounding, Grounding::Standard { version: 2, .. }));
+        assert!(matches!(
+            entry.grounding,
+            Grounding::Standard { version: 2, .. }
+        ));
         d.qualification_requirements_apply = true;
         assert_eq!(fields(&d), ["standard"]);
         d.qualification_requirements_apply = false;

@@ -31,7 +31,11 @@ fn main() -> ExitCode {
 }
 
 fn run(args: Vec<String>) -> Result<String, String> {
-    let mut request = TokenRequest { subject: String::new(), ttl: Duration::from_secs(3600), ..Default::default() };
+    let mut request = TokenRequest {
+        subject: String::new(),
+        ttl: Duration::from_secs(3600),
+        ..Default::default()
+    };
     let mut key = PathBuf::from(dev::PRIVATE_KEY);
     let mut issuer = dev::ISSUER.to_string();
     let mut audience = dev::AUDIENCE.to_string();
@@ -44,14 +48,18 @@ fn run(args: Vec<String>) -> Result<String, String> {
             "--center" => {
                 let center = value()?;
                 if center.len() != 4 || !center.chars().all(|c| c.is_ascii_digit()) {
-                    return Err(format!("--center must be a 4-digit center number, got {center:?}"));
+                    return Err(format!(
+                        "--center must be a 4-digit center number, got {center:?}"
+                    ));
                 }
                 request.center = Some(center);
             }
             "--region" => request.region = Some(value()?),
             "--ttl-minutes" => {
                 let raw = value()?;
-                let minutes: u64 = raw.parse().map_err(|_| format!("--ttl-minutes must be a number, got {raw:?}"))?;
+                let minutes: u64 = raw
+                    .parse()
+                    .map_err(|_| format!("--ttl-minutes must be a number, got {raw:?}"))?;
                 request.ttl = Duration::from_secs(minutes * 60);
             }
             "--key" => key = PathBuf::from(value()?),
@@ -67,5 +75,7 @@ fn run(args: Vec<String>) -> Result<String, String> {
         request.subject = format!("dev-{}", request.roles[0]);
     }
     let signer = TokenSigner::from_pem_file(&key, &issuer, &audience).map_err(|e| e.to_string())?;
-    signer.mint(&request).map_err(|e| format!("cannot sign the token: {e}"))
+    signer
+        .mint(&request)
+        .map_err(|e| format!("cannot sign the token: {e}"))
 }

@@ -1,0 +1,297 @@
+//! The outbox, the relay and the idempotent consumer against the real PostgreSQL and broker.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use nsk_config::KafkaConfig;
+use nsk_events::consumer::Source;
+use nsk_events::{
+    Aggregate, Consumer, ConsumerSettings, EventContext, EventHandler, HandlerError, Outbox,
+    Outcome, ReceivedEvent, Relay,
+};
+use nsk_proto::nsk::common::v1::BasisDocument;
+use nsk_proto::nsk::events::v1::{DeadLetter, EventEnvelope};
+use prost::Message as _;
+use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::Message as _;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+
+fn kafka(prefix: &str) -> KafkaConfig {
+    let env = nsk_config::Env::from_pairs([
+        ("KAFKA_BROKERS", nsk_runtime::testing::kafka_brokers()),
+        ("NSK_TOPIC_PREFIX", prefix.to_string()),
+        (
+            "NSK_JWT_PUBLIC_KEY_FILE",
+            nsk_runtime::testing::workspace_root()
+                .join("deploy/dev-keys/dev-jwt.pub.pem")
+                .display()
+                .to_string(),
+        ),
+    ]);
+    nsk_config::ServiceConfig::load("professions", &env)
+        .unwrap()
+        .kafka
+}
+
+async fn database(label: &str) -> PgPool {
+    let db = nsk_db::testing::fresh_database(label).await.unwrap();
+    let pool = nsk_db::connect(&db, &[nsk_events::migrator()])
+        .await
+        .unwrap();
+    sqlx::query("CREATE TABLE effects (id bigserial PRIMARY KEY, note text NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool
+}
+
+fn reader(kafka: &KafkaConfig, topic: &str) -> StreamConsumer {
+    let consumer: StreamConsumer = nsk_events::kafka::base_config(kafka)
+        .set("group.id", format!("{topic}.reader"))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    consumer.subscribe(&[topic]).unwrap();
+    consumer
+}
+
+async fn next_value(consumer: &StreamConsumer) -> Vec<u8> {
+    let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+        .await
+        .expect("a message within 30 s")
+        .unwrap();
+    message.payload().unwrap_or_default().to_vec()
+}
+
+fn basis(number: &str) -> BasisDocument {
+    BasisDocument {
+        number: number.into(),
+        date: "2026-11-20".into(),
+        title: "test".into(),
+    }
+}
+
+#[tokio::test]
+async fn a_committed_change_is_published_and_a_rolled_back_one_is_not() {
+    let prefix = nsk_runtime::testing::unique_prefix("outbox");
+    let kafka = kafka(&prefix);
+    let pool = database("outbox").await;
+    let outbox = Outbox::new("professions", &kafka);
+    nsk_events::kafka::ensure_topics(&kafka, &[outbox.topic().to_string()])
+        .await
+        .unwrap();
+    let context = EventContext {
+        actor: "admin-1".into(),
+        request_id: "r-1".into(),
+    };
+
+    let mut tx = pool.begin().await.unwrap();
+    outbox
+        .append(
+            &mut tx,
+            Aggregate {
+                kind: "thing",
+                id: "rolled-back",
+                version: 1,
+            },
+            &context,
+            &basis("1"),
+        )
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    outbox
+        .append(
+            &mut tx,
+            Aggregate {
+                kind: "thing",
+                id: "committed",
+                version: 1,
+            },
+            &context,
+            &basis("2"),
+        )
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let relay = Relay::new(pool.clone(), &kafka, Duration::from_millis(20)).unwrap();
+    assert_eq!(relay.publish_batch().await.unwrap(), 1);
+    assert_eq!(
+        relay.publish_batch().await.unwrap(),
+        0,
+        "a published event is not sent again"
+    );
+
+    let envelope =
+        EventEnvelope::decode(next_value(&reader(&kafka, outbox.topic())).await.as_slice())
+            .unwrap();
+    assert_eq!(envelope.aggregate_id, "committed");
+    assert_eq!(envelope.event_type, "nsk.common.v1.BasisDocument");
+    assert_eq!(envelope.producer, "professions");
+    assert_eq!(envelope.actor, "admin-1");
+    assert_eq!(
+        BasisDocument::decode(envelope.payload.as_slice())
+            .unwrap()
+            .number,
+        "2"
+    );
+    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(unsent, 0);
+}
+
+/// An effect that is not idempotent by itself: every call adds a row.
+struct AddRow;
+
+impl EventHandler for AddRow {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        let document: BasisDocument = event.decode()?;
+        if document.number == "poison" {
+            return Err(HandlerError::Permanent(
+                "this document can never be applied".into(),
+            ));
+        }
+        sqlx::query("INSERT INTO effects (note) VALUES ($1)")
+            .bind(&document.number)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
+}
+
+fn envelope(number: &str) -> Vec<u8> {
+    EventEnvelope {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        event_type: "nsk.common.v1.BasisDocument".into(),
+        aggregate_type: "thing".into(),
+        aggregate_id: "a".into(),
+        aggregate_version: 1,
+        producer: "test".into(),
+        payload: basis(number).encode_to_vec(),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+fn settings(kafka: &KafkaConfig) -> ConsumerSettings {
+    ConsumerSettings {
+        group: format!("{}group", kafka.topic_prefix),
+        topics: vec![kafka.topic_of("professions")],
+        dead_letter_topic: kafka.dead_letter_topic_of("documents"),
+        max_attempts: 3,
+    }
+}
+
+async fn effects(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar("SELECT note FROM effects ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_redelivered_event_is_applied_once() {
+    let kafka = kafka(&nsk_runtime::testing::unique_prefix("dedupe"));
+    let pool = database("dedupe").await;
+    let consumer = Consumer::new(pool.clone(), &kafka, settings(&kafka), AddRow).unwrap();
+    let raw = envelope("7");
+    let source = Source {
+        topic: "t",
+        partition: 0,
+        offset: 1,
+        key: None,
+    };
+    let shutdown = CancellationToken::new();
+    assert_eq!(
+        consumer.apply(&raw, &source, &shutdown).await,
+        Some(Outcome::Applied)
+    );
+    assert_eq!(
+        consumer.apply(&raw, &source, &shutdown).await,
+        Some(Outcome::Duplicate)
+    );
+    assert_eq!(effects(&pool).await, ["7"]);
+}
+
+#[tokio::test]
+async fn events_that_cannot_be_applied_go_to_the_dead_letter_topic_and_the_partition_moves_on() {
+    let kafka = kafka(&nsk_runtime::testing::unique_prefix("dlq"));
+    let pool = database("dlq").await;
+    let settings = settings(&kafka);
+    nsk_events::kafka::ensure_topics(
+        &kafka,
+        &[
+            settings.topics[0].clone(),
+            settings.dead_letter_topic.clone(),
+        ],
+    )
+    .await
+    .unwrap();
+    let consumer = Arc::new(Consumer::new(pool.clone(), &kafka, settings.clone(), AddRow).unwrap());
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn({
+        let consumer = consumer.clone();
+        let shutdown = shutdown.clone();
+        async move { consumer.run(shutdown).await }
+    });
+
+    // One key, so all three share a partition and arrive in this order.
+    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&kafka)
+        .create()
+        .unwrap();
+    for value in [
+        b"not protobuf at all".to_vec(),
+        envelope("poison"),
+        envelope("after"),
+    ] {
+        producer
+            .send(
+                FutureRecord::to(&settings.topics[0])
+                    .key("a")
+                    .payload(&value),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+    }
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while effects(&pool).await.is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the event after two bad ones was never applied"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(effects(&pool).await, ["after"]);
+
+    let letters = reader(&kafka, &settings.dead_letter_topic);
+    let first = DeadLetter::decode(next_value(&letters).await.as_slice()).unwrap();
+    let second = DeadLetter::decode(next_value(&letters).await.as_slice()).unwrap();
+    assert!(
+        first.error.contains("not an event envelope"),
+        "{}",
+        first.error
+    );
+    assert_eq!(first.original, b"not protobuf at all");
+    assert_eq!(first.consumer_group, settings.group);
+    assert!(
+        second.error.contains("can never be applied"),
+        "{}",
+        second.error
+    );
+
+    shutdown.cancel();
+    running.await.unwrap();
+}
