@@ -35,10 +35,12 @@ check_postgres() {
 start_broker() {
   local port="$1" storage="$2" logfile="$3"
   [[ -x "$TANSU" ]] || die "the broker is not installed; run: make deps"
-  "$TANSU" broker \
+  # Tansu resolves a sqlite:// path against its working directory, even a path that starts
+  # with '/', so it runs inside .run/ and durable URLs are relative to it.
+  (cd "$RUN_DIR" && exec "$TANSU" broker \
     --listener-url "tcp://127.0.0.1:$port" \
     --advertised-listener-url "tcp://127.0.0.1:$port" \
-    --storage-engine "$storage" >"$logfile" 2>&1 &
+    --storage-engine "$storage") >"$logfile" 2>&1 &
   local pid=$!
   if ! wait_for_port "$port" 30; then
     kill "$pid" 2>/dev/null || true

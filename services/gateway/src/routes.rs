@@ -228,7 +228,7 @@ pub fn find<'a>(routes: &'a [Route], method: &http::Method, path: &str) -> Looku
     for route in routes {
         if let Some(bound) = route.path.matches(path) {
             path_matched = true;
-            if &route.http_method == method
+            if route.http_method == *method
                 && best.as_ref().is_none_or(|(_, b)| bound.len() < b.len())
             {
                 best = Some((route, bound));

@@ -1,5 +1,7 @@
 //! The register of professions through its gRPC API, against the real PostgreSQL and broker.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 use std::time::Duration;
 
 use nsk_identity::Role;

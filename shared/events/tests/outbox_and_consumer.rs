@@ -1,5 +1,7 @@
 //! The outbox, the relay and the idempotent consumer against the real PostgreSQL and broker.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
