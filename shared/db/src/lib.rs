@@ -131,7 +131,8 @@ pub async fn connect(cfg: &DatabaseConfig, migrators: &[Migrator]) -> Result<PgP
 pub mod testing {
     use super::*;
 
-    /// Prefix of every test database; `make test` drops those left by earlier runs.
+    /// Prefix of every test database. The name goes on with the creation time in Unix seconds,
+    /// so that `make test` can drop leftovers of earlier runs without touching a run in progress.
     pub const PREFIX: &str = "nsk_test_";
 
     /// A database config for a new, empty database on the server at `DATABASE_URL` (or the
