@@ -3,6 +3,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 RUN_DIR="$ROOT/.run"
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 TANSU_VERSION="0.6.0"
 CARGO_BIN="${CARGO_HOME:-$HOME/.cargo}/bin"
 TANSU="$CARGO_BIN/tansu"
