@@ -21,6 +21,8 @@ pub struct Platform {
     children: Vec<(String, Child)>,
     pub gateway: String,
     pub service_addrs: Vec<(String, String)>,
+    /// The database of each service: (service, database name).
+    pub databases: Vec<(String, String)>,
     pub prefix: String,
     pub log_dir: PathBuf,
     pub http: reqwest::Client,
@@ -32,8 +34,12 @@ fn target_dir() -> PathBuf {
         .unwrap_or_else(|| nsk_runtime::testing::workspace_root().join("target"))
 }
 
+/// Where the binaries are: `NSK_BIN_DIR`, or the debug build (benchmarks point at release).
 fn binary(name: &str) -> PathBuf {
-    let path = target_dir().join("debug").join(name);
+    let dir = std::env::var_os("NSK_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| target_dir().join("debug"));
+    let path = dir.join(name);
     assert!(
         path.exists(),
         "{} is missing: build the binaries first (cargo build --workspace --bins; make test does)",
@@ -80,8 +86,10 @@ impl Platform {
         ];
         let mut children = Vec::new();
         let mut service_addrs = Vec::new();
+        let mut databases = Vec::new();
         for service in SERVICES {
             let db = nsk_db::testing::fresh_database(service).await.unwrap();
+            databases.push((service.to_string(), db.name.clone()));
             let addr = format!("127.0.0.1:{}", free_port());
             let mut env = common.to_vec();
             env.push(("NSK_GRPC_ADDR".into(), addr.clone()));
@@ -107,6 +115,7 @@ impl Platform {
             children,
             gateway: format!("http://{gateway_addr}"),
             service_addrs,
+            databases,
             prefix,
             log_dir,
             http: reqwest::Client::builder()

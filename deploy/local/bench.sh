@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# make bench: release builds, a fresh broker, and the benchmarks in tests/src/bin/.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+check_postgres
+if [[ -z "${KAFKA_BROKERS:-}" ]]; then
+  port="$(free_port)"
+  broker_pid="$(start_broker "$port" "memory://tansu/" "$RUN_DIR/bench-broker.log")"
+  trap 'kill "$broker_pid" 2>/dev/null || true' EXIT
+  export KAFKA_BROKERS="127.0.0.1:$port"
+fi
+log "building release binaries"
+cargo build --release --workspace --bins
+export NSK_BIN_DIR="$ROOT/target/release"
+RUST_LOG=warn target/release/nsk-bench
