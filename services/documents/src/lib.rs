@@ -10,12 +10,10 @@ pub mod events;
 pub mod grpc;
 pub mod store;
 
-use std::net::SocketAddr;
-
 use nsk_config::ServiceConfig;
 use nsk_events::{Consumer, ConsumerSettings};
 use nsk_proto::nsk::documents::v1::document_registry_server::DocumentRegistryServer;
-use nsk_runtime::{CancellationToken, Host};
+use nsk_runtime::ServiceApp;
 
 pub const SERVICE: &str = "documents";
 
@@ -23,47 +21,30 @@ pub fn migrator() -> sqlx::migrate::Migrator {
     nsk_db::migrator!()
 }
 
-pub struct Application {
-    host: Host,
-    routes: tonic::service::Routes,
-}
-
-impl Application {
-    pub async fn build(config: ServiceConfig) -> anyhow::Result<Self> {
-        let base = nsk_runtime::prepare(&config, migrator()).await?;
-        let mut host = base.host;
-        let consumer = Consumer::new(
-            base.pool.clone(),
-            &config.kafka,
-            ConsumerSettings {
-                group: config.consumer_group.clone(),
-                topics: vec![config.kafka.topic_of("professions")],
-                dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
-                max_attempts: 10,
-            },
-            events::ProfessionsReadModel,
-        )?;
-        host.spawn("professions-consumer", |shutdown| async move {
-            consumer.run(shutdown).await
-        });
-        let routes = tonic::service::Routes::new(DocumentRegistryServer::new(
-            grpc::DocumentsApi::new(base.pool),
-        ));
-        Ok(Self { host, routes })
-    }
-
-    pub fn grpc_addr(&self) -> SocketAddr {
-        self.host.addr()
-    }
-
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.host.shutdown_token()
-    }
-
-    pub async fn run(self) -> anyhow::Result<()> {
-        self.host
-            .serve(self.routes, &["nsk.documents.v1.DocumentRegistry"])
-            .await?;
-        Ok(())
-    }
+/// Connects, migrates, binds and wires the service; [`ServiceApp::run`] serves it.
+pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
+    let base = nsk_runtime::prepare(&config, migrator()).await?;
+    let mut host = base.host;
+    let consumer = Consumer::new(
+        base.pool.clone(),
+        &config.kafka,
+        ConsumerSettings {
+            group: config.consumer_group.clone(),
+            topics: vec![config.kafka.topic_of("professions")],
+            dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
+            max_attempts: 10,
+        },
+        events::ProfessionsReadModel,
+    )?;
+    host.spawn("professions-consumer", |shutdown| async move {
+        consumer.run(shutdown).await
+    });
+    let routes = tonic::service::Routes::new(DocumentRegistryServer::new(grpc::DocumentsApi::new(
+        base.pool,
+    )));
+    Ok(ServiceApp::new(
+        host,
+        routes,
+        &["nsk.documents.v1.DocumentRegistry"],
+    ))
 }

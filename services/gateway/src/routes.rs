@@ -88,7 +88,8 @@ impl PathTemplate {
     }
 }
 
-fn percent_decode(s: &str) -> String {
+/// Decodes %XX escapes; invalid escapes stay as they are.
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -160,23 +160,9 @@ fn scalar(kind: &Kind, raw: &str) -> Result<Value, String> {
     })
 }
 
+/// A query-string component: '+' is a space, then %XX escapes.
 fn url_decode(s: &str) -> String {
-    let replaced = s.replace('+', " ");
-    let bytes = replaced.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&replaced[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::routes::percent_decode(&s.replace('+', " "))
 }
 
 /// Renders a reply as proto3 JSON, with default values included so clients see every field.

@@ -24,9 +24,7 @@ struct TestApp {
 async fn spawn_app() -> TestApp {
     let prefix = nsk_runtime::testing::unique_prefix("prof");
     let config = nsk_runtime::testing::service_config("professions", &prefix).await;
-    let app = nsk_professions::Application::build(config.clone())
-        .await
-        .unwrap();
+    let app = nsk_professions::build(config.clone()).await.unwrap();
     let addr = app.grpc_addr();
     tokio::spawn(app.run());
     let channel = Channel::from_shared(format!("http://{addr}"))

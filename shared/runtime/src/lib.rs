@@ -128,14 +128,46 @@ pub async fn termination_signal() {
     tracing::info!("termination signal received; shutting down");
 }
 
+/// A domain service, bound and ready: its gRPC routes on a [`Host`] with its background tasks.
+pub struct ServiceApp {
+    host: Host,
+    routes: Routes,
+    /// Fully qualified gRPC service names reported as serving by the health protocol.
+    health_names: Vec<&'static str>,
+}
+
+impl ServiceApp {
+    pub fn new(host: Host, routes: Routes, health_names: &[&'static str]) -> Self {
+        Self {
+            host,
+            routes,
+            health_names: health_names.to_vec(),
+        }
+    }
+
+    /// The gRPC address actually bound.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.host.addr()
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.host.shutdown_token()
+    }
+
+    /// Serves until the shutdown token is cancelled, then waits for the background tasks.
+    pub async fn run(self) -> anyhow::Result<()> {
+        self.host.serve(self.routes, &self.health_names).await?;
+        Ok(())
+    }
+}
+
 /// The whole `main` of a domain service: load and validate the configuration (exit 2 with one
-/// line per bad variable), install telemetry, start the service with `start`, and run it until
-/// Ctrl-C or SIGTERM. `start` returns the shutdown token and the future that serves.
-pub fn main<F, Fut, Run>(service: &'static str, start: F) -> std::process::ExitCode
+/// line per bad variable), install telemetry, `build` the service, and run it until Ctrl-C or
+/// SIGTERM.
+pub fn main<F, Fut>(service: &'static str, build: F) -> std::process::ExitCode
 where
     F: FnOnce(nsk_config::ServiceConfig) -> Fut,
-    Fut: Future<Output = anyhow::Result<(CancellationToken, Run)>>,
-    Run: Future<Output = anyhow::Result<()>>,
+    Fut: Future<Output = anyhow::Result<ServiceApp>>,
 {
     use std::process::ExitCode;
     let config = match nsk_config::ServiceConfig::load(service, &nsk_config::Env::from_process()) {
@@ -163,19 +195,20 @@ where
                 return ExitCode::from(2);
             }
         };
-        let (shutdown, run) = match start(config).await {
-            Ok(started) => started,
+        let app = match build(config).await {
+            Ok(app) => app,
             Err(err) => {
                 tracing::error!(error = %format!("{err:#}"), "cannot start");
                 eprintln!("nsk-{service}: cannot start: {err:#}");
                 return ExitCode::FAILURE;
             }
         };
+        let shutdown = app.shutdown_token();
         tokio::spawn(async move {
             termination_signal().await;
             shutdown.cancel();
         });
-        match run.await {
+        match app.run().await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 eprintln!("nsk-{service}: {err:#}");
