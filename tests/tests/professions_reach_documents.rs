@@ -13,6 +13,7 @@ use nsk_proto::nsk::events::v1::EventEnvelope;
 use nsk_proto::nsk::professions::v1 as professions;
 use prost::Message as _;
 use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::message::Headers as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::Message as _;
 use serde_json::{json, Value};
@@ -108,34 +109,7 @@ async fn a_replayed_event_is_applied_once() {
         .await;
 
     // Take the event exactly as the relay published it.
-    let kafka = nsk_config::ServiceConfig::load(
-        "documents",
-        &nsk_config::Env::from_pairs([
-            ("KAFKA_BROKERS", nsk_runtime::testing::kafka_brokers()),
-            ("NSK_TOPIC_PREFIX", platform.prefix.clone()),
-            (
-                "NSK_JWT_PUBLIC_KEY_FILE",
-                nsk_runtime::testing::workspace_root()
-                    .join(nsk_identity::dev::PUBLIC_KEY)
-                    .display()
-                    .to_string(),
-            ),
-        ]),
-    )
-    .unwrap()
-    .kafka;
-    let topic = kafka.topic_of("professions");
-    let reader: StreamConsumer = nsk_events::kafka::base_config(&kafka)
-        .set("group.id", format!("{topic}.test-reader"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    reader.subscribe(&[&topic]).unwrap();
-    let original = tokio::time::timeout(Duration::from_secs(30), reader.recv())
-        .await
-        .unwrap()
-        .unwrap();
-    let raw = original.payload().unwrap().to_vec();
+    let (kafka, topic, raw) = first_published_event(&platform).await;
     assert_eq!(
         EventEnvelope::decode(raw.as_slice()).unwrap().aggregate_id,
         id
@@ -198,5 +172,73 @@ async fn a_replayed_event_is_applied_once() {
         known["knownVersions"],
         json!(["1", "2"]),
         "a replayed event was applied again"
+    );
+}
+
+/// The first event on the platform's professions topic, as raw bytes, with the broker settings.
+async fn first_published_event(platform: &Platform) -> (nsk_config::KafkaConfig, String, Vec<u8>) {
+    let kafka = nsk_config::ServiceConfig::load(
+        "documents",
+        &nsk_config::Env::from_pairs([
+            ("KAFKA_BROKERS", nsk_runtime::testing::kafka_brokers()),
+            ("NSK_TOPIC_PREFIX", platform.prefix.clone()),
+            (
+                "NSK_JWT_PUBLIC_KEY_FILE",
+                nsk_runtime::testing::workspace_root()
+                    .join(nsk_identity::dev::PUBLIC_KEY)
+                    .display()
+                    .to_string(),
+            ),
+        ]),
+    )
+    .unwrap()
+    .kafka;
+    let topic = kafka.topic_of("professions");
+    let reader: StreamConsumer = nsk_events::kafka::base_config(&kafka)
+        .set("group.id", format!("{topic}.test-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    reader.subscribe(&[&topic]).unwrap();
+    let message = tokio::time::timeout(Duration::from_secs(30), reader.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let raw = message.payload().unwrap().to_vec();
+    let traceparent = message.headers().and_then(|h| {
+        h.iter()
+            .find(|h| h.key == "traceparent")
+            .and_then(|h| h.value)
+            .map(<[u8]>::to_vec)
+    });
+    let envelope = EventEnvelope::decode(raw.as_slice()).unwrap();
+    assert_eq!(
+        traceparent.as_deref(),
+        Some(envelope.traceparent.as_bytes()),
+        "the Kafka header and the envelope carry the same trace context"
+    );
+    (kafka, topic, raw)
+}
+
+#[tokio::test]
+async fn the_callers_trace_context_travels_with_the_event() {
+    let platform = Platform::start("trace").await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let reply = platform
+        .http
+        .post(platform.url("/v1/professions"))
+        .bearer_auth(platform.token(&[Role::AuthorizedBodyAdmin]))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .json(&welder("72120003"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let (_, _, raw) = first_published_event(&platform).await;
+    let envelope = EventEnvelope::decode(raw.as_slice()).unwrap();
+    assert!(
+        envelope.traceparent.starts_with(&format!("00-{trace_id}-")),
+        "the event belongs to the caller's trace: {:?}",
+        envelope.traceparent
     );
 }
