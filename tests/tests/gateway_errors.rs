@@ -241,3 +241,44 @@ async fn health_readiness_and_the_openapi_document_are_served() {
     assert!(openapi["paths"]["/v1/professions"]["post"].is_object());
     assert!(openapi["paths"]["/v1/verify/{serial_number}"]["get"].is_object());
 }
+
+#[tokio::test]
+async fn grpc_reflection_lists_every_service_through_the_gateway() {
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+
+    let platform = Platform::start("reflect").await;
+    let channel = tonic::transport::Channel::from_shared(platform.gateway.clone())
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut replies = ServerReflectionClient::new(channel)
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = replies.message().await.unwrap().expect("one reply");
+    let Some(MessageResponse::ListServicesResponse(list)) = reply.message_response else {
+        panic!("unexpected reply {reply:?}");
+    };
+    let names: Vec<String> = list.service.into_iter().map(|s| s.name).collect();
+    for expected in [
+        "nsk.professions.v1.ProfessionRegistry",
+        "nsk.standards.v1.StandardsService",
+        "nsk.accreditation.v1.AccreditationService",
+        "nsk.vouchers.v1.VoucherService",
+        "nsk.documents.v1.DocumentRegistry",
+    ] {
+        assert!(
+            names.iter().any(|n| n == expected),
+            "{expected} missing from {names:?}"
+        );
+    }
+}
