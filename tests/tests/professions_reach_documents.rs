@@ -242,3 +242,80 @@ async fn the_callers_trace_context_travels_with_the_event() {
         envelope.traceparent
     );
 }
+
+#[tokio::test]
+async fn an_amendment_reaches_the_documents_registry_with_its_history() {
+    let platform = Platform::start("amend").await;
+    let created = register(&platform, &welder("72120004")).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let reply = platform
+        .http
+        .patch(platform.url(&format!("/v1/professions/{id}")))
+        .bearer_auth(platform.token(&[Role::AuthorizedBodyAdmin]))
+        .json(&json!({
+            "profession": {"names": {"en": "Gas welder"}, "nqfLevels": [3, 4, 5]},
+            "updateMask": ["names.en", "nqfLevels"],
+            "expectedVersion": "1",
+            "reason": "yearly update",
+            "basis": {"number": "44", "date": "2026-11-16", "title": "Order of the Minister"}
+        }))
+        .send()
+        .await
+        .unwrap();
+    let amended: Value = reply.json().await.unwrap();
+    assert_eq!(amended["version"], "2", "{amended}");
+
+    let known = platform
+        .eventually(
+            Duration::from_secs(30),
+            "the amendment reaching the documents registry",
+            || async {
+                known_to_documents(&platform, &id)
+                    .await
+                    .filter(|k| k["version"] == "2")
+            },
+        )
+        .await;
+    assert_eq!(known["names"]["en"], "Gas welder");
+    assert_eq!(known["nqfLevels"], json!([3, 4, 5]));
+    assert_eq!(known["knownVersions"], json!(["1", "2"]));
+
+    // As of today the registry judges by the amended entry; before the registration it knew nothing.
+    let today = known["effectiveFrom"].as_str().unwrap().to_string();
+    let as_of_today: Value = platform
+        .http
+        .get(platform.url(&format!(
+            "/v1/document-registry/professions/{id}?asOf={today}"
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(as_of_today["version"], "2");
+    let before = platform
+        .http
+        .get(platform.url(&format!(
+            "/v1/document-registry/professions/{id}?asOf=2026-01-01"
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(before.status(), 404);
+
+    let history: Value = platform
+        .http
+        .get(platform.url(&format!("/v1/professions/{id}/history")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        history["changes"][1]["changedFields"],
+        json!(["names.en", "nqf_levels"])
+    );
+    assert_eq!(history["changes"][0]["entry"]["names"]["en"], "Welder");
+}

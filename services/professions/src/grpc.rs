@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, SecondsFormat, SubsecRound, Utc};
 use nsk_errors::ApiError;
-use nsk_events::{Aggregate, EventContext, Outbox};
+use nsk_events::{EventContext, Outbox};
 use nsk_identity::{Role, TokenVerifier};
 use nsk_proto::nsk::common::v1 as common;
 use nsk_proto::nsk::professions::v1 as pb;
@@ -12,9 +12,10 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domain::{
-    Grounding, ProfessionDraft, ProfessionEntry, SeparateSkills, Status as EntryStatus,
+    ChangeReason, Grounding, ProfessionDraft, ProfessionEntry, SeparateSkills,
+    Status as EntryStatus,
 };
-use crate::store::{self, Change, ListFilter, StoredProfession};
+use crate::store::{self, Change, ChangeKind, HistoryEntry, ListFilter, StoredProfession};
 
 const DEFAULT_PAGE_SIZE: i32 = 50;
 const MAX_PAGE_SIZE: i32 = 500;
@@ -68,35 +69,29 @@ impl ProfessionsApi {
             effective_from: today,
             at: now,
         };
-        store::insert(&mut tx, &profession, &change)
+        let history = HistoryEntry {
+            kind: ChangeKind::Registered,
+            changed_fields: &[],
+            reason: "",
+            basis: &profession.entry.inclusion_basis,
+        };
+        store::insert(&mut tx, &profession, &history, &change)
             .await
-            .map_err(|err| match &err {
-                sqlx::Error::Database(db)
-                    if db.constraint() == Some("professions_nkz_code_key") =>
-                {
-                    ApiError::already_exists(format!(
-                        "a profession with NKZ code {} is already in the register",
-                        profession.entry.nkz_code.as_str()
-                    ))
-                }
-                _ => ApiError::from(err),
-            })?;
+            .map_err(|err| duplicate_nkz(err, &profession))?;
         let context = EventContext {
             actor: actor.subject.clone(),
             request_id: change.request_id.to_string(),
         };
-        self.outbox
-            .append(
-                &mut tx,
-                Aggregate {
-                    kind: crate::events::AGGREGATE,
-                    id: &id.to_string(),
-                    version: profession.version,
-                },
-                &context,
-                &crate::events::registered(&profession, today),
-            )
-            .await?;
+
+        crate::events::publish(
+            &self.outbox,
+            &mut tx,
+            &context,
+            &profession,
+            &history,
+            today,
+        )
+        .await?;
         tx.commit().await?;
         tracing::info!(profession_id = %id, nkz_code = profession.entry.nkz_code.as_str(), "profession registered");
         Ok(profession)
@@ -115,8 +110,281 @@ impl ProfessionsApi {
     }
 }
 
+/// What a change decided: the entry and status it leaves, and why.
+struct Decision {
+    entry: ProfessionEntry,
+    status: EntryStatus,
+    kind: ChangeKind,
+    changed_fields: Vec<String>,
+    why: ChangeReason,
+}
+
+impl ProfessionsApi {
+    /// The one path of every change to an existing entry: lock it, check the version the caller
+    /// saw, let `decide` apply the rule, then write the new version, its history row and its
+    /// event in one transaction.
+    async fn change(
+        &self,
+        actor: &nsk_identity::Identity,
+        id: Uuid,
+        request_id: Option<&str>,
+        method: &'static str,
+        expected_version: i64,
+        decide: impl FnOnce(&StoredProfession) -> Result<Decision, ApiError>,
+    ) -> Result<StoredProfession, ApiError> {
+        let now = Utc::now().trunc_subsecs(6);
+        let today = nsk_calendar::kazakhstan_date(now);
+        let mut tx = self.pool.begin().await?;
+        if let Some(request_id) = request_id {
+            if !store::record_request(&mut tx, request_id, method, id).await? {
+                tx.rollback().await?;
+                return self.replay(request_id).await;
+            }
+        }
+        let current = store::lock(&mut tx, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("profession", &id.to_string()))?;
+        if expected_version != 0 && expected_version != current.version {
+            return Err(ApiError::aborted(format!(
+                "the profession is at version {}, not {expected_version}: it changed since you read it; read it again",
+                current.version
+            )));
+        }
+        let decision = decide(&current)?;
+        let next = StoredProfession {
+            id,
+            entry: decision.entry,
+            status: decision.status,
+            version: current.version + 1,
+            created_at: current.created_at,
+            updated_at: now,
+        };
+        let generated_request_id = Uuid::now_v7().to_string();
+        let change = Change {
+            actor: &actor.subject,
+            actor_role: actor.primary_role(),
+            request_id: request_id.unwrap_or(&generated_request_id),
+            effective_from: today,
+            at: now,
+        };
+        let history = HistoryEntry {
+            kind: decision.kind,
+            changed_fields: &decision.changed_fields,
+            reason: &decision.why.reason,
+            basis: &decision.why.basis,
+        };
+        store::update(&mut tx, &next, &history, &change)
+            .await
+            .map_err(|err| duplicate_nkz(err, &next))?;
+        let context = EventContext {
+            actor: actor.subject.clone(),
+            request_id: change.request_id.to_string(),
+        };
+        crate::events::publish(&self.outbox, &mut tx, &context, &next, &history, today).await?;
+        tx.commit().await?;
+        tracing::info!(profession_id = %id, version = next.version, kind = decision.kind.as_str(), "register changed");
+        Ok(next)
+    }
+}
+
+fn duplicate_nkz(err: sqlx::Error, profession: &StoredProfession) -> ApiError {
+    match &err {
+        sqlx::Error::Database(db) if db.constraint() == Some("professions_nkz_code_key") => {
+            ApiError::already_exists(format!(
+                "a profession with NKZ code {} is already in the register",
+                profession.entry.nkz_code.as_str()
+            ))
+        }
+        _ => ApiError::from(err),
+    }
+}
+
+fn change_reason(
+    reason: &str,
+    basis: Option<common::BasisDocument>,
+) -> Result<ChangeReason, ApiError> {
+    let basis = basis.unwrap_or_default();
+    ChangeReason::parse(reason, &basis.number, &basis.date, &basis.title)
+        .map_err(ApiError::invalid_fields)
+}
+
+fn refused(err: crate::domain::Refused) -> ApiError {
+    ApiError::failed_precondition(err.0)
+}
+
 #[tonic::async_trait]
 impl ProfessionRegistry for ProfessionsApi {
+    async fn amend_profession(
+        &self,
+        request: Request<pb::AmendProfessionRequest>,
+    ) -> Result<Response<pb::Profession>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        // Art. 5.6, 9.1: the authorized body updates the register.
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?;
+        let request = request.into_inner();
+        let id = parse_id(&request.id, "id")?;
+        let request_id = parse_request_id(&request.request_id)?;
+        let why = change_reason(&request.reason, request.basis)?;
+        let proposed = draft_from_proto(request.profession.unwrap_or_default());
+        let mask = request.update_mask;
+        let changed = self
+            .change(
+                identity,
+                id,
+                request_id,
+                "AmendProfession",
+                request.expected_version,
+                |current| {
+                    current.status.check_amendable().map_err(refused)?;
+                    let (entry, changed_fields) = current
+                        .entry
+                        .amend(&proposed, &mask)
+                        .map_err(ApiError::invalid_fields)?;
+                    Ok(Decision {
+                        entry,
+                        status: current.status,
+                        kind: ChangeKind::Amended,
+                        changed_fields,
+                        why,
+                    })
+                },
+            )
+            .await?;
+        Ok(Response::new(to_proto(&changed)))
+    }
+
+    async fn exclude_profession(
+        &self,
+        request: Request<pb::ExcludeProfessionRequest>,
+    ) -> Result<Response<pb::Profession>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?;
+        let request = request.into_inner();
+        let id = parse_id(&request.id, "id")?;
+        let request_id = parse_request_id(&request.request_id)?;
+        let why = change_reason(&request.reason, request.basis)?;
+        let changed = self
+            .change(
+                identity,
+                id,
+                request_id,
+                "ExcludeProfession",
+                request.expected_version,
+                |current| {
+                    let status = current.status.exclude().map_err(refused)?;
+                    Ok(Decision {
+                        entry: current.entry.clone(),
+                        status,
+                        kind: ChangeKind::Excluded,
+                        changed_fields: vec!["status".into()],
+                        why,
+                    })
+                },
+            )
+            .await?;
+        Ok(Response::new(to_proto(&changed)))
+    }
+
+    async fn reinstate_profession(
+        &self,
+        request: Request<pb::ReinstateProfessionRequest>,
+    ) -> Result<Response<pb::Profession>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?;
+        let request = request.into_inner();
+        let id = parse_id(&request.id, "id")?;
+        let request_id = parse_request_id(&request.request_id)?;
+        let why = change_reason(&request.reason, request.basis)?;
+        let changed = self
+            .change(
+                identity,
+                id,
+                request_id,
+                "ReinstateProfession",
+                request.expected_version,
+                |current| {
+                    let status = current.status.reinstate().map_err(refused)?;
+                    Ok(Decision {
+                        entry: current.entry.clone(),
+                        status,
+                        kind: ChangeKind::Reinstated,
+                        changed_fields: vec!["status".into()],
+                        why,
+                    })
+                },
+            )
+            .await?;
+        Ok(Response::new(to_proto(&changed)))
+    }
+
+    async fn list_profession_history(
+        &self,
+        request: Request<pb::ListProfessionHistoryRequest>,
+    ) -> Result<Response<pb::ListProfessionHistoryResponse>, Status> {
+        let request = request.into_inner();
+        let id = parse_id(&request.id, "id")?;
+        let page_size = match request.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n if (1..=MAX_PAGE_SIZE).contains(&n) => n,
+            _ => {
+                return Err(
+                    ApiError::invalid_field("page_size", "must be between 1 and 500").into(),
+                )
+            }
+        };
+        let after_version = match request.page_token.as_str() {
+            "" => 0,
+            token => token.parse::<i64>().map_err(|_| {
+                ApiError::invalid_field(
+                    "page_token",
+                    "is not a token this service issued; start from the first page",
+                )
+            })?,
+        };
+        if store::get(&self.pool, id)
+            .await
+            .map_err(ApiError::from)?
+            .is_none()
+        {
+            return Err(ApiError::not_found("profession", &request.id).into());
+        }
+        let rows = store::history(&self.pool, id, after_version, i64::from(page_size))
+            .await
+            .map_err(ApiError::from)?;
+        let next_page_token = match rows.last() {
+            Some(last) if rows.len() == page_size as usize => last.profession.version.to_string(),
+            _ => String::new(),
+        };
+        let changes = rows
+            .into_iter()
+            .map(|row| pb::ProfessionChange {
+                version: row.profession.version,
+                stamp: Some(common::ChangeStamp {
+                    actor: row.actor,
+                    actor_role: row.actor_role,
+                    at: row
+                        .profession
+                        .updated_at
+                        .to_rfc3339_opts(SecondsFormat::Micros, true),
+                    reason: row.reason,
+                    request_id: row.request_id,
+                }),
+                kind: row.kind,
+                basis: row.basis.map(|b| common::BasisDocument {
+                    number: b.number,
+                    date: b.date.to_string(),
+                    title: b.title,
+                }),
+                changed_fields: row.changed_fields,
+                entry: Some(to_proto(&row.profession)),
+            })
+            .collect();
+        Ok(Response::new(pb::ListProfessionHistoryResponse {
+            changes,
+            next_page_token,
+        }))
+    }
+
     async fn register_profession(
         &self,
         request: Request<pb::RegisterProfessionRequest>,

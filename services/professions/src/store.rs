@@ -84,13 +84,76 @@ pub async fn record_request(
     Ok(inserted == 1)
 }
 
+/// What kind of change a history row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeKind {
+    Registered,
+    Amended,
+    Excluded,
+    Reinstated,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Registered => "registered",
+            ChangeKind::Amended => "amended",
+            ChangeKind::Excluded => "excluded",
+            ChangeKind::Reinstated => "reinstated",
+        }
+    }
+}
+
+/// A history row: which change, why, on what basis.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry<'a> {
+    pub kind: ChangeKind,
+    pub changed_fields: &'a [String],
+    pub reason: &'a str,
+    pub basis: &'a crate::domain::Basis,
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, sqlx::Error> {
+    serde_json::to_value(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+async fn append_history(
+    conn: &mut PgConnection,
+    profession: &StoredProfession,
+    entry: &HistoryEntry<'_>,
+    change: &Change<'_>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO profession_history
+            (profession_id, version, kind, entry, status, changed_fields, reason, basis,
+             actor, actor_role, request_id, effective_from, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+    )
+    .bind(profession.id)
+    .bind(profession.version)
+    .bind(entry.kind.as_str())
+    .bind(json(&profession.entry)?)
+    .bind(profession.status.as_str())
+    .bind(entry.changed_fields)
+    .bind(entry.reason)
+    .bind(json(entry.basis)?)
+    .bind(change.actor)
+    .bind(change.actor_role)
+    .bind(change.request_id)
+    .bind(change.effective_from)
+    .bind(change.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Enters a new profession, version 1, with its first history row.
 pub async fn insert(
     conn: &mut PgConnection,
     profession: &StoredProfession,
+    history: &HistoryEntry<'_>,
     change: &Change<'_>,
 ) -> Result<(), sqlx::Error> {
-    let entry =
-        serde_json::to_value(&profession.entry).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         "INSERT INTO professions (id, nkz_code, oked_code, name_kk, name_ru, name_en, entry, status, version, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
@@ -101,30 +164,109 @@ pub async fn insert(
     .bind(&profession.entry.names.kk)
     .bind(&profession.entry.names.ru)
     .bind(&profession.entry.names.en)
-    .bind(&entry)
+    .bind(json(&profession.entry)?)
     .bind(profession.status.as_str())
     .bind(profession.version)
     .bind(profession.created_at)
     .execute(&mut *conn)
     .await?;
+    append_history(conn, profession, history, change).await
+}
+
+/// The entry, locked until the end of the transaction, so that concurrent changes queue.
+pub async fn lock(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<StoredProfession>, sqlx::Error> {
+    sqlx::query("SELECT * FROM professions WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(decode)
+        .transpose()
+}
+
+/// Writes the next version of an entry and its history row.
+pub async fn update(
+    conn: &mut PgConnection,
+    profession: &StoredProfession,
+    history: &HistoryEntry<'_>,
+    change: &Change<'_>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO profession_history
-            (profession_id, version, kind, entry, status, basis, actor, actor_role, request_id, effective_from, recorded_at)
-         VALUES ($1, $2, 'registered', $3, $4, $5, $6, $7, $8, $9, $10)",
+        "UPDATE professions
+            SET nkz_code = $2, oked_code = $3, name_kk = $4, name_ru = $5, name_en = $6,
+                entry = $7, status = $8, version = $9, updated_at = $10
+          WHERE id = $1",
     )
     .bind(profession.id)
-    .bind(profession.version)
-    .bind(&entry)
+    .bind(profession.entry.nkz_code.as_str())
+    .bind(profession.entry.oked_code.as_str())
+    .bind(&profession.entry.names.kk)
+    .bind(&profession.entry.names.ru)
+    .bind(&profession.entry.names.en)
+    .bind(json(&profession.entry)?)
     .bind(profession.status.as_str())
-    .bind(serde_json::to_value(&profession.entry.inclusion_basis).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
-    .bind(change.actor)
-    .bind(change.actor_role)
-    .bind(change.request_id)
-    .bind(change.effective_from)
-    .bind(change.at)
-    .execute(conn)
+    .bind(profession.version)
+    .bind(profession.updated_at)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    append_history(conn, profession, history, change).await
+}
+
+/// A recorded change, as the history shows it.
+#[derive(Debug, Clone)]
+pub struct HistoryRow {
+    pub profession: StoredProfession,
+    pub kind: String,
+    pub changed_fields: Vec<String>,
+    pub reason: String,
+    pub basis: Option<crate::domain::Basis>,
+    pub actor: String,
+    pub actor_role: String,
+    pub request_id: String,
+    pub effective_from: NaiveDate,
+}
+
+/// Changes of an entry in version order, after `after_version`.
+pub async fn history(
+    pool: &PgPool,
+    id: Uuid,
+    after_version: i64,
+    limit: i64,
+) -> Result<Vec<HistoryRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT p.id, h.entry, h.status, h.version, p.created_at, h.recorded_at AS updated_at,
+                h.kind, h.changed_fields, h.reason, h.basis, h.actor, h.actor_role, h.request_id, h.effective_from
+         FROM profession_history h JOIN professions p ON p.id = h.profession_id
+         WHERE h.profession_id = $1 AND h.version > $2
+         ORDER BY h.version LIMIT $3",
+    )
+    .bind(id)
+    .bind(after_version)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let basis: Option<serde_json::Value> = row.try_get("basis")?;
+            Ok(HistoryRow {
+                profession: decode(row)?,
+                kind: row.try_get("kind")?,
+                changed_fields: row.try_get("changed_fields")?,
+                reason: row.try_get("reason")?,
+                basis: basis
+                    .map(serde_json::from_value)
+                    .transpose()
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                actor: row.try_get("actor")?,
+                actor_role: row.try_get("actor_role")?,
+                request_id: row.try_get("request_id")?,
+                effective_from: row.try_get("effective_from")?,
+            })
+        })
+        .collect()
 }
 
 pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<StoredProfession>, sqlx::Error> {

@@ -336,6 +336,252 @@ impl ProfessionEntry {
     }
 }
 
+/// Why the register changes: a reason and the document it rests on (Art. 9.1: amendments are
+/// proposed and adopted by documents; every change of the register is recorded with them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeReason {
+    pub reason: String,
+    pub basis: Basis,
+}
+
+impl ChangeReason {
+    pub fn parse(
+        reason: &str,
+        number: &str,
+        date: &str,
+        title: &str,
+    ) -> Result<Self, Vec<FieldViolation>> {
+        let mut violations = Vec::new();
+        let reason = reason.trim();
+        if reason.is_empty() {
+            violations.push(FieldViolation {
+                field: "reason".into(),
+                description: "is required: every change of the register says why".into(),
+            });
+        }
+        if number.trim().is_empty() {
+            violations.push(FieldViolation {
+                field: "basis.number".into(),
+                description: "is required: the number of the document the change rests on".into(),
+            });
+        }
+        let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| {
+            violations.push(FieldViolation {
+                field: "basis.date".into(),
+                description: "must be the date of the document as YYYY-MM-DD".into(),
+            })
+        });
+        match date {
+            Ok(date) if violations.is_empty() => Ok(Self {
+                reason: reason.to_string(),
+                basis: Basis {
+                    number: number.trim().to_string(),
+                    date,
+                    title: title.trim().to_string(),
+                },
+            }),
+            _ => Err(violations),
+        }
+    }
+}
+
+/// A change of state the register refuses, naming the state that forbids it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+impl Status {
+    /// Art. 5.6: the authorized body keeps the register, excluding entries that no longer belong.
+    pub fn exclude(self) -> Result<Status, Refused> {
+        match self {
+            Status::Active => Ok(Status::Excluded),
+            Status::Excluded => Err(Refused(
+                "the profession is already excluded from the register".into(),
+            )),
+        }
+    }
+
+    pub fn reinstate(self) -> Result<Status, Refused> {
+        match self {
+            Status::Excluded => Ok(Status::Active),
+            Status::Active => Err(Refused(
+                "the profession is in the register; only an excluded one can be reinstated".into(),
+            )),
+        }
+    }
+
+    /// An excluded entry is history: reinstate it before amending it.
+    pub fn check_amendable(self) -> Result<(), Refused> {
+        match self {
+            Status::Active => Ok(()),
+            Status::Excluded => Err(Refused(
+                "the profession is excluded from the register; reinstate it before amending it"
+                    .into(),
+            )),
+        }
+    }
+}
+
+/// Fields an amendment may name in its update mask (proto field paths).
+pub const AMENDABLE_FIELDS: [&str; 12] = [
+    "names",
+    "names.kk",
+    "names.ru",
+    "names.en",
+    "nkz_code",
+    "oked_code",
+    "nqf_levels",
+    "document_validity_months",
+    "separate_skills",
+    "standard",
+    "qualification_requirements_apply",
+    "inclusion_basis",
+];
+
+/// `nkzCode` and `nkz_code` name the same field; masks may come in either JSON or proto form.
+fn normalise_field(raw: &str) -> String {
+    let mut out = String::new();
+    for c in raw.trim().chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+impl ProfessionEntry {
+    /// The entry as a draft, for amendments to start from.
+    pub fn to_draft(&self) -> ProfessionDraft {
+        let (standard_id, standard_version, qualification_requirements_apply) =
+            match &self.grounding {
+                Grounding::Standard { id, version } => (id.to_string(), *version, false),
+                Grounding::QualificationRequirements => (String::new(), 0, true),
+            };
+        let (separate_skills_allowed, separate_skills) = match &self.separate_skills {
+            SeparateSkills::NotAllowed => (false, Vec::new()),
+            SeparateSkills::Allowed(skills) => (true, skills.clone()),
+        };
+        ProfessionDraft {
+            name_kk: self.names.kk.clone(),
+            name_ru: self.names.ru.clone(),
+            name_en: self.names.en.clone(),
+            nkz_code: self.nkz_code.as_str().to_string(),
+            oked_code: self.oked_code.as_str().to_string(),
+            nqf_levels: self.nqf_levels.iter().map(|l| i32::from(l.get())).collect(),
+            document_validity_months: self.document_validity_months,
+            separate_skills_allowed,
+            separate_skills,
+            standard_id,
+            standard_version,
+            qualification_requirements_apply,
+            basis_number: self.inclusion_basis.number.clone(),
+            basis_date: self.inclusion_basis.date.to_string(),
+            basis_title: self.inclusion_basis.title.clone(),
+        }
+    }
+
+    /// The entry after an amendment (Art. 9.1): the fields named in `mask` take their values
+    /// from `proposed`, the rest stay; the result must satisfy every rule of a new entry.
+    /// Returns it with the fields whose values actually changed (sorted, without repeats).
+    pub fn amend(
+        &self,
+        proposed: &ProfessionDraft,
+        mask: &[String],
+    ) -> Result<(Self, Vec<String>), Vec<FieldViolation>> {
+        if mask.is_empty() {
+            return Err(vec![FieldViolation {
+                field: "update_mask".into(),
+                description: format!(
+                    "must name the fields to change, among: {}",
+                    AMENDABLE_FIELDS.join(", ")
+                ),
+            }]);
+        }
+        let mut draft = self.to_draft();
+        for raw in mask {
+            let field = normalise_field(raw);
+            match field.as_str() {
+                "names" => {
+                    draft.name_kk = proposed.name_kk.clone();
+                    draft.name_ru = proposed.name_ru.clone();
+                    draft.name_en = proposed.name_en.clone();
+                }
+                "names.kk" => draft.name_kk = proposed.name_kk.clone(),
+                "names.ru" => draft.name_ru = proposed.name_ru.clone(),
+                "names.en" => draft.name_en = proposed.name_en.clone(),
+                "nkz_code" => draft.nkz_code = proposed.nkz_code.clone(),
+                "oked_code" => draft.oked_code = proposed.oked_code.clone(),
+                "nqf_levels" => draft.nqf_levels = proposed.nqf_levels.clone(),
+                "document_validity_months" => {
+                    draft.document_validity_months = proposed.document_validity_months
+                }
+                "separate_skills" | "separate_skills_allowed" => {
+                    draft.separate_skills_allowed = proposed.separate_skills_allowed;
+                    draft.separate_skills = proposed.separate_skills.clone();
+                }
+                "standard" | "qualification_requirements_apply" => {
+                    draft.standard_id = proposed.standard_id.clone();
+                    draft.standard_version = proposed.standard_version;
+                    draft.qualification_requirements_apply =
+                        proposed.qualification_requirements_apply;
+                }
+                "inclusion_basis" => {
+                    draft.basis_number = proposed.basis_number.clone();
+                    draft.basis_date = proposed.basis_date.clone();
+                    draft.basis_title = proposed.basis_title.clone();
+                }
+                _ => {
+                    return Err(vec![FieldViolation {
+                        field: "update_mask".into(),
+                        description: format!(
+                            "{raw:?} is not an amendable field; amendable: {}",
+                            AMENDABLE_FIELDS.join(", ")
+                        ),
+                    }])
+                }
+            }
+        }
+        let amended = Self::parse(&draft, "profession.")?;
+        let mut changed = Vec::new();
+        let mut note = |field: &str, differs: bool| {
+            if differs {
+                changed.push(field.to_string());
+            }
+        };
+        note("names.kk", amended.names.kk != self.names.kk);
+        note("names.ru", amended.names.ru != self.names.ru);
+        note("names.en", amended.names.en != self.names.en);
+        note("nkz_code", amended.nkz_code != self.nkz_code);
+        note("oked_code", amended.oked_code != self.oked_code);
+        note("nqf_levels", amended.nqf_levels != self.nqf_levels);
+        note(
+            "document_validity_months",
+            amended.document_validity_months != self.document_validity_months,
+        );
+        note(
+            "separate_skills",
+            amended.separate_skills != self.separate_skills,
+        );
+        note("standard", amended.grounding != self.grounding);
+        note(
+            "inclusion_basis",
+            amended.inclusion_basis != self.inclusion_basis,
+        );
+        if changed.is_empty() {
+            return Err(vec![FieldViolation {
+                field: "profession".into(),
+                description:
+                    "the amendment changes nothing: the named fields already hold these values"
+                        .into(),
+            }]);
+        }
+        Ok((amended, changed))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,6 +687,68 @@ mod tests {
         assert!(ProfessionEntry::parse(&d, "").is_ok());
         d.separate_skills_allowed = false;
         assert_eq!(fields(&d), ["separate_skills"]);
+    }
+
+    #[test]
+    fn exclusion_and_reinstatement_alternate() {
+        assert_eq!(Status::Active.exclude(), Ok(Status::Excluded));
+        assert!(Status::Excluded
+            .exclude()
+            .unwrap_err()
+            .0
+            .contains("already excluded"));
+        assert_eq!(Status::Excluded.reinstate(), Ok(Status::Active));
+        assert!(Status::Active.reinstate().is_err());
+        assert!(Status::Active.check_amendable().is_ok());
+        assert!(Status::Excluded
+            .check_amendable()
+            .unwrap_err()
+            .0
+            .contains("reinstate it"));
+    }
+
+    #[test]
+    fn a_change_needs_a_reason_and_a_dated_basis() {
+        let ok = ChangeReason::parse("yearly update", "15", "2026-11-02", "Order 15").unwrap();
+        assert_eq!(ok.basis.date, NaiveDate::from_ymd_opt(2026, 11, 2).unwrap());
+        let fields: Vec<String> = ChangeReason::parse(" ", "", "2-11-2026", "")
+            .unwrap_err()
+            .into_iter()
+            .map(|v| v.field)
+            .collect();
+        assert_eq!(fields, ["reason", "basis.number", "basis.date"]);
+    }
+
+    #[test]
+    fn an_amendment_changes_only_the_masked_fields_and_reports_them() {
+        let entry = ProfessionEntry::parse(&draft(), "").unwrap();
+        let mut proposed = draft();
+        proposed.name_en = "Programmer".into();
+        proposed.oked_code = "99999".into(); // not in the mask: ignored
+        proposed.document_validity_months = 36;
+        let mask = vec!["names.en".to_string(), "documentValidityMonths".to_string()];
+        let (amended, changed) = entry.amend(&proposed, &mask).unwrap();
+        assert_eq!(amended.names.en, "Programmer");
+        assert_eq!(amended.oked_code.as_str(), "62011");
+        assert_eq!(amended.document_validity_months, 36);
+        assert_eq!(changed, ["names.en", "document_validity_months"]);
+    }
+
+    #[test]
+    fn an_amendment_is_held_to_the_rules_of_a_new_entry() {
+        let entry = ProfessionEntry::parse(&draft(), "").unwrap();
+        let mut proposed = draft();
+        proposed.nkz_code = "12".into();
+        let err = entry
+            .amend(&proposed, &["nkz_code".to_string()])
+            .unwrap_err();
+        assert_eq!(err[0].field, "profession.nkz_code");
+        let err = entry.amend(&proposed, &["status".to_string()]).unwrap_err();
+        assert_eq!(err[0].field, "update_mask");
+        let err = entry.amend(&proposed, &[]).unwrap_err();
+        assert_eq!(err[0].field, "update_mask");
+        let unchanged = entry.amend(&draft(), &["names".to_string()]).unwrap_err();
+        assert!(unchanged[0].description.contains("changes nothing"));
     }
 
     #[test]

@@ -1,0 +1,272 @@
+//! Amending, excluding and reinstating entries, and their history, through the gRPC API
+//! against the real PostgreSQL and broker.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use nsk_identity::Role;
+use nsk_proto::nsk::common::v1::{BasisDocument, LocalizedText};
+use nsk_proto::nsk::professions::v1 as pb;
+use nsk_proto::nsk::professions::v1::profession_registry_client::ProfessionRegistryClient;
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+
+async fn client() -> ProfessionRegistryClient<Channel> {
+    let prefix = nsk_runtime::testing::unique_prefix("chg");
+    let config = nsk_runtime::testing::service_config("professions", &prefix).await;
+    let app = nsk_professions::build(config).await.unwrap();
+    let addr = app.grpc_addr();
+    tokio::spawn(app.run());
+    ProfessionRegistryClient::new(
+        Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap(),
+    )
+}
+
+fn admin<T>(message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    let token = nsk_runtime::testing::token("admin-2", &[Role::AuthorizedBodyAdmin], None);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+fn basis(number: &str) -> Option<BasisDocument> {
+    Some(BasisDocument {
+        number: number.into(),
+        date: "2026-11-02".into(),
+        title: "Order".into(),
+    })
+}
+
+async fn registered(client: &mut ProfessionRegistryClient<Channel>, nkz: &str) -> pb::Profession {
+    let profession = pb::Profession {
+        names: Some(LocalizedText {
+            kk: "Тігінші".into(),
+            ru: "Швея".into(),
+            en: "Seamstress".into(),
+        }),
+        nkz_code: nkz.into(),
+        oked_code: "14131".into(),
+        nqf_levels: vec![2, 3],
+        document_validity_months: 60,
+        qualification_requirements_apply: true,
+        inclusion_basis: basis("1"),
+        ..Default::default()
+    };
+    let request = pb::RegisterProfessionRequest {
+        request_id: String::new(),
+        profession: Some(profession),
+    };
+    client
+        .register_profession(admin(request))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+fn amend(id: &str, expected_version: i64, en: &str) -> pb::AmendProfessionRequest {
+    pb::AmendProfessionRequest {
+        id: id.into(),
+        request_id: String::new(),
+        profession: Some(pb::Profession {
+            names: Some(LocalizedText {
+                en: en.into(),
+                ..Default::default()
+            }),
+            document_validity_months: 36,
+            ..Default::default()
+        }),
+        update_mask: vec!["names.en".into(), "documentValidityMonths".into()],
+        expected_version,
+        reason: "yearly update of the register".into(),
+        basis: basis("15"),
+    }
+}
+
+#[tokio::test]
+async fn an_amendment_makes_a_new_version_and_keeps_the_old_in_the_history() {
+    let mut client = client().await;
+    let created = registered(&mut client, "75310001").await;
+    let amended = client
+        .amend_profession(admin(amend(&created.id, 1, "Sewing machine operator")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(amended.version, 2);
+    assert_eq!(
+        amended.names.as_ref().unwrap().en,
+        "Sewing machine operator"
+    );
+    assert_eq!(
+        amended.names.as_ref().unwrap().ru,
+        "Швея",
+        "fields outside the mask stay"
+    );
+    assert_eq!(amended.document_validity_months, 36);
+
+    let history = client
+        .list_profession_history(pb::ListProfessionHistoryRequest {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let kinds: Vec<&str> = history.changes.iter().map(|c| c.kind.as_str()).collect();
+    assert_eq!(kinds, ["registered", "amended"]);
+    let change = &history.changes[1];
+    assert_eq!(
+        change.changed_fields,
+        ["names.en", "document_validity_months"]
+    );
+    assert_eq!(change.stamp.as_ref().unwrap().actor, "admin-2");
+    assert_eq!(
+        change.stamp.as_ref().unwrap().reason,
+        "yearly update of the register"
+    );
+    assert_eq!(change.basis.as_ref().unwrap().number, "15");
+    assert_eq!(
+        history.changes[0]
+            .entry
+            .as_ref()
+            .unwrap()
+            .names
+            .as_ref()
+            .unwrap()
+            .en,
+        "Seamstress"
+    );
+}
+
+#[tokio::test]
+async fn a_change_against_a_stale_version_is_aborted() {
+    let mut client = client().await;
+    let created = registered(&mut client, "75310002").await;
+    client
+        .amend_profession(admin(amend(&created.id, 1, "First")))
+        .await
+        .unwrap();
+    let stale = client
+        .amend_profession(admin(amend(&created.id, 1, "Second")))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted);
+    assert!(stale.message().contains("version 2"), "{}", stale.message());
+}
+
+#[tokio::test]
+async fn exclusion_and_reinstatement_follow_the_state_of_the_entry() {
+    let mut client = client().await;
+    let created = registered(&mut client, "75310003").await;
+    let exclude = || pb::ExcludeProfessionRequest {
+        id: created.id.clone(),
+        request_id: String::new(),
+        reason: "no longer practised".into(),
+        basis: basis("20"),
+        expected_version: 0,
+    };
+    let excluded = client
+        .exclude_profession(admin(exclude()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(excluded.status, pb::ProfessionStatus::Excluded as i32);
+
+    let again = client
+        .exclude_profession(admin(exclude()))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    assert!(
+        again.message().contains("already excluded"),
+        "{}",
+        again.message()
+    );
+    let amend_excluded = client
+        .amend_profession(admin(amend(&created.id, 0, "X")))
+        .await
+        .unwrap_err();
+    assert_eq!(amend_excluded.code(), Code::FailedPrecondition);
+    assert!(
+        amend_excluded.message().contains("reinstate"),
+        "{}",
+        amend_excluded.message()
+    );
+
+    let excluded_only = client
+        .list_professions(pb::ListProfessionsRequest {
+            status: pb::ProfessionStatus::Excluded as i32,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(excluded_only.total_size, 1);
+
+    let reinstate = pb::ReinstateProfessionRequest {
+        id: created.id.clone(),
+        request_id: String::new(),
+        reason: "recommended again".into(),
+        basis: basis("21"),
+        expected_version: 2,
+    };
+    let reinstated = client
+        .reinstate_profession(admin(reinstate))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (reinstated.status, reinstated.version),
+        (pb::ProfessionStatus::Active as i32, 3)
+    );
+}
+
+#[tokio::test]
+async fn a_change_without_reason_or_basis_is_refused_naming_them() {
+    let mut client = client().await;
+    let created = registered(&mut client, "75310004").await;
+    let mut request = amend(&created.id, 0, "Y");
+    request.reason.clear();
+    request.basis = None;
+    let err = client.amend_profession(admin(request)).await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(
+        err.message().contains("reason") && err.message().contains("basis.number"),
+        "{}",
+        err.message()
+    );
+    let missing = client
+        .exclude_profession(admin(pb::ExcludeProfessionRequest {
+            id: "0193f5f0-0000-7000-8000-000000000000".into(),
+            reason: "r".into(),
+            basis: basis("1"),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+}
+
+#[tokio::test]
+async fn an_amendment_may_not_take_another_entrys_nkz_code() {
+    let mut client = client().await;
+    registered(&mut client, "75310005").await;
+    let second = registered(&mut client, "75310006").await;
+    let request = pb::AmendProfessionRequest {
+        id: second.id,
+        profession: Some(pb::Profession {
+            nkz_code: "75310005".into(),
+            ..Default::default()
+        }),
+        update_mask: vec!["nkz_code".into()],
+        reason: "merge".into(),
+        basis: basis("3"),
+        ..Default::default()
+    };
+    let err = client.amend_profession(admin(request)).await.unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists);
+}
