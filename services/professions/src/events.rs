@@ -1,4 +1,5 @@
-//! Events the register publishes (topic `nsk.professions.v1`). It consumes none.
+//! Events the register publishes (topic `nsk.professions.v1`), and the standards events it
+//! consumes to know which standards are approved.
 
 use chrono::NaiveDate;
 use nsk_events::{Aggregate, EventContext, Outbox};
@@ -84,5 +85,41 @@ pub async fn publish(
             };
             outbox.append(conn, aggregate, context, &event).await
         }
+    }
+}
+
+/// Keeps the list of approved standards from the standards service's events.
+pub struct ApprovedStandards;
+
+impl nsk_events::EventHandler for ApprovedStandards {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &nsk_events::ReceivedEvent,
+    ) -> Result<(), nsk_events::HandlerError> {
+        use nsk_events::HandlerError;
+        use nsk_proto::nsk::standards::v1 as standards;
+        let parse = |id: &str| {
+            uuid::Uuid::parse_str(id)
+                .map_err(|_| HandlerError::Permanent(format!("standard id {id:?} is not a UUID")))
+        };
+        if event.is::<standards::StandardPublished>() {
+            let e: standards::StandardPublished = event.decode()?;
+            let standard = e
+                .standard
+                .ok_or_else(|| HandlerError::Permanent("no standard in the event".into()))?;
+            crate::store::standard_approved(conn, parse(&standard.id)?, standard.version).await?;
+        } else if event.is::<standards::StandardSuperseded>() {
+            let e: standards::StandardSuperseded = event.decode()?;
+            let id = parse(&e.standard_id)?;
+            crate::store::standard_superseded(
+                conn,
+                id,
+                e.superseded_version,
+                e.superseding_version,
+            )
+            .await?;
+        }
+        Ok(())
     }
 }

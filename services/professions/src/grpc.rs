@@ -69,6 +69,11 @@ impl ProfessionsApi {
             effective_from: today,
             at: now,
         };
+        if let Some(violation) =
+            check_standard(&mut tx, &profession.entry, "profession.standard").await?
+        {
+            return Err(ApiError::invalid_fields(vec![violation]));
+        }
         let history = HistoryEntry {
             kind: ChangeKind::Registered,
             changed_fields: &[],
@@ -151,6 +156,13 @@ impl ProfessionsApi {
             )));
         }
         let decision = decide(&current)?;
+        if decision.entry.grounding != current.entry.grounding {
+            if let Some(violation) =
+                check_standard(&mut tx, &decision.entry, "profession.standard").await?
+            {
+                return Err(ApiError::invalid_fields(vec![violation]));
+            }
+        }
         let next = StoredProfession {
             id,
             entry: decision.entry,
@@ -187,6 +199,23 @@ impl ProfessionsApi {
     }
 }
 
+/// Art. 1.14, 5.5: an entry may rest only on an approved, current version of a standard.
+async fn check_standard(
+    conn: &mut sqlx::PgConnection,
+    entry: &ProfessionEntry,
+    field: &str,
+) -> Result<Option<nsk_errors::FieldViolation>, sqlx::Error> {
+    let Grounding::Standard { id, version } = &entry.grounding else {
+        return Ok(None);
+    };
+    Ok(store::standard_problem(conn, *id, *version)
+        .await?
+        .map(|description| nsk_errors::FieldViolation {
+            field: field.to_string(),
+            description,
+        }))
+}
+
 fn duplicate_nkz(err: sqlx::Error, profession: &StoredProfession) -> ApiError {
     match &err {
         sqlx::Error::Database(db) if db.constraint() == Some("professions_nkz_code_key") => {
@@ -212,8 +241,225 @@ fn refused(err: crate::domain::Refused) -> ApiError {
     ApiError::failed_precondition(err.0)
 }
 
+/// The largest file an import takes in one go.
+const MAX_IMPORT_ROWS: usize = 100_000;
+/// Entries per page when exporting.
+const EXPORT_PAGE: i64 = 500;
+
+impl ProfessionsApi {
+    /// Enters every row in one transaction, each with its history row and event.
+    async fn import_all(
+        &self,
+        rows: Vec<ProfessionEntry>,
+        actor: &nsk_identity::Identity,
+        request_id: Option<&str>,
+    ) -> Result<i32, ApiError> {
+        let now = Utc::now().trunc_subsecs(6);
+        let today = nsk_calendar::kazakhstan_date(now);
+        let import_id = Uuid::now_v7();
+        let mut tx = self.pool.begin().await?;
+        if let Some(request_id) = request_id {
+            if !store::record_request(&mut tx, request_id, "ImportProfessions", import_id).await? {
+                return Err(ApiError::already_exists(format!(
+                    "the import with request id {request_id} was already applied"
+                )));
+            }
+        }
+        let generated_request_id = import_id.to_string();
+        let change = Change {
+            actor: &actor.subject,
+            actor_role: actor.primary_role(),
+            request_id: request_id.unwrap_or(&generated_request_id),
+            effective_from: today,
+            at: now,
+        };
+        let context = EventContext {
+            actor: actor.subject.clone(),
+            request_id: change.request_id.to_string(),
+        };
+        let count = rows.len() as i32;
+        for entry in rows {
+            let profession = StoredProfession {
+                id: Uuid::now_v7(),
+                entry,
+                status: EntryStatus::Active,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            let history = HistoryEntry {
+                kind: ChangeKind::Registered,
+                changed_fields: &[],
+                reason: "",
+                basis: &profession.entry.inclusion_basis,
+            };
+            store::insert(&mut tx, &profession, &history, &change)
+                .await
+                .map_err(|err| duplicate_nkz(err, &profession))?;
+            crate::events::publish(
+                &self.outbox,
+                &mut tx,
+                &context,
+                &profession,
+                &history,
+                today,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        tracing::info!(count, "register imported");
+        Ok(count)
+    }
+}
+
+type ExportStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::Profession, Status>> + Send>>;
+
 #[tonic::async_trait]
 impl ProfessionRegistry for ProfessionsApi {
+    async fn import_professions(
+        &self,
+        request: Request<tonic::Streaming<pb::ImportProfessionsRequest>>,
+    ) -> Result<Response<pb::ImportProfessionsResponse>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?.clone();
+        let mut stream = request.into_inner();
+        let mut entries = Vec::new();
+        let mut violations = Vec::new();
+        let mut first_row_of_code: std::collections::HashMap<String, i32> =
+            std::collections::HashMap::new();
+        let mut rows_of_code: Vec<(String, i32)> = Vec::new();
+        let mut request_id = String::new();
+        let mut received = 0usize;
+        while let Some(message) = stream.message().await? {
+            received += 1;
+            if received > MAX_IMPORT_ROWS {
+                return Err(ApiError::invalid_field(
+                    "rows",
+                    "an import takes at most 100000 rows; split the file",
+                )
+                .into());
+            }
+            if received == 1 {
+                request_id = message.request_id.clone();
+            }
+            let row = if message.row > 0 {
+                message.row
+            } else {
+                received as i32
+            };
+            let prefix = format!("rows[{row}].");
+            let Some(profession) = message.profession else {
+                violations.push(nsk_errors::FieldViolation {
+                    field: format!("rows[{row}]"),
+                    description: "is empty".into(),
+                });
+                continue;
+            };
+            match ProfessionEntry::parse(&draft_from_proto(profession), &prefix) {
+                Ok(entry) => {
+                    if matches!(entry.grounding, Grounding::Standard { .. }) {
+                        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+                        let field = format!("{prefix}standard");
+                        if let Some(v) = check_standard(&mut conn, &entry, &field)
+                            .await
+                            .map_err(ApiError::from)?
+                        {
+                            violations.push(v);
+                        }
+                    }
+                    let code = entry.nkz_code.as_str().to_string();
+                    if !entry.nkz_code.is_absent() {
+                        // Two rows of one file may not claim one NKZ code.
+                        if let Some(first) = first_row_of_code.get(&code) {
+                            violations.push(nsk_errors::FieldViolation {
+                                field: format!("{prefix}nkz_code"),
+                                description: format!(
+                                    "duplicates the NKZ code {code} of row {first}"
+                                ),
+                            });
+                        } else {
+                            first_row_of_code.insert(code.clone(), row);
+                            rows_of_code.push((code, row));
+                        }
+                    }
+                    entries.push(entry);
+                }
+                Err(mut bad) => violations.append(&mut bad),
+            }
+        }
+        if received == 0 {
+            return Err(ApiError::invalid_field("rows", "the file holds no entries").into());
+        }
+        let codes: Vec<String> = rows_of_code.iter().map(|(c, _)| c.clone()).collect();
+        let existing = store::existing_nkz_codes(&self.pool, &codes)
+            .await
+            .map_err(ApiError::from)?;
+        for (code, row) in &rows_of_code {
+            if existing.contains(code) {
+                violations.push(nsk_errors::FieldViolation {
+                    field: format!("rows[{row}].nkz_code"),
+                    description: format!(
+                        "a profession with NKZ code {code} is already in the register"
+                    ),
+                });
+            }
+        }
+        if !violations.is_empty() {
+            let bad_rows: std::collections::BTreeSet<String> = violations
+                .iter()
+                .map(|v| v.field.split('.').next().unwrap_or_default().to_string())
+                .collect();
+            let mut err = ApiError::invalid_fields(violations);
+            let problems = err.violations.len();
+            err.message = format!(
+                "the import was refused and nothing was entered: {problems} problem{} in {} of {received} rows",
+                if problems == 1 { "" } else { "s" },
+                bad_rows.len()
+            );
+            return Err(err.into());
+        }
+        let request_id = parse_request_id(&request_id)?;
+        let imported = self.import_all(entries, &identity, request_id).await?;
+        Ok(Response::new(pb::ImportProfessionsResponse { imported }))
+    }
+
+    async fn export_professions(
+        &self,
+        request: Request<pb::ExportProfessionsRequest>,
+    ) -> Result<Response<ExportStream>, Status> {
+        let request = request.into_inner();
+        let as_of = parse_optional_date(&request.as_of, "as_of")?;
+        let pool = self.pool.clone();
+        let include_excluded = request.include_excluded;
+        // Page by page in id order, so memory stays flat whatever the size of the register.
+        let pages = futures::stream::unfold(Some(Uuid::nil()), move |after| {
+            let pool = pool.clone();
+            async move {
+                let after = after?;
+                match store::export_page(&pool, as_of, include_excluded, after, EXPORT_PAGE).await {
+                    Ok(page) => {
+                        let next = (page.len() as i64 == EXPORT_PAGE)
+                            .then(|| page.last().map(|p| p.id))
+                            .flatten();
+                        let items: Vec<Result<pb::Profession, Status>> =
+                            page.iter().map(|p| Ok(to_proto(p))).collect();
+                        if items.is_empty() {
+                            None
+                        } else {
+                            Some((futures::stream::iter(items), next))
+                        }
+                    }
+                    Err(err) => Some((
+                        futures::stream::iter(vec![Err(Status::from(ApiError::from(err)))]),
+                        None,
+                    )),
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(futures::StreamExt::flatten(pages))))
+    }
+
     async fn amend_profession(
         &self,
         request: Request<pb::AmendProfessionRequest>,

@@ -23,8 +23,22 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 /// Connects, migrates, binds and wires the service; [`ServiceApp::run`] serves it.
 pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     let base = nsk_runtime::prepare(&config, migrator()).await?;
+    let mut host = base.host;
+    let standards = nsk_events::Consumer::new(
+        base.pool.clone(),
+        &config.kafka,
+        nsk_events::ConsumerSettings {
+            group: config.consumer_group.clone(),
+            topics: vec![config.kafka.topic_of("standards")],
+            dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
+            max_attempts: 10,
+        },
+        events::ApprovedStandards,
+    )?;
+    host.spawn("standards-consumer", |shutdown| async move {
+        standards.run(shutdown).await
+    });
     let api = grpc::ProfessionsApi::new(base.pool, base.outbox, base.verifier);
-    let host = base.host;
     let routes = tonic::service::Routes::new(ProfessionRegistryServer::new(api));
     Ok(ServiceApp::new(
         host,

@@ -353,3 +353,115 @@ pub async fn list(
     let items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
     Ok((items, total))
 }
+
+/// Of `codes`, those already in the register.
+pub async fn existing_nkz_codes(
+    pool: &PgPool,
+    codes: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT nkz_code FROM professions WHERE nkz_code = ANY($1) AND nkz_code <> '0'",
+    )
+    .bind(codes)
+    .fetch_all(pool)
+    .await
+}
+
+/// One page of the register in id order, now or as it stood at the end of `as_of`.
+pub async fn export_page(
+    pool: &PgPool,
+    as_of: Option<NaiveDate>,
+    include_excluded: bool,
+    after: Uuid,
+    limit: i64,
+) -> Result<Vec<StoredProfession>, sqlx::Error> {
+    let rows = match as_of {
+        None => {
+            sqlx::query(
+                "SELECT * FROM professions WHERE id > $1 AND ($2 OR status = 'active') ORDER BY id LIMIT $3",
+            )
+            .bind(after)
+            .bind(include_excluded)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+        Some(date) => {
+            sqlx::query(
+                "SELECT * FROM (
+                    SELECT DISTINCT ON (h.profession_id)
+                           p.id, h.entry, h.status, h.version, p.created_at, h.recorded_at AS updated_at
+                    FROM profession_history h JOIN professions p ON p.id = h.profession_id
+                    WHERE h.effective_from <= $1 AND h.profession_id > $2
+                    ORDER BY h.profession_id, h.version DESC
+                 ) as_of
+                 WHERE $3 OR status = 'active'
+                 ORDER BY id LIMIT $4",
+            )
+            .bind(date)
+            .bind(after)
+            .bind(include_excluded)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    rows.iter().map(decode).collect()
+}
+
+/// Why a standard reference is refused, if it is: `None` when the version is approved and current.
+pub async fn standard_problem(
+    conn: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+) -> Result<Option<String>, sqlx::Error> {
+    let superseded_by: Option<Option<i32>> = sqlx::query_scalar(
+        "SELECT superseded_by FROM approved_standards WHERE standard_id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .fetch_optional(conn)
+    .await?;
+    Ok(match superseded_by {
+        None => Some(format!(
+            "standard {id} version {version} is not in the list of approved professional standards"
+        )),
+        Some(Some(newer)) => Some(format!(
+            "standard {id} version {version} was superseded by version {newer}"
+        )),
+        Some(None) => None,
+    })
+}
+
+/// A version of a standard entered the list of approved standards.
+pub async fn standard_approved(
+    conn: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO approved_standards (standard_id, version) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+        .bind(id)
+        .bind(version)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A version was superseded by a newer one.
+pub async fn standard_superseded(
+    conn: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+    by: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO approved_standards (standard_id, version, superseded_by) VALUES ($1, $2, $3)
+         ON CONFLICT (standard_id, version) DO UPDATE SET superseded_by = EXCLUDED.superseded_by",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(by)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

@@ -191,22 +191,40 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// Field violations carried in one status. Details travel in an HTTP/2 trailer, and header
+/// lists are limited (16 KiB by default): past this many, the rest are counted, not listed.
+pub const MAX_LISTED_VIOLATIONS: usize = 50;
+
 impl From<ApiError> for tonic::Status {
     fn from(err: ApiError) -> Self {
         let code = err.kind.grpc_code();
         if err.violations.is_empty() {
             return tonic::Status::new(code, err.message);
         }
+        let total = err.violations.len();
+        let mut message = err.message;
+        // The message repeats the violations for callers that read only the message; it is
+        // bounded like the details.
+        if message.len() > 4096 {
+            let mut cut = 4096;
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+            message.push_str(" ...");
+        }
+        if total > MAX_LISTED_VIOLATIONS {
+            message = format!(
+                "{message} (the first {MAX_LISTED_VIOLATIONS} of {total} problems are listed)"
+            );
+        }
         let violations = err
             .violations
             .into_iter()
+            .take(MAX_LISTED_VIOLATIONS)
             .map(|v| tonic_types::FieldViolation::new(v.field, v.description))
             .collect::<Vec<_>>();
-        tonic::Status::with_error_details(
-            code,
-            err.message,
-            ErrorDetails::with_bad_request(violations),
-        )
+        tonic::Status::with_error_details(code, message, ErrorDetails::with_bad_request(violations))
     }
 }
 
@@ -330,6 +348,30 @@ mod tests {
             json["violations"][0]["description"],
             "must be 8 digits, or \"0\""
         );
+    }
+
+    #[test]
+    fn a_long_list_of_violations_is_bounded_and_counted() {
+        let many = (1..=300)
+            .map(|row| FieldViolation {
+                field: format!("rows[{row}].nkz_code"),
+                description: "is taken".into(),
+            })
+            .collect();
+        let status = tonic::Status::from(ApiError::invalid_fields(many));
+        let listed = status
+            .get_error_details()
+            .bad_request()
+            .unwrap()
+            .field_violations
+            .len();
+        assert_eq!(listed, MAX_LISTED_VIOLATIONS);
+        assert!(
+            status.message().contains("of 300 problems"),
+            "{}",
+            status.message()
+        );
+        assert!(status.message().len() < 4200);
     }
 
     #[test]
