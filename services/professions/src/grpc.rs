@@ -15,7 +15,7 @@ use crate::domain::{
     ChangeReason, Grounding, ProfessionDraft, ProfessionEntry, SeparateSkills,
     Status as EntryStatus,
 };
-use crate::store::{self, Change, ChangeKind, HistoryEntry, ListFilter, StoredProfession};
+use crate::store::{self, Change, ChangeKind, HistoryEntry, ListFilter, SortKey, StoredProfession};
 
 const DEFAULT_PAGE_SIZE: i32 = 50;
 const MAX_PAGE_SIZE: i32 = 500;
@@ -688,21 +688,10 @@ impl ProfessionRegistry for ProfessionsApi {
                 )
             }
         };
-        if !request.as_of.is_empty() {
-            return Err(ApiError::invalid_field(
-                "as_of",
-                "is not supported on the list yet; get one entry with as_of instead",
-            )
-            .into());
-        }
-        let after_id = match request.page_token.as_str() {
+        let (sort, descending) = parse_order_by(&request.order_by)?;
+        let after = match request.page_token.as_str() {
             "" => None,
-            token => Some(parse_id(token, "page_token").map_err(|_| {
-                ApiError::invalid_field(
-                    "page_token",
-                    "is not a token this service issued; start from the first page",
-                )
-            })?),
+            token => Some(decode_page_token(token, sort, descending)?),
         };
         let filter = ListFilter {
             name: Some(request.name.trim().to_string()).filter(|n| !n.is_empty()),
@@ -725,14 +714,19 @@ impl ProfessionRegistry for ProfessionsApi {
                     return Err(ApiError::invalid_field("status", "is not a known status").into())
                 }
             },
-            after_id,
+            as_of: parse_optional_date(&request.as_of, "as_of")?,
+            sort,
+            descending,
+            after,
             limit: i64::from(page_size),
         };
         let (items, total) = store::list(&self.pool, &filter)
             .await
             .map_err(ApiError::from)?;
         let next_page_token = match items.last() {
-            Some(last) if items.len() == page_size as usize => last.id.to_string(),
+            Some(last) if items.len() == page_size as usize => {
+                encode_page_token(last, sort, descending)
+            }
             _ => String::new(),
         };
         Ok(Response::new(pb::ListProfessionsResponse {
@@ -740,6 +734,70 @@ impl ProfessionRegistry for ProfessionsApi {
             next_page_token,
             total_size: total,
         }))
+    }
+}
+
+fn parse_order_by(raw: &str) -> Result<(SortKey, bool), ApiError> {
+    let rule = "must be one of nkz_code, oked_code, name_kk, name_ru, name_en, create_time, optionally followed by \" desc\"";
+    let mut words = raw.split_whitespace();
+    let key = match words.next() {
+        None => return Ok((SortKey::CreateTime, false)),
+        Some(word) => {
+            SortKey::parse(word).ok_or_else(|| ApiError::invalid_field("order_by", rule))?
+        }
+    };
+    let descending = match words.next() {
+        None | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(ApiError::invalid_field("order_by", rule)),
+    };
+    if words.next().is_some() {
+        return Err(ApiError::invalid_field("order_by", rule));
+    }
+    Ok((key, descending))
+}
+
+/// A page token: the order it belongs to and the position after the page, hex-encoded so it
+/// stays opaque and URL-safe.
+fn encode_page_token(last: &StoredProfession, sort: SortKey, descending: bool) -> String {
+    let raw = format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        sort.as_str(),
+        descending,
+        sort.value_of(last),
+        last.id
+    );
+    raw.bytes().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_page_token(
+    token: &str,
+    sort: SortKey,
+    descending: bool,
+) -> Result<(String, Uuid), ApiError> {
+    let invalid = || {
+        ApiError::invalid_field(
+            "page_token",
+            "is not a token this service issued for this order; start from the first page",
+        )
+    };
+    let bytes = (0..token.len())
+        .step_by(2)
+        .map(|i| {
+            token
+                .get(i..i + 2)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        })
+        .collect::<Option<Vec<u8>>>()
+        .ok_or_else(invalid)?;
+    let raw = String::from_utf8(bytes).map_err(|_| invalid())?;
+    let parts: Vec<&str> = raw.split('\u{1f}').collect();
+    match parts.as_slice() {
+        [key, desc, value, id] if *key == sort.as_str() && *desc == descending.to_string() => Ok((
+            value.to_string(),
+            Uuid::parse_str(id).map_err(|_| invalid())?,
+        )),
+        _ => Err(invalid()),
     }
 }
 

@@ -27,6 +27,66 @@ pub struct Change<'a> {
     pub at: DateTime<Utc>,
 }
 
+/// A column the list can be sorted by; each is unique together with the id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    CreateTime,
+    NkzCode,
+    OkedCode,
+    NameKk,
+    NameRu,
+    NameEn,
+}
+
+impl SortKey {
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "create_time" | "createTime" => SortKey::CreateTime,
+            "nkz_code" | "nkzCode" => SortKey::NkzCode,
+            "oked_code" | "okedCode" => SortKey::OkedCode,
+            "name_kk" | "nameKk" => SortKey::NameKk,
+            "name_ru" | "nameRu" => SortKey::NameRu,
+            "name_en" | "nameEn" => SortKey::NameEn,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortKey::CreateTime => "create_time",
+            SortKey::NkzCode => "nkz_code",
+            SortKey::OkedCode => "oked_code",
+            SortKey::NameKk => "name_kk",
+            SortKey::NameRu => "name_ru",
+            SortKey::NameEn => "name_en",
+        }
+    }
+
+    /// The column expression; ids are time-ordered (UUIDv7), so the id is the creation order.
+    fn column(self) -> &'static str {
+        match self {
+            SortKey::CreateTime => "id",
+            SortKey::NkzCode => "nkz_code",
+            SortKey::OkedCode => "oked_code",
+            SortKey::NameKk => "name_kk",
+            SortKey::NameRu => "name_ru",
+            SortKey::NameEn => "name_en",
+        }
+    }
+
+    pub fn value_of(self, p: &StoredProfession) -> String {
+        match self {
+            SortKey::CreateTime => p.id.to_string(),
+            SortKey::NkzCode => p.entry.nkz_code.as_str().to_string(),
+            SortKey::OkedCode => p.entry.oked_code.as_str().to_string(),
+            SortKey::NameKk => p.entry.names.kk.clone(),
+            SortKey::NameRu => p.entry.names.ru.clone(),
+            SortKey::NameEn => p.entry.names.en.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ListFilter {
     pub name: Option<String>,
@@ -34,7 +94,12 @@ pub struct ListFilter {
     pub oked_code: Option<String>,
     pub nqf_level: Option<i32>,
     pub status: Option<Status>,
-    pub after_id: Option<Uuid>,
+    /// The register as it stood at the end of this day, instead of now.
+    pub as_of: Option<NaiveDate>,
+    pub sort: SortKey,
+    pub descending: bool,
+    /// Keyset position: the sort value and id of the last entry of the previous page.
+    pub after: Option<(String, Uuid)>,
     pub limit: i64,
 }
 
@@ -334,21 +399,68 @@ fn push_filters(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &Lis
     }
 }
 
-/// One page of the register in id order (ids are time-ordered), and how many entries match in all.
+/// The register the list reads: the current table, or the entries as they stood on a day,
+/// with the same columns.
+fn push_register(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, as_of: Option<NaiveDate>) {
+    match as_of {
+        None => {
+            query.push("WITH register AS (SELECT * FROM professions) ");
+        }
+        Some(date) => {
+            query
+                .push(
+                    "WITH register AS (
+                        SELECT DISTINCT ON (h.profession_id)
+                               p.id, h.entry->>'nkz_code' AS nkz_code, h.entry->>'oked_code' AS oked_code,
+                               h.entry->'names'->>'kk' AS name_kk, h.entry->'names'->>'ru' AS name_ru,
+                               h.entry->'names'->>'en' AS name_en, h.entry, h.status, h.version,
+                               p.created_at, h.recorded_at AS updated_at
+                        FROM profession_history h JOIN professions p ON p.id = h.profession_id
+                        WHERE h.effective_from <= ",
+                )
+                .push_bind(date)
+                .push(" ORDER BY h.profession_id, h.version DESC) ");
+        }
+    }
+}
+
+/// One page of the register in the requested order, and how many entries match in all.
 pub async fn list(
     pool: &PgPool,
     filter: &ListFilter,
 ) -> Result<(Vec<StoredProfession>, i64), sqlx::Error> {
-    let mut count = sqlx::QueryBuilder::new("SELECT count(*) FROM professions WHERE true");
+    let mut count = sqlx::QueryBuilder::new("");
+    push_register(&mut count, filter.as_of);
+    count.push("SELECT count(*) FROM register WHERE true");
     push_filters(&mut count, filter);
     let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
 
-    let mut page = sqlx::QueryBuilder::new("SELECT * FROM professions WHERE true");
+    let mut page = sqlx::QueryBuilder::new("");
+    push_register(&mut page, filter.as_of);
+    page.push("SELECT * FROM register WHERE true");
     push_filters(&mut page, filter);
-    if let Some(after) = filter.after_id {
-        page.push(" AND id > ").push_bind(after);
+    let column = filter.sort.column();
+    let (cmp, dir) = if filter.descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    if let Some((value, id)) = &filter.after {
+        // The position's value is text; for the id order it is cast back to a uuid.
+        let cast = if filter.sort == SortKey::CreateTime {
+            "::uuid"
+        } else {
+            ""
+        };
+        page.push(format!(" AND ({column}, id) {cmp} ("))
+            .push_bind(value.clone())
+            .push(cast)
+            .push(", ")
+            .push_bind(*id)
+            .push(")");
     }
-    page.push(" ORDER BY id LIMIT ").push_bind(filter.limit);
+    page.push(format!(" ORDER BY {column} {dir}, id {dir} LIMIT "))
+        .push_bind(filter.limit);
     let rows = page.build().fetch_all(pool).await?;
     let items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
     Ok((items, total))

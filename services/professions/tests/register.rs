@@ -370,3 +370,124 @@ async fn a_registration_is_published_to_the_professions_topic() {
     let event = pb::ProfessionRegistered::decode(envelope.payload.as_slice()).unwrap();
     assert_eq!(event.profession.unwrap(), created);
 }
+
+#[tokio::test]
+async fn the_list_sorts_by_any_key_both_ways_and_pages_in_that_order() {
+    let mut app = spawn_app().await;
+    let admin = [Role::AuthorizedBodyAdmin];
+    for (nkz, ru) in [
+        ("81110003", "Бурильщик"),
+        ("81110001", "Аппаратчик"),
+        ("81110002", "Вальцовщик"),
+    ] {
+        let mut p = programmer(nkz);
+        p.names.as_mut().unwrap().ru = ru.into();
+        app.client
+            .register_profession(with_token(register(p, ""), &admin))
+            .await
+            .unwrap();
+    }
+    let collect = |order_by: &'static str| {
+        let mut client = app.client.clone();
+        async move {
+            let mut seen = Vec::new();
+            let mut token = String::new();
+            loop {
+                let page = client
+                    .list_professions(pb::ListProfessionsRequest {
+                        page_size: 2,
+                        page_token: token,
+                        order_by: order_by.into(),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner();
+                seen.extend(page.professions.into_iter().map(|p| p.nkz_code));
+                if page.next_page_token.is_empty() {
+                    return seen;
+                }
+                token = page.next_page_token;
+            }
+        }
+    };
+    assert_eq!(
+        collect("nkz_code").await,
+        ["81110001", "81110002", "81110003"]
+    );
+    assert_eq!(
+        collect("nkz_code desc").await,
+        ["81110003", "81110002", "81110001"]
+    );
+    assert_eq!(
+        collect("name_ru").await,
+        ["81110001", "81110003", "81110002"]
+    );
+    assert_eq!(
+        collect("").await,
+        ["81110003", "81110001", "81110002"],
+        "default: the order of entry"
+    );
+
+    let first = app
+        .client
+        .list_professions(pb::ListProfessionsRequest {
+            page_size: 1,
+            order_by: "nkz_code".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let mismatched = app
+        .client
+        .list_professions(pb::ListProfessionsRequest {
+            page_size: 1,
+            order_by: "name_ru".into(),
+            page_token: first.next_page_token,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(mismatched.code(), Code::InvalidArgument);
+    let bad = app
+        .client
+        .list_professions(pb::ListProfessionsRequest {
+            order_by: "salary".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(bad.message().contains("order_by"), "{}", bad.message());
+}
+
+#[tokio::test]
+async fn the_list_as_of_a_day_shows_the_register_as_it_stood() {
+    let mut app = spawn_app().await;
+    app.client
+        .register_profession(with_token(
+            register(programmer("81120001"), ""),
+            &[Role::AuthorizedBodyAdmin],
+        ))
+        .await
+        .unwrap();
+    let today = nsk_calendar::kazakhstan_date(chrono::Utc::now());
+    let list = |as_of: String| pb::ListProfessionsRequest {
+        as_of,
+        ..Default::default()
+    };
+    let now = app
+        .client
+        .list_professions(list(today.to_string()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(now.total_size, 1);
+    let before = app
+        .client
+        .list_professions(list(today.pred_opt().unwrap().to_string()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(before.total_size, 0);
+}
