@@ -1,10 +1,14 @@
-//! `make bench`: the cost of each layer on the read path, measured in one run.
+//! `make bench`: the cost of each layer on the register's read paths, measured in one run.
 //!
-//! Starts the platform (release binaries, via `NSK_BIN_DIR`), registers professions, then looks
-//! up the same entries by id three ways — the bare SQL in PostgreSQL (the baseline), the
-//! professions service over gRPC, and the gateway over REST/JSON — sequentially for latency and
-//! with concurrent clients for throughput. Results are printed as p50/p99 and requests per
-//! second, with each layer as a ratio of the baseline measured in the same run.
+//! Starts the platform (release binaries, via `NSK_BIN_DIR`), imports 10,000 professions, then
+//! runs two reads three ways each — the bare SQL in PostgreSQL (the baseline), the professions
+//! service over gRPC, and the gateway over REST/JSON — sequentially for latency and with
+//! concurrent clients for throughput:
+//! - an entry by id;
+//! - a search by a partial name (the first page of 20, with the total count).
+//!
+//! Results are p50/p99 and requests per second, each layer also as a ratio of the baseline
+//! measured in the same run.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop loudly
 
@@ -16,9 +20,8 @@ use nsk_e2e::Platform;
 use nsk_identity::Role;
 use nsk_proto::nsk::professions::v1 as pb;
 use nsk_proto::nsk::professions::v1::profession_registry_client::ProfessionRegistryClient;
-use serde_json::json;
 
-const ENTRIES: usize = 1_000;
+const ENTRIES: usize = 10_000;
 const LOOKUPS: usize = 4_000;
 const CONCURRENCY: usize = 16;
 
@@ -65,33 +68,45 @@ where
 async fn main() {
     let platform = Platform::start("bench").await;
     let token = platform.token(&[Role::AuthorizedBodyAdmin]);
-    println!("loading {ENTRIES} professions through the gateway...");
+    let addr = &platform.service_addrs.iter().find(|(s, _)| s == "professions").unwrap().1;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let grpc = ProfessionRegistryClient::new(channel);
+
+    println!("importing {ENTRIES} professions...");
     let loading = Instant::now();
-    let ids: Vec<String> = stream::iter(0..ENTRIES)
+    let rows: Vec<pb::ImportProfessionsRequest> = (0..ENTRIES)
         .map(|i| {
-            let body = json!({
-                "names": {"kk": format!("Мамандық {i}"), "ru": format!("Профессия {i}"), "en": format!("Profession {i}")},
-                "nkzCode": format!("{:08}", 10_000_000 + i),
-                "okedCode": "62011",
-                "nqfLevels": [4, 5],
-                "documentValidityMonths": 60,
-                "qualificationRequirementsApply": true,
-                "inclusionBasis": {"number": "1", "date": "2026-01-15"}
-            });
-            let request = platform.http.post(platform.url("/v1/professions")).bearer_auth(&token).json(&body);
-            async move {
-                let reply: serde_json::Value = request.send().await.unwrap().json().await.unwrap();
-                reply["id"].as_str().expect("registered").to_string()
+            let (kk, ru, en) = WORDS[i % WORDS.len()];
+            pb::ImportProfessionsRequest {
+                row: i as i32 + 1,
+                request_id: String::new(),
+                profession: Some(pb::Profession {
+                    names: Some(nsk_proto::nsk::common::v1::LocalizedText {
+                        kk: format!("{kk} {i}"),
+                        ru: format!("{ru} {i}"),
+                        en: format!("{en} {i}"),
+                    }),
+                    nkz_code: format!("{:08}", 10_000_000 + i),
+                    oked_code: "62011".into(),
+                    nqf_levels: vec![3, 4],
+                    document_validity_months: 60,
+                    qualification_requirements_apply: true,
+                    inclusion_basis: Some(nsk_proto::nsk::common::v1::BasisDocument {
+                        number: "1".into(),
+                        date: "2026-01-15".into(),
+                        title: String::new(),
+                    }),
+                    ..Default::default()
+                }),
             }
         })
-        .buffer_unordered(CONCURRENCY)
-        .collect()
-        .await;
+        .collect();
+    let mut request = tonic::Request::new(stream::iter(rows));
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let imported = grpc.clone().import_professions(request).await.unwrap().into_inner().imported;
     let load_secs = loading.elapsed().as_secs_f64();
-    println!(
-        "loaded in {load_secs:.1} s ({:.0} registrations/s)",
-        ENTRIES as f64 / load_secs
-    );
+    println!("imported {imported} in {load_secs:.1} s ({:.0} entries/s, one transaction)", imported as f64 / load_secs);
+    let ids: Vec<String> = all_ids(&platform).await;
 
     let db_name = &platform
         .databases
@@ -193,4 +208,108 @@ async fn main() {
             );
         }
     }
+
+    // Search: a partial name, the first page of 20 and the total, as the service runs it.
+    let terms: Vec<String> = (0..LOOKUPS).map(|i| SEARCH_TERMS[i % SEARCH_TERMS.len()].to_string()).collect();
+    let sql_search = |term: String| {
+        let pool = pool.clone();
+        async move {
+            let pattern = format!("%{term}%");
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM professions WHERE (name_kk ILIKE $1 OR name_ru ILIKE $1 OR name_en ILIKE $1)",
+            )
+            .bind(&pattern)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+            sqlx::query(
+                "SELECT * FROM professions WHERE (name_kk ILIKE $1 OR name_ru ILIKE $1 OR name_en ILIKE $1)
+                 ORDER BY id ASC, id ASC LIMIT 20",
+            )
+            .bind(&pattern)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    let service_search = |term: String| {
+        let mut client = grpc.clone();
+        async move {
+            let request = pb::ListProfessionsRequest { name: term, page_size: 20, ..Default::default() };
+            client.list_professions(request).await.unwrap();
+        }
+    };
+    let gateway_search = |term: String| {
+        let http = http.clone();
+        let url = platform.url(&format!("/v1/professions?pageSize=20&name={}", url_encode(&term)));
+        async move {
+            let reply = http.get(url).send().await.unwrap();
+            assert!(reply.status().is_success());
+            reply.bytes().await.unwrap();
+        }
+    };
+    measure(&terms[..10], 1, &sql_search).await;
+    measure(&terms[..10], 1, &service_search).await;
+    measure(&terms[..10], 1, &gateway_search).await;
+    println!("\nsearch by partial name over {ENTRIES} entries (first page of 20 + total); ratios against SQL\n");
+    println!("{:<34} {:>9} {:>9} {:>10} {:>9} {:>9}", "path", "p50 ms", "p99 ms", "req/s", "p50 x", "req/s x");
+    for concurrency in [1, CONCURRENCY] {
+        let base = measure(&terms, concurrency, &sql_search).await;
+        let service = measure(&terms, concurrency, &service_search).await;
+        let gateway = measure(&terms, concurrency, &gateway_search).await;
+        println!("concurrency {concurrency}:");
+        for (name, s) in [("PostgreSQL, the queries alone", &base), ("professions service, gRPC", &service), ("gateway, REST/JSON", &gateway)] {
+            print_row(name, s, &base);
+        }
+    }
 }
+
+fn print_row(name: &str, s: &Stats, base: &Stats) {
+    println!(
+        "  {:<32} {:>9.3} {:>9.3} {:>10.0} {:>9.2} {:>9.2}",
+        name,
+        s.p50.as_secs_f64() * 1e3,
+        s.p99.as_secs_f64() * 1e3,
+        s.per_second,
+        s.p50.as_secs_f64() / base.p50.as_secs_f64(),
+        s.per_second / base.per_second
+    );
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// The ids of every entry, read from the gateway's list (so the bench needs no other path).
+async fn all_ids(platform: &Platform) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut token = String::new();
+    loop {
+        let url = platform.url(&format!("/v1/professions?pageSize=500&pageToken={token}"));
+        let page: serde_json::Value = platform.http.get(url).send().await.unwrap().json().await.unwrap();
+        for p in page["professions"].as_array().unwrap() {
+            ids.push(p["id"].as_str().unwrap().to_string());
+        }
+        token = page["nextPageToken"].as_str().unwrap_or_default().to_string();
+        if token.is_empty() {
+            return ids;
+        }
+    }
+}
+
+/// Occupation names in Kazakh, Russian and English for the generated register.
+const WORDS: [(&str, &str, &str); 8] = [
+    ("Дәнекерлеуші", "Сварщик", "Welder"),
+    ("Электрмонтер", "Электромонтер", "Electrician"),
+    ("Аспаз", "Повар", "Cook"),
+    ("Бағдарламашы", "Программист", "Software developer"),
+    ("Кран машинисі", "Машинист крана", "Crane operator"),
+    ("Мейіргер", "Медицинская сестра", "Nurse"),
+    ("Бухгалтер", "Бухгалтер", "Accountant"),
+    ("Тігінші", "Швея", "Sewing machinist"),
+];
+
+/// What people type: common fragments (many matches), rare ones (few), and misses.
+const SEARCH_TERMS: [&str; 8] = ["свар", "operator", "Бағдар", "Nurse 12", "бухгалтер 99", "cook 4242", "нет такой", "welder"];
