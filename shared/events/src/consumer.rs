@@ -101,7 +101,7 @@ pub struct Consumer<H> {
     pool: PgPool,
     kafka: KafkaConfig,
     settings: ConsumerSettings,
-    dead_letters: FutureProducer,
+    dead_letters: FutureProducer<crate::kafka::QuietContext>,
     handler: H,
 }
 
@@ -121,8 +121,8 @@ impl<H: EventHandler> Consumer<H> {
         settings: ConsumerSettings,
         handler: H,
     ) -> Result<Self, EventsError> {
-        let dead_letters: FutureProducer =
-            crate::kafka::idempotent_producer_config(kafka).create()?;
+        let dead_letters = crate::kafka::idempotent_producer_config(kafka)
+            .create_with_context(Default::default())?;
         Ok(Self {
             pool,
             kafka: kafka.clone(),
@@ -156,14 +156,15 @@ impl<H: EventHandler> Consumer<H> {
         topics.push(self.settings.dead_letter_topic.clone());
         crate::kafka::ensure_topics(&self.kafka, &topics).await?;
 
-        let consumer: StreamConsumer = crate::kafka::base_config(&self.kafka)
-            .set("group.id", &self.settings.group)
-            // Offsets are committed by hand, after the effect is in the database.
-            .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("enable.partition.eof", "false")
-            .set("session.timeout.ms", "10000")
-            .create()?;
+        let consumer: StreamConsumer<crate::kafka::QuietContext> =
+            crate::kafka::base_config(&self.kafka)
+                .set("group.id", &self.settings.group)
+                // Offsets are committed by hand, after the effect is in the database.
+                .set("enable.auto.commit", "false")
+                .set("auto.offset.reset", "earliest")
+                .set("enable.partition.eof", "false")
+                .set("session.timeout.ms", "10000")
+                .create_with_context(Default::default())?;
         let topic_refs: Vec<&str> = self.settings.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topic_refs)?;
         tracing::info!(group = %self.settings.group, topics = ?self.settings.topics, "consuming");

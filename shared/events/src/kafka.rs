@@ -4,19 +4,51 @@ use std::time::Duration;
 
 use nsk_config::KafkaConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
+use rdkafka::client::ClientContext;
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::ConsumerContext;
+use rdkafka::error::KafkaError;
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::EventsError;
+
+/// The context of every client: librdkafka reports the same connection error many times a
+/// second while a broker is down; this logs the first, then at most one summary every 30 s.
+#[derive(Default)]
+pub struct QuietContext {
+    last: std::sync::Mutex<Option<(std::time::Instant, u64)>>,
+}
+
+const ERROR_LOG_INTERVAL: Duration = Duration::from_secs(30);
+
+impl ClientContext for QuietContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        let Ok(mut last) = self.last.lock() else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        match *last {
+            Some((at, suppressed)) if now.duration_since(at) < ERROR_LOG_INTERVAL => {
+                *last = Some((at, suppressed + 1));
+            }
+            Some((_, suppressed)) => {
+                tracing::warn!(error = %error, %reason, repeated = suppressed, "kafka client error (still failing)");
+                *last = Some((now, 0));
+            }
+            None => {
+                tracing::warn!(error = %error, %reason, "kafka client error; retrying");
+                *last = Some((now, 0));
+            }
+        }
+    }
+}
+
+impl ConsumerContext for QuietContext {}
 
 /// Settings every client shares.
 pub fn base_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut cfg = ClientConfig::new();
     cfg.set("bootstrap.servers", &kafka.brokers)
-        // Kafka-API brokers other than Apache Kafka may not answer every API version probe;
-        // librdkafka falls back to the configured version instead of failing.
-        .set("api.version.fallback.ms", "0")
         .set("socket.keepalive.enable", "true")
         .set("log_level", "4");
     cfg
@@ -37,7 +69,8 @@ pub fn idempotent_producer_config(kafka: &KafkaConfig) -> ClientConfig {
 /// Creates `topics` if they do not exist yet. Production clusters usually forbid automatic
 /// topic creation, so services create what they publish to and read from at start.
 pub async fn ensure_topics(kafka: &KafkaConfig, topics: &[String]) -> Result<(), EventsError> {
-    let admin: AdminClient<DefaultClientContext> = base_config(kafka).create()?;
+    let admin: AdminClient<QuietContext> =
+        base_config(kafka).create_with_context(QuietContext::default())?;
     let new_topics: Vec<NewTopic<'_>> = topics
         .iter()
         .map(|t| {
@@ -48,7 +81,9 @@ pub async fn ensure_topics(kafka: &KafkaConfig, topics: &[String]) -> Result<(),
             )
         })
         .collect();
-    let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
+    let options = AdminOptions::new()
+        .operation_timeout(Some(Duration::from_secs(10)))
+        .request_timeout(Some(Duration::from_secs(15)));
     let results = admin.create_topics(&new_topics, &options).await?;
     for result in results {
         match result {

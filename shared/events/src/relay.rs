@@ -19,7 +19,7 @@ const BATCH_SIZE: i64 = 500;
 
 pub struct Relay {
     pool: PgPool,
-    producer: FutureProducer,
+    producer: FutureProducer<crate::kafka::QuietContext>,
     idle_interval: Duration,
 }
 
@@ -29,7 +29,8 @@ impl Relay {
         kafka: &KafkaConfig,
         idle_interval: Duration,
     ) -> Result<Self, EventsError> {
-        let producer: FutureProducer = crate::kafka::idempotent_producer_config(kafka).create()?;
+        let producer = crate::kafka::idempotent_producer_config(kafka)
+            .create_with_context(Default::default())?;
         Ok(Self {
             pool,
             producer,

@@ -228,25 +228,39 @@ pub struct Foundation {
     pub host: Host,
 }
 
-/// Connects the database (created if missing; the events migrations, then `migrator`), makes
-/// sure the service's topic exists, loads the token verifier, binds the gRPC port and starts
-/// the outbox relay.
+/// Connects the database (created if missing; the events migrations, then `migrator`), loads
+/// the token verifier, binds the gRPC port, and starts the outbox relay and a task that creates
+/// the service's topic (retrying while the broker is unreachable).
 pub async fn prepare(
     config: &nsk_config::ServiceConfig,
     migrator: sqlx::migrate::Migrator,
 ) -> anyhow::Result<Foundation> {
     let pool = nsk_db::connect(&config.database, &[nsk_events::migrator(), migrator]).await?;
     let outbox = nsk_events::Outbox::new(&config.service, &config.kafka);
-    nsk_events::kafka::ensure_topics(&config.kafka, &[outbox.topic().to_string()])
-        .await
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "{e}; is the broker at KAFKA_BROKERS={} running?",
-                config.kafka.brokers
-            )
-        })?;
     let verifier = nsk_identity::TokenVerifier::from_config(&config.auth)?;
     let mut host = Host::bind(config.grpc_addr).await?;
+    // The broker being down must not stop the service: changes commit with their events in the
+    // outbox, and the relay sends them once the broker (and the topic) are there.
+    let kafka = config.kafka.clone();
+    let topic = outbox.topic().to_string();
+    host.spawn("ensure-topic", |shutdown| async move {
+        let mut wait = std::time::Duration::from_secs(1);
+        loop {
+            match nsk_events::kafka::ensure_topics(&kafka, std::slice::from_ref(&topic)).await {
+                Ok(()) => return,
+                Err(err) => tracing::warn!(
+                    error = %err,
+                    brokers = %kafka.brokers,
+                    "cannot create the service's topic yet; events wait in the outbox; retrying"
+                ),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(std::time::Duration::from_secs(30));
+        }
+    });
     let relay = nsk_events::Relay::new(pool.clone(), &config.kafka, config.relay_interval)?;
     host.spawn("outbox-relay", |shutdown| relay.run(shutdown));
     Ok(Foundation {

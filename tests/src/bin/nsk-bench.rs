@@ -68,8 +68,17 @@ where
 async fn main() {
     let platform = Platform::start("bench").await;
     let token = platform.token(&[Role::AuthorizedBodyAdmin]);
-    let addr = &platform.service_addrs.iter().find(|(s, _)| s == "professions").unwrap().1;
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap();
+    let addr = &platform
+        .service_addrs
+        .iter()
+        .find(|(s, _)| s == "professions")
+        .unwrap()
+        .1;
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
     let grpc = ProfessionRegistryClient::new(channel);
 
     println!("importing {ENTRIES} professions...");
@@ -102,10 +111,21 @@ async fn main() {
         })
         .collect();
     let mut request = tonic::Request::new(stream::iter(rows));
-    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
-    let imported = grpc.clone().import_professions(request).await.unwrap().into_inner().imported;
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let imported = grpc
+        .clone()
+        .import_professions(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .imported;
     let load_secs = loading.elapsed().as_secs_f64();
-    println!("imported {imported} in {load_secs:.1} s ({:.0} entries/s, one transaction)", imported as f64 / load_secs);
+    println!(
+        "imported {imported} in {load_secs:.1} s ({:.0} entries/s, one transaction)",
+        imported as f64 / load_secs
+    );
     let ids: Vec<String> = all_ids(&platform).await;
 
     let db_name = &platform
@@ -210,7 +230,9 @@ async fn main() {
     }
 
     // Search: a partial name, the first page of 20 and the total, as the service runs it.
-    let terms: Vec<String> = (0..LOOKUPS).map(|i| SEARCH_TERMS[i % SEARCH_TERMS.len()].to_string()).collect();
+    let terms: Vec<String> = (0..LOOKUPS)
+        .map(|i| SEARCH_TERMS[i % SEARCH_TERMS.len()].to_string())
+        .collect();
     let sql_search = |term: String| {
         let pool = pool.clone();
         async move {
@@ -235,13 +257,20 @@ async fn main() {
     let service_search = |term: String| {
         let mut client = grpc.clone();
         async move {
-            let request = pb::ListProfessionsRequest { name: term, page_size: 20, ..Default::default() };
+            let request = pb::ListProfessionsRequest {
+                name: term,
+                page_size: 20,
+                ..Default::default()
+            };
             client.list_professions(request).await.unwrap();
         }
     };
     let gateway_search = |term: String| {
         let http = http.clone();
-        let url = platform.url(&format!("/v1/professions?pageSize=20&name={}", url_encode(&term)));
+        let url = platform.url(&format!(
+            "/v1/professions?pageSize=20&name={}",
+            url_encode(&term)
+        ));
         async move {
             let reply = http.get(url).send().await.unwrap();
             assert!(reply.status().is_success());
@@ -252,13 +281,20 @@ async fn main() {
     measure(&terms[..10], 1, &service_search).await;
     measure(&terms[..10], 1, &gateway_search).await;
     println!("\nsearch by partial name over {ENTRIES} entries (first page of 20 + total); ratios against SQL\n");
-    println!("{:<34} {:>9} {:>9} {:>10} {:>9} {:>9}", "path", "p50 ms", "p99 ms", "req/s", "p50 x", "req/s x");
+    println!(
+        "{:<34} {:>9} {:>9} {:>10} {:>9} {:>9}",
+        "path", "p50 ms", "p99 ms", "req/s", "p50 x", "req/s x"
+    );
     for concurrency in [1, CONCURRENCY] {
         let base = measure(&terms, concurrency, &sql_search).await;
         let service = measure(&terms, concurrency, &service_search).await;
         let gateway = measure(&terms, concurrency, &gateway_search).await;
         println!("concurrency {concurrency}:");
-        for (name, s) in [("PostgreSQL, the queries alone", &base), ("professions service, gRPC", &service), ("gateway, REST/JSON", &gateway)] {
+        for (name, s) in [
+            ("PostgreSQL, the queries alone", &base),
+            ("professions service, gRPC", &service),
+            ("gateway, REST/JSON", &gateway),
+        ] {
             print_row(name, s, &base);
         }
     }
@@ -278,7 +314,13 @@ fn print_row(name: &str, s: &Stats, base: &Stats) {
 
 fn url_encode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -288,11 +330,22 @@ async fn all_ids(platform: &Platform) -> Vec<String> {
     let mut token = String::new();
     loop {
         let url = platform.url(&format!("/v1/professions?pageSize=500&pageToken={token}"));
-        let page: serde_json::Value = platform.http.get(url).send().await.unwrap().json().await.unwrap();
+        let page: serde_json::Value = platform
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         for p in page["professions"].as_array().unwrap() {
             ids.push(p["id"].as_str().unwrap().to_string());
         }
-        token = page["nextPageToken"].as_str().unwrap_or_default().to_string();
+        token = page["nextPageToken"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if token.is_empty() {
             return ids;
         }
@@ -312,4 +365,13 @@ const WORDS: [(&str, &str, &str); 8] = [
 ];
 
 /// What people type: common fragments (many matches), rare ones (few), and misses.
-const SEARCH_TERMS: [&str; 8] = ["свар", "operator", "Бағдар", "Nurse 12", "бухгалтер 99", "cook 4242", "нет такой", "welder"];
+const SEARCH_TERMS: [&str; 8] = [
+    "свар",
+    "operator",
+    "Бағдар",
+    "Nurse 12",
+    "бухгалтер 99",
+    "cook 4242",
+    "нет такой",
+    "welder",
+];
