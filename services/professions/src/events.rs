@@ -88,8 +88,12 @@ pub async fn publish(
     }
 }
 
-/// Keeps the list of approved standards from the standards service's events.
-pub struct ApprovedStandards;
+/// Keeps the list of approved standards from the standards service's events, and flags the
+/// entries resting on a superseded version for review (publishing `ProfessionReviewFlagged`
+/// in the same transaction).
+pub struct ApprovedStandards {
+    pub outbox: Outbox,
+}
 
 impl nsk_events::EventHandler for ApprovedStandards {
     async fn handle(
@@ -119,6 +123,36 @@ impl nsk_events::EventHandler for ApprovedStandards {
                 e.superseding_version,
             )
             .await?;
+            let flagged = crate::store::flag_for_review(
+                conn,
+                id,
+                e.superseded_version,
+                e.superseding_version,
+            )
+            .await?;
+            let flagged_on = nsk_calendar::kazakhstan_date(chrono::Utc::now()).to_string();
+            let context = EventContext {
+                actor: event.envelope.actor.clone(),
+                request_id: event.envelope.event_id.clone(),
+            };
+            for profession_id in flagged {
+                let profession = profession_id.to_string();
+                // The flag is not a new version of the entry: the aggregate version stays 0.
+                let aggregate = Aggregate {
+                    kind: AGGREGATE,
+                    id: &profession,
+                    version: 0,
+                };
+                let flag = pb::ProfessionReviewFlagged {
+                    profession_id: profession.clone(),
+                    standard_id: e.standard_id.clone(),
+                    superseded_version: e.superseded_version,
+                    superseding_version: e.superseding_version,
+                    flagged_on: flagged_on.clone(),
+                };
+                self.outbox.append(conn, aggregate, &context, &flag).await?;
+                tracing::info!(%profession_id, standard_id = %e.standard_id, "profession flagged for review");
+            }
         }
         Ok(())
     }

@@ -162,6 +162,8 @@ impl ProfessionsApi {
             {
                 return Err(ApiError::invalid_fields(vec![violation]));
             }
+            // On another footing now, the entry's review after a superseded standard is done.
+            store::clear_review(&mut tx, id).await?;
         }
         let next = StoredProfession {
             id,
@@ -715,6 +717,7 @@ impl ProfessionRegistry for ProfessionsApi {
                 }
             },
             as_of: parse_optional_date(&request.as_of, "as_of")?,
+            needs_review: request.needs_review,
             sort,
             descending,
             after,

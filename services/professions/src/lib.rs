@@ -33,7 +33,9 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
             dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
             max_attempts: 10,
         },
-        events::ApprovedStandards,
+        events::ApprovedStandards {
+            outbox: base.outbox.clone(),
+        },
     )?;
     host.spawn("standards-consumer", |shutdown| async move {
         standards.run(shutdown).await

@@ -96,6 +96,8 @@ pub struct ListFilter {
     pub status: Option<Status>,
     /// The register as it stood at the end of this day, instead of now.
     pub as_of: Option<NaiveDate>,
+    /// Only entries flagged for review after their standard was superseded.
+    pub needs_review: bool,
     pub sort: SortKey,
     pub descending: bool,
     /// Keyset position: the sort value and id of the last entry of the previous page.
@@ -397,6 +399,9 @@ fn push_filters(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &Lis
     if let Some(status) = filter.status {
         query.push(" AND status = ").push_bind(status.as_str());
     }
+    if filter.needs_review {
+        query.push(" AND id IN (SELECT profession_id FROM review_flags)");
+    }
 }
 
 /// The register the list reads: the current table, or the entries as they stood on a day,
@@ -575,5 +580,38 @@ pub async fn standard_superseded(
     .bind(by)
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Flags every entry resting on `standard_id` version `superseded` for review; returns their ids.
+pub async fn flag_for_review(
+    conn: &mut PgConnection,
+    standard_id: Uuid,
+    superseded: i32,
+    superseding: i32,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO review_flags (profession_id, standard_id, superseded_version, superseding_version)
+         SELECT id, $1, $2, $3 FROM professions
+         WHERE entry->'grounding'->'Standard'->>'id' = $1::text
+           AND (entry->'grounding'->'Standard'->>'version')::int = $2
+         ON CONFLICT (profession_id) DO UPDATE
+            SET standard_id = EXCLUDED.standard_id, superseded_version = EXCLUDED.superseded_version,
+                superseding_version = EXCLUDED.superseding_version, flagged_at = now()
+         RETURNING profession_id",
+    )
+    .bind(standard_id)
+    .bind(superseded)
+    .bind(superseding)
+    .fetch_all(conn)
+    .await
+}
+
+/// The entry was put on another footing: its review is done.
+pub async fn clear_review(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM review_flags WHERE profession_id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
     Ok(())
 }

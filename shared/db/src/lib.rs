@@ -141,6 +141,10 @@ pub mod testing {
         let server_url = std::env::var("DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string());
         let suffix = uuid::Uuid::now_v7().simple().to_string();
+        let created = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
         let label: String = label
             .chars()
             .filter(|c| c.is_ascii_alphanumeric())
@@ -148,11 +152,12 @@ pub mod testing {
             .collect();
         let cfg = DatabaseConfig {
             server_url: server_url.into(),
-            // The time-ordered half of a v7 id would repeat within a millisecond; the tail does not.
+            // The creation time lets cleanup spare runs in progress; the random tail of a v7 id
+            // keeps names apart within one second.
             name: format!(
-                "{PREFIX}{}_{}",
+                "{PREFIX}{created}_{}_{}",
                 label.to_ascii_lowercase(),
-                &suffix[suffix.len() - 16..]
+                &suffix[suffix.len() - 12..]
             ),
             max_connections: 5,
         };
@@ -181,6 +186,19 @@ mod tests {
         assert!(err.contains("127.0.0.1:1"), "{err}");
         assert!(err.contains("set DATABASE_URL"), "{err}");
         assert!(!err.contains("secret"), "password leaked: {err}");
+    }
+
+    #[tokio::test]
+    async fn test_databases_carry_their_creation_time() {
+        let before = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let cfg = testing::fresh_database("Named").await.unwrap();
+        let rest = cfg.name.strip_prefix(testing::PREFIX).unwrap();
+        let (created, label) = rest.split_once('_').unwrap();
+        assert!(created.parse::<u64>().unwrap() >= before, "{}", cfg.name);
+        assert!(label.starts_with("named_"), "{}", cfg.name);
     }
 
     #[tokio::test]
