@@ -109,7 +109,7 @@ async fn a_superseded_standard_flags_the_professions_resting_on_it_for_review() 
     );
 
     let standards_topic = config.kafka.topic_of("standards");
-    nsk_events::kafka::ensure_topics(&config.kafka, &[standards_topic.clone()])
+    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&standards_topic))
         .await
         .unwrap();
     let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
