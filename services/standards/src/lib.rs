@@ -1,8 +1,10 @@
 //! Professional standards and their approval workflow (Law Art. 1.14, 5.5, 9, 19, 20) (`nsk-standards`).
 //!
+//! - `domain/` — the approval workflow of Art. 5.5 as a state machine, versions, diffs;
 //! - `grpc` — the `StandardsService` service (UNIMPLEMENTED until its issue lands);
 //! - `migrations/` — its own database, created and migrated at start.
 
+pub mod domain;
 pub mod grpc;
 
 use nsk_config::ServiceConfig;
