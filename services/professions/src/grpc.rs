@@ -218,6 +218,51 @@ async fn check_standard(
         }))
 }
 
+/// The fields every change of an entry's status carries.
+struct StatusChange<'a> {
+    id: &'a str,
+    request_id: &'a str,
+    reason: &'a str,
+    basis: Option<common::BasisDocument>,
+    expected_version: i64,
+}
+
+impl ProfessionsApi {
+    /// Exclusion and reinstatement: the entry stays as it is, its status moves by `transition`.
+    async fn change_status(
+        &self,
+        caller: &nsk_identity::Caller,
+        fields: StatusChange<'_>,
+        method: &'static str,
+        transition: fn(EntryStatus) -> Result<EntryStatus, crate::domain::Refused>,
+        kind: ChangeKind,
+    ) -> Result<StoredProfession, ApiError> {
+        // Art. 5.6: the authorized body keeps the register.
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?;
+        let id = parse_id(fields.id, "id")?;
+        let request_id = parse_request_id(fields.request_id)?;
+        let why = change_reason(fields.reason, fields.basis)?;
+        self.change(
+            identity,
+            id,
+            request_id,
+            method,
+            fields.expected_version,
+            |current| {
+                let status = transition(current.status).map_err(refused)?;
+                Ok(Decision {
+                    entry: current.entry.clone(),
+                    status,
+                    kind,
+                    changed_fields: vec!["status".into()],
+                    why,
+                })
+            },
+        )
+        .await
+    }
+}
+
 fn duplicate_nkz(err: sqlx::Error, profession: &StoredProfession) -> ApiError {
     match &err {
         sqlx::Error::Database(db) if db.constraint() == Some("professions_nkz_code_key") => {
@@ -506,28 +551,21 @@ impl ProfessionRegistry for ProfessionsApi {
         request: Request<pb::ExcludeProfessionRequest>,
     ) -> Result<Response<pb::Profession>, Status> {
         let caller = self.verifier.caller(&request)?;
-        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?;
-        let request = request.into_inner();
-        let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
-        let why = change_reason(&request.reason, request.basis)?;
+        let r = request.into_inner();
+        let fields = StatusChange {
+            id: &r.id,
+            request_id: &r.request_id,
+            reason: &r.reason,
+            basis: r.basis.clone(),
+            expected_version: r.expected_version,
+        };
         let changed = self
-            .change(
-                identity,
-                id,
-                request_id,
+            .change_status(
+                &caller,
+                fields,
                 "ExcludeProfession",
-                request.expected_version,
-                |current| {
-                    let status = current.status.exclude().map_err(refused)?;
-                    Ok(Decision {
-                        entry: current.entry.clone(),
-                        status,
-                        kind: ChangeKind::Excluded,
-                        changed_fields: vec!["status".into()],
-                        why,
-                    })
-                },
+                EntryStatus::exclude,
+                ChangeKind::Excluded,
             )
             .await?;
         Ok(Response::new(to_proto(&changed)))
@@ -538,28 +576,21 @@ impl ProfessionRegistry for ProfessionsApi {
         request: Request<pb::ReinstateProfessionRequest>,
     ) -> Result<Response<pb::Profession>, Status> {
         let caller = self.verifier.caller(&request)?;
-        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?;
-        let request = request.into_inner();
-        let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
-        let why = change_reason(&request.reason, request.basis)?;
+        let r = request.into_inner();
+        let fields = StatusChange {
+            id: &r.id,
+            request_id: &r.request_id,
+            reason: &r.reason,
+            basis: r.basis.clone(),
+            expected_version: r.expected_version,
+        };
         let changed = self
-            .change(
-                identity,
-                id,
-                request_id,
+            .change_status(
+                &caller,
+                fields,
                 "ReinstateProfession",
-                request.expected_version,
-                |current| {
-                    let status = current.status.reinstate().map_err(refused)?;
-                    Ok(Decision {
-                        entry: current.entry.clone(),
-                        status,
-                        kind: ChangeKind::Reinstated,
-                        changed_fields: vec!["status".into()],
-                        why,
-                    })
-                },
+                EntryStatus::reinstate,
+                ChangeKind::Reinstated,
             )
             .await?;
         Ok(Response::new(to_proto(&changed)))
