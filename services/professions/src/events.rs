@@ -123,36 +123,54 @@ impl nsk_events::EventHandler for ApprovedStandards {
                 e.superseding_version,
             )
             .await?;
-            let flagged = crate::store::flag_for_review(
-                conn,
-                id,
-                e.superseded_version,
-                e.superseding_version,
-            )
-            .await?;
-            let flagged_on = nsk_calendar::kazakhstan_date(chrono::Utc::now()).to_string();
-            let context = EventContext {
-                actor: event.envelope.actor.clone(),
-                request_id: event.envelope.event_id.clone(),
-            };
-            for profession_id in flagged {
-                let profession = profession_id.to_string();
-                // The flag is not a new version of the entry: the aggregate version stays 0.
-                let aggregate = Aggregate {
-                    kind: AGGREGATE,
-                    id: &profession,
-                    version: 0,
-                };
-                let flag = pb::ProfessionReviewFlagged {
-                    profession_id: profession.clone(),
-                    standard_id: e.standard_id.clone(),
-                    superseded_version: e.superseded_version,
-                    superseding_version: e.superseding_version,
-                    flagged_on: flagged_on.clone(),
-                };
-                self.outbox.append(conn, aggregate, &context, &flag).await?;
-                tracing::info!(%profession_id, standard_id = %e.standard_id, "profession flagged for review");
+            self.flag(conn, event, id, e.superseded_version, e.superseding_version)
+                .await?;
+        } else if event.is::<standards::StandardArchived>() {
+            // An abandoned draft was never in the list; a withdrawn standard was.
+            let e: standards::StandardArchived = event.decode()?;
+            let id = parse(&e.standard_id)?;
+            if crate::store::standard_withdrawn(conn, id, e.version).await? {
+                self.flag(conn, event, id, e.version, 0).await?;
             }
+        }
+        Ok(())
+    }
+}
+
+impl ApprovedStandards {
+    /// Flags the entries resting on `standard_id` version `old` for review, each with its
+    /// event; `newer` is 0 when the version was withdrawn without a successor.
+    async fn flag(
+        &self,
+        conn: &mut PgConnection,
+        event: &nsk_events::ReceivedEvent,
+        standard_id: uuid::Uuid,
+        old: i32,
+        newer: i32,
+    ) -> Result<(), sqlx::Error> {
+        let flagged = crate::store::flag_for_review(conn, standard_id, old, newer).await?;
+        let flagged_on = nsk_calendar::kazakhstan_date(chrono::Utc::now()).to_string();
+        let context = EventContext {
+            actor: event.envelope.actor.clone(),
+            request_id: event.envelope.event_id.clone(),
+        };
+        for profession_id in flagged {
+            let profession = profession_id.to_string();
+            // The flag is not a new version of the entry: the aggregate version stays 0.
+            let aggregate = Aggregate {
+                kind: AGGREGATE,
+                id: &profession,
+                version: 0,
+            };
+            let flag = pb::ProfessionReviewFlagged {
+                profession_id: profession.clone(),
+                standard_id: standard_id.to_string(),
+                superseded_version: old,
+                superseding_version: newer,
+                flagged_on: flagged_on.clone(),
+            };
+            self.outbox.append(conn, aggregate, &context, &flag).await?;
+            tracing::info!(%profession_id, %standard_id, old, newer, "profession flagged for review");
         }
         Ok(())
     }

@@ -1,6 +1,9 @@
 //! The gRPC face of the register: proto <-> domain, authorization, error mapping.
 
-use chrono::{NaiveDate, SecondsFormat, SubsecRound, Utc};
+use chrono::{SecondsFormat, SubsecRound, Utc};
+use nsk_errors::fields::{
+    optional_date as parse_optional_date, request_id as parse_request_id, uuid as parse_id,
+};
 use nsk_errors::ApiError;
 use nsk_events::{EventContext, Outbox};
 use nsk_identity::{Role, TokenVerifier};
@@ -48,7 +51,7 @@ impl ProfessionsApi {
         let mut tx = self.pool.begin().await?;
         if let Some(request_id) = request_id {
             // A retried request returns what the first one made.
-            if !store::record_request(&mut tx, request_id, "RegisterProfession", id).await? {
+            if !nsk_db::requests::record(&mut tx, request_id, "RegisterProfession", id).await? {
                 tx.rollback().await?;
                 return self.replay(request_id).await;
             }
@@ -104,7 +107,7 @@ impl ProfessionsApi {
 
     async fn replay(&self, request_id: &str) -> Result<StoredProfession, ApiError> {
         let mut conn = self.pool.acquire().await?;
-        let id = store::applied_request(&mut conn, request_id)
+        let (_, id) = nsk_db::requests::applied(&mut conn, request_id)
             .await?
             .ok_or_else(|| {
                 ApiError::internal(format!("request {request_id} recorded without a resource"))
@@ -141,7 +144,7 @@ impl ProfessionsApi {
         let today = nsk_calendar::kazakhstan_date(now);
         let mut tx = self.pool.begin().await?;
         if let Some(request_id) = request_id {
-            if !store::record_request(&mut tx, request_id, method, id).await? {
+            if !nsk_db::requests::record(&mut tx, request_id, method, id).await? {
                 tx.rollback().await?;
                 return self.replay(request_id).await;
             }
@@ -306,7 +309,9 @@ impl ProfessionsApi {
         let import_id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
         if let Some(request_id) = request_id {
-            if !store::record_request(&mut tx, request_id, "ImportProfessions", import_id).await? {
+            if !nsk_db::requests::record(&mut tx, request_id, "ImportProfessions", import_id)
+                .await?
+            {
                 return Err(ApiError::already_exists(format!(
                     "the import with request id {request_id} was already applied"
                 )));
@@ -833,36 +838,6 @@ fn decode_page_token(
         )),
         _ => Err(invalid()),
     }
-}
-
-fn parse_request_id(raw: &str) -> Result<Option<&str>, ApiError> {
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    if raw.len() > 100
-        || !raw
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(ApiError::invalid_field(
-            "request_id",
-            "must be 1-100 characters of letters, digits, '-' and '_'",
-        ));
-    }
-    Ok(Some(raw))
-}
-
-fn parse_id(raw: &str, field: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::invalid_field(field, "must be a UUID"))
-}
-
-fn parse_optional_date(raw: &str, field: &str) -> Result<Option<NaiveDate>, ApiError> {
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| ApiError::invalid_field(field, "must be a date as YYYY-MM-DD"))
 }
 
 fn draft_from_proto(p: pb::Profession) -> ProfessionDraft {

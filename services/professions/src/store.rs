@@ -121,36 +121,6 @@ fn decode(row: &sqlx::postgres::PgRow) -> Result<StoredProfession, sqlx::Error> 
     })
 }
 
-/// The resource a request id already produced, if it was applied before.
-pub async fn applied_request(
-    conn: &mut PgConnection,
-    request_id: &str,
-) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT resource_id FROM applied_requests WHERE request_id = $1")
-        .bind(request_id)
-        .fetch_optional(conn)
-        .await
-}
-
-/// Records a request id; false when another transaction recorded it first.
-pub async fn record_request(
-    conn: &mut PgConnection,
-    request_id: &str,
-    method: &str,
-    resource_id: Uuid,
-) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
-        "INSERT INTO applied_requests (request_id, method, resource_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-    )
-    .bind(request_id)
-    .bind(method)
-    .bind(resource_id)
-    .execute(conn)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
-}
-
 /// What kind of change a history row records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
@@ -532,21 +502,24 @@ pub async fn standard_problem(
     id: Uuid,
     version: i32,
 ) -> Result<Option<String>, sqlx::Error> {
-    let superseded_by: Option<Option<i32>> = sqlx::query_scalar(
-        "SELECT superseded_by FROM approved_standards WHERE standard_id = $1 AND version = $2",
+    let found: Option<(Option<i32>, bool)> = sqlx::query_as(
+        "SELECT superseded_by, withdrawn_at IS NOT NULL FROM approved_standards WHERE standard_id = $1 AND version = $2",
     )
     .bind(id)
     .bind(version)
     .fetch_optional(conn)
     .await?;
-    Ok(match superseded_by {
+    Ok(match found {
         None => Some(format!(
             "standard {id} version {version} is not in the list of approved professional standards"
         )),
-        Some(Some(newer)) => Some(format!(
+        Some((_, true)) => Some(format!(
+            "standard {id} version {version} was withdrawn from the list of approved professional standards"
+        )),
+        Some((Some(newer), false)) => Some(format!(
             "standard {id} version {version} was superseded by version {newer}"
         )),
-        Some(None) => None,
+        Some((None, false)) => None,
     })
 }
 
@@ -581,6 +554,24 @@ pub async fn standard_superseded(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A version was withdrawn (archived); true when it had been in the list.
+pub async fn standard_withdrawn(
+    conn: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+) -> Result<bool, sqlx::Error> {
+    let changed = sqlx::query(
+        "UPDATE approved_standards SET withdrawn_at = now()
+          WHERE standard_id = $1 AND version = $2 AND withdrawn_at IS NULL",
+    )
+    .bind(id)
+    .bind(version)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(changed == 1)
 }
 
 /// Flags every entry resting on `standard_id` version `superseded` for review; returns their ids.

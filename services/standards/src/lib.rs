@@ -1,11 +1,16 @@
 //! Professional standards and their approval workflow (Law Art. 1.14, 5.5, 9, 19, 20) (`nsk-standards`).
 //!
-//! - `domain/` — the approval workflow of Art. 5.5 as a state machine, versions, diffs;
-//! - `grpc` — the `StandardsService` service (UNIMPLEMENTED until its issue lands);
+//! - `domain/` — the approval workflow of Art. 5.5 as a state machine, the content of a
+//!   standard and its rules, versions, diffs; no I/O;
+//! - `store` — SQL: versions, their steps, the list;
+//! - `grpc` — the `StandardsService` service: proto <-> domain, who may do what;
+//! - `events` — the events it publishes through the outbox;
 //! - `migrations/` — its own database, created and migrated at start.
 
 pub mod domain;
+pub mod events;
 pub mod grpc;
+pub mod store;
 
 use nsk_config::ServiceConfig;
 use nsk_proto::nsk::standards::v1::standards_service_server::StandardsServiceServer;
@@ -20,9 +25,8 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 /// Connects, migrates, binds and wires the service; [`ServiceApp::run`] serves it.
 pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     let base = nsk_runtime::prepare(&config, migrator()).await?;
-    let routes = tonic::service::Routes::new(StandardsServiceServer::new(grpc::StandardsApi::new(
-        base.verifier,
-    )));
+    let api = grpc::StandardsApi::new(base.pool, base.outbox, base.verifier);
+    let routes = tonic::service::Routes::new(StandardsServiceServer::new(api));
     Ok(ServiceApp::new(
         base.host,
         routes,

@@ -127,6 +127,44 @@ pub async fn connect(cfg: &DatabaseConfig, migrators: &[Migrator]) -> Result<PgP
     Ok(pool)
 }
 
+/// Request ids of mutating calls already applied, so that a retried call is applied once.
+/// Each service keeps them in its own `applied_requests` table (see its first migration).
+pub mod requests {
+    use sqlx::PgConnection;
+    use uuid::Uuid;
+
+    /// Records `request_id` in the caller's transaction; false when it was recorded before (by
+    /// an earlier call, or by a concurrent one that committed first).
+    pub async fn record(
+        conn: &mut PgConnection,
+        request_id: &str,
+        method: &str,
+        resource_id: Uuid,
+    ) -> Result<bool, sqlx::Error> {
+        let inserted = sqlx::query(
+            "INSERT INTO applied_requests (request_id, method, resource_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(request_id)
+        .bind(method)
+        .bind(resource_id)
+        .execute(conn)
+        .await?
+        .rows_affected();
+        Ok(inserted == 1)
+    }
+
+    /// The resource an applied request made or changed, with the method it was applied by.
+    pub async fn applied(
+        conn: &mut PgConnection,
+        request_id: &str,
+    ) -> Result<Option<(String, Uuid)>, sqlx::Error> {
+        sqlx::query_as("SELECT method, resource_id FROM applied_requests WHERE request_id = $1")
+            .bind(request_id)
+            .fetch_optional(conn)
+            .await
+    }
+}
+
 /// Databases for tests: one per test, named so that `make test` can drop leftovers.
 pub mod testing {
     use super::*;

@@ -6,6 +6,8 @@
 //! an RFC 9457 problem document with [`Problem::from_status`]. Internal failures are logged with
 //! an incident id and reach the caller only as that id.
 
+pub mod fields;
+
 use serde::Serialize;
 use tonic::Code;
 use tonic_types::{ErrorDetails, StatusExt};

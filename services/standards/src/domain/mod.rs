@@ -11,6 +11,8 @@
 //! for rework. Versions: updating a published standard opens a new draft version; publishing
 //! it supersedes the previous one, which stays readable.
 
+pub mod content;
+
 use std::fmt;
 
 /// Where a version of a standard is in its life.
@@ -46,6 +48,37 @@ impl Stage {
         }
     }
 
+    pub const ALL: [Stage; 9] = [
+        Stage::Draft,
+        Stage::Submitted,
+        Stage::NceConclusionRecorded,
+        Stage::AgreedByIndustryCouncil,
+        Stage::AgreedByAuthorizedBody,
+        Stage::Approved,
+        Stage::Published,
+        Stage::Superseded,
+        Stage::Archived,
+    ];
+
+    /// The stable name the database stores.
+    pub fn code(self) -> &'static str {
+        match self {
+            Stage::Draft => "draft",
+            Stage::Submitted => "submitted",
+            Stage::NceConclusionRecorded => "nce_conclusion_recorded",
+            Stage::AgreedByIndustryCouncil => "agreed_by_industry_council",
+            Stage::AgreedByAuthorizedBody => "agreed_by_authorized_body",
+            Stage::Approved => "approved",
+            Stage::Published => "published",
+            Stage::Superseded => "superseded",
+            Stage::Archived => "archived",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+
     /// Drafts and versions under coordination are visible only to those who work on them.
     pub fn is_public(self) -> bool {
         matches!(self, Stage::Published | Stage::Superseded)
@@ -75,6 +108,26 @@ pub enum Conclusion {
     Positive,
     Negative,
     WithRemarks,
+}
+
+impl Conclusion {
+    pub fn code(self) -> &'static str {
+        match self {
+            Conclusion::Positive => "positive",
+            Conclusion::Negative => "negative",
+            Conclusion::WithRemarks => "with_remarks",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [
+            Conclusion::Positive,
+            Conclusion::Negative,
+            Conclusion::WithRemarks,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
+    }
 }
 
 /// One step forward.
@@ -140,8 +193,14 @@ pub enum Refusal {
     NoNceConclusion,
     #[error("only {party:?} may {wanted} (Art. 5.5)")]
     WrongParty { party: Party, wanted: &'static str },
-    #[error("the standard is {0}; only a version under coordination can be returned for rework")]
+    #[error("the standard is {0}; only a version under coordination can be returned for rework (Art. 5.5)")]
     CannotReturn(Stage),
+    #[error("the standard is {current}; at this stage only {party:?} may return it for rework (Art. 5.5)")]
+    NotYoursToReturn { current: Stage, party: Party },
+    #[error(
+        "version {version} is already open ({stage}); finish or archive it before opening another"
+    )]
+    VersionAlreadyOpen { version: i32, stage: Stage },
     #[error("the standard is {0}; {1}")]
     Other(Stage, &'static str),
 }
@@ -174,28 +233,98 @@ pub fn advance(
     Ok(to)
 }
 
-/// Sends a version under coordination back to draft, with remarks.
-pub fn return_for_rework(current: Stage) -> Result<Stage, Refusal> {
-    match current {
+/// The party whose turn it is to act on a version in `stage`, if it is under coordination.
+fn party_to_act(stage: Stage) -> Option<Party> {
+    [
+        Step::Submit,
+        Step::RecordNceConclusion(Conclusion::Positive),
+        Step::AgreeByIndustryCouncil,
+        Step::AgreeByAuthorizedBody,
+        Step::Approve,
+        Step::Publish,
+    ]
+    .into_iter()
+    .find(|step| step.transition().0 == stage)
+    .map(Step::party)
+}
+
+/// Sends a version under coordination back to draft, with remarks. The party whose step is
+/// next may return it, and the sectoral body, which develops it, may always take it back.
+/// The NCE never returns a draft: its conclusion is advisory, so it records a negative one.
+pub fn return_for_rework(current: Stage, party: Party) -> Result<Stage, Refusal> {
+    let under_coordination = matches!(
+        current,
         Stage::Submitted
-        | Stage::NceConclusionRecorded
-        | Stage::AgreedByIndustryCouncil
-        | Stage::AgreedByAuthorizedBody
-        | Stage::Approved => Ok(Stage::Draft),
-        other => Err(Refusal::CannotReturn(other)),
+            | Stage::NceConclusionRecorded
+            | Stage::AgreedByIndustryCouncil
+            | Stage::AgreedByAuthorizedBody
+            | Stage::Approved
+    );
+    if !under_coordination {
+        return Err(Refusal::CannotReturn(current));
+    }
+    let next = party_to_act(current);
+    if party == Party::SectoralBody || (party != Party::Nce && next == Some(party)) {
+        Ok(Stage::Draft)
+    } else {
+        Err(Refusal::NotYoursToReturn {
+            current,
+            party: next
+                .filter(|p| *p != Party::Nce)
+                .unwrap_or(Party::SectoralBody),
+        })
     }
 }
 
-/// Whether a new draft version may be opened from a version in `current`: only from the
-/// published one.
-pub fn open_new_version(current: Stage) -> Result<(), Refusal> {
-    match current {
-        Stage::Published => Ok(()),
-        other => Err(Refusal::Other(
-            other,
-            "only the published version can be updated into a new draft",
-        )),
+/// Opening a new draft version of a standard whose versions are `versions` (number, stage):
+/// only a published standard is updated, and only one new version is open at a time. Returns
+/// the new version's number.
+pub fn open_new_version(versions: &[(i32, Stage)]) -> Result<i32, Refusal> {
+    let newest = versions.iter().map(|(v, _)| *v).max().unwrap_or(0);
+    let Some(published) = versions
+        .iter()
+        .find(|(_, stage)| *stage == Stage::Published)
+        .map(|(v, _)| *v)
+    else {
+        let stage = versions
+            .iter()
+            .find(|(v, _)| *v == newest)
+            .map_or(Stage::Draft, |(_, s)| *s);
+        return Err(Refusal::Other(
+            stage,
+            "only a published standard can be updated into a new draft version",
+        ));
+    };
+    if let Some((version, stage)) = versions
+        .iter()
+        .find(|(v, stage)| *v > published && *stage != Stage::Archived)
+    {
+        return Err(Refusal::VersionAlreadyOpen {
+            version: *version,
+            stage: *stage,
+        });
     }
+    Ok(newest + 1)
+}
+
+/// The version being worked on (drafted or under coordination), if any: the newest one in
+/// those stages. Steps, rework and draft updates act on it.
+pub fn working_version(versions: &[(i32, Stage)]) -> Option<i32> {
+    versions
+        .iter()
+        .filter(|(_, stage)| {
+            matches!(
+                stage,
+                Stage::Draft
+                    | Stage::Submitted
+                    | Stage::NceConclusionRecorded
+                    | Stage::AgreedByIndustryCouncil
+                    | Stage::AgreedByAuthorizedBody
+                    | Stage::Approved
+            )
+        })
+        .map(|(v, _)| *v)
+        .max()
 }
 
 /// Archiving: an abandoned draft, or a published or superseded standard withdrawn.
@@ -228,7 +357,7 @@ pub struct FieldDiff {
 }
 
 /// The fields that differ between two versions given as (field, rendered value) pairs.
-pub fn diff(before: &[(&str, String)], after: &[(&str, String)]) -> Vec<FieldDiff> {
+pub fn diff(before: &[(String, String)], after: &[(String, String)]) -> Vec<FieldDiff> {
     let mut out = Vec::new();
     for (field, old) in before {
         let new = after
@@ -260,17 +389,7 @@ pub fn diff(before: &[(&str, String)], after: &[(&str, String)]) -> Vec<FieldDif
 mod tests {
     use super::*;
 
-    const ALL_STAGES: [Stage; 9] = [
-        Stage::Draft,
-        Stage::Submitted,
-        Stage::NceConclusionRecorded,
-        Stage::AgreedByIndustryCouncil,
-        Stage::AgreedByAuthorizedBody,
-        Stage::Approved,
-        Stage::Published,
-        Stage::Superseded,
-        Stage::Archived,
-    ];
+    const ALL_STAGES: [Stage; 9] = Stage::ALL;
 
     const ALL_STEPS: [Step; 6] = [
         Step::Submit,
@@ -366,7 +485,7 @@ mod tests {
                     | Stage::Approved
             );
             assert_eq!(
-                return_for_rework(stage).ok(),
+                return_for_rework(stage, Party::SectoralBody).ok(),
                 under_coordination.then_some(Stage::Draft),
                 "{stage}"
             );
@@ -374,14 +493,77 @@ mod tests {
     }
 
     #[test]
-    fn only_a_published_version_opens_a_new_one_and_publishing_supersedes_it() {
+    fn the_party_whose_step_is_next_returns_for_rework_but_never_the_nce() {
+        // The authorized body agrees after the industry council and publishes after approval.
+        assert_eq!(
+            return_for_rework(Stage::AgreedByIndustryCouncil, Party::AuthorizedBody),
+            Ok(Stage::Draft)
+        );
+        assert_eq!(
+            return_for_rework(Stage::Approved, Party::AuthorizedBody),
+            Ok(Stage::Draft)
+        );
+        // Before the industry council agrees, the authorized body has nothing to return.
+        let refused =
+            return_for_rework(Stage::NceConclusionRecorded, Party::AuthorizedBody).unwrap_err();
+        assert!(
+            refused.to_string().contains("NCE conclusion recorded"),
+            "{refused}"
+        );
+        // The NCE's conclusion is advisory: it records a negative one instead of returning.
+        for stage in ALL_STAGES {
+            assert!(return_for_rework(stage, Party::Nce).is_err(), "{stage}");
+        }
+    }
+
+    #[test]
+    fn only_a_published_standard_opens_one_new_version_at_a_time() {
         for stage in ALL_STAGES {
             assert_eq!(
-                open_new_version(stage).is_ok(),
-                stage == Stage::Published,
+                open_new_version(&[(1, stage)]).ok(),
+                (stage == Stage::Published).then_some(2),
                 "{stage}"
             );
         }
+        let refused = open_new_version(&[
+            (1, Stage::Superseded),
+            (2, Stage::Published),
+            (3, Stage::Submitted),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            refused,
+            Refusal::VersionAlreadyOpen {
+                version: 3,
+                stage: Stage::Submitted
+            }
+        );
+        // An abandoned (archived) draft does not block the next one, nor reuse its number.
+        assert_eq!(
+            open_new_version(&[(1, Stage::Published), (2, Stage::Archived)]),
+            Ok(3)
+        );
+    }
+
+    #[test]
+    fn the_working_version_is_the_newest_one_not_yet_published() {
+        assert_eq!(working_version(&[(1, Stage::Draft)]), Some(1));
+        assert_eq!(
+            working_version(&[(1, Stage::Published), (2, Stage::Approved)]),
+            Some(2)
+        );
+        assert_eq!(
+            working_version(&[(1, Stage::Superseded), (2, Stage::Published)]),
+            None
+        );
+        assert_eq!(
+            working_version(&[(1, Stage::Published), (2, Stage::Archived)]),
+            None
+        );
+    }
+
+    #[test]
+    fn publishing_supersedes_the_published_version() {
         let others = [
             (1, Stage::Superseded),
             (2, Stage::Published),
@@ -400,6 +582,14 @@ mod tests {
     }
 
     #[test]
+    fn every_stage_is_stored_under_a_code_that_reads_back() {
+        for stage in ALL_STAGES {
+            assert_eq!(Stage::from_code(stage.code()), Some(stage));
+        }
+        assert_eq!(Stage::from_code("Published"), None);
+    }
+
+    #[test]
     fn only_published_and_superseded_versions_are_public() {
         let public: Vec<Stage> = ALL_STAGES.into_iter().filter(|s| s.is_public()).collect();
         assert_eq!(public, [Stage::Published, Stage::Superseded]);
@@ -407,15 +597,16 @@ mod tests {
 
     #[test]
     fn a_diff_lists_changed_added_and_removed_fields() {
+        let pair = |field: &str, value: &str| (field.to_string(), value.to_string());
         let before = [
-            ("title.ru", "Сварщик".to_string()),
-            ("nqf_levels", "3;4".to_string()),
-            ("sector", "industry".to_string()),
+            pair("title.ru", "Сварщик"),
+            pair("nqf_levels", "3;4"),
+            pair("sector", "industry"),
         ];
         let after = [
-            ("title.ru", "Сварщик".to_string()),
-            ("nqf_levels", "3;4;5".to_string()),
-            ("developer", "assoc".to_string()),
+            pair("title.ru", "Сварщик"),
+            pair("nqf_levels", "3;4;5"),
+            pair("developer", "assoc"),
         ];
         let fields: Vec<(String, String, String)> = diff(&before, &after)
             .into_iter()
