@@ -3,6 +3,7 @@
 //! - `grpc` — the `AccreditationService` service (UNIMPLEMENTED until its issue lands);
 //! - `migrations/` — its own database, created and migrated at start.
 
+pub mod domain;
 pub mod grpc;
 
 use nsk_config::ServiceConfig;

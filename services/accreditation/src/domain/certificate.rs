@@ -1,0 +1,467 @@
+//! The accreditation certificate: three years of validity (Art. 23.2.5), the center number,
+//! revocation (Art. 26.2), renewal (26.5), reissue (26.1), termination and expiry (26.6), and
+//! the window for re-accreditation (23.5).
+
+use chrono::{Days, Months, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use super::Refused;
+
+/// A certificate is valid for three years (Art. 23.2.5).
+pub const VALIDITY_MONTHS: u32 = 36;
+/// Re-accreditation is applied for no later than six months before expiry (Art. 23.5).
+pub const REACCREDITATION_NOTICE_MONTHS: u32 = 6;
+/// Center numbers are four digits (Rules, Appendix 2): 0001-9999.
+pub const MAX_CENTER_NUMBER: i32 = 9999;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Active,
+    /// Revoked (Art. 26.2); may be renewed (Art. 26.5) unless the violations concerned health,
+    /// life support and safety of citizens.
+    Revoked,
+    /// Terminated (Art. 26.6: after revocation, liquidation, a court decision).
+    Terminated,
+    /// Its three years ran out (Art. 26.6.2).
+    Expired,
+    /// Replaced by a newer certificate: reissued on reorganisation (Art. 26.1) or after
+    /// re-accreditation (Art. 23.5).
+    Replaced,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Active,
+        Status::Revoked,
+        Status::Terminated,
+        Status::Expired,
+        Status::Replaced,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Active => "active",
+            Status::Revoked => "revoked",
+            Status::Terminated => "terminated",
+            Status::Expired => "expired",
+            Status::Replaced => "replaced",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.code() == code)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// The first and last day of validity of a certificate issued on `issued_on`: three years,
+/// the last day being the day before the anniversary.
+pub fn validity(issued_on: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let until = issued_on
+        .checked_add_months(Months::new(VALIDITY_MONTHS))?
+        .checked_sub_days(Days::new(1))?;
+    Some((issued_on, until))
+}
+
+/// Whether a certificate valid until `valid_until` has expired on `day`: it is valid through
+/// the end of its last day.
+pub fn expired_on(valid_until: NaiveDate, day: NaiveDate) -> bool {
+    day > valid_until
+}
+
+/// The last day an application for re-accreditation is accepted (Art. 23.5).
+pub fn reaccreditation_deadline(valid_until: NaiveDate) -> Option<NaiveDate> {
+    valid_until.checked_sub_months(Months::new(REACCREDITATION_NOTICE_MONTHS))
+}
+
+/// Art. 23.5: an application for re-accreditation of a certificate in `status`, valid until
+/// `valid_until`, filed on `filed_on`.
+pub fn check_reaccreditation(
+    status: Status,
+    valid_until: NaiveDate,
+    filed_on: NaiveDate,
+) -> Result<(), Refused> {
+    if status != Status::Active {
+        return Err(Refused::new(format!(
+            "the certificate is {status}: re-accreditation continues an active certificate; apply for a first accreditation instead (Art. 23.5)"
+        )));
+    }
+    let deadline = reaccreditation_deadline(valid_until)
+        .ok_or_else(|| Refused::new("the certificate's dates are out of range"))?;
+    if filed_on > deadline {
+        return Err(Refused::new(format!(
+            "the certificate expires on {valid_until}; an application for re-accreditation is accepted no later than six months before, until {deadline}, and this one is filed on {filed_on} (Art. 23.5): apply for a new accreditation once it expires"
+        )));
+    }
+    Ok(())
+}
+
+/// The four grounds of revocation (Art. 26.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevocationGround {
+    /// (1) the center's own written request.
+    OwnRequest,
+    /// (2) violation of the recognition procedure.
+    ProcedureViolation,
+    /// (3) monitoring found violations of the criteria or of the post-accreditation agreement.
+    MonitoringViolation,
+    /// (4) confirmed complaints against persons who received documents at the center; their
+    /// documents are cancelled.
+    ConfirmedComplaints,
+}
+
+impl RevocationGround {
+    pub fn article(self) -> &'static str {
+        match self {
+            RevocationGround::OwnRequest => "Art. 26.2.1",
+            RevocationGround::ProcedureViolation => "Art. 26.2.2",
+            RevocationGround::MonitoringViolation => "Art. 26.2.3",
+            RevocationGround::ConfirmedComplaints => "Art. 26.2.4",
+        }
+    }
+}
+
+/// A revocation as decided.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revocation {
+    pub ground: RevocationGround,
+    /// Ground 4 only: serial numbers of the documents confirmed in complaints.
+    pub documents: Vec<String>,
+    /// The violations concern health, life support and safety of citizens: no renewal.
+    pub concerns_health_or_safety: bool,
+}
+
+impl Revocation {
+    /// Checks what the ground requires; `documents` are trimmed serial numbers as sent.
+    pub fn new(
+        ground: RevocationGround,
+        documents: Vec<String>,
+        concerns_health_or_safety: bool,
+    ) -> Result<Self, (&'static str, String)> {
+        let documents: Vec<String> = documents
+            .into_iter()
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty())
+            .collect();
+        match ground {
+            RevocationGround::ConfirmedComplaints if documents.is_empty() => Err((
+                "document_serial_numbers",
+                "must name the documents confirmed in complaints: they are cancelled (Art. 26.2.4)"
+                    .into(),
+            )),
+            RevocationGround::ConfirmedComplaints => Ok(()),
+            _ if !documents.is_empty() => Err((
+                "document_serial_numbers",
+                "names documents to cancel, which only ground 4 (confirmed complaints) does (Art. 26.2)"
+                    .into(),
+            )),
+            RevocationGround::OwnRequest if concerns_health_or_safety => Err((
+                "concerns_health_or_safety",
+                "a revocation at the center's own request finds no violations (Art. 26.2.1)".into(),
+            )),
+            _ => Ok(()),
+        }?;
+        Ok(Self {
+            ground,
+            documents,
+            concerns_health_or_safety,
+        })
+    }
+}
+
+/// Art. 26.2: only an active certificate is revoked.
+pub fn revoke(current: Status) -> Result<Status, Refused> {
+    match current {
+        Status::Active => Ok(Status::Revoked),
+        other => Err(Refused::new(format!(
+            "the certificate is {other}; only an active certificate can be revoked (Art. 26.2)"
+        ))),
+    }
+}
+
+/// Art. 26.5: renewal of a revoked certificate after the center reports the violations
+/// eliminated, on `today`; never where they concerned health, life support and safety.
+pub fn renew(
+    current: Status,
+    revocation: &Revocation,
+    valid_until: NaiveDate,
+    today: NaiveDate,
+) -> Result<Status, Refused> {
+    if current != Status::Revoked {
+        return Err(Refused::new(format!(
+            "the certificate is {current}; only a revoked certificate can be renewed (Art. 26.5)"
+        )));
+    }
+    if revocation.concerns_health_or_safety {
+        return Err(Refused::new(
+            "the certificate was revoked for violations concerning the health, life support and safety of citizens: it is not renewed, and the center is listed as not subject to renewal (Art. 26.5)",
+        ));
+    }
+    if revocation.ground == RevocationGround::OwnRequest {
+        return Err(Refused::new(
+            "the certificate was revoked at the center's own request, with no violations to eliminate: apply for accreditation again (Art. 26.5)",
+        ));
+    }
+    if expired_on(valid_until, today) {
+        return Err(Refused::new(format!(
+            "the certificate's validity ended on {valid_until}: there is nothing to renew; apply for accreditation again (Art. 26.5, 26.6.2)"
+        )));
+    }
+    Ok(Status::Active)
+}
+
+/// The forms of reorganisation of Art. 26.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reorganisation {
+    Merger,
+    Accession,
+    Division,
+    Separation,
+    Transformation,
+}
+
+/// Art. 26.1: on reorganisation an active certificate is reissued to the successor; the old
+/// one is replaced by the new, which keeps the center number, the scope and the validity.
+pub fn reissue(current: Status) -> Result<Status, Refused> {
+    match current {
+        Status::Active => Ok(Status::Replaced),
+        other => Err(Refused::new(format!(
+            "the certificate is {other}; only an active certificate is reissued on reorganisation (Art. 26.1)"
+        ))),
+    }
+}
+
+/// The grounds of termination (Art. 26.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TerminationGround {
+    /// (1) a decision to revoke.
+    Revocation,
+    /// (2) the validity ran out.
+    Expiry,
+    /// (3) the center's activity ended (liquidation).
+    Liquidation,
+    /// (4) a court decision prohibiting the activity.
+    CourtDecision,
+}
+
+/// Art. 26.6: termination of a certificate in `current`, valid until `valid_until`, on `today`.
+pub fn terminate(
+    current: Status,
+    ground: TerminationGround,
+    valid_until: NaiveDate,
+    today: NaiveDate,
+) -> Result<Status, Refused> {
+    let live = matches!(current, Status::Active | Status::Revoked);
+    match ground {
+        _ if !live => Err(Refused::new(format!(
+            "the certificate is {current}: it has already ceased (Art. 26.6)"
+        ))),
+        TerminationGround::Revocation if current != Status::Revoked => Err(Refused::new(
+            "the certificate is active: termination on ground 1 follows a decision to revoke it (Art. 26.6.1)",
+        )),
+        TerminationGround::Expiry if !expired_on(valid_until, today) => {
+            Err(Refused::new(format!(
+                "the certificate is valid until the end of {valid_until}: it has not expired (Art. 26.6.2)"
+            )))
+        }
+        TerminationGround::Expiry => Ok(Status::Expired),
+        _ => Ok(Status::Terminated),
+    }
+}
+
+/// A center number as printed in serials: four digits.
+pub fn format_center_number(number: i32) -> Option<String> {
+    (1..=MAX_CENTER_NUMBER)
+        .contains(&number)
+        .then(|| format!("{number:04}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn revocation(ground: RevocationGround, safety: bool) -> Revocation {
+        let documents = if ground == RevocationGround::ConfirmedComplaints {
+            vec!["25110-72120001-4-201126-0042-00000001".to_string()]
+        } else {
+            vec![]
+        };
+        Revocation::new(ground, documents, safety).unwrap()
+    }
+
+    #[test]
+    fn a_certificate_is_valid_three_years_through_the_day_before_the_anniversary() {
+        assert_eq!(
+            validity(day("2026-11-20")),
+            Some((day("2026-11-20"), day("2029-11-19")))
+        );
+        // Issued on 29 February: valid through 27 February three years later.
+        assert_eq!(validity(day("2028-02-29")).unwrap().1, day("2031-02-27"));
+        assert!(!expired_on(day("2029-11-19"), day("2029-11-19")));
+        assert!(expired_on(day("2029-11-19"), day("2029-11-20")));
+    }
+
+    #[test]
+    fn re_accreditation_is_accepted_until_six_months_before_expiry_art_23_5() {
+        let until = day("2027-05-31");
+        assert_eq!(reaccreditation_deadline(until), Some(day("2026-11-30")));
+        assert!(check_reaccreditation(Status::Active, until, day("2026-11-30")).is_ok());
+        let late = check_reaccreditation(Status::Active, until, day("2026-12-01")).unwrap_err();
+        assert!(late.0.contains("until 2026-11-30"), "{late}");
+        assert!(late.0.contains("Art. 23.5"), "{late}");
+        assert!(check_reaccreditation(Status::Revoked, until, day("2026-01-01")).is_err());
+    }
+
+    #[test]
+    fn ground_4_names_the_documents_and_only_ground_4_does_art_26_2() {
+        let missing = Revocation::new(
+            RevocationGround::ConfirmedComplaints,
+            vec![" ".into()],
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(missing.0, "document_serial_numbers");
+        let stray = Revocation::new(
+            RevocationGround::ProcedureViolation,
+            vec!["X".into()],
+            false,
+        )
+        .unwrap_err();
+        assert!(stray.1.contains("ground 4"));
+        let own = Revocation::new(RevocationGround::OwnRequest, vec![], true).unwrap_err();
+        assert_eq!(own.0, "concerns_health_or_safety");
+        assert_eq!(
+            revocation(RevocationGround::ConfirmedComplaints, false)
+                .documents
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn only_an_active_certificate_is_revoked() {
+        assert_eq!(revoke(Status::Active), Ok(Status::Revoked));
+        for status in [
+            Status::Revoked,
+            Status::Terminated,
+            Status::Expired,
+            Status::Replaced,
+        ] {
+            let refused = revoke(status).unwrap_err();
+            assert!(refused.0.contains(status.code()), "{refused}");
+            assert!(refused.0.contains("Art. 26.2"), "{refused}");
+        }
+    }
+
+    #[test]
+    fn renewal_follows_elimination_except_for_health_and_safety_art_26_5() {
+        let until = day("2028-01-31");
+        let today = day("2026-11-20");
+        for ground in [
+            RevocationGround::ProcedureViolation,
+            RevocationGround::MonitoringViolation,
+            RevocationGround::ConfirmedComplaints,
+        ] {
+            assert_eq!(
+                renew(Status::Revoked, &revocation(ground, false), until, today),
+                Ok(Status::Active)
+            );
+            let refused =
+                renew(Status::Revoked, &revocation(ground, true), until, today).unwrap_err();
+            assert!(refused.0.contains("safety"), "{refused}");
+            assert!(refused.0.contains("not subject to renewal"), "{refused}");
+        }
+        let own = revocation(RevocationGround::OwnRequest, false);
+        assert!(renew(Status::Revoked, &own, until, today).is_err());
+        let ran_out = renew(
+            Status::Revoked,
+            &revocation(RevocationGround::ProcedureViolation, false),
+            day("2026-11-19"),
+            today,
+        )
+        .unwrap_err();
+        assert!(ran_out.0.contains("2026-11-19"), "{ran_out}");
+        assert!(renew(
+            Status::Active,
+            &revocation(RevocationGround::ProcedureViolation, false),
+            until,
+            today
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn reissue_replaces_an_active_certificate_only() {
+        assert_eq!(reissue(Status::Active), Ok(Status::Replaced));
+        assert!(reissue(Status::Revoked)
+            .unwrap_err()
+            .0
+            .contains("Art. 26.1"));
+    }
+
+    #[test]
+    fn termination_on_each_ground_of_art_26_6() {
+        let until = day("2027-01-10");
+        let before = day("2026-11-20");
+        let after = day("2027-01-11");
+        use TerminationGround as G;
+        assert!(terminate(Status::Active, G::Revocation, until, before).is_err());
+        assert_eq!(
+            terminate(Status::Revoked, G::Revocation, until, before),
+            Ok(Status::Terminated)
+        );
+        assert_eq!(
+            terminate(Status::Active, G::Liquidation, until, before),
+            Ok(Status::Terminated)
+        );
+        assert_eq!(
+            terminate(Status::Revoked, G::CourtDecision, until, before),
+            Ok(Status::Terminated)
+        );
+        let early = terminate(Status::Active, G::Expiry, until, until).unwrap_err();
+        assert!(early.0.contains("has not expired"), "{early}");
+        assert_eq!(
+            terminate(Status::Active, G::Expiry, until, after),
+            Ok(Status::Expired)
+        );
+        assert_eq!(
+            terminate(Status::Revoked, G::Expiry, until, after),
+            Ok(Status::Expired)
+        );
+        for done in [Status::Terminated, Status::Expired, Status::Replaced] {
+            for ground in [G::Revocation, G::Expiry, G::Liquidation, G::CourtDecision] {
+                assert!(
+                    terminate(done, ground, until, after).is_err(),
+                    "{done} {ground:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn center_numbers_are_four_digits_from_0001_to_9999() {
+        assert_eq!(format_center_number(42).as_deref(), Some("0042"));
+        assert_eq!(format_center_number(9999).as_deref(), Some("9999"));
+        assert_eq!(format_center_number(0), None);
+        assert_eq!(format_center_number(10_000), None);
+    }
+
+    #[test]
+    fn every_status_is_stored_under_a_code_that_reads_back() {
+        for status in Status::ALL {
+            assert_eq!(Status::from_code(status.code()), Some(status));
+        }
+    }
+}
