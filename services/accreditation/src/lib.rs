@@ -1,10 +1,21 @@
 //! Accreditation of recognition centers (Law Art. 17, 23-26) (`nsk-accreditation`).
 //!
-//! - `grpc` — the `AccreditationService` service (UNIMPLEMENTED until its issue lands);
+//! - `domain/` — the law: stages of Art. 23.2, criteria of Art. 24, the certificate's
+//!   lifecycle of Art. 25-26, working-day deadlines; no I/O;
+//! - `store` — SQL: centers, applications, certificates, steps, deadlines, findings;
+//! - `grpc` — the `AccreditationService` service: proto <-> domain, who may do what;
+//! - `events` — what it publishes, and the register of professions it hears;
+//! - `expiry` — termination, and the job that expires certificates after their last day;
 //! - `migrations/` — its own database, created and migrated at start.
 
 pub mod domain;
+pub mod events;
+pub mod expiry;
 pub mod grpc;
+pub mod store;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use nsk_config::ServiceConfig;
 use nsk_proto::nsk::accreditation::v1::accreditation_service_server::AccreditationServiceServer;
@@ -12,18 +23,40 @@ use nsk_runtime::ServiceApp;
 
 pub const SERVICE: &str = "accreditation";
 
+/// How often the expiry job looks for certificates past their last day.
+const EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
+
 pub fn migrator() -> sqlx::migrate::Migrator {
     nsk_db::migrator!()
 }
 
 /// Connects, migrates, binds and wires the service; [`ServiceApp::run`] serves it.
 pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
+    let calendar = Arc::new(nsk_calendar::WorkingCalendar::kazakhstan()?);
     let base = nsk_runtime::prepare(&config, migrator()).await?;
-    let routes = tonic::service::Routes::new(AccreditationServiceServer::new(
-        grpc::AccreditationApi::new(base.verifier),
-    ));
+    let mut host = base.host;
+    let professions = nsk_events::Consumer::new(
+        base.pool.clone(),
+        &config.kafka,
+        nsk_events::ConsumerSettings {
+            group: config.consumer_group.clone(),
+            topics: vec![config.kafka.topic_of("professions")],
+            dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
+            max_attempts: 10,
+        },
+        events::RegisterOfProfessions,
+    )?;
+    host.spawn("professions-consumer", |shutdown| async move {
+        professions.run(shutdown).await
+    });
+    let (pool, outbox) = (base.pool.clone(), base.outbox.clone());
+    host.spawn("expiry-job", move |shutdown| {
+        expiry::run(pool, outbox, EXPIRY_INTERVAL, shutdown)
+    });
+    let api = grpc::AccreditationApi::new(base.pool, base.outbox, base.verifier, calendar);
+    let routes = tonic::service::Routes::new(AccreditationServiceServer::new(api));
     Ok(ServiceApp::new(
-        base.host,
+        host,
         routes,
         &["nsk.accreditation.v1.AccreditationService"],
     ))

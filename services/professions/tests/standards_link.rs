@@ -262,3 +262,83 @@ async fn a_superseded_standard_flags_the_professions_resting_on_it_for_review() 
         [second.id]
     );
 }
+
+#[tokio::test]
+async fn a_withdrawn_standard_flags_its_professions_and_grounds_no_new_ones() {
+    let prefix = nsk_runtime::testing::unique_prefix("stdw");
+    let config = nsk_runtime::testing::service_config("professions", &prefix).await;
+    let app = nsk_professions::build(config.clone()).await.unwrap();
+    let addr = app.grpc_addr();
+    tokio::spawn(app.run());
+    let mut client = ProfessionRegistryClient::new(
+        Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap(),
+    );
+    let standard_id = uuid::Uuid::now_v7().to_string();
+    let standards_topic = config.kafka.topic_of("standards");
+    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&standards_topic))
+        .await
+        .unwrap();
+    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
+        .create()
+        .unwrap();
+    let published = standards::StandardPublished {
+        standard: Some(standards::Standard {
+            id: standard_id.clone(),
+            version: 1,
+            ..Default::default()
+        }),
+    };
+    publish(&producer, &standards_topic, &standard_id, &published).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let entry = loop {
+        match client
+            .register_profession(admin(on_standard("75130001", &standard_id, 1)))
+            .await
+        {
+            Ok(reply) => break reply.into_inner(),
+            Err(status) if Instant::now() < deadline && status.code() == Code::InvalidArgument => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(status) => panic!("the approved standard never became usable: {status:?}"),
+        }
+    };
+
+    // The authorized body withdraws version 1 from the list, with no successor.
+    let archived = standards::StandardArchived {
+        standard_id: standard_id.clone(),
+        version: 1,
+        reason: "withdrawn".into(),
+    };
+    publish(&producer, &standards_topic, &standard_id, &archived).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let flagged = client
+            .list_professions(pb::ListProfessionsRequest {
+                needs_review: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if flagged.total_size == 1 {
+            assert_eq!(flagged.professions[0].id, entry.id);
+            break;
+        }
+        assert!(Instant::now() < deadline, "never flagged: {flagged:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refused = client
+        .register_profession(admin(on_standard("75130002", &standard_id, 1)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("withdrawn"),
+        "{}",
+        refused.message()
+    );
+}

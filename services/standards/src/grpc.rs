@@ -1,7 +1,7 @@
 //! The gRPC face of professional standards: proto <-> domain, who may do what, error mapping.
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
-use nsk_errors::fields::{optional_date, request_id as parse_request_id, uuid as parse_id};
+use nsk_errors::fields::{request_id as parse_request_id, uuid as parse_id};
 use nsk_errors::{ApiError, ErrorKind};
 use nsk_events::{EventContext, Outbox};
 use nsk_identity::{Caller, Identity, Role, TokenVerifier};
@@ -355,7 +355,7 @@ pub fn to_proto(v: &StandardVersion) -> pb::Standard {
     }
 }
 
-/// The document of a step: number and date required.
+/// The document of a step: number and date required (when `required`, or when any is sent).
 fn document(
     raw: Option<common::BasisDocument>,
     required: bool,
@@ -364,38 +364,12 @@ fn document(
     if !required && raw.number.trim().is_empty() && raw.date.is_empty() {
         return Ok(None);
     }
-    let mut violations = Vec::new();
-    let number = raw.number.trim().to_string();
-    if number.is_empty() {
-        violations.push(nsk_errors::FieldViolation {
-            field: "document.number".into(),
-            description:
-                "is required: every step of Art. 5.5 rests on a document (its number and date)"
-                    .into(),
-        });
-    }
-    let date = match optional_date(&raw.date, "document.date") {
-        Ok(Some(date)) => Some(date),
-        Ok(None) => {
-            violations.push(nsk_errors::FieldViolation {
-                field: "document.date".into(),
-                description: "is required: the date of the document, as YYYY-MM-DD".into(),
-            });
-            None
-        }
-        Err(mut err) => {
-            violations.append(&mut err.violations);
-            None
-        }
-    };
-    match date {
-        Some(date) if violations.is_empty() => Ok(Some(Document {
-            number,
-            date,
-            title: raw.title.trim().to_string(),
-        })),
-        _ => Err(ApiError::invalid_fields(violations)),
-    }
+    let parsed = nsk_errors::fields::document(&raw.number, &raw.date, &raw.title, "document")?;
+    Ok(Some(Document {
+        number: parsed.number,
+        date: parsed.date,
+        title: parsed.title,
+    }))
 }
 
 /// The step a request names by the stage it reaches.
@@ -723,6 +697,16 @@ impl StandardsService for StandardsApi {
                     if let Some(c) = record.conclusion {
                         version.nce_conclusion = Some(c);
                     }
+                    // Art. 5.5: the list of approved standards holds the newest version; the
+                    // one it replaces stays readable as superseded (first, as only one version
+                    // is published at a time).
+                    let mut superseded = Vec::new();
+                    if reached == Stage::Published {
+                        for (old, stage) in domain::on_publish(&versions, number) {
+                            store::set_stage(tx, id, old, stage, at).await?;
+                            superseded.push(old);
+                        }
+                    }
                     version.stage = reached;
                     version.updated_at = at;
                     store::save_version(tx, &version).await?;
@@ -730,13 +714,6 @@ impl StandardsService for StandardsApi {
                     version.steps.push(record.clone());
                     let mut events = vec![Event::StepRecorded(boxed(&version), Box::new(step_to_proto(&record)))];
                     if reached == Stage::Published {
-                        // Art. 5.5: the list of approved standards holds the newest version;
-                        // the one it replaces stays readable as superseded.
-                        let mut superseded = Vec::new();
-                        for (old, stage) in domain::on_publish(&versions, number) {
-                            store::set_stage(tx, id, old, stage, at).await?;
-                            superseded.push(old);
-                        }
                         events.push(Event::Published(boxed(&version)));
                         for old in superseded {
                             events.push(Event::Superseded { superseded: old, by: number });

@@ -39,6 +39,48 @@ pub fn optional_date(raw: &str, field: &str) -> Result<Option<NaiveDate>, ApiErr
         .map_err(|_| ApiError::invalid_field(field, "must be a date as YYYY-MM-DD"))
 }
 
+/// The document an act rests on, as parsed: its number and date are required.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub number: String,
+    pub date: NaiveDate,
+    pub title: String,
+}
+
+/// A basis document sent as `field` (number, date, title), both number and date required.
+pub fn document(number: &str, date: &str, title: &str, field: &str) -> Result<Document, ApiError> {
+    let mut violations = Vec::new();
+    let number = number.trim().to_string();
+    if number.is_empty() {
+        violations.push(crate::FieldViolation {
+            field: format!("{field}.number"),
+            description: "is required: the number of the document the act rests on".into(),
+        });
+    }
+    let date = match optional_date(date, &format!("{field}.date")) {
+        Ok(Some(date)) => Some(date),
+        Ok(None) => {
+            violations.push(crate::FieldViolation {
+                field: format!("{field}.date"),
+                description: "is required: the date of the document, as YYYY-MM-DD".into(),
+            });
+            None
+        }
+        Err(mut err) => {
+            violations.append(&mut err.violations);
+            None
+        }
+    };
+    match date {
+        Some(date) if violations.is_empty() => Ok(Document {
+            number,
+            date,
+            title: title.trim().to_string(),
+        }),
+        _ => Err(ApiError::invalid_fields(violations)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -55,5 +97,10 @@ mod tests {
         assert_eq!(optional_date("", "as_of").unwrap(), None);
         let err = optional_date("2026-13-01", "as_of").unwrap_err();
         assert_eq!(err.violations[0].field, "as_of");
+        let err = document(" ", "", "", "basis").unwrap_err();
+        let fields: Vec<&str> = err.violations.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(fields, ["basis.number", "basis.date"]);
+        let ok = document("12-П", "2026-11-20", " Order ", "basis").unwrap();
+        assert_eq!((ok.number.as_str(), ok.title.as_str()), ("12-П", "Order"));
     }
 }

@@ -218,10 +218,6 @@ pub fn advance(
             wanted: step.describe(),
         });
     }
-    // Art. 5.5: the NCE's conclusion is taken into account before approval.
-    if step == Step::Approve && !has_nce_conclusion {
-        return Err(Refusal::NoNceConclusion);
-    }
     let (from, to) = step.transition();
     if current != from {
         return Err(Refusal::WrongStage {
@@ -229,6 +225,10 @@ pub fn advance(
             wanted: step.describe(),
             required: from,
         });
+    }
+    // Art. 5.5: the NCE's conclusion is taken into account before approval.
+    if step == Step::Approve && !has_nce_conclusion {
+        return Err(Refusal::NoNceConclusion);
     }
     Ok(to)
 }

@@ -1,0 +1,718 @@
+//! SQL of accreditation: centers, applications, certificates, their steps and deadlines, the
+//! findings of monitoring, and the register of professions as this service hears it.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use crate::domain::application::{
+    ApplicationForm, Assessment, RegisteredProfession, ScopeEntry, Stage,
+};
+use crate::domain::certificate::{Reorganisation, Revocation, Status, TerminationGround};
+use crate::domain::deadlines::Deadline;
+
+/// A document an act rests on: a decision, an agreement, a letter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Document {
+    pub number: String,
+    pub date: NaiveDate,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    pub accredit: bool,
+    pub reasons: String,
+    /// Art. 25.1: the authorized body's coordination.
+    pub coordination: Document,
+    pub decided_on: NaiveDate,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredApplication {
+    pub id: Uuid,
+    pub stage: Stage,
+    pub form: ApplicationForm,
+    pub filed_on: NaiveDate,
+    pub site_report: Option<Vec<Assessment>>,
+    pub decision: Option<DecisionRecord>,
+    pub agreement: Option<Document>,
+    pub certificate_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationRecord {
+    pub revocation: Revocation,
+    pub basis: Document,
+    pub detected_on: NaiveDate,
+    pub decided_on: NaiveDate,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredCertificate {
+    pub id: Uuid,
+    pub serial_number: String,
+    pub center_number: i32,
+    pub center_bin: String,
+    pub center_name: String,
+    pub scope: Vec<ScopeEntry>,
+    pub issued_on: NaiveDate,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub status: Status,
+    pub status_since: NaiveDate,
+    pub previous_certificate_id: Option<Uuid>,
+    pub application_id: Option<Uuid>,
+    pub revocation: Option<RevocationRecord>,
+    pub termination_ground: Option<TerminationGround>,
+    pub reorganisation: Option<Reorganisation>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Center {
+    pub number: i32,
+    pub bin: String,
+    pub name: String,
+    pub founders: Vec<String>,
+    pub not_renewable_since: Option<NaiveDate>,
+    pub current_certificate_id: Option<Uuid>,
+}
+
+/// One step of a case.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub what: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub document: Option<Document>,
+    pub remarks: String,
+    pub acted_on: NaiveDate,
+    pub request_id: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadlineRow {
+    pub case_id: Uuid,
+    pub kind: Deadline,
+    pub started_on: NaiveDate,
+    pub due: NaiveDate,
+    pub met_on: Option<NaiveDate>,
+}
+
+fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, sqlx::Error> {
+    serde_json::to_value(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
+fn from_json<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, sqlx::Error> {
+    serde_json::from_value(value).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn opt_from_json<T: DeserializeOwned>(
+    value: Option<serde_json::Value>,
+) -> Result<Option<T>, sqlx::Error> {
+    value.map(from_json).transpose()
+}
+
+fn corrupt(what: String) -> sqlx::Error {
+    sqlx::Error::Decode(what.into())
+}
+
+fn code_of<T: Serialize>(value: &T) -> Result<String, sqlx::Error> {
+    match to_json(value)? {
+        serde_json::Value::String(code) => Ok(code),
+        other => Err(corrupt(format!("not a code: {other}"))),
+    }
+}
+
+fn from_code<T: DeserializeOwned>(code: Option<String>) -> Result<Option<T>, sqlx::Error> {
+    code.map(|c| from_json(serde_json::Value::String(c)))
+        .transpose()
+}
+
+// ---- applications ----
+
+fn decode_application(row: &sqlx::postgres::PgRow) -> Result<StoredApplication, sqlx::Error> {
+    let stage: String = row.try_get("stage")?;
+    Ok(StoredApplication {
+        id: row.try_get("id")?,
+        stage: Stage::from_code(&stage).ok_or_else(|| corrupt(format!("unknown stage {stage}")))?,
+        form: from_json(row.try_get("form")?)?,
+        filed_on: row.try_get("filed_on")?,
+        site_report: opt_from_json(row.try_get("site_report")?)?,
+        decision: opt_from_json(row.try_get("decision")?)?,
+        agreement: opt_from_json(row.try_get("agreement")?)?,
+        certificate_id: row.try_get("certificate_id")?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert_application(
+    conn: &mut PgConnection,
+    a: &StoredApplication,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO applications (id, stage, form, applicant_bin, filed_on, site_report, decision, agreement, certificate_id, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(a.id)
+    .bind(a.stage.code())
+    .bind(to_json(&a.form)?)
+    .bind(a.form.applicant_bin.as_str())
+    .bind(a.filed_on)
+    .bind(a.site_report.as_ref().map(to_json).transpose()?)
+    .bind(a.decision.as_ref().map(to_json).transpose()?)
+    .bind(a.agreement.as_ref().map(to_json).transpose()?)
+    .bind(a.certificate_id)
+    .bind(a.created_at)
+    .bind(a.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn save_application(
+    conn: &mut PgConnection,
+    a: &StoredApplication,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE applications SET stage = $2, site_report = $3, decision = $4, agreement = $5, certificate_id = $6, updated_at = $7
+          WHERE id = $1",
+    )
+    .bind(a.id)
+    .bind(a.stage.code())
+    .bind(a.site_report.as_ref().map(to_json).transpose()?)
+    .bind(a.decision.as_ref().map(to_json).transpose()?)
+    .bind(a.agreement.as_ref().map(to_json).transpose()?)
+    .bind(a.certificate_id)
+    .bind(a.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The application, locked for a change in the caller's transaction.
+pub async fn lock_application(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<StoredApplication>, sqlx::Error> {
+    sqlx::query("SELECT * FROM applications WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(decode_application)
+        .transpose()
+}
+
+pub async fn get_application(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<StoredApplication>, sqlx::Error> {
+    sqlx::query("SELECT * FROM applications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(decode_application)
+        .transpose()
+}
+
+/// A page of applications in id (filing) order.
+pub async fn list_applications(
+    pool: &PgPool,
+    stage: Option<Stage>,
+    bin: Option<&str>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<StoredApplication>, sqlx::Error> {
+    sqlx::query(
+        "SELECT * FROM applications
+          WHERE ($1::text IS NULL OR stage = $1) AND ($2::text IS NULL OR applicant_bin = $2) AND id > $3
+          ORDER BY id LIMIT $4",
+    )
+    .bind(stage.map(Stage::code))
+    .bind(bin)
+    .bind(after.unwrap_or(Uuid::nil()))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(decode_application)
+    .collect()
+}
+
+// ---- certificates ----
+
+fn decode_certificate(row: &sqlx::postgres::PgRow) -> Result<StoredCertificate, sqlx::Error> {
+    let status: String = row.try_get("status")?;
+    Ok(StoredCertificate {
+        id: row.try_get("id")?,
+        serial_number: row.try_get("serial_number")?,
+        center_number: row.try_get("center_number")?,
+        center_bin: row.try_get("center_bin")?,
+        center_name: row.try_get("center_name")?,
+        scope: from_json(row.try_get("scope")?)?,
+        issued_on: row.try_get("issued_on")?,
+        valid_from: row.try_get("valid_from")?,
+        valid_until: row.try_get("valid_until")?,
+        status: Status::from_code(&status)
+            .ok_or_else(|| corrupt(format!("unknown status {status}")))?,
+        status_since: row.try_get("status_since")?,
+        previous_certificate_id: row.try_get("previous_certificate_id")?,
+        application_id: row.try_get("application_id")?,
+        revocation: opt_from_json(row.try_get("revocation")?)?,
+        termination_ground: from_code(row.try_get("termination_ground")?)?,
+        reorganisation: from_code(row.try_get("reorganisation")?)?,
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert_certificate(
+    conn: &mut PgConnection,
+    c: &StoredCertificate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO certificates (id, serial_number, center_number, center_bin, center_name, scope, issued_on, valid_from,
+             valid_until, status, status_since, previous_certificate_id, application_id, revocation, termination_ground,
+             reorganisation, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(c.id)
+    .bind(&c.serial_number)
+    .bind(c.center_number)
+    .bind(&c.center_bin)
+    .bind(&c.center_name)
+    .bind(to_json(&c.scope)?)
+    .bind(c.issued_on)
+    .bind(c.valid_from)
+    .bind(c.valid_until)
+    .bind(c.status.code())
+    .bind(c.status_since)
+    .bind(c.previous_certificate_id)
+    .bind(c.application_id)
+    .bind(c.revocation.as_ref().map(to_json).transpose()?)
+    .bind(c.termination_ground.as_ref().map(code_of).transpose()?)
+    .bind(c.reorganisation.as_ref().map(code_of).transpose()?)
+    .bind(c.created_at)
+    .bind(c.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn save_certificate(
+    conn: &mut PgConnection,
+    c: &StoredCertificate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE certificates SET status = $2, status_since = $3, revocation = $4, termination_ground = $5, updated_at = $6
+          WHERE id = $1",
+    )
+    .bind(c.id)
+    .bind(c.status.code())
+    .bind(c.status_since)
+    .bind(c.revocation.as_ref().map(to_json).transpose()?)
+    .bind(c.termination_ground.as_ref().map(code_of).transpose()?)
+    .bind(c.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn lock_certificate(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<StoredCertificate>, sqlx::Error> {
+    sqlx::query("SELECT * FROM certificates WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(decode_certificate)
+        .transpose()
+}
+
+pub async fn get_certificate(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<StoredCertificate>, sqlx::Error> {
+    sqlx::query("SELECT * FROM certificates WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(decode_certificate)
+        .transpose()
+}
+
+/// Every certificate of a center, oldest first.
+pub async fn certificates_of_center(
+    conn: &mut PgConnection,
+    number: i32,
+) -> Result<Vec<StoredCertificate>, sqlx::Error> {
+    sqlx::query(
+        "SELECT * FROM certificates WHERE center_number = $1 ORDER BY issued_on, created_at",
+    )
+    .bind(number)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(decode_certificate)
+    .collect()
+}
+
+/// The certificate that replaced `id`, if any.
+pub async fn successor(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT id FROM certificates WHERE previous_certificate_id = $1 ORDER BY created_at LIMIT 1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// How many certificates a center has had: the running number in the next serial.
+pub async fn count_certificates(conn: &mut PgConnection, number: i32) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM certificates WHERE center_number = $1")
+        .bind(number)
+        .fetch_one(conn)
+        .await
+}
+
+/// Live certificates whose last day is before `today`, locked, skipping those another instance
+/// of the expiry job holds: each certificate expires exactly once.
+pub async fn lock_expired(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    limit: i64,
+) -> Result<Vec<StoredCertificate>, sqlx::Error> {
+    sqlx::query(
+        "SELECT * FROM certificates
+          WHERE status IN ('active', 'revoked') AND valid_until < $1
+          ORDER BY valid_until, id
+          LIMIT $2
+          FOR UPDATE SKIP LOCKED",
+    )
+    .bind(today)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(decode_certificate)
+    .collect()
+}
+
+// ---- centers ----
+
+/// The next center number; an error once all 9999 are given (they are never reused).
+pub async fn allocate_center_number(conn: &mut PgConnection) -> Result<i32, sqlx::Error> {
+    let number: i64 = sqlx::query_scalar("SELECT nextval('center_number_seq')")
+        .fetch_one(conn)
+        .await?;
+    i32::try_from(number).map_err(|_| corrupt(format!("center number {number} out of range")))
+}
+
+fn decode_center(row: &sqlx::postgres::PgRow) -> Result<Center, sqlx::Error> {
+    Ok(Center {
+        number: row.try_get("number")?,
+        bin: row.try_get("bin")?,
+        name: row.try_get("name")?,
+        founders: from_json(row.try_get("founders")?)?,
+        not_renewable_since: row.try_get("not_renewable_since")?,
+        current_certificate_id: row.try_get("current_certificate_id")?,
+    })
+}
+
+pub async fn insert_center(
+    conn: &mut PgConnection,
+    c: &Center,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO centers (number, bin, name, founders, not_renewable_since, current_certificate_id, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(c.number)
+    .bind(&c.bin)
+    .bind(&c.name)
+    .bind(to_json(&c.founders)?)
+    .bind(c.not_renewable_since)
+    .bind(c.current_certificate_id)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn save_center(conn: &mut PgConnection, c: &Center) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE centers SET bin = $2, name = $3, founders = $4, not_renewable_since = $5, current_certificate_id = $6
+          WHERE number = $1",
+    )
+    .bind(c.number)
+    .bind(&c.bin)
+    .bind(&c.name)
+    .bind(to_json(&c.founders)?)
+    .bind(c.not_renewable_since)
+    .bind(c.current_certificate_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_center(
+    conn: &mut PgConnection,
+    number: i32,
+) -> Result<Option<Center>, sqlx::Error> {
+    sqlx::query("SELECT * FROM centers WHERE number = $1")
+        .bind(number)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(decode_center)
+        .transpose()
+}
+
+/// A page of centers by number, filtered by the status of their current certificate, a
+/// profession in its scope, or listing as not subject to renewal.
+pub async fn list_centers(
+    pool: &PgPool,
+    status: Option<Status>,
+    profession_id: Option<Uuid>,
+    not_renewable_only: bool,
+    after: i32,
+    limit: i64,
+) -> Result<Vec<Center>, sqlx::Error> {
+    sqlx::query(
+        "SELECT centers.* FROM centers
+           LEFT JOIN certificates current ON current.id = centers.current_certificate_id
+          WHERE ($1::text IS NULL OR current.status = $1)
+            AND ($2::uuid IS NULL OR current.scope @> jsonb_build_array(jsonb_build_object('profession_id', $2::text)))
+            AND (NOT $3 OR centers.not_renewable_since IS NOT NULL)
+            AND centers.number > $4
+          ORDER BY centers.number LIMIT $5",
+    )
+    .bind(status.map(Status::code))
+    .bind(profession_id)
+    .bind(not_renewable_only)
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(decode_center)
+    .collect()
+}
+
+// ---- steps and deadlines ----
+
+pub async fn add_step(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    step: &Step,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO case_steps (case_id, seq, what, actor, actor_role, document, remarks, acted_on, request_id, recorded_at)
+         SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9 FROM case_steps WHERE case_id = $1",
+    )
+    .bind(case_id)
+    .bind(&step.what)
+    .bind(&step.actor)
+    .bind(&step.actor_role)
+    .bind(step.document.as_ref().map(to_json).transpose()?)
+    .bind(&step.remarks)
+    .bind(step.acted_on)
+    .bind(&step.request_id)
+    .bind(step.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn steps(conn: &mut PgConnection, case_id: Uuid) -> Result<Vec<Step>, sqlx::Error> {
+    let rows = sqlx::query("SELECT * FROM case_steps WHERE case_id = $1 ORDER BY seq")
+        .bind(case_id)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Step {
+                what: row.try_get("what")?,
+                actor: row.try_get("actor")?,
+                actor_role: row.try_get("actor_role")?,
+                document: opt_from_json(row.try_get("document")?)?,
+                remarks: row.try_get("remarks")?,
+                acted_on: row.try_get("acted_on")?,
+                request_id: row.try_get("request_id")?,
+                at: row.try_get("recorded_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Opens a deadline of a case.
+pub async fn open_deadline(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    kind: Deadline,
+    started_on: NaiveDate,
+    due: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO deadlines (case_id, kind, started_on, due) VALUES ($1, $2, $3, $4)")
+        .bind(case_id)
+        .bind(kind.code())
+        .bind(started_on)
+        .bind(due)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks the open deadline of this kind met on `on`, if there is one.
+pub async fn meet_deadline(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+    kind: Deadline,
+    on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE deadlines SET met_on = $3 WHERE case_id = $1 AND kind = $2 AND met_on IS NULL",
+    )
+    .bind(case_id)
+    .bind(kind.code())
+    .bind(on)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn decode_deadline(row: &sqlx::postgres::PgRow) -> Result<DeadlineRow, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    Ok(DeadlineRow {
+        case_id: row.try_get("case_id")?,
+        kind: Deadline::from_code(&kind)
+            .ok_or_else(|| corrupt(format!("unknown deadline {kind}")))?,
+        started_on: row.try_get("started_on")?,
+        due: row.try_get("due")?,
+        met_on: row.try_get("met_on")?,
+    })
+}
+
+pub async fn deadlines(
+    conn: &mut PgConnection,
+    case_id: Uuid,
+) -> Result<Vec<DeadlineRow>, sqlx::Error> {
+    sqlx::query("SELECT * FROM deadlines WHERE case_id = $1 ORDER BY id")
+        .bind(case_id)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(decode_deadline)
+        .collect()
+}
+
+/// Open deadlines whose due date is before `as_of`, oldest first.
+pub async fn overdue(pool: &PgPool, as_of: NaiveDate) -> Result<Vec<DeadlineRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT * FROM deadlines WHERE met_on IS NULL AND due < $1 ORDER BY due, id LIMIT 1000",
+    )
+    .bind(as_of)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(decode_deadline)
+    .collect()
+}
+
+// ---- monitoring ----
+
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub id: Uuid,
+    pub certificate_id: Uuid,
+    pub description: String,
+    pub concerns_health_or_safety: bool,
+    pub found_on: NaiveDate,
+    pub opened_revocation_case: bool,
+    pub actor: String,
+    pub actor_role: String,
+    pub at: DateTime<Utc>,
+}
+
+pub async fn insert_finding(conn: &mut PgConnection, f: &Finding) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO findings (id, certificate_id, description, concerns_health_or_safety, found_on, opened_revocation_case, actor, actor_role, recorded_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(f.id)
+    .bind(f.certificate_id)
+    .bind(&f.description)
+    .bind(f.concerns_health_or_safety)
+    .bind(f.found_on)
+    .bind(f.opened_revocation_case)
+    .bind(&f.actor)
+    .bind(&f.actor_role)
+    .bind(f.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+// ---- the register of professions ----
+
+/// Applies what the register published about a profession, unless a newer version is known.
+pub async fn hear_profession(
+    conn: &mut PgConnection,
+    id: Uuid,
+    active: bool,
+    nqf_levels: &[i32],
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO registered_professions (profession_id, active, nqf_levels, version) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (profession_id) DO UPDATE SET active = EXCLUDED.active, nqf_levels = EXCLUDED.nqf_levels, version = EXCLUDED.version
+          WHERE registered_professions.version < EXCLUDED.version",
+    )
+    .bind(id)
+    .bind(active)
+    .bind(nqf_levels)
+    .bind(version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn registered_professions(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, RegisteredProfession>, sqlx::Error> {
+    let rows: Vec<(Uuid, bool, Vec<i32>)> = sqlx::query_as(
+        "SELECT profession_id, active, nqf_levels FROM registered_professions WHERE profession_id = ANY($1)",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, active, levels)| {
+            (
+                id,
+                RegisteredProfession {
+                    active,
+                    nqf_levels: levels
+                        .into_iter()
+                        .filter_map(|l| u8::try_from(l).ok())
+                        .collect(),
+                },
+            )
+        })
+        .collect())
+}
