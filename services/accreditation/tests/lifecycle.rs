@@ -1,0 +1,881 @@
+//! The accreditation of a recognition center through the gRPC API, against the real PostgreSQL
+//! and broker: application, examinations, decision, certificate, agreement; refusal and its
+//! deadline; revocation, renewal, reissue, re-accreditation; expiry by the scheduled job.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use std::time::{Duration, Instant};
+
+use nsk_config::ServiceConfig;
+use nsk_identity::Role;
+use nsk_proto::nsk::accreditation::v1 as pb;
+use nsk_proto::nsk::accreditation::v1::accreditation_service_client::AccreditationServiceClient;
+use nsk_proto::nsk::common::v1::BasisDocument;
+use nsk_proto::nsk::events::v1::EventEnvelope;
+use nsk_proto::nsk::professions::v1 as professions;
+use prost::{Message as _, Name as _};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+
+type Client = AccreditationServiceClient<Channel>;
+
+const BIN: &str = "971240001315";
+const SUCCESSOR_BIN: &str = "940140000385";
+
+struct TestApp {
+    client: Client,
+    config: ServiceConfig,
+    profession_id: String,
+}
+
+/// The service, with one profession (levels 3 and 4) in the register it hears.
+async fn spawn_app(label: &str) -> TestApp {
+    let prefix = nsk_runtime::testing::unique_prefix(label);
+    let config = nsk_runtime::testing::service_config("accreditation", &prefix).await;
+    let app = nsk_accreditation::build(config.clone()).await.unwrap();
+    let addr = app.grpc_addr();
+    tokio::spawn(app.run());
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let profession_id = uuid::Uuid::now_v7().to_string();
+    publish_profession(&config, &profession_id).await;
+    TestApp {
+        client: AccreditationServiceClient::new(channel),
+        config,
+        profession_id,
+    }
+}
+
+async fn publish_profession(config: &ServiceConfig, id: &str) {
+    let topic = config.kafka.topic_of("professions");
+    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&topic))
+        .await
+        .unwrap();
+    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
+        .create()
+        .unwrap();
+    let event = professions::ProfessionRegistered {
+        profession: Some(professions::Profession {
+            id: id.into(),
+            nqf_levels: vec![3, 4],
+            status: professions::ProfessionStatus::Active as i32,
+            version: 1,
+            ..Default::default()
+        }),
+        effective_from: "2026-11-01".into(),
+    };
+    let envelope = EventEnvelope {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        event_type: professions::ProfessionRegistered::full_name(),
+        aggregate_type: "profession".into(),
+        aggregate_id: id.into(),
+        aggregate_version: 1,
+        producer: "professions".into(),
+        payload: event.encode_to_vec(),
+        ..Default::default()
+    };
+    producer
+        .send(
+            FutureRecord::to(&topic)
+                .key(id)
+                .payload(&envelope.encode_to_vec()),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+}
+
+fn officer<T>(message: T) -> Request<T> {
+    let mut request = Request::new(message);
+    let token = nsk_runtime::testing::token("nce-officer-7", &[Role::NceOfficer], None);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+fn document(number: &str, date: &str) -> Option<BasisDocument> {
+    Some(BasisDocument {
+        number: number.into(),
+        date: date.into(),
+        title: String::new(),
+    })
+}
+
+fn today() -> String {
+    nsk_calendar::kazakhstan_date(chrono::Utc::now()).to_string()
+}
+
+fn application(profession_id: &str) -> pb::Application {
+    pb::Application {
+        applicant_bin: BIN.into(),
+        applicant_name: "Welding Qualification Center LLP".into(),
+        founders: vec!["Steel Union LLP".into(), "A. Seitkali".into()],
+        premises_right: pb::PremisesRight::TemporaryPossession as i32,
+        requested_scope: vec![pb::ScopeEntry {
+            profession_id: profession_id.into(),
+            nqf_levels: vec![3, 4],
+        }],
+        evidence: [
+            "legal_entity",
+            "premises_and_equipment",
+            "qualification_programmes",
+            "qualified_staff",
+        ]
+        .iter()
+        .map(|c| pb::CriterionEvidence {
+            criterion: c.to_string(),
+            description: format!("{c}: documents attached"),
+            document_refs: vec![format!("{c}.pdf")],
+        })
+        .collect(),
+        ..Default::default()
+    }
+}
+
+/// Files an application, waiting until the service has heard of the profession.
+async fn file(app: &mut TestApp, form: pb::Application) -> pb::Application {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let request = pb::CreateApplicationRequest {
+            request_id: String::new(),
+            application: Some(form.clone()),
+        };
+        match app.client.create_application(officer(request)).await {
+            Ok(reply) => return reply.into_inner(),
+            Err(status)
+                if Instant::now() < deadline
+                    && status.code() == Code::InvalidArgument
+                    && status.message().contains("not in the register") =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(status) => panic!("the application was not accepted: {status:?}"),
+        }
+    }
+}
+
+fn report(unmet: &[&str]) -> Vec<pb::CriterionAssessment> {
+    [
+        "legal_entity",
+        "premises_and_equipment",
+        "professions_in_register",
+        "qualification_programmes",
+        "qualified_staff",
+    ]
+    .iter()
+    .map(|c| pb::CriterionAssessment {
+        criterion: c.to_string(),
+        met: !unmet.contains(c),
+        reasoning: format!("{c}: seen on site"),
+    })
+    .collect()
+}
+
+async fn examine(client: &mut Client, id: &str) {
+    for on_site in [false, true] {
+        client
+            .record_examination(officer(pb::RecordExaminationRequest {
+                id: id.into(),
+                on_site,
+                examiner: "B. Nurlanov".into(),
+                assessments: if on_site { report(&[]) } else { vec![] },
+                ..Default::default()
+            }))
+            .await
+            .unwrap();
+    }
+}
+
+async fn decide(
+    client: &mut Client,
+    id: &str,
+    accredit: bool,
+    decided_on: &str,
+) -> pb::Application {
+    client
+        .decide_application(officer(pb::DecideApplicationRequest {
+            id: id.into(),
+            accredit,
+            reasons: if accredit {
+                String::new()
+            } else {
+                "Qualified staff insufficient".into()
+            },
+            authorized_body_coordination: document("MLSP-77", decided_on),
+            decided_on: decided_on.into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// An application taken to an issued certificate.
+async fn accredited(app: &mut TestApp, form: pb::Application) -> pb::Certificate {
+    let filed = file(app, form).await;
+    examine(&mut app.client, &filed.id).await;
+    decide(&mut app.client, &filed.id, true, &today()).await;
+    app.client
+        .issue_certificate(officer(pb::IssueCertificateRequest {
+            id: filed.id.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+#[tokio::test]
+async fn a_center_goes_from_application_through_the_stages_to_certificate_and_agreement() {
+    let mut app = spawn_app("acc").await;
+    let profession_id = app.profession_id.clone();
+    let filed = file(&mut app, application(&profession_id)).await;
+    assert_eq!(filed.stage, pb::ApplicationStage::Accepted as i32);
+    assert_eq!(filed.filed_on, today());
+    examine(&mut app.client, &filed.id).await;
+    let decided = decide(&mut app.client, &filed.id, true, &today()).await;
+    assert_eq!(decided.stage, pb::ApplicationStage::Accredited as i32);
+    // Art. 25.2: the certificate is due within 10 working days of the decision.
+    let due = &decided.deadlines[0];
+    assert_eq!(due.article, "Art. 25.2");
+    assert_eq!(decided.due_date, due.due_date);
+    assert!(!due.late);
+
+    let certificate = app
+        .client
+        .issue_certificate(officer(pb::IssueCertificateRequest {
+            id: filed.id.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(certificate.center_number, "0001");
+    assert_eq!(
+        certificate.serial_number,
+        format!("0001-{}-001", &today()[..4])
+    );
+    assert_eq!(certificate.status, pb::CertificateStatus::Active as i32);
+    assert_eq!(certificate.valid_from, today());
+    let from = chrono::NaiveDate::parse_from_str(&certificate.valid_from, "%Y-%m-%d").unwrap();
+    let until = chrono::NaiveDate::parse_from_str(&certificate.valid_until, "%Y-%m-%d").unwrap();
+    assert_eq!(
+        until,
+        from.checked_add_months(chrono::Months::new(36))
+            .unwrap()
+            .pred_opt()
+            .unwrap(),
+        "three years"
+    );
+    assert_eq!(certificate.scope[0].nqf_levels, [3, 4]);
+
+    let concluded = app
+        .client
+        .conclude_agreement(officer(pb::ConcludeAgreementRequest {
+            id: filed.id.clone(),
+            request_id: String::new(),
+            agreement: document("PA-1", &today()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        concluded.stage,
+        pb::ApplicationStage::AgreementConcluded as i32
+    );
+    let whats: Vec<&str> = concluded.history.iter().map(|s| s.what.as_str()).collect();
+    assert_eq!(whats.len(), 6, "{whats:?}");
+    assert!(whats[2].contains("on site by B. Nurlanov"), "{whats:?}");
+    assert_eq!(
+        concluded.history[3].stamp.as_ref().unwrap().actor,
+        "nce-officer-7"
+    );
+    assert!(concluded
+        .deadlines
+        .iter()
+        .all(|d| !d.met_on.is_empty() && !d.late));
+
+    // The public register, without a token.
+    let center = app
+        .client
+        .get_center(pb::GetCenterRequest {
+            center_number: "0001".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(center.status, pb::CertificateStatus::Active as i32);
+    assert_eq!(center.certificates.len(), 1);
+    assert!(
+        center.founders.is_empty(),
+        "founders are published only for centers not subject to renewal"
+    );
+}
+
+#[tokio::test]
+async fn what_the_law_forbids_is_refused_naming_the_rule() {
+    let mut app = spawn_app("accno").await;
+    let profession_id = app.profession_id.clone();
+
+    // Art. 24.2: not at an educational institution.
+    let mut at_college = application(&profession_id);
+    at_college.at_educational_institution = true;
+    let refused = app
+        .client
+        .create_application(officer(pb::CreateApplicationRequest {
+            request_id: String::new(),
+            application: Some(at_college),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().contains("Art. 24.2"), "{refused:?}");
+
+    // Art. 24.1.3: a profession the register does not have.
+    let unknown = application(&uuid::Uuid::now_v7().to_string());
+    let refused = app
+        .client
+        .create_application(officer(pb::CreateApplicationRequest {
+            request_id: String::new(),
+            application: Some(unknown),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let details = tonic_types::StatusExt::get_error_details(&refused);
+    assert_eq!(
+        details.bad_request().unwrap().field_violations[0].field,
+        "application.requested_scope[0].profession_id"
+    );
+
+    // Stages in order, each refusal naming the stage and the article.
+    let filed = file(&mut app, application(&profession_id)).await;
+    let early = app
+        .client
+        .decide_application(officer(pb::DecideApplicationRequest {
+            id: filed.id.clone(),
+            accredit: true,
+            authorized_body_coordination: document("MLSP-1", &today()),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(early.code(), Code::FailedPrecondition);
+    assert!(
+        early.message().contains("awaiting examination"),
+        "{early:?}"
+    );
+    assert!(early.message().contains("Art. 25.1"), "{early:?}");
+
+    // Accreditation with a criterion not met is refused; a refusal is not.
+    app.client
+        .record_examination(officer(pb::RecordExaminationRequest {
+            id: filed.id.clone(),
+            examiner: "B. Nurlanov".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    let incomplete = app
+        .client
+        .record_examination(officer(pb::RecordExaminationRequest {
+            id: filed.id.clone(),
+            on_site: true,
+            examiner: "B. Nurlanov".into(),
+            assessments: report(&[])[..3].to_vec(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        incomplete.code(),
+        Code::InvalidArgument,
+        "the report must assess every criterion"
+    );
+    app.client
+        .record_examination(officer(pb::RecordExaminationRequest {
+            id: filed.id.clone(),
+            on_site: true,
+            examiner: "B. Nurlanov".into(),
+            assessments: report(&["qualified_staff"]),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    let unmet = app
+        .client
+        .decide_application(officer(pb::DecideApplicationRequest {
+            id: filed.id.clone(),
+            accredit: true,
+            authorized_body_coordination: document("MLSP-2", &today()),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(unmet.code(), Code::FailedPrecondition);
+    assert!(unmet.message().contains("qualified_staff"), "{unmet:?}");
+    let no_coordination = app
+        .client
+        .decide_application(officer(pb::DecideApplicationRequest {
+            id: filed.id.clone(),
+            accredit: false,
+            reasons: "staff".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        no_coordination.code(),
+        Code::InvalidArgument,
+        "Art. 25.1 needs the coordination"
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_owes_its_reasons_within_five_working_days_and_shows_overdue() {
+    let mut app = spawn_app("accref").await;
+    let profession_id = app.profession_id.clone();
+    let filed = file(&mut app, application(&profession_id)).await;
+    examine(&mut app.client, &filed.id).await;
+    let decided = decide(&mut app.client, &filed.id, false, &today()).await;
+    assert_eq!(decided.stage, pb::ApplicationStage::Refused as i32);
+    let due = chrono::NaiveDate::parse_from_str(&decided.due_date, "%Y-%m-%d").unwrap();
+    assert_eq!(decided.deadlines[0].article, "Art. 25.4");
+
+    // The day after the due date, the case is on the officers' overdue list.
+    let after = due.succ_opt().unwrap();
+    let overdue = app
+        .client
+        .list_overdue_cases(officer(pb::ListOverdueCasesRequest {
+            as_of: after.to_string(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(overdue.cases.len(), 1, "{overdue:?}");
+    assert_eq!(overdue.cases[0].case_id, filed.id);
+    assert_eq!(overdue.cases[0].article, "Art. 25.4");
+    let on_time = app
+        .client
+        .list_overdue_cases(officer(pb::ListOverdueCasesRequest {
+            as_of: due.to_string(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(on_time.cases.is_empty(), "due today is not overdue");
+
+    let sent = app
+        .client
+        .record_refusal_sent(officer(pb::RecordRefusalSentRequest {
+            id: filed.id.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(sent.stage, pb::ApplicationStage::ReasonsSent as i32);
+    let overdue = app
+        .client
+        .list_overdue_cases(officer(pb::ListOverdueCasesRequest {
+            as_of: after.to_string(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(overdue.cases.is_empty());
+    // Only officers see cases.
+    let public = app
+        .client
+        .list_overdue_cases(pb::ListOverdueCasesRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(public.code(), Code::Unauthenticated);
+}
+
+fn revoke(
+    id: &str,
+    ground: pb::RevocationGround,
+    documents: &[&str],
+    safety: bool,
+) -> pb::RevokeCertificateRequest {
+    pb::RevokeCertificateRequest {
+        id: id.into(),
+        request_id: String::new(),
+        ground: ground as i32,
+        basis: document("NCE-R-5", &today()),
+        document_serial_numbers: documents.iter().map(|d| d.to_string()).collect(),
+        concerns_health_or_safety: safety,
+        event_detected_on: today(),
+        decided_on: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn revocation_on_ground_4_names_the_documents_and_a_safety_violation_bars_renewal() {
+    let mut app = spawn_app("accrev").await;
+    let profession_id = app.profession_id.clone();
+    let certificate = accredited(&mut app, application(&profession_id)).await;
+
+    let no_documents = app
+        .client
+        .revoke_certificate(officer(revoke(
+            &certificate.id,
+            pb::RevocationGround::ConfirmedComplaints,
+            &[],
+            true,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(no_documents.code(), Code::InvalidArgument);
+    assert!(
+        no_documents.message().contains("Art. 26.2.4"),
+        "{no_documents:?}"
+    );
+
+    let serial = "25110-72120001-4-201126-0001-00000001";
+    let revoked = app
+        .client
+        .revoke_certificate(officer(revoke(
+            &certificate.id,
+            pb::RevocationGround::ConfirmedComplaints,
+            &[serial],
+            true,
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(revoked.status, pb::CertificateStatus::Revoked as i32);
+    assert_eq!(
+        revoked.revocation.as_ref().unwrap().document_serial_numbers,
+        [serial]
+    );
+    // Art. 26.3 met on the day; Art. 26.4, the copy, now open.
+    let articles: Vec<(&str, bool)> = revoked
+        .deadlines
+        .iter()
+        .map(|d| (d.article.as_str(), d.met_on.is_empty()))
+        .collect();
+    assert_eq!(articles, [("Art. 26.3", false), ("Art. 26.4", true)]);
+
+    let renewal = app
+        .client
+        .renew_certificate(officer(pb::RenewCertificateRequest {
+            id: certificate.id.clone(),
+            request_id: String::new(),
+            basis: document("C-9", &today()),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(renewal.code(), Code::FailedPrecondition);
+    assert!(
+        renewal.message().contains("not subject to renewal"),
+        "{renewal:?}"
+    );
+
+    let listed = app
+        .client
+        .list_centers(pb::ListCentersRequest {
+            not_renewable_only: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.centers.len(), 1);
+    assert!(listed.centers[0].not_renewable);
+    assert_eq!(
+        listed.centers[0].founders,
+        ["Steel Union LLP", "A. Seitkali"]
+    );
+
+    let copy = app
+        .client
+        .record_revocation_copy_sent(officer(pb::RecordRevocationCopySentRequest {
+            id: certificate.id.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(copy.deadlines.iter().all(|d| !d.met_on.is_empty()));
+
+    // The event names the documents, for the registry to cancel them.
+    let pool = pool_of(&app.config).await;
+    let payloads: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT envelope FROM outbox WHERE event_type = $1")
+            .bind(pb::CertificateRevoked::full_name())
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(payloads.len(), 1);
+    let envelope = EventEnvelope::decode(payloads[0].as_slice()).unwrap();
+    let event = pb::CertificateRevoked::decode(envelope.payload.as_slice()).unwrap();
+    assert_eq!(event.document_serial_numbers, [serial]);
+    assert_eq!(
+        event.ground,
+        pb::RevocationGround::ConfirmedComplaints as i32
+    );
+    assert_eq!(envelope.aggregate_id, "0001");
+}
+
+#[tokio::test]
+async fn a_certificate_revoked_for_a_procedure_violation_is_renewed() {
+    let mut app = spawn_app("accren").await;
+    let profession_id = app.profession_id.clone();
+    let certificate = accredited(&mut app, application(&profession_id)).await;
+    app.client
+        .revoke_certificate(officer(revoke(
+            &certificate.id,
+            pb::RevocationGround::ProcedureViolation,
+            &[],
+            false,
+        )))
+        .await
+        .unwrap();
+    let again = app
+        .client
+        .revoke_certificate(officer(revoke(
+            &certificate.id,
+            pb::RevocationGround::ProcedureViolation,
+            &[],
+            false,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    assert!(again.message().contains("revoked"), "{again:?}");
+    let renewed = app
+        .client
+        .renew_certificate(officer(pb::RenewCertificateRequest {
+            id: certificate.id.clone(),
+            request_id: String::new(),
+            basis: document("C-10", &today()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(renewed.status, pb::CertificateStatus::Active as i32);
+    assert_eq!(
+        renewed.valid_until, certificate.valid_until,
+        "renewal restores, it does not extend"
+    );
+}
+
+#[tokio::test]
+async fn a_reissue_on_reorganisation_keeps_the_number_scope_and_validity() {
+    let mut app = spawn_app("accreis").await;
+    let profession_id = app.profession_id.clone();
+    let old = accredited(&mut app, application(&profession_id)).await;
+    let new = app
+        .client
+        .reissue_certificate(officer(pb::ReissueCertificateRequest {
+            id: old.id.clone(),
+            request_id: "reissue-1".into(),
+            form: pb::ReorganisationForm::Transformation as i32,
+            new_center_bin: SUCCESSOR_BIN.into(),
+            new_center_name: "Welding Qualification Center JSC".into(),
+            basis: document("REORG-3", &today()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(new.center_number, old.center_number);
+    assert_eq!(new.valid_until, old.valid_until);
+    assert_eq!(new.scope, old.scope);
+    assert_eq!(new.previous_certificate_id, old.id);
+    assert_eq!(new.center_bin, SUCCESSOR_BIN);
+    assert_ne!(new.serial_number, old.serial_number);
+    let replaced = app
+        .client
+        .get_certificate(pb::GetCertificateRequest { id: old.id.clone() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(replaced.status, pb::CertificateStatus::Replaced as i32);
+
+    // A retry returns the same new certificate, not a third one.
+    let retried = app
+        .client
+        .reissue_certificate(officer(pb::ReissueCertificateRequest {
+            id: old.id.clone(),
+            request_id: "reissue-1".into(),
+            form: pb::ReorganisationForm::Transformation as i32,
+            new_center_bin: SUCCESSOR_BIN.into(),
+            new_center_name: "Welding Qualification Center JSC".into(),
+            basis: document("REORG-3", &today()),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(retried.id, new.id);
+}
+
+async fn pool_of(config: &ServiceConfig) -> sqlx::PgPool {
+    nsk_db::connect(&config.database, &[]).await.unwrap()
+}
+
+#[tokio::test]
+async fn re_accreditation_keeps_the_number_and_is_refused_within_six_months_of_expiry() {
+    let mut app = spawn_app("accre").await;
+    let profession_id = app.profession_id.clone();
+    let first = accredited(&mut app, application(&profession_id)).await;
+
+    let mut again = application(&profession_id);
+    again.previous_certificate_id = first.id.clone();
+    let second = accredited(&mut app, again.clone()).await;
+    assert_eq!(second.center_number, first.center_number);
+    assert_eq!(second.previous_certificate_id, first.id);
+    assert_eq!(second.serial_number, format!("0001-{}-002", &today()[..4]));
+    let old = app
+        .client
+        .get_certificate(pb::GetCertificateRequest {
+            id: first.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(old.status, pb::CertificateStatus::Replaced as i32);
+
+    // Time passes: the second certificate now ends in five months, inside the last six.
+    let pool = pool_of(&app.config).await;
+    let in_five_months = nsk_calendar::kazakhstan_date(chrono::Utc::now())
+        .checked_add_months(chrono::Months::new(5))
+        .unwrap();
+    sqlx::query("UPDATE certificates SET valid_until = $2 WHERE id = $1::uuid")
+        .bind(&second.id)
+        .bind(in_five_months)
+        .execute(&pool)
+        .await
+        .unwrap();
+    again.previous_certificate_id = second.id.clone();
+    let late = app
+        .client
+        .create_application(officer(pb::CreateApplicationRequest {
+            request_id: String::new(),
+            application: Some(again),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), Code::FailedPrecondition);
+    assert!(late.message().contains("Art. 23.5"), "{late:?}");
+    assert!(late.message().contains("six months"), "{late:?}");
+}
+
+#[tokio::test]
+async fn the_expiry_job_expires_a_certificate_once_even_when_two_instances_run() {
+    let mut app = spawn_app("accexp").await;
+    let profession_id = app.profession_id.clone();
+    let certificate = accredited(&mut app, application(&profession_id)).await;
+    let pool = pool_of(&app.config).await;
+    let outbox = nsk_events::Outbox::new("accreditation", &app.config.kafka);
+    let until = chrono::NaiveDate::parse_from_str(&certificate.valid_until, "%Y-%m-%d").unwrap();
+
+    // On its last day it is still valid.
+    assert_eq!(
+        nsk_accreditation::expiry::expire_due(&pool, &outbox, until)
+            .await
+            .unwrap(),
+        0
+    );
+
+    // The day after, two instances of the job run at once.
+    let after = until.succ_opt().unwrap();
+    let (a, b) = tokio::join!(
+        nsk_accreditation::expiry::expire_due(&pool, &outbox, after),
+        nsk_accreditation::expiry::expire_due(&pool, &outbox, after)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE event_type = $1")
+        .bind(pb::CertificateTerminated::full_name())
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(events, 1);
+
+    let expired = app
+        .client
+        .get_certificate(pb::GetCertificateRequest {
+            id: certificate.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(expired.status, pb::CertificateStatus::Expired as i32);
+    assert_eq!(
+        expired.status_since,
+        after.to_string(),
+        "ceased at the end of its last day"
+    );
+    assert_eq!(
+        expired.termination_ground,
+        pb::TerminationGround::Expiry as i32
+    );
+}
+
+#[tokio::test]
+async fn a_monitoring_finding_opens_a_revocation_case_due_in_ten_working_days() {
+    let mut app = spawn_app("accmon").await;
+    let profession_id = app.profession_id.clone();
+    let certificate = accredited(&mut app, application(&profession_id)).await;
+    let finding = app
+        .client
+        .record_monitoring_finding(officer(pb::RecordMonitoringFindingRequest {
+            id: certificate.id.clone(),
+            request_id: String::new(),
+            description: "Protocols signed by an examiner not on the staff list".into(),
+            concerns_health_or_safety: false,
+            open_revocation_case: true,
+            found_on: String::new(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!finding.revocation_decision_due.is_empty());
+    let due =
+        chrono::NaiveDate::parse_from_str(&finding.revocation_decision_due, "%Y-%m-%d").unwrap();
+    let overdue = app
+        .client
+        .list_overdue_cases(officer(pb::ListOverdueCasesRequest {
+            as_of: due.succ_opt().unwrap().to_string(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(overdue.cases.len(), 1);
+    assert_eq!(overdue.cases[0].article, "Art. 26.3");
+    assert_eq!(overdue.cases[0].case_id, certificate.id);
+
+    // The revocation closes the case.
+    app.client
+        .revoke_certificate(officer(revoke(
+            &certificate.id,
+            pb::RevocationGround::MonitoringViolation,
+            &[],
+            false,
+        )))
+        .await
+        .unwrap();
+    let overdue = app
+        .client
+        .list_overdue_cases(officer(pb::ListOverdueCasesRequest {
+            as_of: due.succ_opt().unwrap().to_string(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        overdue
+            .cases
+            .iter()
+            .filter(|c| c.article == "Art. 26.3")
+            .count(),
+        0,
+        "{overdue:?}"
+    );
+}
