@@ -1,7 +1,9 @@
-//! Events the registry consumes: the register of professions, into its own read model.
+//! Events the registry consumes into its own read models: the register of professions, and
+//! the register of recognition centers.
 
 use chrono::NaiveDate;
 use nsk_events::{EventHandler, HandlerError, ReceivedEvent};
+use nsk_proto::nsk::accreditation::v1 as accreditation;
 use nsk_proto::nsk::professions::v1 as professions;
 use prost::Message;
 use sqlx::PgConnection;
@@ -62,4 +64,146 @@ impl EventHandler for ProfessionsReadModel {
 
 fn is_active(p: &professions::Profession) -> bool {
     p.status == professions::ProfessionStatus::Active as i32
+}
+
+/// Keeps the registry's copy of the register of recognition centers from accreditation's
+/// events: every certificate, each status with the day it took effect, and the documents a
+/// revocation on ground 4 names for cancellation (Art. 26.2).
+pub struct KnownCenters;
+
+fn status_code(status: i32) -> Result<&'static str, HandlerError> {
+    use accreditation::CertificateStatus as S;
+    Ok(match S::try_from(status) {
+        Ok(S::Active) => "active",
+        Ok(S::Revoked) => "revoked",
+        Ok(S::Terminated) => "terminated",
+        Ok(S::Expired) => "expired",
+        Ok(S::Replaced) => "replaced",
+        _ => {
+            return Err(HandlerError::Permanent(format!(
+                "certificate status {status} is not one this registry knows"
+            )))
+        }
+    })
+}
+
+fn date(raw: &str, what: &str) -> Result<NaiveDate, HandlerError> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a date")))
+}
+
+fn uuid(raw: &str, what: &str) -> Result<Uuid, HandlerError> {
+    Uuid::parse_str(raw)
+        .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a UUID")))
+}
+
+impl KnownCenters {
+    /// Stores the certificate as the event carries it and its status from `status_since`;
+    /// returns its id and center number.
+    async fn apply_certificate(
+        conn: &mut PgConnection,
+        certificate: Option<accreditation::Certificate>,
+        event_id: Uuid,
+    ) -> Result<(Uuid, i32, NaiveDate), HandlerError> {
+        let c = certificate
+            .ok_or_else(|| HandlerError::Permanent("the event carries no certificate".into()))?;
+        let id = uuid(&c.id, "certificate id")?;
+        let number: i32 = c
+            .center_number
+            .parse()
+            .map_err(|_| HandlerError::Permanent(format!("center number {:?}", c.center_number)))?;
+        let since = date(&c.status_since, "status_since")?;
+        store::upsert_center(conn, number, &c.center_bin, &c.center_name).await?;
+        let row = store::KnownCertificateRow {
+            certificate_id: id,
+            center_number: number,
+            serial_number: c.serial_number.clone(),
+            valid_from: date(&c.valid_from, "valid_from")?,
+            valid_until: date(&c.valid_until, "valid_until")?,
+            snapshot: c.encode_to_vec(),
+        };
+        store::upsert_certificate(conn, &row).await?;
+        store::add_certificate_status(conn, id, status_code(c.status)?, since, event_id).await?;
+        Ok((id, number, since))
+    }
+}
+
+impl EventHandler for KnownCenters {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        let event_id = uuid(&event.envelope.event_id, "event id")?;
+        // A certificate that replaces another (re-accreditation, reissue) ends the other's
+        // activity from its own first day.
+        let (certificate, replaced) = if event.is::<accreditation::CertificateIssued>() {
+            let e: accreditation::CertificateIssued = event.decode()?;
+            (e.certificate, e.replaced_certificate_id)
+        } else if event.is::<accreditation::CertificateReissued>() {
+            let e: accreditation::CertificateReissued = event.decode()?;
+            (e.certificate, e.previous_certificate_id)
+        } else if event.is::<accreditation::CertificateRevoked>() {
+            let e: accreditation::CertificateRevoked = event.decode()?;
+            let (id, number, since) =
+                Self::apply_certificate(conn, e.certificate, event_id).await?;
+            let basis = e
+                .basis
+                .map(|b| format!("{} of {}", b.number, b.date))
+                .unwrap_or_default();
+            for serial in &e.document_serial_numbers {
+                store::add_cancellation_by_revocation(conn, serial, id, number, since, &basis)
+                    .await?;
+            }
+            tracing::info!(certificate_id = %id, center = number, documents = e.document_serial_numbers.len(), "certificate revoked");
+            return Ok(());
+        } else if event.is::<accreditation::CertificateRenewed>() {
+            (
+                event
+                    .decode::<accreditation::CertificateRenewed>()?
+                    .certificate,
+                String::new(),
+            )
+        } else if event.is::<accreditation::CertificateTerminated>() {
+            (
+                event
+                    .decode::<accreditation::CertificateTerminated>()?
+                    .certificate,
+                String::new(),
+            )
+        } else if event.is::<accreditation::CertificateScopeChanged>() {
+            (
+                event
+                    .decode::<accreditation::CertificateScopeChanged>()?
+                    .certificate,
+                String::new(),
+            )
+        } else {
+            return Ok(());
+        };
+        let (id, number, since) = Self::apply_certificate(conn, certificate, event_id).await?;
+        if !replaced.is_empty() {
+            let old = uuid(&replaced, "replaced certificate id")?;
+            store::add_certificate_status(conn, old, "replaced", since, event_id).await?;
+        }
+        tracing::info!(certificate_id = %id, center = number, "recognition center updated");
+        Ok(())
+    }
+}
+
+/// Everything the registry consumes, routed by the package of the event type.
+pub struct RegistryInputs;
+
+impl EventHandler for RegistryInputs {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        if event.envelope.event_type.starts_with("nsk.accreditation.") {
+            KnownCenters.handle(conn, event).await
+        } else {
+            ProfessionsReadModel.handle(conn, event).await
+        }
+    }
 }

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDate;
 use nsk_errors::ApiError;
+use nsk_proto::nsk::accreditation::v1 as accreditation;
 use nsk_proto::nsk::documents::v1 as pb;
 use nsk_proto::nsk::documents::v1::document_registry_server::DocumentRegistry;
 use nsk_proto::nsk::professions::v1 as professions;
@@ -25,6 +26,78 @@ impl DocumentsApi {
 
 #[tonic::async_trait]
 impl DocumentRegistry for DocumentsApi {
+    /// Public: what the registry knows of a recognition center, and whether it could act on a
+    /// date.
+    async fn get_known_center(
+        &self,
+        request: Request<pb::GetKnownCenterRequest>,
+    ) -> Result<Response<pb::KnownCenter>, Status> {
+        let request = request.into_inner();
+        let raw = request.center_number.trim();
+        let number: i32 = raw.parse().ok().filter(|_| raw.len() == 4).ok_or_else(|| {
+            ApiError::invalid_field("center_number", "must be a center number of 4 digits")
+        })?;
+        let as_of = match request.as_of.as_str() {
+            "" => nsk_calendar::kazakhstan_date(chrono::Utc::now()),
+            day => NaiveDate::parse_from_str(day, "%Y-%m-%d")
+                .map_err(|_| ApiError::invalid_field("as_of", "must be a date as YYYY-MM-DD"))?,
+        };
+        let (bin, name) = store::known_center(&self.pool, number)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("recognition center", raw))?;
+        let mut certificates = Vec::new();
+        let mut active_certificate_id = String::new();
+        for row in store::known_certificates(&self.pool, number)
+            .await
+            .map_err(ApiError::from)?
+        {
+            let statuses = store::certificate_statuses(&self.pool, row.certificate_id)
+                .await
+                .map_err(ApiError::from)?;
+            if crate::domain::certificate_active_on(
+                row.valid_from,
+                row.valid_until,
+                &statuses,
+                as_of,
+            ) {
+                active_certificate_id = row.certificate_id.to_string();
+            }
+            let snapshot =
+                accreditation::Certificate::decode(row.snapshot.as_slice()).map_err(|e| {
+                    ApiError::internal(format!(
+                        "stored certificate {} does not decode: {e}",
+                        row.certificate_id
+                    ))
+                })?;
+            certificates.push(pb::KnownCertificate {
+                certificate_id: row.certificate_id.to_string(),
+                serial_number: row.serial_number,
+                valid_from: row.valid_from.to_string(),
+                valid_until: row.valid_until.to_string(),
+                scope: snapshot.scope,
+                statuses: statuses
+                    .into_iter()
+                    .map(|(status, since)| pb::KnownCertificateStatus {
+                        status,
+                        since: since.to_string(),
+                    })
+                    .collect(),
+            });
+        }
+        Ok(Response::new(pb::KnownCenter {
+            center_number: raw.to_string(),
+            bin,
+            name,
+            certificates,
+            active_certificate_id,
+            as_of: as_of.to_string(),
+            documents_to_cancel: store::cancellations_of_center(&self.pool, number)
+                .await
+                .map_err(ApiError::from)?,
+        }))
+    }
+
     /// Public: what the registry knows of a profession, now or as of a date.
     async fn get_registered_profession(
         &self,

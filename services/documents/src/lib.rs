@@ -1,9 +1,9 @@
 //! The registry of issued and cancelled documents (`nsk-documents`).
 //!
 //! - `domain/` — the rules of documents (Rules p. 18, Appendix 2; Law Art. 21, 26.2), no I/O;
-//! - `store` — SQL, including the read model of the register of professions;
+//! - `store` — SQL, including the read models of the registers of professions and centers;
 //! - `grpc` — the `DocumentRegistry` service;
-//! - `events` — consumers of other services' events (professions now; accreditation next).
+//! - `events` — consumers of other services' events: professions and accreditation.
 
 pub mod domain;
 pub mod events;
@@ -30,13 +30,16 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         &config.kafka,
         ConsumerSettings {
             group: config.consumer_group.clone(),
-            topics: vec![config.kafka.topic_of("professions")],
+            topics: vec![
+                config.kafka.topic_of("professions"),
+                config.kafka.topic_of("accreditation"),
+            ],
             dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
             max_attempts: 10,
         },
-        events::ProfessionsReadModel,
+        events::RegistryInputs,
     )?;
-    host.spawn("professions-consumer", |shutdown| async move {
+    host.spawn("registry-consumer", |shutdown| async move {
         consumer.run(shutdown).await
     });
     let routes = tonic::service::Routes::new(DocumentRegistryServer::new(grpc::DocumentsApi::new(

@@ -43,3 +43,82 @@ mod tests {
         assert_eq!(version_on(&versions, day(12, 31)).unwrap().version, 3);
     }
 }
+
+/// Whether a certificate valid from `valid_from` to `valid_until`, with `statuses` (status,
+/// day it took effect) in the order they took effect, let its center act on `day`: within its
+/// validity, and active by the last status that had taken effect by then.
+pub fn certificate_active_on(
+    valid_from: chrono::NaiveDate,
+    valid_until: chrono::NaiveDate,
+    statuses: &[(String, chrono::NaiveDate)],
+    day: chrono::NaiveDate,
+) -> bool {
+    (valid_from..=valid_until).contains(&day)
+        && statuses
+            .iter()
+            .rev()
+            .find(|(_, since)| *since <= day)
+            .is_some_and(|(status, _)| status == "active")
+}
+
+#[cfg(test)]
+mod center_tests {
+    use super::certificate_active_on;
+    use chrono::NaiveDate;
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap_or_default()
+    }
+
+    #[test]
+    fn a_center_acts_on_the_days_its_certificate_was_valid_and_active() {
+        let statuses = vec![
+            ("active".to_string(), day("2026-01-10")),
+            ("revoked".to_string(), day("2026-06-01")),
+            ("active".to_string(), day("2026-07-01")),
+        ];
+        let (from, until) = (day("2026-01-10"), day("2029-01-09"));
+        assert!(!certificate_active_on(
+            from,
+            until,
+            &statuses,
+            day("2026-01-09")
+        ));
+        assert!(certificate_active_on(
+            from,
+            until,
+            &statuses,
+            day("2026-01-10")
+        ));
+        assert!(certificate_active_on(
+            from,
+            until,
+            &statuses,
+            day("2026-05-31")
+        ));
+        assert!(!certificate_active_on(
+            from,
+            until,
+            &statuses,
+            day("2026-06-15")
+        ));
+        assert!(certificate_active_on(
+            from,
+            until,
+            &statuses,
+            day("2026-07-01")
+        ));
+        assert!(certificate_active_on(
+            from,
+            until,
+            &statuses,
+            day("2029-01-09")
+        ));
+        assert!(!certificate_active_on(
+            from,
+            until,
+            &statuses,
+            day("2029-01-10")
+        ));
+    }
+}
