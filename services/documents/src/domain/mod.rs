@@ -2,6 +2,9 @@
 //! Appendix 2). Issuance, serial numbers, validity and cancellation land with their issue;
 //! what is here is the registry's view of the register of professions.
 
+pub mod issuance;
+pub mod serial;
+
 use chrono::NaiveDate;
 
 /// A version of a register entry as the registry received it.
