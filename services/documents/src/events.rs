@@ -69,7 +69,9 @@ fn is_active(p: &professions::Profession) -> bool {
 /// Keeps the registry's copy of the register of recognition centers from accreditation's
 /// events: every certificate, each status with the day it took effect, and the documents a
 /// revocation on ground 4 names for cancellation (Art. 26.2).
-pub struct KnownCenters;
+pub struct KnownCenters {
+    pub outbox: nsk_events::Outbox,
+}
 
 fn status_code(status: i32) -> Result<&'static str, HandlerError> {
     use accreditation::CertificateStatus as S;
@@ -149,12 +151,29 @@ impl EventHandler for KnownCenters {
                 Self::apply_certificate(conn, e.certificate, event_id).await?;
             let basis = e
                 .basis
+                .as_ref()
                 .map(|b| format!("{} of {}", b.number, b.date))
                 .unwrap_or_default();
             for serial in &e.document_serial_numbers {
                 store::add_cancellation_by_revocation(conn, serial, id, number, since, &basis)
                     .await?;
             }
+            // Art. 26.2: the documents named are cancelled, and the cancellation published.
+            let b = e.basis.clone().unwrap_or_default();
+            let record = store::CancellationRecord {
+                cancelled_on: since,
+                reason: format!(
+                    "the accreditation certificate of center {number:04} was revoked on confirmed complaints (Art. 26.2.4)"
+                ),
+                basis: (b.number, date(&b.date, "basis date").unwrap_or(since), b.title),
+            };
+            let cancelled =
+                store::cancel_documents(conn, &[], &e.document_serial_numbers, &record).await?;
+            let context = nsk_events::EventContext {
+                actor: event.envelope.actor.clone(),
+                request_id: event.envelope.event_id.clone(),
+            };
+            crate::grpc::publish_cancellations(&self.outbox, conn, &context, &cancelled).await?;
             tracing::info!(certificate_id = %id, center = number, documents = e.document_serial_numbers.len(), "certificate revoked");
             return Ok(());
         } else if event.is::<accreditation::CertificateRenewed>() {
@@ -192,7 +211,9 @@ impl EventHandler for KnownCenters {
 }
 
 /// Everything the registry consumes, routed by the package of the event type.
-pub struct RegistryInputs;
+pub struct RegistryInputs {
+    pub outbox: nsk_events::Outbox,
+}
 
 impl EventHandler for RegistryInputs {
     async fn handle(
@@ -201,7 +222,11 @@ impl EventHandler for RegistryInputs {
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
         if event.envelope.event_type.starts_with("nsk.accreditation.") {
-            KnownCenters.handle(conn, event).await
+            KnownCenters {
+                outbox: self.outbox.clone(),
+            }
+            .handle(conn, event)
+            .await
         } else {
             ProfessionsReadModel.handle(conn, event).await
         }

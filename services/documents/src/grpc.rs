@@ -1,31 +1,785 @@
-//! The gRPC face of the documents registry. Methods of the documents issue answer UNIMPLEMENTED
-//! until it lands.
+//! The gRPC face of the documents registry: issuance by recognition centers, public
+//! verification, cancellation, lists; and the read models of professions and centers.
 
-use chrono::NaiveDate;
-use nsk_errors::ApiError;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, SubsecRound, Utc};
+use nsk_calendar::WorkingCalendar;
+use nsk_errors::fields::{optional_date, request_id as parse_request_id, uuid as parse_id};
+use nsk_errors::{ApiError, FieldViolation};
+use nsk_events::{Aggregate, EventContext, Outbox};
+use nsk_identity::{Identity, Role, TokenVerifier};
 use nsk_proto::nsk::accreditation::v1 as accreditation;
+use nsk_proto::nsk::common::v1 as common;
 use nsk_proto::nsk::documents::v1 as pb;
 use nsk_proto::nsk::documents::v1::document_registry_server::DocumentRegistry;
 use nsk_proto::nsk::professions::v1 as professions;
 use prost::Message;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::store;
+use crate::domain::issuance::{self, CenterOnDay, Issuance, ProfessionOnDay};
+use crate::domain::serial::SerialNumber;
+use crate::store::{self, CancellationRecord, DocumentFilter, StoredDocument};
+
+const DEFAULT_PAGE_SIZE: i32 = 50;
+const MAX_PAGE_SIZE: i32 = 500;
+/// The aggregate type of documents in event envelopes.
+pub const AGGREGATE: &str = "document";
 
 pub struct DocumentsApi {
     pool: PgPool,
+    outbox: Outbox,
+    verifier: TokenVerifier,
+    calendar: Arc<WorkingCalendar>,
 }
 
 impl DocumentsApi {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(
+        pool: PgPool,
+        outbox: Outbox,
+        verifier: TokenVerifier,
+        calendar: Arc<WorkingCalendar>,
+    ) -> Self {
+        Self {
+            pool,
+            outbox,
+            verifier,
+            calendar,
+        }
     }
+}
+
+fn today() -> NaiveDate {
+    nsk_calendar::kazakhstan_date(Utc::now())
+}
+
+fn page_size(raw: i32) -> Result<i64, ApiError> {
+    match raw {
+        0 => Ok(i64::from(DEFAULT_PAGE_SIZE)),
+        n if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(i64::from(n)),
+        _ => Err(ApiError::invalid_field(
+            "page_size",
+            "must be from 1 to 500 (0 for 50)",
+        )),
+    }
+}
+
+fn page_token(raw: &str) -> Result<Option<Uuid>, ApiError> {
+    match raw {
+        "" => Ok(None),
+        token => Ok(Some(parse_id(token, "page_token")?)),
+    }
+}
+
+fn center_number(raw: &str, field: &str) -> Result<i32, ApiError> {
+    let raw = raw.trim();
+    raw.parse::<i32>()
+        .ok()
+        .filter(|n| raw.len() == 4 && *n >= 1)
+        .ok_or_else(|| {
+            ApiError::invalid_field(field, "must be a center number of 4 digits, 0001-9999")
+        })
+}
+
+/// The center a recognition center's token speaks for.
+fn own_center(identity: &Identity) -> Result<i32, ApiError> {
+    let raw = identity.center.as_deref().ok_or_else(|| {
+        ApiError::permission_denied(
+            "the token of a recognition center must carry its center number",
+        )
+    })?;
+    center_number(raw, "center")
+}
+
+fn status_of(d: &StoredDocument, day: NaiveDate) -> pb::DocumentStatus {
+    match issuance::status_on(
+        d.valid_until,
+        d.cancellation.as_ref().map(|c| c.cancelled_on),
+        day,
+    ) {
+        issuance::Status::Valid => pb::DocumentStatus::Valid,
+        issuance::Status::Expired => pb::DocumentStatus::Expired,
+        issuance::Status::Cancelled => pb::DocumentStatus::Cancelled,
+    }
+}
+
+fn cancellation_to_proto(c: &CancellationRecord) -> pb::Cancellation {
+    pb::Cancellation {
+        cancelled_on: c.cancelled_on.to_string(),
+        reason: c.reason.clone(),
+        basis: Some(common::BasisDocument {
+            number: c.basis.0.clone(),
+            date: c.basis.1.to_string(),
+            title: c.basis.2.clone(),
+        }),
+    }
+}
+
+fn code4(n: i32) -> String {
+    format!("{n:04}")
+}
+
+/// The whole document, for the center that issued it and for officials.
+pub fn document_to_proto(d: &StoredDocument) -> pb::Document {
+    pb::Document {
+        id: d.id.to_string(),
+        serial_number: d.serial_number.clone(),
+        holder: Some(pb::Holder {
+            iin: d.holder_iin.clone(),
+            full_name: d.holder_name.clone(),
+        }),
+        profession_id: d.profession_id.to_string(),
+        nqf_level: d.nqf_level,
+        separate_skills: d.separate_skills.clone(),
+        procedure_date: d.procedure_date.to_string(),
+        protocol_number: d.protocol_number.clone(),
+        protocol_date: d.protocol_date.to_string(),
+        issue_date: d.issue_date.to_string(),
+        valid_until: d.valid_until.to_string(),
+        center_number: code4(d.center_number),
+        head_of_center: d.head_of_center.clone(),
+        voucher_id: d.voucher_id.clone(),
+        status: status_of(d, today()) as i32,
+        issued_late: d.issued_late,
+        cancellation: d.cancellation.as_ref().map(cancellation_to_proto),
+    }
+}
+
+/// What anyone may see: no IIN, the name as initials.
+pub fn verification(d: &StoredDocument) -> pb::Verification {
+    pb::Verification {
+        serial_number: d.serial_number.clone(),
+        status: status_of(d, today()) as i32,
+        holder_masked: issuance::masked_name(&d.holder_name),
+        profession_name: d.profession_name.clone(),
+        nqf_level: d.nqf_level,
+        separate_skills: d.separate_skills.clone(),
+        center_number: code4(d.center_number),
+        issue_date: d.issue_date.to_string(),
+        valid_until: d.valid_until.to_string(),
+        cancellation: d.cancellation.as_ref().map(cancellation_to_proto),
+    }
+}
+
+/// Appends `DocumentCancelled` for each document, in the caller's transaction.
+pub async fn publish_cancellations(
+    outbox: &Outbox,
+    conn: &mut PgConnection,
+    context: &EventContext,
+    cancelled: &[StoredDocument],
+) -> Result<(), sqlx::Error> {
+    for d in cancelled {
+        let id = d.id.to_string();
+        let event = pb::DocumentCancelled {
+            document_id: id.clone(),
+            serial_number: d.serial_number.clone(),
+            cancellation: d.cancellation.as_ref().map(cancellation_to_proto),
+        };
+        let aggregate = Aggregate {
+            kind: AGGREGATE,
+            id: &id,
+            version: 2,
+        };
+        outbox.append(conn, aggregate, context, &event).await?;
+        tracing::info!(document_id = %d.id, serial = %d.serial_number, "document cancelled");
+    }
+    Ok(())
+}
+
+/// The fields of an issuance as sent, checked.
+struct IssueFields {
+    holder_iin: nsk_kz::Iin,
+    holder_name: String,
+    profession_id: Uuid,
+    level: u8,
+    skills: Vec<String>,
+    procedure_date: NaiveDate,
+    protocol_number: String,
+    protocol_date: NaiveDate,
+    voucher_id: String,
+    head_of_center: String,
+}
+
+fn issue_fields(d: pb::Document, today: NaiveDate) -> Result<IssueFields, ApiError> {
+    let mut violations = Vec::new();
+    let mut violate = |field: &str, rule: String| {
+        violations.push(FieldViolation {
+            field: format!("document.{field}"),
+            description: rule,
+        })
+    };
+    let holder = d.holder.unwrap_or_default();
+    let holder_iin = nsk_kz::Iin::parse(&holder.iin)
+        .map_err(|rule| violate("holder.iin", rule.to_string()))
+        .ok();
+    let holder_name = holder
+        .full_name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if holder_name.is_empty() || holder_name.chars().count() > 300 {
+        violate(
+            "holder.full_name",
+            "is required: the holder's full name, at most 300 characters".into(),
+        );
+    }
+    let profession_id = Uuid::parse_str(d.profession_id.trim())
+        .map_err(|_| {
+            violate(
+                "profession_id",
+                "must be the id of a profession in the register".into(),
+            )
+        })
+        .ok();
+    let level = u8::try_from(d.nqf_level)
+        .ok()
+        .filter(|l| (1..=8).contains(l));
+    if level.is_none() {
+        violate("nqf_level", "must be the NQF level recognised, 1-8".into());
+    }
+    let mut date = |field: &str, raw: &str| -> Option<NaiveDate> {
+        match optional_date(raw, field) {
+            Ok(Some(day)) if day > today => {
+                violate(
+                    field,
+                    format!("must not be in the future (today is {today})"),
+                );
+                None
+            }
+            Ok(Some(day)) => Some(day),
+            Ok(None) => {
+                violate(field, "is required, as YYYY-MM-DD".into());
+                None
+            }
+            Err(_) => {
+                violate(field, "must be a date as YYYY-MM-DD".into());
+                None
+            }
+        }
+    };
+    let procedure_date = date("procedure_date", &d.procedure_date);
+    let protocol_date = date("protocol_date", &d.protocol_date);
+    if let (Some(procedure), Some(protocol)) = (procedure_date, protocol_date) {
+        if protocol < procedure {
+            violate(
+                "protocol_date",
+                format!("must not be before the procedure ({procedure})"),
+            );
+        }
+    }
+    let protocol_number = d.protocol_number.trim().to_string();
+    if protocol_number.is_empty() {
+        violate(
+            "protocol_number",
+            "is required: the number of the examination commission's protocol (Rules p. 17)".into(),
+        );
+    }
+    let skills: Vec<String> = d
+        .separate_skills
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let voucher_id = d.voucher_id.trim().to_string();
+    if voucher_id.len() > 100 {
+        violate("voucher_id", "must be at most 100 characters".into());
+    }
+    match (
+        holder_iin,
+        profession_id,
+        level,
+        procedure_date,
+        protocol_date,
+    ) {
+        (
+            Some(holder_iin),
+            Some(profession_id),
+            Some(level),
+            Some(procedure_date),
+            Some(protocol_date),
+        ) if violations.is_empty() => Ok(IssueFields {
+            holder_iin,
+            holder_name,
+            profession_id,
+            level,
+            skills,
+            procedure_date,
+            protocol_number,
+            protocol_date,
+            voucher_id,
+            head_of_center: d.head_of_center.trim().to_string(),
+        }),
+        _ => Err(ApiError::invalid_fields(violations)),
+    }
+}
+
+impl DocumentsApi {
+    /// The register of professions as the registry knew it on `day`, for one profession.
+    async fn profession_on(
+        &self,
+        id: Uuid,
+        day: NaiveDate,
+    ) -> Result<Option<(ProfessionOnDay, String)>, ApiError> {
+        let Some(row) = store::profession_as_of(&self.pool, id, day).await? else {
+            return Ok(None);
+        };
+        let entry = professions::Profession::decode(row.snapshot.as_slice()).map_err(|e| {
+            ApiError::internal(format!("stored snapshot of {id} does not decode: {e}"))
+        })?;
+        let name = entry
+            .names
+            .as_ref()
+            .map(|n| n.ru.clone())
+            .unwrap_or_default();
+        Ok(Some((
+            ProfessionOnDay {
+                active: row.active,
+                oked: entry.oked_code,
+                nkz: entry.nkz_code,
+                nqf_levels: entry
+                    .nqf_levels
+                    .iter()
+                    .filter_map(|l| u8::try_from(*l).ok())
+                    .collect(),
+                validity_months: u32::try_from(entry.document_validity_months).unwrap_or(0),
+                separate_skills_allowed: entry.separate_skills_allowed,
+                separate_skills: entry.separate_skills,
+            },
+            name,
+        )))
+    }
+
+    /// What accreditation said of `center` on `day`, for `profession`.
+    async fn center_on(
+        &self,
+        center: i32,
+        profession: Uuid,
+        day: NaiveDate,
+    ) -> Result<CenterOnDay, ApiError> {
+        let mut on_day = CenterOnDay {
+            certificate_active: false,
+            scope_levels: None,
+        };
+        for row in store::known_certificates(&self.pool, center).await? {
+            let statuses = store::certificate_statuses(&self.pool, row.certificate_id).await?;
+            if !crate::domain::certificate_active_on(
+                row.valid_from,
+                row.valid_until,
+                &statuses,
+                day,
+            ) {
+                continue;
+            }
+            let certificate =
+                accreditation::Certificate::decode(row.snapshot.as_slice()).map_err(|e| {
+                    ApiError::internal(format!(
+                        "stored certificate {} does not decode: {e}",
+                        row.certificate_id
+                    ))
+                })?;
+            on_day.certificate_active = true;
+            on_day.scope_levels = certificate
+                .scope
+                .iter()
+                .find(|s| s.profession_id == profession.to_string())
+                .map(|s| {
+                    s.nqf_levels
+                        .iter()
+                        .filter_map(|l| u8::try_from(*l).ok())
+                        .collect()
+                });
+        }
+        Ok(on_day)
+    }
+
+    async fn issue(
+        &self,
+        identity: &Identity,
+        request: pb::IssueDocumentRequest,
+    ) -> Result<StoredDocument, ApiError> {
+        let center = own_center(identity)?;
+        let request_id = parse_request_id(&request.request_id)?;
+        let issue_date = today();
+        let fields = issue_fields(request.document.unwrap_or_default(), issue_date)?;
+        // A retried request returns the document it made.
+        let request_key = request_id.map(|r| format!("{}:{r}", code4(center)));
+        if let Some(key) = &request_key {
+            let mut conn = self.pool.acquire().await?;
+            if let Some((_, id)) = nsk_db::requests::applied(&mut conn, key).await? {
+                return store::get_document(&mut conn, id)
+                    .await?
+                    .ok_or_else(|| ApiError::internal(format!("request {key} lost its document")));
+            }
+        }
+        let day = fields.procedure_date;
+        let profession = self.profession_on(fields.profession_id, day).await?;
+        let center_on_day = self.center_on(center, fields.profession_id, day).await?;
+        let issuance = Issuance {
+            center: code4(center),
+            level: fields.level,
+            procedure_date: day,
+            skills: fields.skills.clone(),
+        };
+        let refusals = issuance::refusals(
+            &issuance,
+            &center_on_day,
+            profession.as_ref().map(|(p, _)| p),
+        );
+        let (profession, profession_name) = match (refusals.is_empty(), profession) {
+            (true, Some(found)) => found,
+            _ => {
+                return Err(ApiError::failed_precondition(format!(
+                    "the document cannot be registered: {}",
+                    refusals.join("; ")
+                )))
+            }
+        };
+        let valid_until = issuance::valid_until(issue_date, profession.validity_months)
+            .ok_or_else(|| ApiError::internal("validity out of range"))?;
+        let issued_late = issuance::issued_late(&self.calendar, fields.protocol_date, issue_date)
+            .map_err(|e| {
+            ApiError::failed_precondition(format!(
+                "the working-day calendar cannot judge the protocol's date: {e}"
+            ))
+        })?;
+        let id = Uuid::now_v7();
+        let mut tx = self.pool.begin().await?;
+        if let Some(key) = &request_key {
+            if !nsk_db::requests::record(&mut tx, key, "IssueDocument", id).await? {
+                // A concurrent retry won; return what it made.
+                tx.rollback().await?;
+                let mut conn = self.pool.acquire().await?;
+                let (_, id) = nsk_db::requests::applied(&mut conn, key)
+                    .await?
+                    .ok_or_else(|| ApiError::internal(format!("request {key} lost its record")))?;
+                return store::get_document(&mut conn, id)
+                    .await?
+                    .ok_or_else(|| ApiError::internal(format!("request {key} lost its document")));
+            }
+        }
+        let sequence = store::next_sequence(&mut tx, center).await?;
+        let serial = SerialNumber {
+            oked: profession.oked.clone(),
+            nkz: SerialNumber::nkz_part(&profession.nkz),
+            level: fields.level,
+            date: issue_date,
+            center: u16::try_from(center)
+                .map_err(|_| ApiError::internal("center number out of range"))?,
+            sequence: u32::try_from(sequence)
+                .ok()
+                .filter(|s| *s <= 99_999_999)
+                .ok_or_else(|| {
+                    ApiError::failed_precondition("the center's sequence of 8 digits is exhausted")
+                })?,
+        };
+        let document = StoredDocument {
+            id,
+            serial_number: serial.to_string(),
+            center_number: center,
+            sequence,
+            holder_iin: fields.holder_iin.to_string(),
+            holder_name: fields.holder_name,
+            profession_id: fields.profession_id,
+            profession_name,
+            nqf_level: i32::from(fields.level),
+            separate_skills: fields.skills,
+            procedure_date: day,
+            protocol_number: fields.protocol_number,
+            protocol_date: fields.protocol_date,
+            issue_date,
+            valid_until,
+            head_of_center: fields.head_of_center,
+            voucher_id: fields.voucher_id,
+            issued_late,
+            cancellation: None,
+            created_at: Utc::now().trunc_subsecs(6),
+        };
+        store::insert_document(&mut tx, &document).await?;
+        let event = pb::DocumentIssued {
+            document_id: id.to_string(),
+            serial_number: document.serial_number.clone(),
+            profession_id: document.profession_id.to_string(),
+            nqf_level: document.nqf_level,
+            center_number: code4(center),
+            issue_date: issue_date.to_string(),
+            valid_until: valid_until.to_string(),
+            voucher_id: document.voucher_id.clone(),
+        };
+        let context = EventContext {
+            actor: identity.subject.clone(),
+            request_id: request_id
+                .map(str::to_string)
+                .unwrap_or_else(|| id.to_string()),
+        };
+        let id_text = id.to_string();
+        let aggregate = Aggregate {
+            kind: AGGREGATE,
+            id: &id_text,
+            version: 1,
+        };
+        self.outbox
+            .append(&mut tx, aggregate, &context, &event)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(document_id = %id, serial = %document.serial_number, late = issued_late, "document registered");
+        Ok(document)
+    }
+}
+
+/// A recognition center asking for another center's document.
+fn is_other_center(identity: &Identity, center: i32) -> bool {
+    let official = identity.has(Role::AuthorizedBodyAdmin) || identity.has(Role::Auditor);
+    !official && own_center(identity).ok() != Some(center)
 }
 
 #[tonic::async_trait]
 impl DocumentRegistry for DocumentsApi {
+    /// A recognition center registers a document it issued (Rules p. 18).
+    async fn issue_document(
+        &self,
+        request: Request<pb::IssueDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::RecognitionCenter])?.clone();
+        let document = self.issue(&identity, request.into_inner()).await?;
+        Ok(Response::new(document_to_proto(&document)))
+    }
+
+    /// The whole document: for the center that issued it, the authorized body and auditors.
+    async fn get_document(
+        &self,
+        request: Request<pb::GetDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller
+            .require(&[
+                Role::RecognitionCenter,
+                Role::AuthorizedBodyAdmin,
+                Role::Auditor,
+            ])?
+            .clone();
+        let id = parse_id(&request.get_ref().id, "id")?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let document = store::get_document(&mut conn, id)
+            .await
+            .map_err(ApiError::from)?
+            .filter(|d| !is_other_center(&identity, d.center_number))
+            .ok_or_else(|| ApiError::not_found("document", &id.to_string()))?;
+        Ok(Response::new(document_to_proto(&document)))
+    }
+
+    /// A center's own documents; for officials, any center's, or a person's by IIN (audited).
+    async fn list_documents(
+        &self,
+        request: Request<pb::ListDocumentsRequest>,
+    ) -> Result<Response<pb::ListDocumentsResponse>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller
+            .require(&[
+                Role::RecognitionCenter,
+                Role::AuthorizedBodyAdmin,
+                Role::Auditor,
+            ])?
+            .clone();
+        let request = request.into_inner();
+        let official = identity.has(Role::AuthorizedBodyAdmin) || identity.has(Role::Auditor);
+        let mut filter = DocumentFilter {
+            after: page_token(&request.page_token)?,
+            limit: page_size(request.page_size)?,
+            ..Default::default()
+        };
+        let iin = request.holder_iin.trim();
+        if !iin.is_empty() {
+            if !official {
+                return Err(ApiError::permission_denied(
+                    "a person's documents by IIN are for the authorized body and auditors",
+                )
+                .into());
+            }
+            let iin = nsk_kz::Iin::parse(iin)
+                .map_err(|rule| ApiError::invalid_field("holder_iin", rule))?;
+            filter.holder_iin = Some(iin.to_string());
+        }
+        match (request.center_number.trim(), official) {
+            ("", false) => filter.center_number = Some(own_center(&identity)?),
+            ("", true) if filter.holder_iin.is_none() => {
+                return Err(ApiError::invalid_field(
+                    "center_number",
+                    "name a center (center_number) or a person (holder_iin)",
+                )
+                .into())
+            }
+            ("", true) => {}
+            (raw, _) => {
+                let wanted = center_number(raw, "center_number")?;
+                if !official && wanted != own_center(&identity)? {
+                    return Err(ApiError::permission_denied(
+                        "a recognition center lists its own documents only",
+                    )
+                    .into());
+                }
+                filter.center_number = Some(wanted);
+            }
+        }
+        let found = store::list_documents(&self.pool, &filter)
+            .await
+            .map_err(ApiError::from)?;
+        if let Some(iin) = &filter.holder_iin {
+            store::audit_iin_lookup(
+                &self.pool,
+                &identity.subject,
+                identity.primary_role(),
+                iin,
+                found.len() as i32,
+            )
+            .await
+            .map_err(ApiError::from)?;
+            tracing::info!(official = %identity.subject, found = found.len(), "documents looked up by IIN");
+        }
+        let next_page_token = match found.last() {
+            Some(last) if found.len() as i64 == filter.limit => last.id.to_string(),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListDocumentsResponse {
+            documents: found.iter().map(document_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    /// Public: valid, expired, cancelled or unknown, with what anyone may see.
+    async fn verify_document(
+        &self,
+        request: Request<pb::VerifyDocumentRequest>,
+    ) -> Result<Response<pb::Verification>, Status> {
+        let raw = request.into_inner().serial_number;
+        let serial: SerialNumber =
+            raw.parse()
+                .map_err(|e: crate::domain::serial::MalformedSerial| {
+                    ApiError::invalid_field("serial_number", e.0)
+                })?;
+        let serial = serial.to_string();
+        let found = store::document_by_serial(&self.pool, &serial)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(match found {
+            Some(document) => verification(&document),
+            None => pb::Verification {
+                serial_number: serial,
+                status: pb::DocumentStatus::Unknown as i32,
+                ..Default::default()
+            },
+        }))
+    }
+
+    /// Cancellation by the authorized body, with a reason and its basis (Art. 26.2).
+    async fn cancel_document(
+        &self,
+        request: Request<pb::CancelDocumentRequest>,
+    ) -> Result<Response<pb::Document>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?.clone();
+        let request = request.into_inner();
+        let id = parse_id(&request.id, "id")?;
+        let request_id = parse_request_id(&request.request_id)?;
+        let reason = request.reason.trim().to_string();
+        if reason.is_empty() {
+            return Err(ApiError::invalid_field(
+                "reason",
+                "is required: why the document is cancelled (Art. 26.2)",
+            )
+            .into());
+        }
+        let basis = request.basis.unwrap_or_default();
+        let basis =
+            nsk_errors::fields::document(&basis.number, &basis.date, &basis.title, "basis")?;
+        let record = CancellationRecord {
+            cancelled_on: today(),
+            reason,
+            basis: (basis.number, basis.date, basis.title),
+        };
+        let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
+        if let Some(request_id) = request_id {
+            if !nsk_db::requests::record(&mut tx, request_id, "CancelDocument", id)
+                .await
+                .map_err(ApiError::from)?
+            {
+                tx.rollback().await.map_err(ApiError::from)?;
+                let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+                let document = store::get_document(&mut conn, id)
+                    .await
+                    .map_err(ApiError::from)?
+                    .ok_or_else(|| ApiError::not_found("document", &id.to_string()))?;
+                return Ok(Response::new(document_to_proto(&document)));
+            }
+        }
+        let existing = store::get_document(&mut tx, id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("document", &id.to_string()))?;
+        if let Some(done) = &existing.cancellation {
+            return Err(ApiError::failed_precondition(format!(
+                "the document was already cancelled on {}: {}",
+                done.cancelled_on, done.reason
+            ))
+            .into());
+        }
+        let cancelled = store::cancel_documents(&mut tx, &[id], &[], &record)
+            .await
+            .map_err(ApiError::from)?;
+        let context = EventContext {
+            actor: identity.subject.clone(),
+            request_id: request_id
+                .map(str::to_string)
+                .unwrap_or_else(|| Uuid::now_v7().to_string()),
+        };
+        publish_cancellations(&self.outbox, &mut tx, &context, &cancelled)
+            .await
+            .map_err(ApiError::from)?;
+        tx.commit().await.map_err(ApiError::from)?;
+        let document = cancelled
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::internal("the cancelled document vanished"))?;
+        Ok(Response::new(document_to_proto(&document)))
+    }
+
+    /// Public: the cancelled documents (Art. 26.2), without personal data.
+    async fn list_cancelled_documents(
+        &self,
+        request: Request<pb::ListCancelledDocumentsRequest>,
+    ) -> Result<Response<pb::ListCancelledDocumentsResponse>, Status> {
+        let request = request.into_inner();
+        let filter = DocumentFilter {
+            cancelled: true,
+            cancelled_from: optional_date(&request.cancelled_from, "cancelled_from")?,
+            cancelled_to: optional_date(&request.cancelled_to, "cancelled_to")?,
+            center_number: match request.center_number.trim() {
+                "" => None,
+                raw => Some(center_number(raw, "center_number")?),
+            },
+            profession_id: match request.profession_id.trim() {
+                "" => None,
+                raw => Some(parse_id(raw, "profession_id")?),
+            },
+            after: page_token(&request.page_token)?,
+            limit: page_size(request.page_size)?,
+            ..Default::default()
+        };
+        let found = store::list_documents(&self.pool, &filter)
+            .await
+            .map_err(ApiError::from)?;
+        let next_page_token = match found.last() {
+            Some(last) if found.len() as i64 == filter.limit => last.id.to_string(),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListCancelledDocumentsResponse {
+            documents: found.iter().map(verification).collect(),
+            next_page_token,
+        }))
+    }
+
     /// Public: what the registry knows of a recognition center, and whether it could act on a
     /// date.
     async fn get_known_center(

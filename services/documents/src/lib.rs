@@ -37,14 +37,16 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
             dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
             max_attempts: 10,
         },
-        events::RegistryInputs,
+        events::RegistryInputs {
+            outbox: base.outbox.clone(),
+        },
     )?;
     host.spawn("registry-consumer", |shutdown| async move {
         consumer.run(shutdown).await
     });
-    let routes = tonic::service::Routes::new(DocumentRegistryServer::new(grpc::DocumentsApi::new(
-        base.pool,
-    )));
+    let calendar = std::sync::Arc::new(nsk_calendar::WorkingCalendar::kazakhstan()?);
+    let api = grpc::DocumentsApi::new(base.pool, base.outbox, base.verifier, calendar);
+    let routes = tonic::service::Routes::new(DocumentRegistryServer::new(api));
     Ok(ServiceApp::new(
         host,
         routes,

@@ -257,3 +257,259 @@ pub async fn cancellations_of_center(
     .fetch_all(pool)
     .await
 }
+
+// ---- documents ----
+
+/// A registered document as stored.
+#[derive(Debug, Clone)]
+pub struct StoredDocument {
+    pub id: Uuid,
+    pub serial_number: String,
+    pub center_number: i32,
+    pub sequence: i64,
+    pub holder_iin: String,
+    pub holder_name: String,
+    pub profession_id: Uuid,
+    pub profession_name: String,
+    pub nqf_level: i32,
+    pub separate_skills: Vec<String>,
+    pub procedure_date: NaiveDate,
+    pub protocol_number: String,
+    pub protocol_date: NaiveDate,
+    pub issue_date: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub head_of_center: String,
+    pub voucher_id: String,
+    pub issued_late: bool,
+    pub cancellation: Option<CancellationRecord>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Why, when and on what a document was cancelled.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct CancellationRecord {
+    pub cancelled_on: NaiveDate,
+    pub reason: String,
+    /// Number, date and title of the basis document.
+    pub basis: (String, NaiveDate, String),
+}
+
+fn decode_document(r: &sqlx::postgres::PgRow) -> Result<StoredDocument, sqlx::Error> {
+    let cancelled_on: Option<NaiveDate> = r.try_get("cancelled_on")?;
+    let cancellation = match cancelled_on {
+        Some(cancelled_on) => {
+            let basis: serde_json::Value = r.try_get("cancel_basis")?;
+            Some(CancellationRecord {
+                cancelled_on,
+                reason: r
+                    .try_get::<Option<String>, _>("cancel_reason")?
+                    .unwrap_or_default(),
+                basis: serde_json::from_value(basis)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            })
+        }
+        None => None,
+    };
+    Ok(StoredDocument {
+        id: r.try_get("id")?,
+        serial_number: r.try_get("serial_number")?,
+        center_number: r.try_get("center_number")?,
+        sequence: r.try_get("sequence")?,
+        holder_iin: r.try_get("holder_iin")?,
+        holder_name: r.try_get("holder_name")?,
+        profession_id: r.try_get("profession_id")?,
+        profession_name: r.try_get("profession_name")?,
+        nqf_level: r.try_get("nqf_level")?,
+        separate_skills: r.try_get("separate_skills")?,
+        procedure_date: r.try_get("procedure_date")?,
+        protocol_number: r.try_get("protocol_number")?,
+        protocol_date: r.try_get("protocol_date")?,
+        issue_date: r.try_get("issue_date")?,
+        valid_until: r.try_get("valid_until")?,
+        head_of_center: r.try_get("head_of_center")?,
+        voucher_id: r.try_get("voucher_id")?,
+        issued_late: r.try_get("issued_late")?,
+        cancellation,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+/// The next number in the center's sequence. The counter row stays locked until the caller's
+/// transaction ends, so concurrent issuances for one center take numbers one after another;
+/// if the transaction rolls back, so does the number.
+pub async fn next_sequence(conn: &mut PgConnection, center: i32) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO center_sequences (center_number, last_sequence) VALUES ($1, 1)
+         ON CONFLICT (center_number) DO UPDATE SET last_sequence = center_sequences.last_sequence + 1
+         RETURNING last_sequence",
+    )
+    .bind(center)
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn insert_document(
+    conn: &mut PgConnection,
+    d: &StoredDocument,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO documents (id, serial_number, center_number, sequence, holder_iin, holder_name, profession_id,
+             profession_name, nqf_level, separate_skills, procedure_date, protocol_number, protocol_date, issue_date,
+             valid_until, head_of_center, voucher_id, issued_late, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+    )
+    .bind(d.id)
+    .bind(&d.serial_number)
+    .bind(d.center_number)
+    .bind(d.sequence)
+    .bind(&d.holder_iin)
+    .bind(&d.holder_name)
+    .bind(d.profession_id)
+    .bind(&d.profession_name)
+    .bind(d.nqf_level)
+    .bind(&d.separate_skills)
+    .bind(d.procedure_date)
+    .bind(&d.protocol_number)
+    .bind(d.protocol_date)
+    .bind(d.issue_date)
+    .bind(d.valid_until)
+    .bind(&d.head_of_center)
+    .bind(&d.voucher_id)
+    .bind(d.issued_late)
+    .bind(d.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_document(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<StoredDocument>, sqlx::Error> {
+    sqlx::query("SELECT * FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(decode_document)
+        .transpose()
+}
+
+pub async fn document_by_serial(
+    pool: &PgPool,
+    serial: &str,
+) -> Result<Option<StoredDocument>, sqlx::Error> {
+    sqlx::query("SELECT * FROM documents WHERE serial_number = $1")
+        .bind(serial)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(decode_document)
+        .transpose()
+}
+
+/// Cancels documents (by id or serial) not yet cancelled; returns those it cancelled.
+pub async fn cancel_documents(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    serials: &[String],
+    record: &CancellationRecord,
+) -> Result<Vec<StoredDocument>, sqlx::Error> {
+    let basis =
+        serde_json::to_value(&record.basis).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "UPDATE documents SET cancelled_on = $3, cancel_reason = $4, cancel_basis = $5
+          WHERE (id = ANY($1) OR serial_number = ANY($2)) AND cancelled_on IS NULL
+          RETURNING *",
+    )
+    .bind(ids)
+    .bind(serials)
+    .bind(record.cancelled_on)
+    .bind(&record.reason)
+    .bind(basis)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(decode_document)
+    .collect()
+}
+
+/// What a list of documents is asked for; one of the first three is set.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentFilter {
+    pub center_number: Option<i32>,
+    pub holder_iin: Option<String>,
+    /// Only cancelled documents, with the filters of the public list.
+    pub cancelled: bool,
+    pub cancelled_from: Option<NaiveDate>,
+    pub cancelled_to: Option<NaiveDate>,
+    pub profession_id: Option<Uuid>,
+    /// Keyset: the last id of the previous page (ids are time-ordered).
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+pub async fn list_documents(
+    pool: &PgPool,
+    f: &DocumentFilter,
+) -> Result<Vec<StoredDocument>, sqlx::Error> {
+    sqlx::query(
+        "SELECT * FROM documents
+          WHERE ($1::int IS NULL OR center_number = $1)
+            AND ($2::text IS NULL OR holder_iin = $2)
+            AND (NOT $3 OR cancelled_on IS NOT NULL)
+            AND ($4::date IS NULL OR cancelled_on >= $4)
+            AND ($5::date IS NULL OR cancelled_on <= $5)
+            AND ($6::uuid IS NULL OR profession_id = $6)
+            AND id > $7
+          ORDER BY id LIMIT $8",
+    )
+    .bind(f.center_number)
+    .bind(&f.holder_iin)
+    .bind(f.cancelled)
+    .bind(f.cancelled_from)
+    .bind(f.cancelled_to)
+    .bind(f.profession_id)
+    .bind(f.after.unwrap_or(Uuid::nil()))
+    .bind(f.limit)
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(decode_document)
+    .collect()
+}
+
+/// Records that `official` looked up the documents of `iin`.
+pub async fn audit_iin_lookup(
+    pool: &PgPool,
+    official: &str,
+    role: &str,
+    iin: &str,
+    found: i32,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO iin_lookups (official, role, iin, found) VALUES ($1, $2, $3, $4)")
+        .bind(official)
+        .bind(role)
+        .bind(iin)
+        .bind(found)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The open data of the registry, page by page in id order: no personal data.
+pub async fn export_page(
+    pool: &PgPool,
+    after: Uuid,
+    limit: i64,
+) -> Result<Vec<StoredDocument>, sqlx::Error> {
+    list_documents(
+        pool,
+        &DocumentFilter {
+            after: Some(after),
+            limit,
+            ..Default::default()
+        },
+    )
+    .await
+}

@@ -1,0 +1,651 @@
+//! The registry of documents through the gRPC API, against the real PostgreSQL and broker: the
+//! register of professions and accreditation are heard from their topics (events published
+//! here as those services publish them); centers issue, anyone verifies, officials cancel.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use nsk_config::ServiceConfig;
+use nsk_identity::Role;
+use nsk_proto::nsk::accreditation::v1 as accreditation;
+use nsk_proto::nsk::common::v1::{BasisDocument, LocalizedText};
+use nsk_proto::nsk::documents::v1 as pb;
+use nsk_proto::nsk::documents::v1::document_registry_client::DocumentRegistryClient;
+use nsk_proto::nsk::events::v1::EventEnvelope;
+use nsk_proto::nsk::professions::v1 as professions;
+use prost::{Message, Name};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+
+type Client = DocumentRegistryClient<Channel>;
+
+const CENTER: &str = "0042";
+const CERTIFICATE: &str = "0193f5f0-0000-7000-8000-000000000042";
+
+struct TestApp {
+    client: Client,
+    config: ServiceConfig,
+    producer: FutureProducer,
+    profession_id: String,
+}
+
+async fn send<M: Message + Name>(app: &TestApp, service: &str, key: &str, event: &M) {
+    let envelope = EventEnvelope {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        event_type: M::full_name(),
+        aggregate_id: key.into(),
+        producer: service.into(),
+        payload: event.encode_to_vec(),
+        ..Default::default()
+    };
+    app.producer
+        .send(
+            FutureRecord::to(&app.config.kafka.topic_of(service))
+                .key(key)
+                .payload(&envelope.encode_to_vec()),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+}
+
+fn certificate(
+    status: accreditation::CertificateStatus,
+    since: &str,
+    profession_id: &str,
+) -> accreditation::Certificate {
+    accreditation::Certificate {
+        id: CERTIFICATE.into(),
+        serial_number: "0042-2026-001".into(),
+        center_number: CENTER.into(),
+        center_bin: "971240001315".into(),
+        center_name: "Welding Qualification Center LLP".into(),
+        scope: vec![accreditation::ScopeEntry {
+            profession_id: profession_id.into(),
+            nqf_levels: vec![3, 4],
+        }],
+        valid_from: "2026-01-05".into(),
+        valid_until: "2029-01-04".into(),
+        status: status as i32,
+        status_since: since.into(),
+        ..Default::default()
+    }
+}
+
+/// The registry, having heard of a welder (levels 3-4, one separate skill, 60 months) in the
+/// register since 1 January 2026, and of center 0042 accredited for it since 5 January.
+async fn spawn_app(label: &str) -> TestApp {
+    let prefix = nsk_runtime::testing::unique_prefix(label);
+    let config = nsk_runtime::testing::service_config("documents", &prefix).await;
+    let topics = vec![
+        config.kafka.topic_of("professions"),
+        config.kafka.topic_of("accreditation"),
+    ];
+    nsk_events::kafka::ensure_topics(&config.kafka, &topics)
+        .await
+        .unwrap();
+    let app = nsk_documents::build(config.clone()).await.unwrap();
+    let addr = app.grpc_addr();
+    tokio::spawn(app.run());
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
+        .create()
+        .unwrap();
+    let app = TestApp {
+        client: DocumentRegistryClient::new(channel),
+        config,
+        producer,
+        profession_id: uuid::Uuid::now_v7().to_string(),
+    };
+    let registered = professions::ProfessionRegistered {
+        profession: Some(professions::Profession {
+            id: app.profession_id.clone(),
+            names: Some(LocalizedText {
+                kk: "Дәнекерлеуші".into(),
+                ru: "Сварщик".into(),
+                en: "Welder".into(),
+            }),
+            nkz_code: "72120001".into(),
+            oked_code: "25110".into(),
+            nqf_levels: vec![3, 4],
+            document_validity_months: 60,
+            separate_skills_allowed: true,
+            separate_skills: vec!["Weld butt joints".into()],
+            status: professions::ProfessionStatus::Active as i32,
+            version: 1,
+            ..Default::default()
+        }),
+        effective_from: "2026-01-01".into(),
+    };
+    send(&app, "professions", &app.profession_id, &registered).await;
+    let issued = accreditation::CertificateIssued {
+        certificate: Some(certificate(
+            accreditation::CertificateStatus::Active,
+            "2026-01-05",
+            &app.profession_id,
+        )),
+        replaced_certificate_id: String::new(),
+    };
+    send(&app, "accreditation", CENTER, &issued).await;
+    app
+}
+
+fn as_role<T>(message: T, role: Role, center: Option<&str>) -> Request<T> {
+    let mut request = Request::new(message);
+    let token = nsk_runtime::testing::token("center-0042-system", &[role], center);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+fn center<T>(message: T) -> Request<T> {
+    as_role(message, Role::RecognitionCenter, Some(CENTER))
+}
+
+fn admin<T>(message: T) -> Request<T> {
+    as_role(message, Role::AuthorizedBodyAdmin, None)
+}
+
+fn today() -> chrono::NaiveDate {
+    nsk_calendar::kazakhstan_date(chrono::Utc::now())
+}
+
+/// The `n`-th IIN (from 0) with a valid check digit among people born on 1 January 1990.
+fn iin(n: u32) -> String {
+    let check = |eleven: &str| -> Option<u32> {
+        let digits: Vec<u32> = eleven.bytes().map(|b| u32::from(b - b'0')).collect();
+        let sum = |w: [u32; 11]| digits.iter().zip(w).map(|(d, w)| d * w).sum::<u32>() % 11;
+        let first = sum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        let check = if first == 10 {
+            sum([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])
+        } else {
+            first
+        };
+        (check < 10).then_some(check)
+    };
+    (0..)
+        .filter_map(|k: u32| {
+            let eleven = format!("9001013{k:04}");
+            check(&eleven).map(|c| format!("{eleven}{c}"))
+        })
+        .nth(n as usize)
+        .unwrap()
+}
+
+fn document(profession_id: &str, level: i32, procedure: chrono::NaiveDate) -> pb::Document {
+    pb::Document {
+        holder: Some(pb::Holder {
+            iin: iin(11),
+            full_name: "Сейткали Айгерим Нурлановна".into(),
+        }),
+        profession_id: profession_id.into(),
+        nqf_level: level,
+        procedure_date: procedure.to_string(),
+        protocol_number: "P-17".into(),
+        protocol_date: procedure.to_string(),
+        head_of_center: "K. Abenov".into(),
+        ..Default::default()
+    }
+}
+
+fn issue(doc: pb::Document, request_id: &str) -> pb::IssueDocumentRequest {
+    pb::IssueDocumentRequest {
+        request_id: request_id.into(),
+        document: Some(doc),
+    }
+}
+
+/// Issues once the registry has heard of the profession and the center.
+async fn issued(app: &mut TestApp, doc: pb::Document) -> pb::Document {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match app
+            .client
+            .issue_document(center(issue(doc.clone(), "")))
+            .await
+        {
+            Ok(reply) => return reply.into_inner(),
+            Err(status)
+                if Instant::now() < deadline && status.code() == Code::FailedPrecondition =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(status) => panic!("the document was not registered: {status:?}"),
+        }
+    }
+}
+
+fn ddmmyy(day: chrono::NaiveDate) -> String {
+    day.format("%d%m%y").to_string()
+}
+
+#[tokio::test]
+async fn a_center_registers_a_document_with_its_serial_and_anyone_verifies_it() {
+    let mut app = spawn_app("doc").await;
+    let profession_id = app.profession_id.clone();
+    let procedure = today();
+    let doc = issued(&mut app, document(&profession_id, 4, procedure)).await;
+    assert_eq!(
+        doc.serial_number,
+        format!("25110-72120001-4-{}-0042-00000001", ddmmyy(today()))
+    );
+    assert_eq!(doc.center_number, CENTER);
+    assert_eq!(doc.issue_date, today().to_string());
+    let until = today()
+        .checked_add_months(chrono::Months::new(60))
+        .unwrap()
+        .pred_opt()
+        .unwrap();
+    assert_eq!(
+        doc.valid_until,
+        until.to_string(),
+        "Art. 21.5: the register's 60 months"
+    );
+    assert!(!doc.issued_late);
+    assert_eq!(doc.status, pb::DocumentStatus::Valid as i32);
+
+    // Anyone, without a token: the status and what the document says, never the IIN.
+    let verified = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: doc.serial_number.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(verified.status, pb::DocumentStatus::Valid as i32);
+    assert_eq!(verified.holder_masked, "С. А. Н.");
+    assert_eq!(verified.profession_name, "Сварщик");
+    assert_eq!(verified.nqf_level, 4);
+    assert!(!format!("{verified:?}").contains(&iin(11)));
+
+    // A second document takes the next number.
+    let next = issued(&mut app, document(&profession_id, 3, procedure)).await;
+    assert!(
+        next.serial_number.ends_with("-0042-00000002"),
+        "{}",
+        next.serial_number
+    );
+}
+
+#[tokio::test]
+async fn verification_tells_a_malformed_serial_from_an_unknown_one() {
+    let mut app = spawn_app("docver").await;
+    let malformed = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: "25110-72120001-9-201126-0042-00000001".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(malformed.code(), Code::InvalidArgument);
+    assert!(
+        malformed
+            .message()
+            .contains("part 3, the NQF level, must be one digit 1-8"),
+        "{malformed:?}"
+    );
+    let unknown = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: "25110-72120001-4-201126-0042-00009999".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(unknown.status, pb::DocumentStatus::Unknown as i32);
+    assert!(unknown.holder_masked.is_empty());
+}
+
+#[tokio::test]
+async fn every_refusal_of_the_law_is_named() {
+    let mut app = spawn_app("docno").await;
+    let profession_id = app.profession_id.clone();
+    // Wait until both read models are in.
+    issued(&mut app, document(&profession_id, 4, today())).await;
+
+    let refuse = |doc: pb::Document| issue(doc, "");
+    let level_5 = app
+        .client
+        .issue_document(center(refuse(document(&profession_id, 5, today()))))
+        .await
+        .unwrap_err();
+    assert_eq!(level_5.code(), Code::FailedPrecondition);
+    assert!(level_5.message().contains("not level 5"), "{level_5:?}");
+
+    let before_accreditation = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
+    let early = app
+        .client
+        .issue_document(center(refuse(document(
+            &profession_id,
+            4,
+            before_accreditation,
+        ))))
+        .await
+        .unwrap_err();
+    assert!(
+        early
+            .message()
+            .contains("no active accreditation certificate on 2026-01-02"),
+        "{early:?}"
+    );
+
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let not_registered = app
+        .client
+        .issue_document(center(refuse(document(&unknown, 4, today()))))
+        .await
+        .unwrap_err();
+    assert!(
+        not_registered.message().contains("not in the register"),
+        "{not_registered:?}"
+    );
+    assert!(
+        not_registered.message().contains("did not cover"),
+        "{not_registered:?}"
+    );
+
+    let mut juggling = document(&profession_id, 3, today());
+    juggling.separate_skills = vec!["Juggling".into()];
+    let skill = app
+        .client
+        .issue_document(center(refuse(juggling)))
+        .await
+        .unwrap_err();
+    assert!(skill.message().contains("Art. 20"), "{skill:?}");
+
+    let mut bad = document(&profession_id, 4, today());
+    bad.holder.as_mut().unwrap().iin = "900101300111".into();
+    bad.protocol_number = String::new();
+    let invalid = app
+        .client
+        .issue_document(center(refuse(bad)))
+        .await
+        .unwrap_err();
+    assert_eq!(invalid.code(), Code::InvalidArgument);
+    let details = tonic_types::StatusExt::get_error_details(&invalid);
+    let fields: Vec<&str> = details
+        .bad_request()
+        .unwrap()
+        .field_violations
+        .iter()
+        .map(|v| v.field.as_str())
+        .collect();
+    assert_eq!(fields, ["document.holder.iin", "document.protocol_number"]);
+
+    // Only a recognition center, with its number in the token, registers documents.
+    let denied = app
+        .client
+        .issue_document(admin(refuse(document(&profession_id, 4, today()))))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+}
+
+#[tokio::test]
+async fn a_late_document_is_flagged_not_refused() {
+    let mut app = spawn_app("doclate").await;
+    let profession_id = app.profession_id.clone();
+    let mut doc = document(
+        &profession_id,
+        4,
+        chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+    );
+    doc.protocol_date = "2026-03-03".into();
+    let late = issued(&mut app, doc).await;
+    assert!(
+        late.issued_late,
+        "Rules p. 18: three working days after the protocol"
+    );
+    assert_eq!(late.status, pb::DocumentStatus::Valid as i32);
+}
+
+#[tokio::test]
+async fn a_retried_request_returns_the_same_document() {
+    let mut app = spawn_app("docretry").await;
+    let profession_id = app.profession_id.clone();
+    let first = issued(&mut app, document(&profession_id, 4, today())).await;
+    let retried_once = app
+        .client
+        .issue_document(center(issue(
+            document(&profession_id, 3, today()),
+            "protocol-17-candidate-4",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    let retried_twice = app
+        .client
+        .issue_document(center(issue(
+            document(&profession_id, 3, today()),
+            "protocol-17-candidate-4",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(retried_once, retried_twice);
+    assert_ne!(retried_once.id, first.id);
+    assert!(retried_twice.serial_number.ends_with("-00000002"));
+}
+
+#[tokio::test]
+async fn many_documents_issued_at_once_for_one_center_number_without_gaps_or_repeats() {
+    let mut app = spawn_app("docpar").await;
+    let profession_id = app.profession_id.clone();
+    issued(&mut app, document(&profession_id, 4, today())).await;
+    const PARALLEL: usize = 40;
+    let mut tasks = Vec::new();
+    for n in 0..PARALLEL {
+        let mut client = app.client.clone();
+        let mut doc = document(&profession_id, if n % 2 == 0 { 3 } else { 4 }, today());
+        doc.holder.as_mut().unwrap().iin = iin(20 + n as u32);
+        tasks.push(tokio::spawn(async move {
+            client
+                .issue_document(center(issue(doc, "")))
+                .await
+                .unwrap()
+                .into_inner()
+                .serial_number
+        }));
+    }
+    let mut sequences = BTreeSet::new();
+    for task in tasks {
+        let serial = task.await.unwrap();
+        let sequence: u32 = serial.rsplit('-').next().unwrap().parse().unwrap();
+        assert!(
+            sequences.insert(sequence),
+            "sequence {sequence} given twice"
+        );
+    }
+    let expected: BTreeSet<u32> = (2..=(PARALLEL as u32 + 1)).collect();
+    assert_eq!(
+        sequences,
+        expected,
+        "every number from 2 to {} exactly once",
+        PARALLEL + 1
+    );
+}
+
+#[tokio::test]
+async fn an_official_cancels_with_a_reason_and_the_cancellation_is_public() {
+    let mut app = spawn_app("doccan").await;
+    let profession_id = app.profession_id.clone();
+    let doc = issued(&mut app, document(&profession_id, 4, today())).await;
+    let cancel = |reason: &str| pb::CancelDocumentRequest {
+        id: doc.id.clone(),
+        request_id: String::new(),
+        reason: reason.into(),
+        basis: Some(BasisDocument {
+            number: "MLSP-C-3".into(),
+            date: today().to_string(),
+            title: "Order".into(),
+        }),
+    };
+    let denied = app
+        .client
+        .cancel_document(center(cancel("mine")))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let cancelled = app
+        .client
+        .cancel_document(admin(cancel("Issued on a forged protocol")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(cancelled.status, pb::DocumentStatus::Cancelled as i32);
+    let again = app
+        .client
+        .cancel_document(admin(cancel("twice")))
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Code::FailedPrecondition);
+
+    let verified = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: doc.serial_number.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(verified.status, pb::DocumentStatus::Cancelled as i32);
+    let cancellation = verified.cancellation.unwrap();
+    assert_eq!(cancellation.cancelled_on, today().to_string());
+    assert_eq!(cancellation.reason, "Issued on a forged protocol");
+
+    let public = app
+        .client
+        .list_cancelled_documents(pb::ListCancelledDocumentsRequest {
+            center_number: CENTER.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(public.documents.len(), 1);
+    assert_eq!(public.documents[0].serial_number, doc.serial_number);
+}
+
+#[tokio::test]
+async fn a_revocation_on_ground_4_cancels_the_documents_it_names_and_stops_the_center() {
+    let mut app = spawn_app("docrev").await;
+    let profession_id = app.profession_id.clone();
+    let named = issued(&mut app, document(&profession_id, 4, today())).await;
+    let spared = issued(&mut app, document(&profession_id, 3, today())).await;
+    let revoked = accreditation::CertificateRevoked {
+        certificate: Some(certificate(
+            accreditation::CertificateStatus::Revoked,
+            &today().to_string(),
+            &profession_id,
+        )),
+        ground: accreditation::RevocationGround::ConfirmedComplaints as i32,
+        basis: Some(BasisDocument {
+            number: "NCE-R-5".into(),
+            date: today().to_string(),
+            title: "Complaint confirmed".into(),
+        }),
+        document_serial_numbers: vec![named.serial_number.clone()],
+        revoked_on: today().to_string(),
+        ..Default::default()
+    };
+    send(&app, "accreditation", CENTER, &revoked).await;
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let verified = loop {
+        let v = app
+            .client
+            .verify_document(pb::VerifyDocumentRequest {
+                serial_number: named.serial_number.clone(),
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        if v.status == pb::DocumentStatus::Cancelled as i32 {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "never cancelled: {v:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let cancellation = verified.cancellation.unwrap();
+    assert!(
+        cancellation.reason.contains("Art. 26.2.4"),
+        "{cancellation:?}"
+    );
+    assert_eq!(cancellation.basis.unwrap().number, "NCE-R-5");
+    let other = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: spared.serial_number.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        other.status,
+        pb::DocumentStatus::Valid as i32,
+        "only the documents named"
+    );
+
+    // From the day of revocation the center issues nothing more.
+    let refused = app
+        .client
+        .issue_document(center(issue(document(&profession_id, 4, today()), "")))
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .message()
+            .contains("no active accreditation certificate"),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_persons_documents_by_iin_are_for_officials_and_each_lookup_is_audited() {
+    let mut app = spawn_app("dociin").await;
+    let profession_id = app.profession_id.clone();
+    issued(&mut app, document(&profession_id, 4, today())).await;
+    let by_iin = || pb::ListDocumentsRequest {
+        holder_iin: iin(11),
+        ..Default::default()
+    };
+    let denied = app
+        .client
+        .list_documents(center(by_iin()))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let found = app
+        .client
+        .list_documents(admin(by_iin()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found.documents.len(), 1);
+    assert_eq!(found.documents[0].holder.as_ref().unwrap().iin, iin(11));
+
+    let own = app
+        .client
+        .list_documents(center(pb::ListDocumentsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(own.documents.len(), 1);
+
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    let audited: Vec<(String, String, i32)> =
+        sqlx::query_as("SELECT official, iin, found FROM iin_lookups")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, [("center-0042-system".to_string(), iin(11), 1)]);
+}
