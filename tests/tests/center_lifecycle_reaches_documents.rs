@@ -8,58 +8,10 @@
 
 use std::time::Duration;
 
+use nsk_e2e::walk::{accredit, call, nce, register_welder, today};
 use nsk_e2e::Platform;
 use nsk_identity::Role;
 use serde_json::{json, Value};
-
-async fn call(
-    platform: &Platform,
-    role: Option<Role>,
-    path: &str,
-    body: Option<&Value>,
-) -> (u16, Value) {
-    let url = platform.url(path);
-    let mut request = match body {
-        Some(body) => platform.http.post(url).json(body),
-        None => platform.http.get(url),
-    };
-    if let Some(role) = role {
-        request = request.bearer_auth(platform.token(&[role]));
-    }
-    let reply = request.send().await.unwrap();
-    let status = reply.status().as_u16();
-    (status, reply.json().await.unwrap_or(Value::Null))
-}
-
-async fn nce(platform: &Platform, path: &str, body: Value) -> Value {
-    let (status, reply) = call(platform, Some(Role::NceOfficer), path, Some(&body)).await;
-    assert_eq!(status, 200, "{path}: {reply}");
-    reply
-}
-
-fn today() -> String {
-    nsk_calendar::kazakhstan_date(chrono::Utc::now()).to_string()
-}
-
-fn application(profession_id: &str) -> Value {
-    let evidence: Vec<Value> = [
-        "legal_entity",
-        "premises_and_equipment",
-        "qualification_programmes",
-        "qualified_staff",
-    ]
-    .iter()
-    .map(|c| json!({"criterion": c, "description": format!("{c}: documents attached")}))
-    .collect();
-    json!({
-        "applicantBin": "971240001315",
-        "applicantName": "Welding Qualification Center LLP",
-        "founders": ["Steel Union LLP"],
-        "premisesRight": "PREMISES_RIGHT_OWNERSHIP",
-        "requestedScope": [{"professionId": profession_id, "nqfLevels": [3, 4]}],
-        "evidence": evidence
-    })
-}
 
 /// The documents registry's view of center 0001, once `ready` holds for it.
 async fn registry_view(platform: &Platform, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
@@ -75,81 +27,10 @@ async fn registry_view(platform: &Platform, what: &str, ready: impl Fn(&Value) -
 #[tokio::test]
 async fn a_center_accredited_then_revoked_on_ground_4_reaches_the_documents_registry() {
     let platform = Platform::start("center").await;
-    let (status, profession) = call(
-        &platform,
-        Some(Role::AuthorizedBodyAdmin),
-        "/v1/professions",
-        Some(&json!({
-            "names": {"kk": "Дәнекерлеуші", "ru": "Сварщик", "en": "Welder"},
-            "nkzCode": "72120009", "okedCode": "25110", "nqfLevels": [3, 4],
-            "documentValidityMonths": 60, "qualificationRequirementsApply": true,
-            "inclusionBasis": {"number": "12", "date": "2026-02-16"}
-        })),
-    )
-    .await;
-    assert_eq!(status, 200, "{profession}");
-    let profession_id = profession["id"].as_str().unwrap().to_string();
-
-    // Stage 1, once accreditation has heard of the profession (Art. 24.1.3).
-    let filed = platform
-        .eventually(
-            Duration::from_secs(30),
-            "accreditation hearing of the profession",
-            || async {
-                let (status, reply) = call(
-                    &platform,
-                    Some(Role::NceOfficer),
-                    "/v1/applications",
-                    Some(&application(&profession_id)),
-                )
-                .await;
-                (status == 200).then_some(reply)
-            },
-        )
-        .await;
-    let id = filed["id"].as_str().unwrap().to_string();
-    nce(
-        &platform,
-        &format!("/v1/applications/{id}:recordExamination"),
-        json!({"examiner": "B. Nurlanov"}),
-    )
-    .await;
-    let report: Vec<Value> = [
-        "legal_entity",
-        "premises_and_equipment",
-        "professions_in_register",
-        "qualification_programmes",
-        "qualified_staff",
-    ]
-    .iter()
-    .map(|c| json!({"criterion": c, "met": true, "reasoning": "seen on site"}))
-    .collect();
-    nce(
-        &platform,
-        &format!("/v1/applications/{id}:recordExamination"),
-        json!({"onSite": true, "examiner": "B. Nurlanov", "assessments": report}),
-    )
-    .await;
-    nce(
-        &platform,
-        &format!("/v1/applications/{id}:decide"),
-        json!({"accredit": true, "authorizedBodyCoordination": {"number": "MLSP-77", "date": today()}}),
-    )
-    .await;
-    let certificate = nce(
-        &platform,
-        &format!("/v1/applications/{id}:issueCertificate"),
-        json!({}),
-    )
-    .await;
+    let profession_id = register_welder(&platform, "72120009").await;
+    let certificate = accredit(&platform, &profession_id).await;
     assert_eq!(certificate["centerNumber"], "0001");
     let certificate_id = certificate["id"].as_str().unwrap().to_string();
-    nce(
-        &platform,
-        &format!("/v1/applications/{id}:concludeAgreement"),
-        json!({"agreement": {"number": "PA-1", "date": today()}}),
-    )
-    .await;
 
     let active = registry_view(&platform, "the registry learning of the certificate", |v| {
         v["activeCertificateId"] == certificate_id.as_str()

@@ -9,6 +9,7 @@ use nsk_errors::fields::{optional_date, request_id as parse_request_id, uuid as 
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{Aggregate, EventContext, Outbox};
 use nsk_identity::{Identity, Role, TokenVerifier};
+use nsk_proto::google::api::HttpBody;
 use nsk_proto::nsk::accreditation::v1 as accreditation;
 use nsk_proto::nsk::common::v1 as common;
 use nsk_proto::nsk::documents::v1 as pb;
@@ -33,6 +34,8 @@ pub struct DocumentsApi {
     outbox: Outbox,
     verifier: TokenVerifier,
     calendar: Arc<WorkingCalendar>,
+    /// Where the public reaches the gateway: the base of the URL in QR codes.
+    public_url: String,
 }
 
 impl DocumentsApi {
@@ -41,13 +44,95 @@ impl DocumentsApi {
         outbox: Outbox,
         verifier: TokenVerifier,
         calendar: Arc<WorkingCalendar>,
+        public_url: String,
     ) -> Self {
         Self {
             pool,
             outbox,
             verifier,
             calendar,
+            public_url,
         }
+    }
+}
+
+/// Documents per chunk of the open-data export.
+const EXPORT_PAGE: i64 = 1000;
+
+type ExportStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<HttpBody, Status>> + Send>>;
+
+/// The open-data columns: no personal data.
+const EXPORT_COLUMNS: [&str; 9] = [
+    "serial_number",
+    "profession_id",
+    "profession_name",
+    "nqf_level",
+    "center_number",
+    "issue_date",
+    "valid_until",
+    "status",
+    "cancelled_on",
+];
+
+fn status_word(status: pb::DocumentStatus) -> &'static str {
+    match status {
+        pb::DocumentStatus::Valid => "valid",
+        pb::DocumentStatus::Expired => "expired",
+        pb::DocumentStatus::Cancelled => "cancelled",
+        _ => "unknown",
+    }
+}
+
+fn open_data_row(d: &StoredDocument, day: NaiveDate) -> [String; 9] {
+    [
+        d.serial_number.clone(),
+        d.profession_id.to_string(),
+        d.profession_name.clone(),
+        d.nqf_level.to_string(),
+        code4(d.center_number),
+        d.issue_date.to_string(),
+        d.valid_until.to_string(),
+        status_word(status_of(d, day)).to_string(),
+        d.cancellation
+            .as_ref()
+            .map(|c| c.cancelled_on.to_string())
+            .unwrap_or_default(),
+    ]
+}
+
+/// One chunk of the export: CSV (with the header in the first chunk) or JSON lines.
+fn export_chunk(
+    page: &[StoredDocument],
+    csv: bool,
+    header: bool,
+    day: NaiveDate,
+) -> Result<Vec<u8>, String> {
+    if csv {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        if header {
+            writer
+                .write_record(EXPORT_COLUMNS)
+                .map_err(|e| e.to_string())?;
+        }
+        for d in page {
+            writer
+                .write_record(open_data_row(d, day))
+                .map_err(|e| e.to_string())?;
+        }
+        writer.into_inner().map_err(|e| e.to_string())
+    } else {
+        let mut out = Vec::new();
+        for d in page {
+            let row = open_data_row(d, day);
+            let object: serde_json::Map<String, serde_json::Value> = EXPORT_COLUMNS
+                .iter()
+                .zip(row)
+                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+                .collect();
+            serde_json::to_writer(&mut out, &object).map_err(|e| e.to_string())?;
+            out.push(b'\n');
+        }
+        Ok(out)
     }
 }
 
@@ -536,6 +621,84 @@ fn is_other_center(identity: &Identity, center: i32) -> bool {
 
 #[tonic::async_trait]
 impl DocumentRegistry for DocumentsApi {
+    /// Public: the QR code of a document, encoding its verification URL.
+    async fn get_document_qr(
+        &self,
+        request: Request<pb::GetDocumentQrRequest>,
+    ) -> Result<Response<HttpBody>, Status> {
+        let request = request.into_inner();
+        let format = crate::qr::Format::parse(&request.format)
+            .ok_or_else(|| ApiError::invalid_field("format", "must be png or svg"))?;
+        let serial: SerialNumber = request.serial_number.parse().map_err(
+            |e: crate::domain::serial::MalformedSerial| {
+                ApiError::invalid_field("serial_number", e.0)
+            },
+        )?;
+        let serial = serial.to_string();
+        // A code is made only for a document the registry holds.
+        store::document_by_serial(&self.pool, &serial)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("document", &serial))?;
+        let url = format!("{}/v1/verify/{serial}", self.public_url);
+        let data = crate::qr::render(&url, format).map_err(ApiError::internal)?;
+        Ok(Response::new(HttpBody {
+            content_type: format.content_type().to_string(),
+            data,
+            extensions: Vec::new(),
+        }))
+    }
+
+    /// Open data, page by page in id order, so memory stays flat for millions of rows.
+    async fn export_registry(
+        &self,
+        request: Request<pb::ExportRegistryRequest>,
+    ) -> Result<Response<ExportStream>, Status> {
+        let csv = match request
+            .get_ref()
+            .format
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "" | "csv" => true,
+            "json" => false,
+            _ => return Err(ApiError::invalid_field("format", "must be csv or json").into()),
+        };
+        let content_type = if csv {
+            "text/csv; charset=utf-8"
+        } else {
+            "application/x-ndjson"
+        };
+        let pool = self.pool.clone();
+        let day = today();
+        let pages = futures::stream::unfold(Some((Uuid::nil(), true)), move |state| {
+            let pool = pool.clone();
+            async move {
+                let (after, first) = state?;
+                let page = match store::export_page(&pool, after, EXPORT_PAGE).await {
+                    Ok(page) => page,
+                    Err(err) => return Some((Err(Status::from(ApiError::from(err))), None)),
+                };
+                if page.is_empty() && !first {
+                    return None;
+                }
+                let next = (page.len() as i64 == EXPORT_PAGE)
+                    .then(|| page.last().map(|d| (d.id, false)))
+                    .flatten();
+                let chunk = export_chunk(&page, csv, first, day)
+                    .map(|data| HttpBody {
+                        content_type: content_type.to_string(),
+                        data,
+                        extensions: Vec::new(),
+                    })
+                    .map_err(|e| Status::from(ApiError::internal(e)));
+                Some((chunk, next))
+            }
+        });
+        Ok(Response::new(Box::pin(pages)))
+    }
+
     /// A recognition center registers a document it issued (Rules p. 18).
     async fn issue_document(
         &self,

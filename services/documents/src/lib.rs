@@ -8,6 +8,7 @@
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod qr;
 pub mod store;
 
 use nsk_config::ServiceConfig;
@@ -45,7 +46,13 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         consumer.run(shutdown).await
     });
     let calendar = std::sync::Arc::new(nsk_calendar::WorkingCalendar::kazakhstan()?);
-    let api = grpc::DocumentsApi::new(base.pool, base.outbox, base.verifier, calendar);
+    let api = grpc::DocumentsApi::new(
+        base.pool,
+        base.outbox,
+        base.verifier,
+        calendar,
+        config.public_url.clone(),
+    );
     let routes = tonic::service::Routes::new(DocumentRegistryServer::new(api));
     Ok(ServiceApp::new(
         host,

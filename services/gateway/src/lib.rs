@@ -27,6 +27,8 @@ use http::HeaderValue;
 use nsk_config::GatewayConfig;
 use nsk_errors::{ApiError, ErrorKind, Problem};
 use nsk_identity::{Caller, TokenVerifier};
+use nsk_proto::google::api::HttpBody;
+use prost::Message as _;
 use prost_reflect::DescriptorPool;
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
@@ -256,6 +258,11 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
             upstream_request.metadata_mut().insert(key, value);
         }
     }
+    if route.method.is_server_streaming() {
+        // A download: no deadline on the whole, which may be millions of rows.
+        upstream_request.set_timeout(Duration::from_secs(24 * 3600));
+        return stream_http_body(grpc, upstream_request, route).await;
+    }
     let result = async {
         grpc.ready()
             .await
@@ -266,12 +273,92 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
     }
     .await;
     match result {
+        Ok(reply) if route.returns_http_body() => match HttpBody::decode(reply.get_ref().clone()) {
+            Ok(body) => http_body_response(&body.content_type, Body::from(body.data)),
+            Err(err) => problem_response(&Problem::from(&ApiError::internal(format!(
+                "{} answered a body that does not decode: {err}",
+                route.service
+            )))),
+        },
         Ok(reply) => match transcode::response_json(route.output(), reply.get_ref()) {
             Ok(json) => ([(http::header::CONTENT_TYPE, "application/json")], json).into_response(),
             Err(err) => problem_response(&Problem::from(&err)),
         },
         Err(status) => problem_response(&upstream_problem(&route.service, &status)),
     }
+}
+
+fn http_body_response(content_type: &str, body: Body) -> Response {
+    let content_type = HeaderValue::from_str(content_type)
+        .unwrap_or(HeaderValue::from_static("application/octet-stream"));
+    ([(http::header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// A server-streaming method answering `google.api.HttpBody` chunks, sent as one HTTP body:
+/// the first chunk decides the status (an error before it is a problem document) and the
+/// content type; the rest flow through as they come, in constant memory.
+async fn stream_http_body(
+    mut grpc: tonic::client::Grpc<Channel>,
+    upstream_request: tonic::Request<bytes::Bytes>,
+    route: &Route,
+) -> Response {
+    if !route.returns_http_body() {
+        return problem_response(&Problem::from(&ApiError::internal(format!(
+            "{} streams messages that are not bodies; call it over gRPC",
+            route.grpc_path
+        ))));
+    }
+    let opened = async {
+        grpc.ready()
+            .await
+            .map_err(|e| tonic::Status::unavailable(e.to_string()))?;
+        let path = PathAndQuery::from_str(&route.grpc_path)
+            .map_err(|e| tonic::Status::internal(e.to_string()))?;
+        let mut stream = grpc
+            .server_streaming(upstream_request, path, RawCodec)
+            .await?
+            .into_inner();
+        let first = stream.message().await?;
+        Ok::<_, tonic::Status>((first, stream))
+    }
+    .await;
+    let (first, stream) = match opened {
+        Ok(opened) => opened,
+        Err(status) => return problem_response(&upstream_problem(&route.service, &status)),
+    };
+    let decode = |raw: bytes::Bytes| {
+        HttpBody::decode(raw)
+            .map_err(|e| std::io::Error::other(format!("a chunk does not decode: {e}")))
+    };
+    let first = match first.map(decode).transpose() {
+        Ok(first) => first.unwrap_or_default(),
+        Err(err) => return problem_response(&Problem::from(&ApiError::internal(err))),
+    };
+    let service = route.service.clone();
+    let rest = futures::stream::unfold(stream, move |mut stream| {
+        let service = service.clone();
+        async move {
+            match stream.message().await {
+                Ok(Some(raw)) => Some((decode(raw).map(|b| bytes::Bytes::from(b.data)), stream)),
+                Ok(None) => None,
+                Err(status) => {
+                    // The status line is gone; the client sees the body end early.
+                    tracing::warn!(%service, code = ?status.code(), message = status.message(), "stream broke off");
+                    Some((
+                        Err(std::io::Error::other(status.message().to_string())),
+                        stream,
+                    ))
+                }
+            }
+        }
+    });
+    let chunks = futures::StreamExt::chain(
+        futures::stream::once(
+            async move { Ok::<_, std::io::Error>(bytes::Bytes::from(first.data)) },
+        ),
+        rest,
+    );
+    http_body_response(&first.content_type, Body::from_stream(chunks))
 }
 
 /// The problem document for an upstream failure. Transport errors carry library text that

@@ -37,6 +37,12 @@ pub fn document(routes: &[Route]) -> Value {
                 }
             }
         }
+        // A method answering google.api.HttpBody sends raw bytes (an image, a file), not JSON.
+        let ok_content = if route.returns_http_body() {
+            json!({"*/*": {"schema": {"type": "string", "format": "binary"}}})
+        } else {
+            json!({"application/json": {"schema": message_ref(&route.output(), &mut schemas)}})
+        };
         let mut operation = json!({
             "operationId": route.method.name(),
             "tags": [route.service],
@@ -45,7 +51,7 @@ pub fn document(routes: &[Route]) -> Value {
             "responses": {
                 "200": {
                     "description": "OK",
-                    "content": {"application/json": {"schema": message_ref(&route.output(), &mut schemas)}},
+                    "content": ok_content,
                 },
                 "default": {
                     "description": "An error, as an RFC 9457 problem document",

@@ -139,6 +139,12 @@ impl Route {
         self.method.output()
     }
 
+    /// Whether the method answers raw bytes (`google.api.HttpBody`) rather than a message to
+    /// render as JSON; a server-streaming one sends one body in chunks.
+    pub fn returns_http_body(&self) -> bool {
+        self.output().full_name() == "google.api.HttpBody"
+    }
+
     /// Mutating routes need a token at the gateway; reads may be public (services decide).
     pub fn is_mutating(&self) -> bool {
         self.http_method != http::Method::GET

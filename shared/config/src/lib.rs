@@ -312,6 +312,9 @@ pub struct ServiceConfig {
     pub relay_interval: Duration,
     pub auth: AuthConfig,
     pub log_format: LogFormat,
+    /// `NSK_PUBLIC_URL`: where the public reaches the gateway, e.g. `https://nsk.enbek.kz`;
+    /// printed in QR codes of documents. Default `http://127.0.0.1:8080`.
+    pub public_url: String,
 }
 
 impl ServiceConfig {
@@ -345,8 +348,20 @@ impl ServiceConfig {
             LogFormat::Pretty,
             "must be pretty or json",
         );
+        let public_url = r
+            .string("NSK_PUBLIC_URL", "http://127.0.0.1:8080")
+            .trim_end_matches('/')
+            .to_string();
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            r.problem(
+                "NSK_PUBLIC_URL",
+                &public_url,
+                "must be an http:// or https:// URL where the public reaches the gateway",
+            );
+        }
         r.finish(Self {
             service: service.to_string(),
+            public_url,
             grpc_addr,
             database,
             kafka,
