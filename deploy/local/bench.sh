@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: release builds, a fresh broker, and the benchmarks in tests/src/bin/.
+# make bench: release builds, a fresh broker, and the benchmarks in tests/src/bin/: the
+# register of professions (nsk-bench), then the registry of documents (nsk-bench-documents).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 check_postgres
@@ -13,3 +14,4 @@ log "building release binaries"
 cargo build --release --workspace --bins
 export NSK_BIN_DIR="$ROOT/target/release"
 RUST_LOG=warn target/release/nsk-bench
+RUST_LOG=warn target/release/nsk-bench-documents

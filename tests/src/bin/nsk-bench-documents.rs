@@ -1,0 +1,345 @@
+//! `make bench`, part two: the registry of documents with 1,000,000 documents loaded.
+//!
+//! Starts the platform (release binaries, via `NSK_BIN_DIR`), registers a profession and
+//! accredits 20 centers through the API, then measures in one run:
+//! - issuance per second through the documents service's gRPC API, for one center (all
+//!   requests queue on its sequence) and for 20 centers in parallel;
+//! - public verification by serial number: `pgbench` running the lookup SQL (the baseline),
+//!   the documents service over gRPC, and the gateway over REST/JSON, each with 1 and 16
+//!   clients, over 1,000,000 documents bulk-loaded into the registry's table.
+//!
+//! Numbers are requests per second and p50/p99, each also as a ratio of the baseline measured in
+//! the same run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot set up should stop loudly
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use nsk_e2e::walk::{accredit, register_welder, today};
+use nsk_e2e::Platform;
+use nsk_identity::Role;
+use nsk_proto::nsk::documents::v1 as pb;
+use nsk_proto::nsk::documents::v1::document_registry_client::DocumentRegistryClient;
+use tonic::transport::Channel;
+
+const LOADED: i64 = 1_000_000;
+/// Bulk-loaded documents belong to centers 0101-0200, 10,000 each.
+const LOADED_CENTERS: i64 = 100;
+const ISSUED_CENTERS: usize = 20;
+const ISSUANCES: usize = 2_000;
+const LOOKUPS: usize = 20_000;
+const CLIENTS: usize = 16;
+const PGBENCH_SECONDS: u32 = 10;
+
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    per_second: f64,
+}
+
+fn stats(mut latencies: Vec<Duration>, wall: Duration) -> Stats {
+    latencies.sort();
+    let at = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
+    Stats {
+        p50: at(0.50),
+        p99: at(0.99),
+        per_second: latencies.len() as f64 / wall.as_secs_f64(),
+    }
+}
+
+/// Runs `call(i)` for i in 0..count, `concurrency` at a time.
+async fn measure<F, Fut>(count: usize, concurrency: usize, call: F) -> Stats
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let started = Instant::now();
+    let latencies: Vec<Duration> = stream::iter(0..count)
+        .map(|i| {
+            let call = call(i);
+            async move {
+                let t = Instant::now();
+                call.await;
+                t.elapsed()
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    stats(latencies, started.elapsed())
+}
+
+/// The serial of the `i`-th bulk-loaded document (the same formula as the loading SQL).
+fn loaded_serial(i: usize) -> String {
+    let n = (i as i64 * 7919) % LOADED;
+    let center = 101 + n % LOADED_CENTERS;
+    let sequence = 1 + n / LOADED_CENTERS;
+    format!("25110-72120011-4-150326-{center:04}-{sequence:08}")
+}
+
+fn center_request<T>(message: T, center: usize) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let token = nsk_runtime::testing::token(
+        &format!("center-{center:04}"),
+        &[Role::RecognitionCenter],
+        Some(&format!("{center:04}")),
+    );
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+/// The `n`-th IIN with a valid check digit among people born on 1 January 1990.
+fn iin(n: usize) -> String {
+    let check = |eleven: &str| -> Option<u32> {
+        let digits: Vec<u32> = eleven.bytes().map(|b| u32::from(b - b'0')).collect();
+        let sum = |w: [u32; 11]| digits.iter().zip(w).map(|(d, w)| d * w).sum::<u32>() % 11;
+        let first = sum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        let check = if first == 10 {
+            sum([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])
+        } else {
+            first
+        };
+        (check < 10).then_some(check)
+    };
+    (0..)
+        .filter_map(|k: u32| {
+            let eleven = format!("9001013{k:04}");
+            check(&eleven).map(|c| format!("{eleven}{c}"))
+        })
+        .nth(n % 5000)
+        .unwrap()
+}
+
+#[tokio::main]
+async fn main() {
+    let platform = Platform::start("benchdoc").await;
+    let profession_id = register_welder(&platform, "72120011").await;
+    println!("accrediting {ISSUED_CENTERS} centers through the API...");
+    for _ in 0..ISSUED_CENTERS {
+        accredit(&platform, &profession_id).await;
+    }
+    let documents_addr = &platform
+        .service_addrs
+        .iter()
+        .find(|(s, _)| s == "documents")
+        .unwrap()
+        .1;
+    let channel = Channel::from_shared(format!("http://{documents_addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let grpc = DocumentRegistryClient::new(channel);
+    let document = |n: usize| pb::Document {
+        holder: Some(pb::Holder {
+            iin: iin(n),
+            full_name: "Сейткали Айгерим Нурлановна".into(),
+        }),
+        profession_id: profession_id.clone(),
+        nqf_level: 4,
+        procedure_date: today(),
+        protocol_number: format!("P-{n}"),
+        protocol_date: today(),
+        ..Default::default()
+    };
+    // Wait until the registry has heard of the last center.
+    platform
+        .eventually(
+            Duration::from_secs(60),
+            "the registry hearing of every center",
+            || {
+                let mut client = grpc.clone();
+                let request = center_request(
+                    pb::IssueDocumentRequest {
+                        request_id: String::new(),
+                        document: Some(document(0)),
+                    },
+                    ISSUED_CENTERS,
+                );
+                async move { client.issue_document(request).await.ok() }
+            },
+        )
+        .await;
+
+    println!("\nissuance through the documents service (gRPC), {CLIENTS} clients, {ISSUANCES} documents\n");
+    println!(
+        "{:<34} {:>9} {:>9} {:>10}",
+        "", "p50 ms", "p99 ms", "docs/s"
+    );
+    let issue = |centers: usize| {
+        let grpc = grpc.clone();
+        let document = &document;
+        move |i: usize| {
+            let mut client = grpc.clone();
+            let request = center_request(
+                pb::IssueDocumentRequest {
+                    request_id: String::new(),
+                    document: Some(document(i)),
+                },
+                1 + i % centers,
+            );
+            async move {
+                client.issue_document(request).await.unwrap();
+            }
+        }
+    };
+    for (name, centers) in [
+        ("one center", 1),
+        ("20 centers in parallel", ISSUED_CENTERS),
+    ] {
+        let s = measure(ISSUANCES, CLIENTS, issue(centers)).await;
+        println!(
+            "  {:<32} {:>9.3} {:>9.3} {:>10.0}",
+            name,
+            s.p50.as_secs_f64() * 1e3,
+            s.p99.as_secs_f64() * 1e3,
+            s.per_second
+        );
+    }
+
+    // Bulk-load a million documents straight into the registry's table: issuing them one by one
+    // through the API would take the rest of the hour.
+    let db_name = &platform
+        .databases
+        .iter()
+        .find(|(s, _)| s == "documents")
+        .unwrap()
+        .1;
+    let server = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let db_url = format!("{}/{db_name}", server.rsplit_once('/').unwrap().0);
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&db_url)
+        .await
+        .unwrap();
+    println!("\nloading {LOADED} documents...");
+    let loading = Instant::now();
+    sqlx::query(
+        "INSERT INTO documents (id, serial_number, center_number, sequence, holder_iin, holder_name, profession_id,
+             profession_name, nqf_level, separate_skills, procedure_date, protocol_number, protocol_date, issue_date,
+             valid_until, head_of_center, voucher_id, issued_late, created_at)
+         SELECT gen_random_uuid(),
+                '25110-72120011-4-150326-' || lpad((101 + n % $2)::text, 4, '0') || '-' || lpad((1 + n / $2)::text, 8, '0'),
+                101 + n % $2, 1 + n / $2, '900101300037', 'Сейткали Айгерим Нурлановна', $3::uuid, 'Сварщик', 4, '{}',
+                DATE '2026-03-12', 'P-' || n, DATE '2026-03-13', DATE '2026-03-15', DATE '2031-03-14', '', '', false, now()
+           FROM generate_series(0, $1 - 1) AS n",
+    )
+    .bind(LOADED)
+    .bind(LOADED_CENTERS)
+    .bind(&profession_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE documents")
+        .execute(&pool)
+        .await
+        .unwrap();
+    println!("loaded in {:.1} s", loading.elapsed().as_secs_f64());
+
+    // The baseline: pgbench running the service's lookup SQL on the same database.
+    let script = std::env::temp_dir().join("nsk-verify-lookup.sql");
+    std::fs::write(
+        &script,
+        format!(
+            "\\set n random(0, {})\n\
+             SELECT * FROM documents WHERE serial_number = '25110-72120011-4-150326-' || lpad((101 + :n % {LOADED_CENTERS})::text, 4, '0') || '-' || lpad((1 + :n / {LOADED_CENTERS})::text, 8, '0');\n",
+            LOADED - 1
+        ),
+    )
+    .unwrap();
+    let pgbench = |clients: usize| {
+        let output = std::process::Command::new("pgbench")
+            .args(["-n", "-M", "prepared", "-T", &PGBENCH_SECONDS.to_string()])
+            .args([
+                "-c",
+                &clients.to_string(),
+                "-j",
+                &clients.min(2).to_string(),
+            ])
+            .arg("-f")
+            .arg(&script)
+            .arg(&db_url)
+            .output()
+            .expect("pgbench runs");
+        let text = String::from_utf8_lossy(&output.stdout).to_string();
+        let tps: f64 = text
+            .lines()
+            .find(|l| l.starts_with("tps = "))
+            .and_then(|l| l.split_whitespace().nth(2))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "pgbench said: {text}{}",
+                    String::from_utf8_lossy(&output.stderr)
+                )
+            });
+        let latency: f64 = text
+            .lines()
+            .find(|l| l.starts_with("latency average = "))
+            .and_then(|l| l.split_whitespace().nth(3))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN);
+        (tps, latency)
+    };
+
+    let http = Arc::new(platform.http.clone());
+    let via_service = |i: usize| {
+        let mut client = grpc.clone();
+        async move {
+            let reply = client
+                .verify_document(pb::VerifyDocumentRequest {
+                    serial_number: loaded_serial(i),
+                })
+                .await
+                .unwrap()
+                .into_inner();
+            assert_eq!(reply.status, pb::DocumentStatus::Valid as i32);
+        }
+    };
+    let via_gateway = |i: usize| {
+        let http = http.clone();
+        let url = platform.url(&format!("/v1/verify/{}", loaded_serial(i)));
+        async move {
+            let reply = http.get(url).send().await.unwrap();
+            assert!(reply.status().is_success());
+            reply.bytes().await.unwrap();
+        }
+    };
+    measure(20, 1, &via_service).await;
+    measure(20, 1, &via_gateway).await;
+
+    println!("\nverification by serial over {LOADED} documents; ratios against pgbench in the same run\n");
+    println!(
+        "{:<34} {:>9} {:>9} {:>10} {:>9}",
+        "path", "p50 ms", "p99 ms", "lookups/s", "x pgbench"
+    );
+    for clients in [1, CLIENTS] {
+        let (tps, avg_ms) = pgbench(clients);
+        let count = if clients == 1 { LOOKUPS / 4 } else { LOOKUPS };
+        let service = measure(count, clients, &via_service).await;
+        let gateway = measure(count, clients, &via_gateway).await;
+        println!("{clients} client(s):");
+        println!(
+            "  {:<32} {:>9} {:>9} {:>10.0} {:>9.2}   (average latency {avg_ms:.3} ms)",
+            "pgbench, the lookup SQL", "", "", tps, 1.0
+        );
+        for (name, s) in [
+            ("documents service, gRPC", &service),
+            ("gateway, REST/JSON", &gateway),
+        ] {
+            println!(
+                "  {:<32} {:>9.3} {:>9.3} {:>10.0} {:>9.2}",
+                name,
+                s.p50.as_secs_f64() * 1e3,
+                s.p99.as_secs_f64() * 1e3,
+                s.per_second,
+                s.per_second / tps
+            );
+        }
+    }
+}
