@@ -88,6 +88,8 @@ CREATE TABLE findings (
     concerns_health_or_safety boolean     NOT NULL,
     found_on                  date        NOT NULL,
     opened_revocation_case    boolean     NOT NULL,
+    revocation_decision_due   date,
+    request_id                text        UNIQUE,
     actor                     text        NOT NULL,
     actor_role                text        NOT NULL,
     recorded_at               timestamptz NOT NULL

@@ -1583,11 +1583,13 @@ impl AccreditationService for AccreditationApi {
             concerns_health_or_safety: request.concerns_health_or_safety,
             found_on,
             opened_revocation_case: open_case,
+            revocation_decision_due: open_case.then_some(decision_due),
+            request_id: request_id.map(str::to_string),
             actor: identity.subject.clone(),
             actor_role: identity.primary_role().to_string(),
             at: now(),
         };
-        let reply_finding = finding.clone();
+        let recorded = finding.clone();
         self.change_certificate(&identity, id, request_id, "RecordMonitoringFinding", move |tx, c, actor| {
             Box::pin(async move {
                 if c.status != CertStatus::Active {
@@ -1613,24 +1615,34 @@ impl AccreditationService for AccreditationApi {
             })
         })
         .await?;
+        // A retried request answers with the finding its first attempt recorded.
+        let finding = match request_id {
+            Some(request_id) => {
+                let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+                store::finding_by_request(&mut conn, request_id)
+                    .await
+                    .map_err(ApiError::from)?
+                    .unwrap_or(recorded)
+            }
+            None => recorded,
+        };
         Ok(Response::new(pb::MonitoringFinding {
-            id: reply_finding.id.to_string(),
-            certificate_id: id.to_string(),
-            description: reply_finding.description,
-            concerns_health_or_safety: reply_finding.concerns_health_or_safety,
+            id: finding.id.to_string(),
+            certificate_id: finding.certificate_id.to_string(),
+            description: finding.description,
+            concerns_health_or_safety: finding.concerns_health_or_safety,
             stamp: Some(common::ChangeStamp {
-                actor: reply_finding.actor,
-                actor_role: reply_finding.actor_role,
-                at: timestamp(reply_finding.at),
+                actor: finding.actor,
+                actor_role: finding.actor_role,
+                at: timestamp(finding.at),
                 reason: String::new(),
-                request_id: request_id.unwrap_or_default().to_string(),
+                request_id: finding.request_id.unwrap_or_default(),
             }),
-            found_on: found_on.to_string(),
-            revocation_decision_due: if open_case {
-                decision_due.to_string()
-            } else {
-                String::new()
-            },
+            found_on: finding.found_on.to_string(),
+            revocation_decision_due: finding
+                .revocation_decision_due
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
         }))
     }
 

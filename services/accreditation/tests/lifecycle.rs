@@ -823,20 +823,31 @@ async fn a_monitoring_finding_opens_a_revocation_case_due_in_ten_working_days() 
     let mut app = spawn_app("accmon").await;
     let profession_id = app.profession_id.clone();
     let certificate = accredited(&mut app, application(&profession_id)).await;
+    let record = || pb::RecordMonitoringFindingRequest {
+        id: certificate.id.clone(),
+        request_id: "finding-2026-11-1".into(),
+        description: "Protocols signed by an examiner not on the staff list".into(),
+        concerns_health_or_safety: false,
+        open_revocation_case: true,
+        found_on: String::new(),
+    };
     let finding = app
         .client
-        .record_monitoring_finding(officer(pb::RecordMonitoringFindingRequest {
-            id: certificate.id.clone(),
-            request_id: String::new(),
-            description: "Protocols signed by an examiner not on the staff list".into(),
-            concerns_health_or_safety: false,
-            open_revocation_case: true,
-            found_on: String::new(),
-        }))
+        .record_monitoring_finding(officer(record()))
         .await
         .unwrap()
         .into_inner();
     assert!(!finding.revocation_decision_due.is_empty());
+    let retried = app
+        .client
+        .record_monitoring_finding(officer(record()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        retried, finding,
+        "a retry answers with the finding first recorded"
+    );
     let due =
         chrono::NaiveDate::parse_from_str(&finding.revocation_decision_due, "%Y-%m-%d").unwrap();
     let overdue = app
