@@ -803,10 +803,7 @@ impl AccreditationService for AccreditationApi {
         let id = parse_id(&request.id, "id")?;
         let request_id = parse_request_id(&request.request_id)?;
         let examined_on = act_date(&request.examined_on, "examined_on")?;
-        let examiner = request.examiner.trim().to_string();
-        if examiner.is_empty() {
-            return Err(ApiError::invalid_field("examiner", "is required: who examined").into());
-        }
+        let examiner = nsk_errors::fields::required(&request.examiner, "examiner", "who examined")?;
         let on_site = request.on_site;
         let report = if on_site {
             let raw: Vec<(String, bool, String)> = request
@@ -1565,14 +1562,11 @@ impl AccreditationService for AccreditationApi {
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
         let request_id = parse_request_id(&request.request_id)?;
-        let description = request.description.trim().to_string();
-        if description.is_empty() {
-            return Err(ApiError::invalid_field(
-                "description",
-                "is required: what monitoring found (Art. 25.3)",
-            )
-            .into());
-        }
+        let description = nsk_errors::fields::required(
+            &request.description,
+            "description",
+            "what monitoring found (Art. 25.3)",
+        )?;
         let found_on = act_date(&request.found_on, "found_on")?;
         let open_case = request.open_revocation_case;
         let decision_due = self.due(Deadline::RevocationDecision, found_on)?;

@@ -846,14 +846,11 @@ impl DocumentRegistry for DocumentsApi {
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
         let request_id = parse_request_id(&request.request_id)?;
-        let reason = request.reason.trim().to_string();
-        if reason.is_empty() {
-            return Err(ApiError::invalid_field(
-                "reason",
-                "is required: why the document is cancelled (Art. 26.2)",
-            )
-            .into());
-        }
+        let reason = nsk_errors::fields::required(
+            &request.reason,
+            "reason",
+            "why the document is cancelled (Art. 26.2)",
+        )?;
         let basis = request.basis.unwrap_or_default();
         let basis =
             nsk_errors::fields::document(&basis.number, &basis.date, &basis.title, "basis")?;

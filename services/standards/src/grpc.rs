@@ -737,14 +737,11 @@ impl StandardsService for StandardsApi {
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
         let request_id = parse_request_id(&request.request_id)?;
-        let remarks = request.remarks.trim().to_string();
-        if remarks.is_empty() {
-            return Err(ApiError::invalid_field(
-                "remarks",
-                "is required: say what the developer must rework (Art. 5.5)",
-            )
-            .into());
-        }
+        let remarks = nsk_errors::fields::required(
+            &request.remarks,
+            "remarks",
+            "say what the developer must rework (Art. 5.5)",
+        )?;
         let document = document(request.document, true)?;
         let parties = parties_of(&identity);
         let actor = identity.subject.clone();
@@ -823,14 +820,11 @@ impl StandardsService for StandardsApi {
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
         let request_id = parse_request_id(&request.request_id)?;
-        let reason = request.reason.trim().to_string();
-        if reason.is_empty() {
-            return Err(ApiError::invalid_field(
-                "reason",
-                "is required: why the standard is being updated",
-            )
-            .into());
-        }
+        let reason = nsk_errors::fields::required(
+            &request.reason,
+            "reason",
+            "why the standard is being updated",
+        )?;
         let actor = identity.subject.clone();
         let actor_role = identity.primary_role().to_string();
         let opened = self
@@ -940,14 +934,11 @@ impl StandardsService for StandardsApi {
             )
             .into());
         }
-        let reason = request.reason.trim().to_string();
-        if reason.is_empty() {
-            return Err(ApiError::invalid_field(
-                "reason",
-                "is required: why the standard is archived",
-            )
-            .into());
-        }
+        let reason = nsk_errors::fields::required(
+            &request.reason,
+            "reason",
+            "why the standard is archived",
+        )?;
         let document = document(request.document, false)?;
         let wanted = request.version;
         let actor = identity.subject.clone();

@@ -6,6 +6,18 @@ use uuid::Uuid;
 
 use crate::ApiError;
 
+/// A text the caller must give, trimmed; `rule` says what it is for.
+pub fn required(raw: &str, field: &str, rule: &str) -> Result<String, ApiError> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(ApiError::invalid_field(
+            field,
+            format!("is required: {rule}"),
+        ));
+    }
+    Ok(text.to_string())
+}
+
 /// An optional idempotency key: empty means none.
 pub fn request_id(raw: &str) -> Result<Option<&str>, ApiError> {
     if raw.is_empty() {
@@ -87,6 +99,13 @@ mod tests {
 
     #[test]
     fn each_refusal_names_the_field() {
+        assert_eq!(required(" x ", "reason", "why").unwrap(), "x");
+        let err = required("  ", "reason", "why the entry is changed").unwrap_err();
+        assert_eq!(err.violations[0].field, "reason");
+        assert_eq!(
+            err.violations[0].description,
+            "is required: why the entry is changed"
+        );
         assert_eq!(request_id("").unwrap(), None);
         assert_eq!(request_id("a-1_B").unwrap(), Some("a-1_B"));
         assert_eq!(
