@@ -135,6 +135,8 @@ async fn a_document_issued_by_a_center_is_cancelled_when_its_certificate_is_revo
         serde_json::from_str(json_lines.text().await.unwrap().lines().next().unwrap()).unwrap();
     assert_eq!(row["serial_number"], serial.as_str());
     assert_eq!(row["status"], "valid");
+    assert_eq!(row["nqf_level"], 4);
+    assert!(row["cancelled_on"].is_null());
 
     // Ground 4: complaints against the holder confirmed; the document is named.
     nce(

@@ -123,12 +123,17 @@ fn export_chunk(
     } else {
         let mut out = Vec::new();
         for d in page {
-            let row = open_data_row(d, day);
-            let object: serde_json::Map<String, serde_json::Value> = EXPORT_COLUMNS
-                .iter()
-                .zip(row)
-                .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
-                .collect();
+            let object = serde_json::json!({
+                "serial_number": d.serial_number,
+                "profession_id": d.profession_id,
+                "profession_name": d.profession_name,
+                "nqf_level": d.nqf_level,
+                "center_number": code4(d.center_number),
+                "issue_date": d.issue_date,
+                "valid_until": d.valid_until,
+                "status": status_word(status_of(d, day)),
+                "cancelled_on": d.cancellation.as_ref().map(|c| c.cancelled_on),
+            });
             serde_json::to_writer(&mut out, &object).map_err(|e| e.to_string())?;
             out.push(b'\n');
         }
