@@ -408,7 +408,15 @@ pub async fn list(
     push_register(&mut count, filter.as_of);
     count.push("SELECT count(*) FROM register WHERE true");
     push_filters(&mut count, filter);
-    let total: i64 = count.build_query_scalar().fetch_one(pool).await?;
+    // A name search is planned for its pattern each time: a cached generic plan cannot know the
+    // pattern, so it cannot use the trigram indexes, and PostgreSQL switches to it after five
+    // runs because its estimate looks cheaper (a sequential scan, ten times slower).
+    let plan_each_time = filter.name.is_none();
+    let total: i64 = count
+        .build_query_scalar()
+        .persistent(plan_each_time)
+        .fetch_one(pool)
+        .await?;
 
     let mut page = sqlx::QueryBuilder::new("");
     push_register(&mut page, filter.as_of);
@@ -436,7 +444,11 @@ pub async fn list(
     }
     page.push(format!(" ORDER BY {column} {dir}, id {dir} LIMIT "))
         .push_bind(filter.limit);
-    let rows = page.build().fetch_all(pool).await?;
+    let rows = page
+        .build()
+        .persistent(plan_each_time)
+        .fetch_all(pool)
+        .await?;
     let items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
     Ok((items, total))
 }

@@ -352,6 +352,8 @@ pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<StandardVers
     .bind(after_id)
     .bind(after_version)
     .bind(filter.limit)
+    // A title search is planned for its pattern (a generic plan cannot use the trigram index).
+    .persistent(filter.title.is_none())
     .fetch_all(pool)
     .await?;
     let mut found = rows

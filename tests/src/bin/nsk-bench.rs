@@ -229,6 +229,8 @@ async fn main() {
                 "SELECT count(*) FROM professions WHERE (name_kk ILIKE $1 OR name_ru ILIKE $1 OR name_en ILIKE $1)",
             )
             .bind(&pattern)
+            // As the service runs it: planned for the pattern each time (see store::list).
+            .persistent(false)
             .fetch_one(&pool)
             .await
             .unwrap();
@@ -237,6 +239,7 @@ async fn main() {
                  ORDER BY id ASC, id ASC LIMIT 20",
             )
             .bind(&pattern)
+            .persistent(false)
             .fetch_all(&pool)
             .await
             .unwrap();
