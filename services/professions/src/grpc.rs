@@ -473,6 +473,22 @@ impl ProfessionRegistry for ProfessionsApi {
         }
         let request_id = parse_request_id(&request_id)?;
         let imported = self.import_all(entries, &identity, request_id).await?;
+        // After a bulk load, searches by name are slow until the table is vacuumed: the new
+        // entries wait in the trigram indexes' pending lists, and the planner, without fresh
+        // statistics, scans the whole table instead. Autovacuum would get there within minutes;
+        // the register does it now, without making the caller wait.
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            match sqlx::query("VACUUM (ANALYZE) professions")
+                .execute(&pool)
+                .await
+            {
+                Ok(_) => tracing::info!("register vacuumed and analysed after the import"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "vacuum after the import failed; autovacuum will do it")
+                }
+            }
+        });
         Ok(Response::new(pb::ImportProfessionsResponse { imported }))
     }
 
