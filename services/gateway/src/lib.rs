@@ -116,7 +116,13 @@ impl Application {
 
     pub async fn run(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.addr, "gateway serving REST and gRPC");
-        axum::serve(self.listener, self.router)
+        // TCP_NODELAY: a response in several writes must not wait for the client's delayed ACK.
+        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+            if let Err(err) = tcp.set_nodelay(true) {
+                tracing::warn!(error = %err, "cannot set TCP_NODELAY on a connection");
+            }
+        });
+        axum::serve(listener, self.router)
             .with_graceful_shutdown(self.shutdown.cancelled_owned())
             .await?;
         Ok(())
