@@ -241,17 +241,37 @@ pub mod walk {
         path: &str,
         body: Option<&Value>,
     ) -> (u16, Value) {
+        let token = role.map(|role| platform.token(&[role]));
+        call_as(platform, token.as_deref(), path, body).await
+    }
+
+    /// As [`call`], with the bearer `token` given (or none).
+    pub async fn call_as(
+        platform: &Platform,
+        token: Option<&str>,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let url = platform.url(path);
         let mut request = match body {
             Some(body) => platform.http.post(url).json(body),
             None => platform.http.get(url),
         };
-        if let Some(role) = role {
-            request = request.bearer_auth(platform.token(&[role]));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
         }
         let reply = request.send().await.unwrap();
         let status = reply.status().as_u16();
         (status, reply.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A recognition center's token, for center `number`.
+    pub fn center_token(number: &str) -> String {
+        nsk_runtime::testing::token(
+            &format!("center-{number}-system"),
+            &[Role::RecognitionCenter],
+            Some(number),
+        )
     }
 
     /// POST as an NCE officer, expecting success.
@@ -303,12 +323,17 @@ pub mod walk {
     /// Takes an applicant for `profession_id` through every stage of Art. 23.2 to a certificate
     /// and the agreement; returns the certificate.
     pub async fn accredit(platform: &Platform, profession_id: &str) -> Value {
+        accredit_center(platform, application(profession_id)).await
+    }
+
+    /// As [`accredit`], for the applicant `form` (see [`application`]).
+    pub async fn accredit_center(platform: &Platform, form: Value) -> Value {
         let filed = platform
             .eventually(
                 Duration::from_secs(30),
                 "accreditation hearing of the profession",
                 || async {
-                    let body = application(profession_id);
+                    let body = form.clone();
                     let (status, reply) = call(
                         platform,
                         Some(Role::NceOfficer),

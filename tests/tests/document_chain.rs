@@ -7,17 +7,17 @@
 
 use std::time::Duration;
 
-use nsk_e2e::walk::{accredit, call, nce, register_welder, today};
+use nsk_e2e::walk::{accredit, accredit_center, application, call, nce, register_welder, today};
 use nsk_e2e::Platform;
 use nsk_identity::Role;
 use serde_json::{json, Value};
 
 fn center_token() -> String {
-    nsk_runtime::testing::token(
-        "center-0001-system",
-        &[Role::RecognitionCenter],
-        Some("0001"),
-    )
+    token_of("0001")
+}
+
+fn token_of(center: &str) -> String {
+    nsk_e2e::walk::center_token(center)
 }
 
 #[tokio::test]
@@ -66,6 +66,7 @@ async fn a_document_issued_by_a_center_is_cancelled_when_its_certificate_is_revo
     let (status, verified) = call(&platform, None, &format!("/v1/verify/{serial}"), None).await;
     assert_eq!(status, 200, "{verified}");
     assert_eq!(verified["status"], "DOCUMENT_STATUS_VALID");
+    assert_eq!(verified["centerName"], "Welding Qualification Center LLP");
     assert_eq!(verified["holderMasked"], "С. А. Н.");
     assert!(
         !verified.to_string().contains("900101300037"),
@@ -138,16 +139,79 @@ async fn a_document_issued_by_a_center_is_cancelled_when_its_certificate_is_revo
     assert_eq!(row["nqf_level"], 4);
     assert!(row["cancelled_on"].is_null());
 
+    // A second center issues a document of its own.
+    let mut second = application(&profession_id);
+    second["applicantBin"] = json!("940140000385");
+    second["applicantName"] = json!("Second Center LLP");
+    accredit_center(&platform, second).await;
+    let foreign: Value = platform
+        .eventually(
+            Duration::from_secs(30),
+            "the registry accepting the second center's document",
+            || async {
+                let reply = platform
+                    .http
+                    .post(platform.url("/v1/documents"))
+                    .bearer_auth(token_of("0002"))
+                    .json(&document)
+                    .send()
+                    .await
+                    .unwrap();
+                let ok = reply.status().is_success();
+                let body: Value = reply.json().await.unwrap();
+                ok.then_some(body)
+            },
+        )
+        .await;
+    let foreign = foreign["serialNumber"].as_str().unwrap().to_string();
+    assert!(foreign.contains("-0002-00000001"), "{foreign}");
+
+    // Art. 26.2.4: the revocation of center 0001 may not name 0002's document, once
+    // accreditation has heard of both.
+    let revoke = |serials: Vec<&str>| {
+        json!({
+            "ground": "REVOCATION_GROUND_CONFIRMED_COMPLAINTS",
+            "basis": {"number": "NCE-R-9", "date": today(), "title": "Complaint of the employer, confirmed"},
+            "documentSerialNumbers": serials,
+            "eventDetectedOn": today()
+        })
+    };
+    let refused = platform
+        .eventually(
+            Duration::from_secs(30),
+            "accreditation refusing another center's document",
+            || async {
+                let (status, reply) = call(
+                    &platform,
+                    Some(Role::NceOfficer),
+                    &format!("/v1/certificates/{certificate_id}:revoke"),
+                    Some(&revoke(vec![&serial, &foreign])),
+                )
+                .await;
+                assert_ne!(
+                    status, 200,
+                    "revoked naming another center's document: {reply}"
+                );
+                reply
+                    .to_string()
+                    .contains("issued at center 0002")
+                    .then_some((status, reply))
+            },
+        )
+        .await;
+    assert_eq!(refused.0, 400, "{}", refused.1);
+    assert!(
+        refused.1.to_string().contains("documentSerialNumbers[1]")
+            || refused.1.to_string().contains("document_serial_numbers[1]"),
+        "{}",
+        refused.1
+    );
+
     // Ground 4: complaints against the holder confirmed; the document is named.
     nce(
         &platform,
         &format!("/v1/certificates/{certificate_id}:revoke"),
-        json!({
-            "ground": "REVOCATION_GROUND_CONFIRMED_COMPLAINTS",
-            "basis": {"number": "NCE-R-9", "date": today(), "title": "Complaint of the employer, confirmed"},
-            "documentSerialNumbers": [serial],
-            "eventDetectedOn": today()
-        }),
+        revoke(vec![&serial]),
     )
     .await;
     let cancelled = platform
@@ -177,4 +241,10 @@ async fn a_document_issued_by_a_center_is_cancelled_when_its_certificate_is_revo
     )
     .await;
     assert_eq!(public["documents"][0]["serialNumber"], serial.as_str());
+    assert_eq!(
+        cancelled["cancellation"]["ground"],
+        "CANCELLATION_GROUND_REVOCATION_ON_COMPLAINTS"
+    );
+    let (_, still) = call(&platform, None, &format!("/v1/verify/{foreign}"), None).await;
+    assert_eq!(still["status"], "DOCUMENT_STATUS_VALID", "{still}");
 }

@@ -3,6 +3,7 @@
 
 use nsk_events::{Aggregate, EventContext, HandlerError, Outbox, ReceivedEvent};
 use nsk_proto::nsk::accreditation::v1 as pb;
+use nsk_proto::nsk::documents::v1 as documents;
 use nsk_proto::nsk::professions::v1 as professions;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -44,6 +45,72 @@ pub async fn center_event<M: prost::Name>(
         version: 0,
     };
     outbox.append(conn, aggregate, context, event).await
+}
+
+/// What accreditation hears: the register of professions and the registry of documents.
+pub struct Inputs;
+
+impl nsk_events::EventHandler for Inputs {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        if event.envelope.event_type.starts_with("nsk.documents.") {
+            IssuedDocuments.handle(conn, event).await
+        } else {
+            RegisterOfProfessions.handle(conn, event).await
+        }
+    }
+}
+
+/// Keeps what each center issued and which of it was cancelled, from the registry's events
+/// (Art. 25.3 monitoring; Art. 26.2.4 names only the revoked center's documents).
+pub struct IssuedDocuments;
+
+impl nsk_events::EventHandler for IssuedDocuments {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        let date = |raw: &str, what: &str| {
+            chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a date")))
+        };
+        let uuid = |raw: &str, what: &str| {
+            Uuid::parse_str(raw)
+                .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a UUID")))
+        };
+        if event.is::<documents::DocumentIssued>() {
+            let e: documents::DocumentIssued = event.decode()?;
+            let row = crate::store::issued::IssuedRow {
+                center_number: e.center_number.parse().map_err(|_| {
+                    HandlerError::Permanent(format!("center number {:?}", e.center_number))
+                })?,
+                document_id: uuid(&e.document_id, "document id")?,
+                profession_id: uuid(&e.profession_id, "profession id")?,
+                procedure_date: match e.procedure_date.as_str() {
+                    "" => None,
+                    raw => Some(date(raw, "procedure date")?),
+                },
+                issue_date: date(&e.issue_date, "issue date")?,
+                issued_late: e.issued_late,
+                serial_number: e.serial_number,
+            };
+            crate::store::issued::hear_issued(conn, &row).await?;
+        } else if event.is::<documents::DocumentCancelled>() {
+            let e: documents::DocumentCancelled = event.decode()?;
+            let on = e
+                .cancellation
+                .as_ref()
+                .map(|c| c.cancelled_on.as_str())
+                .unwrap_or_default();
+            crate::store::issued::hear_cancelled(conn, &e.serial_number, date(on, "cancelled on")?)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Keeps the register of professions as the professions service publishes it: which entries

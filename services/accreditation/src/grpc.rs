@@ -7,7 +7,7 @@ use nsk_calendar::WorkingCalendar;
 use nsk_errors::fields::{optional_date, request_id as parse_request_id, uuid as parse_id};
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{EventContext, Outbox};
-use nsk_identity::{Identity, Role, TokenVerifier};
+use nsk_identity::{Caller, Identity, Role, TokenVerifier};
 use nsk_proto::nsk::accreditation::v1 as pb;
 use nsk_proto::nsk::accreditation::v1::accreditation_service_server::AccreditationService;
 use nsk_proto::nsk::common::v1 as common;
@@ -21,6 +21,7 @@ use crate::domain::certificate::{
     TerminationGround,
 };
 use crate::domain::deadlines::{self, Deadline};
+use crate::domain::listing;
 use crate::domain::Refused;
 use crate::events;
 use crate::store::{
@@ -407,6 +408,8 @@ fn application_to_proto(
             .map(|id| id.to_string())
             .unwrap_or_default(),
         deadlines: deadlines_to_proto(deadline_rows, today()),
+        // Set by the reply, which consults the list (Art. 26.5).
+        not_renewable_matches: Vec::new(),
     }
 }
 
@@ -453,12 +456,44 @@ pub fn certificate_to_proto(
             .reorganisation
             .map(reorganisation_to_proto)
             .unwrap_or(pb::ReorganisationForm::Unspecified) as i32,
+        // Set by the replies, which read the history.
+        status_history: Vec::new(),
     }
 }
 
 /// A certificate as events carry it: without the case history.
 pub fn certificate_for_event(c: &StoredCertificate) -> pb::Certificate {
     certificate_to_proto(c, &[], &[])
+}
+
+fn status_history_to_proto(history: &[(CertStatus, NaiveDate)]) -> Vec<pb::StatusChange> {
+    history
+        .iter()
+        .map(|(status, since)| pb::StatusChange {
+            status: status_to_proto(*status) as i32,
+            since: since.to_string(),
+        })
+        .collect()
+}
+
+/// Whether the caller may read the case behind the register: NCE officers, the authorized
+/// body, auditors (Art. 23.3.1: the NCE keeps the applicant's documents confidential).
+fn reads_case(caller: &Caller) -> bool {
+    matches!(caller, Caller::Authenticated(identity) if READERS.iter().any(|r| identity.has(*r)))
+}
+
+/// The certificate as the public register shows it: number, center, scope, validity, statuses
+/// and, for a revocation, its ground and day (and the documents cancelled, which Art. 26.2
+/// publishes) — none of the case: no acts, officers, remarks, deadlines, application, basis.
+fn public_certificate(mut c: pb::Certificate) -> pb::Certificate {
+    c.history.clear();
+    c.deadlines.clear();
+    c.application_id.clear();
+    if let Some(r) = c.revocation.as_mut() {
+        r.basis = None;
+        r.event_detected_on.clear();
+    }
+    c
 }
 
 fn form_from_proto(a: pb::Application) -> FormDraft {
@@ -522,7 +557,18 @@ impl AccreditationApi {
             .ok_or_else(|| ApiError::not_found("application", &id.to_string()))?;
         let steps = store::steps(conn, id).await?;
         let deadline_rows = store::deadlines(conn, id).await?;
-        Ok(application_to_proto(&found, &steps, &deadline_rows))
+        let listed = store::listed_centers(conn).await?;
+        let mut reply = application_to_proto(&found, &steps, &deadline_rows);
+        reply.not_renewable_matches = listing::founder_matches(&found.form.founders, &listed)
+            .into_iter()
+            .map(|m| pb::NotRenewableMatch {
+                founder: m.founder,
+                center_number: cert::format_center_number(m.center_number).unwrap_or_default(),
+                center_name: m.center_name,
+                listed_since: m.since.to_string(),
+            })
+            .collect();
+        Ok(reply)
     }
 
     async fn certificate_reply(
@@ -535,7 +581,11 @@ impl AccreditationApi {
             .ok_or_else(|| ApiError::not_found("certificate", &id.to_string()))?;
         let steps = store::steps(conn, id).await?;
         let deadline_rows = store::deadlines(conn, id).await?;
-        Ok(certificate_to_proto(&found, &steps, &deadline_rows))
+        let history = store::status_history(conn, &[id]).await?;
+        let mut reply = certificate_to_proto(&found, &steps, &deadline_rows);
+        reply.status_history =
+            status_history_to_proto(history.get(&id).map_or(&[][..], Vec::as_slice));
+        Ok(reply)
     }
 
     /// Begins a change: a transaction with the request id recorded. `Err(Some(id))` means the
@@ -653,10 +703,15 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let request_id = parse_request_id(&request.request_id)?;
-        let draft = form_from_proto(request.application.unwrap_or_default());
+        let application = request.application.unwrap_or_default();
+        // Art. 23.5: the applicant's submission day counts, as the officer records it.
+        let filed_on =
+            optional_date(&application.filed_on, "application.filed_on")?.unwrap_or_else(today);
+        listing::check_submission_date(filed_on, today(), None)
+            .map_err(|rule| ApiError::invalid_field("application.filed_on", rule))?;
+        let draft = form_from_proto(application);
         let form =
             ApplicationForm::parse(&draft, "application.").map_err(ApiError::invalid_fields)?;
-        let filed_on = today();
         let id = Uuid::now_v7();
         let mut tx = match self.begin(request_id, "CreateApplication", id).await? {
             Ok(tx) => tx,
@@ -683,6 +738,11 @@ impl AccreditationService for AccreditationApi {
         if !violations.is_empty() {
             return Err(ApiError::invalid_fields(violations).into());
         }
+        // Art. 26.5: a center listed as not subject to renewal gets no new certificate.
+        let listed = store::listed_centers(&mut tx)
+            .await
+            .map_err(ApiError::from)?;
+        listing::check_not_listed(form.applicant_bin.as_str(), &listed).map_err(refused)?;
         // Art. 23.5: re-accreditation continues an active certificate, applied for in time.
         if let Some(previous) = form.previous_certificate_id {
             let old = store::get_certificate(&mut tx, previous)
@@ -694,6 +754,8 @@ impl AccreditationService for AccreditationApi {
                         "names no certificate",
                     )
                 })?;
+            listing::check_submission_date(filed_on, today(), Some(old.issued_on))
+                .map_err(|rule| ApiError::invalid_field("application.filed_on", rule))?;
             cert::check_reaccreditation(old.status, old.valid_until, filed_on).map_err(refused)?;
             if old.center_bin != form.applicant_bin.as_str() {
                 return Err(ApiError::failed_precondition(format!(
@@ -915,6 +977,12 @@ impl AccreditationService for AccreditationApi {
                         )?;
                         let report = a.site_report.clone().unwrap_or_default();
                         a.stage = app::decide(a.stage, accredit, &report).map_err(refused)?;
+                        // Art. 26.5: listed while its application was pending: no certificate.
+                        if accredit {
+                            let listed = store::listed_centers(tx).await?;
+                            listing::check_not_listed(a.form.applicant_bin.as_str(), &listed)
+                                .map_err(refused)?;
+                        }
                         a.decision = Some(DecisionRecord {
                             accredit,
                             reasons: reasons.clone(),
@@ -1021,6 +1089,11 @@ impl AccreditationService for AccreditationApi {
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::not_found("application", &id.to_string()))?;
         let stage = app::issue_certificate(a.stage).map_err(refused)?;
+        // Art. 26.5: a center listed after the decision still gets no certificate.
+        let listed = store::listed_centers(&mut tx)
+            .await
+            .map_err(ApiError::from)?;
+        listing::check_not_listed(a.form.applicant_bin.as_str(), &listed).map_err(refused)?;
         if let Some(decision) = &a.decision {
             not_before(issued_on, decision.decided_on, "issued_on", "the decision")?;
         }
@@ -1219,9 +1292,15 @@ impl AccreditationService for AccreditationApi {
         &self,
         request: Request<pb::GetCertificateRequest>,
     ) -> Result<Response<pb::Certificate>, Status> {
+        let caller = self.verifier.caller(&request)?;
         let id = parse_id(&request.get_ref().id, "id")?;
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
-        Ok(Response::new(self.certificate_reply(&mut conn, id).await?))
+        let reply = self.certificate_reply(&mut conn, id).await?;
+        Ok(Response::new(if reads_case(&caller) {
+            reply
+        } else {
+            public_certificate(reply)
+        }))
     }
 
     async fn revoke_certificate(
@@ -1270,6 +1349,21 @@ impl AccreditationService for AccreditationApi {
             .change_certificate(&identity, id, request_id, "RevokeCertificate", move |tx, mut c, actor| {
                 Box::pin(async move {
                     c.status = cert::revoke(c.status).map_err(refused)?;
+                    // Art. 26.2.4: only documents the registry holds and this center issued.
+                    if !revocation.documents.is_empty() {
+                        let held = store::issued::issued_documents(tx, &revocation.documents).await?;
+                        revocation.check_documents_of(c.center_number, &held).map_err(|problems| {
+                            ApiError::invalid_fields(
+                                problems
+                                    .into_iter()
+                                    .map(|(i, rule)| FieldViolation {
+                                        field: format!("document_serial_numbers[{i}]"),
+                                        description: rule,
+                                    })
+                                    .collect(),
+                            )
+                        })?;
+                    }
                     c.status_since = decided_on;
                     let record = RevocationRecord {
                         revocation: revocation.clone(),
@@ -1291,8 +1385,12 @@ impl AccreditationService for AccreditationApi {
                         store::open_deadline(tx, c.id, Deadline::RevocationDecision, detected_on, decision_due).await?;
                     }
                     store::meet_deadline(tx, c.id, Deadline::RevocationDecision, decided_on).await?;
-                    // Art. 26.4: a copy to the center within 3 working days.
+                    // Art. 26.4: a copy to the center within 3 working days, "electronically via
+                    // the digital platform": delivered to its notices now, which meets it.
                     store::open_deadline(tx, c.id, Deadline::RevocationCopy, decided_on, copy_due).await?;
+                    let text = crate::notices::revocation_text(&c, ground_number(ground), ground.article(), decided_on, &revocation.documents);
+                    crate::notices::deliver(tx, &c, crate::notices::Kind::Revocation, decided_on, today(), text, Some(basis.clone())).await?;
+                    store::meet_deadline(tx, c.id, Deadline::RevocationCopy, today()).await?;
                     let what = format!("revoked on ground {} ({})", ground_number(ground), ground.article());
                     store::add_step(tx, c.id, &actor.step(what, decided_on, Some(basis), "")).await?;
                     // Art. 26.5: violations of health, life support and safety: listed, with
@@ -1308,39 +1406,6 @@ impl AccreditationService for AccreditationApi {
                     let event = events::revoked(certificate.clone(), &revocation_pb);
                     events::center_event(&outbox, tx, &actor.context(), &certificate.center_number, &event).await?;
                     tracing::info!(certificate_id = %c.id, ground = ground.article(), documents = revocation.documents.len(), "certificate revoked");
-                    Ok(c.id)
-                })
-            })
-            .await?;
-        Ok(Response::new(reply))
-    }
-
-    async fn record_revocation_copy_sent(
-        &self,
-        request: Request<pb::RecordRevocationCopySentRequest>,
-    ) -> Result<Response<pb::Certificate>, Status> {
-        let caller = self.verifier.caller(&request)?;
-        let identity = caller.require(&[Role::NceOfficer])?.clone();
-        let request = request.into_inner();
-        let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
-        let sent_on = act_date(&request.sent_on, "sent_on")?;
-        let reply = self
-            .change_certificate(&identity, id, request_id, "RecordRevocationCopySent", move |tx, c, actor| {
-                Box::pin(async move {
-                    let open = store::deadlines(tx, c.id)
-                        .await?
-                        .into_iter()
-                        .find(|d| d.kind == Deadline::RevocationCopy && d.met_on.is_none());
-                    let Some(open) = open else {
-                        return Err(ApiError::failed_precondition(format!(
-                            "the certificate is {}: no copy of a revocation decision is waiting to be sent (Art. 26.4)",
-                            c.status
-                        )));
-                    };
-                    not_before(sent_on, open.started_on, "sent_on", "the revocation decision")?;
-                    store::meet_deadline(tx, c.id, Deadline::RevocationCopy, sent_on).await?;
-                    store::add_step(tx, c.id, &actor.step("copy of the revocation decision sent to the center (Art. 26.4)", sent_on, None, "")).await?;
                     Ok(c.id)
                 })
             })
@@ -1374,7 +1439,12 @@ impl AccreditationService for AccreditationApi {
                     c.status_since = on;
                     c.updated_at = now();
                     store::save_certificate(tx, &c).await?;
-                    store::add_step(tx, c.id, &actor.step("renewed after the violations were eliminated (Art. 26.5)", on, Some(basis), "")).await?;
+                    store::add_step(tx, c.id, &actor.step("renewed after the violations were eliminated (Art. 26.5)", on, Some(basis.clone()), "")).await?;
+                    let text = format!(
+                        "By the decision of {on} the National Chamber of Entrepreneurs renewed accreditation certificate {} (Art. 26.5); it is valid until {}.",
+                        c.serial_number, c.valid_until
+                    );
+                    crate::notices::deliver(tx, &c, crate::notices::Kind::Renewal, on, on, text, Some(basis)).await?;
                     let certificate = certificate_for_event(&c);
                     let event = pb::CertificateRenewed {
                         certificate: Some(certificate.clone()),
@@ -1539,12 +1609,27 @@ impl AccreditationService for AccreditationApi {
                         let termination = crate::expiry::Termination {
                             ground,
                             on,
-                            basis: Some(basis),
+                            basis: Some(basis.clone()),
                             actor: &actor.subject,
                             actor_role: &actor.role,
                             request_id: &actor.request_id,
                         };
                         let c = crate::expiry::terminate(tx, &outbox, c, termination).await?;
+                        let text = format!(
+                            "Accreditation certificate {} is terminated from {on} ({}).",
+                            c.serial_number,
+                            ground.article()
+                        );
+                        crate::notices::deliver(
+                            tx,
+                            &c,
+                            crate::notices::Kind::Termination,
+                            on,
+                            on,
+                            text,
+                            Some(basis),
+                        )
+                        .await?;
                         Ok(c.id)
                     })
                 },
@@ -1644,6 +1729,8 @@ impl AccreditationService for AccreditationApi {
         &self,
         request: Request<pb::ListCentersRequest>,
     ) -> Result<Response<pb::ListCentersResponse>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let case = reads_case(&caller);
         let request = request.into_inner();
         let limit = page_size(request.page_size)?;
         let status = status_from_proto(request.status)?;
@@ -1673,7 +1760,7 @@ impl AccreditationService for AccreditationApi {
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
         let mut centers = Vec::with_capacity(found.len());
         for center in &found {
-            centers.push(center_to_proto(&mut conn, center).await?);
+            centers.push(center_to_proto(&mut conn, center, case).await?);
         }
         let next_page_token = match found.last() {
             Some(last) if found.len() as i64 == limit => last.number.to_string(),
@@ -1689,6 +1776,7 @@ impl AccreditationService for AccreditationApi {
         &self,
         request: Request<pb::GetCenterRequest>,
     ) -> Result<Response<pb::Center>, Status> {
+        let caller = self.verifier.caller(&request)?;
         let raw = request.get_ref().center_number.trim().to_string();
         let number = raw
             .parse::<i32>()
@@ -1702,7 +1790,29 @@ impl AccreditationService for AccreditationApi {
             .await
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::not_found("recognition center", &raw))?;
-        Ok(Response::new(center_to_proto(&mut conn, &center).await?))
+        Ok(Response::new(
+            center_to_proto(&mut conn, &center, reads_case(&caller)).await?,
+        ))
+    }
+
+    async fn list_notices(
+        &self,
+        request: Request<pb::ListNoticesRequest>,
+    ) -> Result<Response<pb::ListNoticesResponse>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let notices = crate::notices::list(&self.pool, &caller, request.get_ref()).await?;
+        Ok(Response::new(notices))
+    }
+
+    async fn get_center_results(
+        &self,
+        request: Request<pb::GetCenterResultsRequest>,
+    ) -> Result<Response<pb::CenterResults>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        caller.require(&READERS)?;
+        let results =
+            crate::monitoring::center_results(&self.pool, request.get_ref(), today()).await?;
+        Ok(Response::new(results))
     }
 
     async fn list_overdue_cases(
@@ -1742,10 +1852,26 @@ fn ground_number(ground: RevocationGround) -> u8 {
     }
 }
 
-/// A center in the public register: no personal data, but the founders of a center not subject
-/// to renewal, which the law publishes (Art. 26.5).
-async fn center_to_proto(conn: &mut PgConnection, center: &Center) -> Result<pb::Center, ApiError> {
+/// A center in the register: no personal data, but the founders of a center not subject to
+/// renewal, which the law publishes (Art. 26.5); the case only for those who read it (`case`).
+async fn center_to_proto(
+    conn: &mut PgConnection,
+    center: &Center,
+    case: bool,
+) -> Result<pb::Center, ApiError> {
     let certificates = store::certificates_of_center(conn, center.number).await?;
+    let ids: Vec<Uuid> = certificates.iter().map(|c| c.id).collect();
+    let history = store::status_history(conn, &ids).await?;
+    let register = |c: &StoredCertificate| {
+        let mut reply = certificate_for_event(c);
+        reply.status_history =
+            status_history_to_proto(history.get(&c.id).map_or(&[][..], Vec::as_slice));
+        if case {
+            reply
+        } else {
+            public_certificate(reply)
+        }
+    };
     let current = certificates
         .iter()
         .find(|c| Some(c.id) == center.current_certificate_id)
@@ -1760,7 +1886,7 @@ async fn center_to_proto(conn: &mut PgConnection, center: &Center) -> Result<pb:
         scope: current
             .map(|c| scope_to_proto(&c.scope))
             .unwrap_or_default(),
-        certificates: certificates.iter().map(certificate_for_event).collect(),
+        certificates: certificates.iter().map(register).collect(),
         not_renewable: center.not_renewable_since.is_some(),
         founders: if center.not_renewable_since.is_some() {
             center.founders.clone()

@@ -4,7 +4,10 @@
 //!   lifecycle of Art. 25-26, working-day deadlines; no I/O;
 //! - `store` — SQL: centers, applications, certificates, steps, deadlines, findings;
 //! - `grpc` — the `AccreditationService` service: proto <-> domain, who may do what;
-//! - `events` — what it publishes, and the register of professions it hears;
+//! - `events` — what it publishes, and what it hears: the register of professions and the
+//!   registry of documents (what each center issued);
+//! - `notices` — decisions delivered to centers via the platform (Art. 26.4);
+//! - `monitoring` — each center's results per month (Art. 25.3);
 //! - `expiry` — termination, and the job that expires certificates after their last day;
 //! - `migrations/` — its own database, created and migrated at start.
 
@@ -12,6 +15,8 @@ pub mod domain;
 pub mod events;
 pub mod expiry;
 pub mod grpc;
+pub mod monitoring;
+pub mod notices;
 pub mod store;
 
 use std::sync::Arc;
@@ -35,19 +40,22 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     let calendar = Arc::new(nsk_calendar::WorkingCalendar::kazakhstan()?);
     let base = nsk_runtime::prepare(&config, migrator()).await?;
     let mut host = base.host;
-    let professions = nsk_events::Consumer::new(
+    let inputs = nsk_events::Consumer::new(
         base.pool.clone(),
         &config.kafka,
         nsk_events::ConsumerSettings {
             group: config.consumer_group.clone(),
-            topics: vec![config.kafka.topic_of("professions")],
+            topics: vec![
+                config.kafka.topic_of("professions"),
+                config.kafka.topic_of("documents"),
+            ],
             dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
             max_attempts: 10,
         },
-        events::RegisterOfProfessions,
+        events::Inputs,
     )?;
-    host.spawn("professions-consumer", |shutdown| async move {
-        professions.run(shutdown).await
+    host.spawn("inputs-consumer", |shutdown| async move {
+        inputs.run(shutdown).await
     });
     let (pool, outbox) = (base.pool.clone(), base.outbox.clone());
     host.spawn("expiry-job", move |shutdown| {

@@ -11,6 +11,7 @@ use nsk_identity::Role;
 use nsk_proto::nsk::accreditation::v1 as pb;
 use nsk_proto::nsk::accreditation::v1::accreditation_service_client::AccreditationServiceClient;
 use nsk_proto::nsk::common::v1::BasisDocument;
+use nsk_proto::nsk::documents::v1 as documents;
 use nsk_proto::nsk::events::v1::EventEnvelope;
 use nsk_proto::nsk::professions::v1 as professions;
 use prost::{Message as _, Name as _};
@@ -47,6 +48,79 @@ async fn spawn_app(label: &str) -> TestApp {
         client: AccreditationServiceClient::new(channel),
         config,
         profession_id,
+    }
+}
+
+/// Publishes `event` on `service`'s topic as that service would.
+async fn publish<M: prost::Message + prost::Name>(
+    config: &ServiceConfig,
+    service: &str,
+    key: &str,
+    event: &M,
+) {
+    let topic = config.kafka.topic_of(service);
+    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&topic))
+        .await
+        .unwrap();
+    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
+        .create()
+        .unwrap();
+    let envelope = EventEnvelope {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        event_type: M::full_name(),
+        aggregate_id: key.into(),
+        producer: service.into(),
+        payload: event.encode_to_vec(),
+        ..Default::default()
+    };
+    producer
+        .send(
+            FutureRecord::to(&topic)
+                .key(key)
+                .payload(&envelope.encode_to_vec()),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+}
+
+/// The registry of documents announces a document of center `center`.
+async fn publish_document(
+    config: &ServiceConfig,
+    serial: &str,
+    center: &str,
+    issue_date: &str,
+    late: bool,
+) {
+    let event = documents::DocumentIssued {
+        document_id: uuid::Uuid::now_v7().to_string(),
+        serial_number: serial.into(),
+        profession_id: uuid::Uuid::now_v7().to_string(),
+        nqf_level: 4,
+        center_number: center.into(),
+        issue_date: issue_date.into(),
+        valid_until: "2031-11-20".into(),
+        procedure_date: issue_date.into(),
+        issued_late: late,
+        ..Default::default()
+    };
+    publish(config, "documents", serial, &event).await;
+}
+
+/// Waits until the service has heard of `n` documents.
+async fn until_heard(config: &ServiceConfig, n: i64) {
+    let pool = pool_of(config).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let heard: i64 = sqlx::query_scalar("SELECT count(*) FROM issued_documents")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if heard >= n {
+            return;
+        }
+        assert!(Instant::now() < deadline, "heard {heard} of {n} documents");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 
@@ -266,11 +340,8 @@ async fn a_center_goes_from_application_through_the_stages_to_certificate_and_ag
     let until = chrono::NaiveDate::parse_from_str(&certificate.valid_until, "%Y-%m-%d").unwrap();
     assert_eq!(
         until,
-        from.checked_add_months(chrono::Months::new(36))
-            .unwrap()
-            .pred_opt()
-            .unwrap(),
-        "three years"
+        from.checked_add_months(chrono::Months::new(36)).unwrap(),
+        "three years, through the corresponding day"
     );
     assert_eq!(certificate.scope[0].nqf_levels, [3, 4]);
 
@@ -539,6 +610,8 @@ async fn revocation_on_ground_4_names_the_documents_and_a_safety_violation_bars_
     );
 
     let serial = "25110-72120001-4-201126-0001-00000001";
+    publish_document(&app.config, serial, "0001", &today(), false).await;
+    until_heard(&app.config, 1).await;
     let revoked = app
         .client
         .revoke_certificate(officer(revoke(
@@ -555,13 +628,19 @@ async fn revocation_on_ground_4_names_the_documents_and_a_safety_violation_bars_
         revoked.revocation.as_ref().unwrap().document_serial_numbers,
         [serial]
     );
-    // Art. 26.3 met on the day; Art. 26.4, the copy, now open.
-    let articles: Vec<(&str, bool)> = revoked
+    // Art. 26.3 met on the day; Art. 26.4 met too: the copy was delivered via the platform.
+    let articles: Vec<(&str, &str, bool)> = revoked
         .deadlines
         .iter()
-        .map(|d| (d.article.as_str(), d.met_on.is_empty()))
+        .map(|d| (d.article.as_str(), d.met_on.as_str(), d.late))
         .collect();
-    assert_eq!(articles, [("Art. 26.3", false), ("Art. 26.4", true)]);
+    assert_eq!(
+        articles,
+        [
+            ("Art. 26.3", today().as_str(), false),
+            ("Art. 26.4", today().as_str(), false)
+        ]
+    );
 
     let renewal = app
         .client
@@ -594,16 +673,59 @@ async fn revocation_on_ground_4_names_the_documents_and_a_safety_violation_bars_
         ["Steel Union LLP", "A. Seitkali"]
     );
 
-    let copy = app
+    // Art. 26.4: the center reads the copy with its own credentials; another center cannot.
+    let notices = |center: &str| {
+        let mut request = Request::new(pb::ListNoticesRequest {
+            center_number: "0001".into(),
+        });
+        let token = nsk_runtime::testing::token(
+            &format!("center-{center}-system"),
+            &[Role::RecognitionCenter],
+            Some(center),
+        );
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        request
+    };
+    let read = app
         .client
-        .record_revocation_copy_sent(officer(pb::RecordRevocationCopySentRequest {
-            id: certificate.id.clone(),
-            ..Default::default()
-        }))
+        .list_notices(notices("0001"))
         .await
         .unwrap()
         .into_inner();
-    assert!(copy.deadlines.iter().all(|d| !d.met_on.is_empty()));
+    assert_eq!(read.notices.len(), 1);
+    let notice = &read.notices[0];
+    assert_eq!(notice.kind, pb::NoticeKind::Revocation as i32);
+    assert_eq!(notice.delivered_on, today());
+    assert_eq!(notice.certificate_serial_number, certificate.serial_number);
+    assert!(
+        notice.text.contains("ground 4 (Art. 26.2.4)"),
+        "{}",
+        notice.text
+    );
+    assert!(notice.text.contains(serial), "{}", notice.text);
+    assert!(
+        notice.first_read_at.is_empty(),
+        "the first read is this one"
+    );
+    let again = app
+        .client
+        .list_notices(notices("0001"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!again.notices[0].first_read_at.is_empty());
+    let other = app.client.list_notices(notices("0002")).await.unwrap_err();
+    assert_eq!(other.code(), Code::PermissionDenied);
+    let anonymous = app
+        .client
+        .list_notices(pb::ListNoticesRequest {
+            center_number: "0001".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(anonymous.code(), Code::Unauthenticated);
 
     // The event names the documents, for the registry to cancel them.
     let pool = pool_of(&app.config).await;
@@ -889,4 +1011,363 @@ async fn a_monitoring_finding_opens_a_revocation_case_due_in_ten_working_days() 
         0,
         "{overdue:?}"
     );
+}
+
+#[tokio::test]
+async fn ground_4_names_only_documents_the_revoked_center_issued_and_monitoring_counts_them() {
+    let mut app = spawn_app("accg4").await;
+    let profession_id = app.profession_id.clone();
+    let first = accredited(&mut app, application(&profession_id)).await;
+    let mut other = application(&profession_id);
+    other.applicant_bin = SUCCESSOR_BIN.into();
+    other.applicant_name = "Second Center LLP".into();
+    let second = accredited(&mut app, other).await;
+    assert_eq!(
+        (first.center_number.as_str(), second.center_number.as_str()),
+        ("0001", "0002")
+    );
+
+    let this_month = &today()[..7];
+    let last_month = nsk_calendar::kazakhstan_date(chrono::Utc::now())
+        .checked_sub_months(chrono::Months::new(1))
+        .unwrap();
+    let own = "25110-72120001-4-201126-0001-00000001";
+    let own_late = "25110-72120001-4-201126-0001-00000002";
+    let foreign = "25110-72120001-4-201126-0002-00000001";
+    publish_document(&app.config, own, "0001", &today(), false).await;
+    publish_document(&app.config, own_late, "0001", &last_month.to_string(), true).await;
+    publish_document(&app.config, foreign, "0002", &today(), false).await;
+    until_heard(&app.config, 3).await;
+
+    let unknown = "25110-72120001-4-201126-0001-00000099";
+    let refused = app
+        .client
+        .revoke_certificate(officer(revoke(
+            &first.id,
+            pb::RevocationGround::ConfirmedComplaints,
+            &[own, foreign, unknown],
+            false,
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let message = refused.message();
+    assert!(message.contains("document_serial_numbers[1]"), "{message}");
+    assert!(message.contains("issued at center 0002"), "{message}");
+    assert!(message.contains("document_serial_numbers[2]"), "{message}");
+    assert!(message.contains(unknown), "{message}");
+    assert!(!message.contains("document_serial_numbers[0]"), "{message}");
+    // Nothing changed: the certificate is still active.
+    let still = app
+        .client
+        .get_certificate(officer(pb::GetCertificateRequest {
+            id: first.id.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(still.status, pb::CertificateStatus::Active as i32);
+
+    app.client
+        .revoke_certificate(officer(revoke(
+            &first.id,
+            pb::RevocationGround::ConfirmedComplaints,
+            &[own],
+            false,
+        )))
+        .await
+        .unwrap();
+    // The registry cancels it and says so.
+    let cancelled = documents::DocumentCancelled {
+        document_id: uuid::Uuid::now_v7().to_string(),
+        serial_number: own.into(),
+        cancellation: Some(documents::Cancellation {
+            cancelled_on: today(),
+            ..Default::default()
+        }),
+    };
+    publish(&app.config, "documents", own, &cancelled).await;
+
+    // Art. 25.3: the NCE sees the center's results per month.
+    let results_request = || pb::GetCenterResultsRequest {
+        center_number: "0001".into(),
+        from_month: last_month.format("%Y-%m").to_string(),
+        to_month: this_month.into(),
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let results = loop {
+        let r = app
+            .client
+            .get_center_results(officer(results_request()))
+            .await
+            .unwrap()
+            .into_inner();
+        if r.cancelled == 1 {
+            break r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cancellation never counted: {r:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(results.months.len(), 2);
+    let months: Vec<(&str, i32, i32, i32)> = results
+        .months
+        .iter()
+        .map(|m| (m.month.as_str(), m.issued, m.issued_late, m.cancelled))
+        .collect();
+    assert_eq!(
+        months,
+        [
+            (last_month.format("%Y-%m").to_string().as_str(), 1, 1, 0),
+            (this_month, 1, 0, 1)
+        ]
+    );
+    assert_eq!((results.issued, results.issued_late), (2, 1));
+    // Results are for the NCE, the authorized body and auditors, not the public.
+    let public = app
+        .client
+        .get_center_results(results_request())
+        .await
+        .unwrap_err();
+    assert_eq!(public.code(), Code::Unauthenticated);
+    let bad = app
+        .client
+        .get_center_results(officer(pb::GetCenterResultsRequest {
+            center_number: "0001".into(),
+            from_month: "2026-13".into(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    assert!(bad.message().contains("from_month"), "{bad:?}");
+}
+
+#[tokio::test]
+async fn the_public_register_shows_the_register_and_none_of_the_case_file_art_23_3_1() {
+    let mut app = spawn_app("accconf").await;
+    let profession_id = app.profession_id.clone();
+    let certificate = accredited(&mut app, application(&profession_id)).await;
+    app.client
+        .revoke_certificate(officer(revoke(
+            &certificate.id,
+            pb::RevocationGround::ProcedureViolation,
+            &[],
+            false,
+        )))
+        .await
+        .unwrap();
+
+    let public = app
+        .client
+        .get_certificate(pb::GetCertificateRequest {
+            id: certificate.id.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(public.center_number, "0001");
+    assert_eq!(public.status, pb::CertificateStatus::Revoked as i32);
+    assert_eq!(public.valid_until, certificate.valid_until);
+    assert!(public.history.is_empty(), "{:?}", public.history);
+    assert!(public.deadlines.is_empty());
+    assert!(public.application_id.is_empty());
+    let revocation = public.revocation.unwrap();
+    assert!(revocation.basis.is_none());
+    assert!(revocation.event_detected_on.is_empty());
+    assert_eq!(
+        revocation.ground,
+        pb::RevocationGround::ProcedureViolation as i32
+    );
+    let statuses: Vec<(i32, String)> = public
+        .status_history
+        .iter()
+        .map(|s| (s.status, s.since.clone()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (
+                pb::CertificateStatus::Active as i32,
+                certificate.valid_from.clone()
+            ),
+            (pb::CertificateStatus::Revoked as i32, today()),
+        ]
+    );
+
+    for center in [
+        app.client
+            .get_center(pb::GetCenterRequest {
+                center_number: "0001".into(),
+            })
+            .await
+            .unwrap()
+            .into_inner(),
+        app.client
+            .list_centers(pb::ListCentersRequest::default())
+            .await
+            .unwrap()
+            .into_inner()
+            .centers
+            .remove(0),
+    ] {
+        let c = &center.certificates[0];
+        assert!(c.history.is_empty() && c.deadlines.is_empty());
+        assert!(c.application_id.is_empty());
+        assert_eq!(c.status_history.len(), 2);
+        assert!(
+            center.founders.is_empty(),
+            "founders only for the not-renewable list"
+        );
+    }
+
+    // The NCE reads the case.
+    let case = app
+        .client
+        .get_certificate(officer(pb::GetCertificateRequest {
+            id: certificate.id.clone(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!case.history.is_empty());
+    assert!(!case.application_id.is_empty());
+    assert_eq!(case.revocation.unwrap().basis.unwrap().number, "NCE-R-5");
+}
+
+#[tokio::test]
+async fn re_accreditation_counts_the_day_the_applicant_submitted_art_23_5() {
+    let mut app = spawn_app("accsub").await;
+    let profession_id = app.profession_id.clone();
+    let first = accredited(&mut app, application(&profession_id)).await;
+    // Time passes: the certificate, issued 30 months before, ends six months after yesterday,
+    // so the last day to apply (six months before the end) was yesterday or just before.
+    let day = nsk_calendar::kazakhstan_date(chrono::Utc::now());
+    let yesterday = day.pred_opt().unwrap();
+    let until = yesterday
+        .checked_add_months(chrono::Months::new(6))
+        .unwrap();
+    let last_day = until.checked_sub_months(chrono::Months::new(6)).unwrap();
+    let issued = until.checked_sub_months(chrono::Months::new(36)).unwrap();
+    let pool = pool_of(&app.config).await;
+    sqlx::query(
+        "UPDATE certificates SET valid_until = $2, issued_on = $3, valid_from = $3 WHERE id = $1::uuid",
+    )
+    .bind(&first.id)
+    .bind(until)
+    .bind(issued)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut again = application(&profession_id);
+    again.previous_certificate_id = first.id.clone();
+
+    // Entered today without the submission day: today counts, and it is late.
+    let late = app
+        .client
+        .create_application(officer(pb::CreateApplicationRequest {
+            request_id: String::new(),
+            application: Some(again.clone()),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), Code::FailedPrecondition);
+    assert!(late.message().contains("Art. 23.5"), "{late:?}");
+
+    for (filed_on, rule) in [
+        (day.succ_opt().unwrap().to_string(), "future"),
+        ("2020-01-01".to_string(), "previous certificate"),
+        ("yesterday".to_string(), "YYYY-MM-DD"),
+    ] {
+        again.filed_on = filed_on.clone();
+        let refused = app
+            .client
+            .create_application(officer(pb::CreateApplicationRequest {
+                request_id: String::new(),
+                application: Some(again.clone()),
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{filed_on}");
+        assert!(
+            refused.message().contains("application.filed_on"),
+            "{refused:?}"
+        );
+        assert!(refused.message().contains(rule), "{refused:?}");
+    }
+
+    // Submitted on the last day, entered today: in time.
+    again.filed_on = last_day.to_string();
+    let filed = app
+        .client
+        .create_application(officer(pb::CreateApplicationRequest {
+            request_id: String::new(),
+            application: Some(again),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(filed.filed_on, last_day.to_string());
+    assert_eq!(filed.previous_certificate_id, first.id);
+}
+
+#[tokio::test]
+async fn a_center_on_the_not_renewable_list_gets_no_new_certificate_art_26_5() {
+    let mut app = spawn_app("acclist").await;
+    let profession_id = app.profession_id.clone();
+    let certificate = accredited(&mut app, application(&profession_id)).await;
+    // A re-accreditation is pending when the certificate is revoked for a safety violation.
+    let mut again = application(&profession_id);
+    again.previous_certificate_id = certificate.id.clone();
+    let pending = file(&mut app, again).await;
+    examine(&mut app.client, &pending.id).await;
+    app.client
+        .revoke_certificate(officer(revoke(
+            &certificate.id,
+            pb::RevocationGround::ProcedureViolation,
+            &[],
+            true,
+        )))
+        .await
+        .unwrap();
+
+    let decided = app
+        .client
+        .decide_application(officer(pb::DecideApplicationRequest {
+            id: pending.id.clone(),
+            accredit: true,
+            authorized_body_coordination: document("MLSP-78", &today()),
+            decided_on: today(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(decided.code(), Code::FailedPrecondition);
+    assert!(decided.message().contains("Art. 26.5"), "{decided:?}");
+    assert!(decided.message().contains("center 0001"), "{decided:?}");
+
+    // A new application by the same legal entity.
+    let fresh = app
+        .client
+        .create_application(officer(pb::CreateApplicationRequest {
+            request_id: String::new(),
+            application: Some(application(&profession_id)),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(fresh.code(), Code::FailedPrecondition);
+    assert!(fresh.message().contains("Art. 26.5"), "{fresh:?}");
+
+    // Another legal entity with a founder of the listed center: accepted, the match shown.
+    let mut other = application(&profession_id);
+    other.applicant_bin = SUCCESSOR_BIN.into();
+    other.founders = vec!["steel  union llp".into(), "New Founder".into()];
+    let filed = file(&mut app, other).await;
+    assert_eq!(filed.not_renewable_matches.len(), 1);
+    let found = &filed.not_renewable_matches[0];
+    assert_eq!(found.founder, "steel  union llp");
+    assert_eq!(found.center_number, "0001");
+    assert_eq!(found.listed_since, today());
 }

@@ -1,6 +1,7 @@
 //! Events the registry consumes into its own read models: the register of professions, and
 //! the register of recognition centers.
 
+use crate::domain::cancellation::Ground;
 use chrono::NaiveDate;
 use nsk_events::{EventHandler, HandlerError, ReceivedEvent};
 use nsk_proto::nsk::accreditation::v1 as accreditation;
@@ -166,9 +167,18 @@ impl EventHandler for KnownCenters {
                     "the accreditation certificate of center {number:04} was revoked on confirmed complaints (Art. 26.2.4)"
                 ),
                 basis: (b.number, date(&b.date, "basis date").unwrap_or(since), b.title),
+                ground: Some(Ground::RevocationOnComplaints),
+                replaced_by: None,
             };
-            let cancelled =
-                store::cancel_documents(conn, &[], &e.document_serial_numbers, &record).await?;
+            // Only the revoked center's own documents, whatever the event names.
+            let cancelled = store::cancel_documents(
+                conn,
+                &[],
+                &e.document_serial_numbers,
+                Some(number),
+                &record,
+            )
+            .await?;
             let context = nsk_events::EventContext {
                 actor: event.envelope.actor.clone(),
                 request_id: event.envelope.event_id.clone(),

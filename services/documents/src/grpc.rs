@@ -20,6 +20,7 @@ use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
+use crate::domain::cancellation::{self, Ground};
 use crate::domain::issuance::{self, CenterOnDay, Issuance, ProfessionOnDay};
 use crate::domain::serial::SerialNumber;
 use crate::store::{self, CancellationRecord, DocumentFilter, StoredDocument};
@@ -195,6 +196,25 @@ fn status_of(d: &StoredDocument, day: NaiveDate) -> pb::DocumentStatus {
     }
 }
 
+fn ground_to_proto(ground: Option<Ground>) -> pb::CancellationGround {
+    match ground {
+        None => pb::CancellationGround::Unspecified,
+        Some(Ground::CourtDecision) => pb::CancellationGround::CourtDecision,
+        Some(Ground::RegisteredInError) => pb::CancellationGround::RegisteredInError,
+        Some(Ground::RevocationOnComplaints) => pb::CancellationGround::RevocationOnComplaints,
+    }
+}
+
+/// Unknown numbers read as "not given": the domain then names the closed list.
+fn ground_from_proto(raw: i32) -> Option<Ground> {
+    match pb::CancellationGround::try_from(raw).ok()? {
+        pb::CancellationGround::Unspecified => None,
+        pb::CancellationGround::CourtDecision => Some(Ground::CourtDecision),
+        pb::CancellationGround::RegisteredInError => Some(Ground::RegisteredInError),
+        pb::CancellationGround::RevocationOnComplaints => Some(Ground::RevocationOnComplaints),
+    }
+}
+
 fn cancellation_to_proto(c: &CancellationRecord) -> pb::Cancellation {
     pb::Cancellation {
         cancelled_on: c.cancelled_on.to_string(),
@@ -204,6 +224,8 @@ fn cancellation_to_proto(c: &CancellationRecord) -> pb::Cancellation {
             date: c.basis.1.to_string(),
             title: c.basis.2.clone(),
         }),
+        ground: ground_to_proto(c.ground) as i32,
+        replaced_by_serial_number: c.replaced_by.clone().unwrap_or_default(),
     }
 }
 
@@ -234,6 +256,7 @@ pub fn document_to_proto(d: &StoredDocument) -> pb::Document {
         status: status_of(d, today()) as i32,
         issued_late: d.issued_late,
         cancellation: d.cancellation.as_ref().map(cancellation_to_proto),
+        center_name: d.center_name.clone(),
     }
 }
 
@@ -250,6 +273,8 @@ pub fn verification(d: &StoredDocument) -> pb::Verification {
         issue_date: d.issue_date.to_string(),
         valid_until: d.valid_until.to_string(),
         cancellation: d.cancellation.as_ref().map(cancellation_to_proto),
+        center_name: d.center_name.clone(),
+        procedure_date: d.procedure_date.to_string(),
     }
 }
 
@@ -372,6 +397,18 @@ fn issue_fields(d: pb::Document, today: NaiveDate) -> Result<IssueFields, ApiErr
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
         .collect();
+    // Appendix 2: the document names the head of the center, who signs it.
+    let head_of_center = d
+        .head_of_center
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if head_of_center.is_empty() || head_of_center.chars().count() > 300 {
+        violate(
+            "head_of_center",
+            "is required: the full name of the head of the center who signs the document (Rules, Appendix 2), at most 300 characters".into(),
+        );
+    }
     let voucher_id = d.voucher_id.trim().to_string();
     if voucher_id.len() > 100 {
         violate("voucher_id", "must be at most 100 characters".into());
@@ -399,7 +436,7 @@ fn issue_fields(d: pb::Document, today: NaiveDate) -> Result<IssueFields, ApiErr
             protocol_number,
             protocol_date,
             voucher_id,
-            head_of_center: d.head_of_center.trim().to_string(),
+            head_of_center,
         }),
         _ => Err(ApiError::invalid_fields(violations)),
     }
@@ -441,25 +478,30 @@ impl DocumentsApi {
         )))
     }
 
-    /// What accreditation said of `center` on `day`, for `profession`.
+    /// What accreditation said of `center` on `day`, for `profession`, and the last day the
+    /// center could act when it can no longer act `today`.
     async fn center_on(
         &self,
         center: i32,
         profession: Uuid,
         day: NaiveDate,
-    ) -> Result<CenterOnDay, ApiError> {
+        today: NaiveDate,
+    ) -> Result<(CenterOnDay, Option<NaiveDate>), ApiError> {
         let mut on_day = CenterOnDay {
             certificate_active: false,
             scope_levels: None,
         };
+        let mut periods = Vec::new();
         for row in store::known_certificates(&self.pool, center).await? {
             let statuses = store::certificate_statuses(&self.pool, row.certificate_id).await?;
-            if !crate::domain::certificate_active_on(
+            let active = crate::domain::certificate_active_on(
                 row.valid_from,
                 row.valid_until,
                 &statuses,
                 day,
-            ) {
+            );
+            periods.push((row.valid_from, row.valid_until, statuses));
+            if !active {
                 continue;
             }
             let certificate =
@@ -481,7 +523,8 @@ impl DocumentsApi {
                         .collect()
                 });
         }
-        Ok(on_day)
+        let last_active = issuance::last_active_day(&periods, day, today);
+        Ok((on_day, last_active))
     }
 
     async fn issue(
@@ -505,18 +548,37 @@ impl DocumentsApi {
         }
         let day = fields.procedure_date;
         let profession = self.profession_on(fields.profession_id, day).await?;
-        let center_on_day = self.center_on(center, fields.profession_id, day).await?;
+        let (center_on_day, last_active) = self
+            .center_on(center, fields.profession_id, day, issue_date)
+            .await?;
         let issuance = Issuance {
             center: code4(center),
             level: fields.level,
             procedure_date: day,
             skills: fields.skills.clone(),
         };
-        let refusals = issuance::refusals(
+        let mut refusals = issuance::refusals(
             &issuance,
             &center_on_day,
             profession.as_ref().map(|(p, _)| p),
         );
+        // No backdating once the center's certificate has ended (Rules p. 17-18).
+        if let (true, Some(last_active)) = (refusals.is_empty(), last_active) {
+            refusals.extend(
+                issuance::refusals_after_end(
+                    &self.calendar,
+                    last_active,
+                    day,
+                    fields.protocol_date,
+                    issue_date,
+                )
+                .map_err(|e| {
+                    ApiError::failed_precondition(format!(
+                        "the working-day calendar cannot judge the deadlines after the center's accreditation ended: {e}"
+                    ))
+                })?,
+            );
+        }
         let (profession, profession_name) = match (refusals.is_empty(), profession) {
             (true, Some(found)) => found,
             _ => {
@@ -534,6 +596,11 @@ impl DocumentsApi {
                 "the working-day calendar cannot judge the protocol's date: {e}"
             ))
         })?;
+        // Appendix 2: the center's name as the register has it today, the issue day.
+        let center_name = store::known_center(&self.pool, center)
+            .await?
+            .map(|(_, name)| name)
+            .unwrap_or_default();
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
         if let Some(key) = &request_key {
@@ -554,7 +621,8 @@ impl DocumentsApi {
             oked: profession.oked.clone(),
             nkz: SerialNumber::nkz_part(&profession.nkz),
             level: fields.level,
-            date: issue_date,
+            // Appendix 2, level 4: the day of the procedure, not of registration.
+            date: day,
             center: u16::try_from(center)
                 .map_err(|_| ApiError::internal("center number out of range"))?,
             sequence: u32::try_from(sequence)
@@ -585,6 +653,7 @@ impl DocumentsApi {
             issued_late,
             cancellation: None,
             created_at: Utc::now().trunc_subsecs(6),
+            center_name,
         };
         store::insert_document(&mut tx, &document).await?;
         let event = pb::DocumentIssued {
@@ -596,6 +665,8 @@ impl DocumentsApi {
             issue_date: issue_date.to_string(),
             valid_until: valid_until.to_string(),
             voucher_id: document.voucher_id.clone(),
+            procedure_date: day.to_string(),
+            issued_late,
         };
         let context = EventContext {
             actor: identity.subject.clone(),
@@ -841,7 +912,8 @@ impl DocumentRegistry for DocumentsApi {
         }))
     }
 
-    /// Cancellation by the authorized body, with a reason and its basis (Art. 26.2).
+    /// Cancellation by the authorized body on a legal ground from the closed list, with the
+    /// basis document and an explanation.
     async fn cancel_document(
         &self,
         request: Request<pb::CancelDocumentRequest>,
@@ -854,15 +926,19 @@ impl DocumentRegistry for DocumentsApi {
         let reason = nsk_errors::fields::required(
             &request.reason,
             "reason",
-            "why the document is cancelled (Art. 26.2)",
+            "why the document is cancelled, in words",
         )?;
         let basis = request.basis.unwrap_or_default();
         let basis =
             nsk_errors::fields::document(&basis.number, &basis.date, &basis.title, "basis")?;
-        let record = CancellationRecord {
-            cancelled_on: today(),
-            reason,
-            basis: (basis.number, basis.date, basis.title),
+        let replacement_serial = request.replaced_by_serial_number.trim();
+        let replacement_serial = match replacement_serial {
+            "" => None,
+            raw => Some(
+                raw.parse::<SerialNumber>()
+                    .map_err(|e| ApiError::invalid_field("replaced_by_serial_number", e.0))?
+                    .to_string(),
+            ),
         };
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
         if let Some(request_id) = request_id {
@@ -890,7 +966,33 @@ impl DocumentRegistry for DocumentsApi {
             ))
             .into());
         }
-        let cancelled = store::cancel_documents(&mut tx, &[id], &[], &record)
+        let replacement = match &replacement_serial {
+            Some(serial) => store::document_by_serial(&self.pool, serial)
+                .await
+                .map_err(ApiError::from)?
+                .map(|d| cancellation::Replacement {
+                    serial_number: d.serial_number,
+                    holder: d.holder_iin,
+                    cancelled: d.cancellation.is_some(),
+                }),
+            None => None,
+        };
+        let ground = cancellation::official_cancellation(
+            ground_from_proto(request.ground),
+            &existing.serial_number,
+            &existing.holder_iin,
+            replacement_serial.is_some(),
+            replacement.as_ref(),
+        )
+        .map_err(|refused| ApiError::invalid_field(refused.field, refused.rule))?;
+        let record = CancellationRecord {
+            cancelled_on: today(),
+            reason,
+            basis: (basis.number, basis.date, basis.title),
+            ground: Some(ground),
+            replaced_by: replacement_serial,
+        };
+        let cancelled = store::cancel_documents(&mut tx, &[id], &[], None, &record)
             .await
             .map_err(ApiError::from)?;
         let context = EventContext {

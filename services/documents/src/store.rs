@@ -1,5 +1,6 @@
 //! SQL of the documents registry.
 
+use crate::domain::cancellation::Ground;
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
@@ -283,15 +284,21 @@ pub struct StoredDocument {
     pub issued_late: bool,
     pub cancellation: Option<CancellationRecord>,
     pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Appendix 2: the center's name on the issue day.
+    pub center_name: String,
 }
 
 /// Why, when and on what a document was cancelled.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CancellationRecord {
     pub cancelled_on: NaiveDate,
     pub reason: String,
     /// Number, date and title of the basis document.
     pub basis: (String, NaiveDate, String),
+    /// The legal ground; `None` only for cancellations recorded before grounds were kept.
+    pub ground: Option<Ground>,
+    /// For a document registered in error: the serial of the one that replaces it.
+    pub replaced_by: Option<String>,
 }
 
 fn decode_document(r: &sqlx::postgres::PgRow) -> Result<StoredDocument, sqlx::Error> {
@@ -306,6 +313,11 @@ fn decode_document(r: &sqlx::postgres::PgRow) -> Result<StoredDocument, sqlx::Er
                     .unwrap_or_default(),
                 basis: serde_json::from_value(basis)
                     .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                ground: r
+                    .try_get::<Option<String>, _>("cancel_ground")?
+                    .as_deref()
+                    .and_then(Ground::from_code),
+                replaced_by: r.try_get("replaced_by")?,
             })
         }
         None => None,
@@ -331,6 +343,7 @@ fn decode_document(r: &sqlx::postgres::PgRow) -> Result<StoredDocument, sqlx::Er
         issued_late: r.try_get("issued_late")?,
         cancellation,
         created_at: r.try_get("created_at")?,
+        center_name: r.try_get("center_name")?,
     })
 }
 
@@ -355,8 +368,8 @@ pub async fn insert_document(
     sqlx::query(
         "INSERT INTO documents (id, serial_number, center_number, sequence, holder_iin, holder_name, profession_id,
              profession_name, nqf_level, separate_skills, procedure_date, protocol_number, protocol_date, issue_date,
-             valid_until, head_of_center, voucher_id, issued_late, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+             valid_until, head_of_center, voucher_id, issued_late, created_at, center_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
     )
     .bind(d.id)
     .bind(&d.serial_number)
@@ -377,6 +390,7 @@ pub async fn insert_document(
     .bind(&d.voucher_id)
     .bind(d.issued_late)
     .bind(d.created_at)
+    .bind(&d.center_name)
     .execute(conn)
     .await?;
     Ok(())
@@ -409,17 +423,22 @@ pub async fn document_by_serial(
 }
 
 /// Cancels documents (by id or serial) not yet cancelled; returns those it cancelled.
+/// Cancels the documents named by id or serial that are not cancelled yet; with `center`, only
+/// those that center issued (Art. 26.2.4 cancels the revoked center's documents, no other's).
 pub async fn cancel_documents(
     conn: &mut PgConnection,
     ids: &[Uuid],
     serials: &[String],
+    center: Option<i32>,
     record: &CancellationRecord,
 ) -> Result<Vec<StoredDocument>, sqlx::Error> {
     let basis =
         serde_json::to_value(&record.basis).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
-        "UPDATE documents SET cancelled_on = $3, cancel_reason = $4, cancel_basis = $5
+        "UPDATE documents SET cancelled_on = $3, cancel_reason = $4, cancel_basis = $5,
+                cancel_ground = $6, replaced_by = $7
           WHERE (id = ANY($1) OR serial_number = ANY($2)) AND cancelled_on IS NULL
+            AND ($8::integer IS NULL OR center_number = $8)
           RETURNING *",
     )
     .bind(ids)
@@ -427,6 +446,9 @@ pub async fn cancel_documents(
     .bind(record.cancelled_on)
     .bind(&record.reason)
     .bind(basis)
+    .bind(record.ground.map(Ground::code))
+    .bind(&record.replaced_by)
+    .bind(center)
     .fetch_all(conn)
     .await?
     .iter()

@@ -223,8 +223,198 @@ async fn issued(app: &mut TestApp, doc: pb::Document) -> pb::Document {
     }
 }
 
+/// Issues as center `number` once the registry has heard of it.
+async fn issued_by(app: &mut TestApp, number: &str, doc: pb::Document) -> pb::Document {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match app
+            .client
+            .issue_document(as_role(
+                issue(doc.clone(), ""),
+                Role::RecognitionCenter,
+                Some(number),
+            ))
+            .await
+        {
+            Ok(reply) => return reply.into_inner(),
+            Err(status)
+                if Instant::now() < deadline && status.code() == Code::FailedPrecondition =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(status) => panic!("center {number} could not register: {status:?}"),
+        }
+    }
+}
+
+const SECOND_CERTIFICATE: &str = "0193f5f0-0000-7000-8000-000000000043";
+
+fn second_certificate(
+    status: accreditation::CertificateStatus,
+    since: &str,
+    profession_id: &str,
+) -> accreditation::Certificate {
+    let mut c = certificate(status, since, profession_id);
+    c.id = SECOND_CERTIFICATE.into();
+    c.center_number = "0043".into();
+    c.serial_number = "0043-2026-001".into();
+    c.center_name = "Second Center LLP".into();
+    c
+}
+
+/// Center 0043, accredited for the same profession since 5 January 2026.
+async fn accredit_second_center(app: &TestApp) {
+    let issued = accreditation::CertificateIssued {
+        certificate: Some(second_certificate(
+            accreditation::CertificateStatus::Active,
+            "2026-01-05",
+            &app.profession_id,
+        )),
+        replaced_certificate_id: String::new(),
+    };
+    send(app, "accreditation", "0043", &issued).await;
+}
+
+/// Waits until the registry knows center `number` can no longer act today.
+async fn until_inactive(app: &mut TestApp, number: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let known = app
+            .client
+            .get_known_center(pb::GetKnownCenterRequest {
+                center_number: number.into(),
+                as_of: String::new(),
+            })
+            .await
+            .map(|r| r.into_inner());
+        if matches!(&known, Ok(k) if k.active_certificate_id.is_empty()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "center {number} still active: {known:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn after_its_certificate_ends_a_center_registers_only_within_the_rules_deadlines_p_17_18() {
+    let mut app = spawn_app("docend").await;
+    let profession_id = app.profession_id.clone();
+    accredit_second_center(&app).await;
+    // Both centers are known: each registers one document while active.
+    issued(&mut app, document(&profession_id, 4, today())).await;
+    issued_by(&mut app, "0043", document(&profession_id, 4, today())).await;
+    let days_ago = |n: u64| today().checked_sub_days(chrono::Days::new(n)).unwrap();
+    // 0042 revoked from 12 days ago: its last active day was 13 days ago, and 2 + 3 working
+    // days from then have passed.
+    let revoked = |c: accreditation::Certificate| accreditation::CertificateRevoked {
+        certificate: Some(c),
+        ground: accreditation::RevocationGround::ProcedureViolation as i32,
+        basis: Some(BasisDocument {
+            number: "NCE-R-9".into(),
+            date: today().to_string(),
+            title: "Decision".into(),
+        }),
+        ..Default::default()
+    };
+    send(
+        &app,
+        "accreditation",
+        CENTER,
+        &revoked(certificate(
+            accreditation::CertificateStatus::Revoked,
+            &days_ago(12).to_string(),
+            &profession_id,
+        )),
+    )
+    .await;
+    // 0043 revoked from today: its last active day was yesterday.
+    send(
+        &app,
+        "accreditation",
+        "0043",
+        &revoked(second_certificate(
+            accreditation::CertificateStatus::Revoked,
+            &today().to_string(),
+            &profession_id,
+        )),
+    )
+    .await;
+    until_inactive(&mut app, CENTER).await;
+    until_inactive(&mut app, "0043").await;
+
+    let late = app
+        .client
+        .issue_document(center(issue(document(&profession_id, 4, days_ago(13)), "")))
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), Code::FailedPrecondition);
+    assert!(late.message().contains("Rules p. 17-18"), "{late:?}");
+
+    // Yesterday's procedure of 0043, protocol the same day: still within the deadlines.
+    let in_time = app
+        .client
+        .issue_document(as_role(
+            issue(document(&profession_id, 3, days_ago(1)), ""),
+            Role::RecognitionCenter,
+            Some("0043"),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(in_time.procedure_date, days_ago(1).to_string());
+    // A protocol "signed" a week after a procedure held before the end: backdated.
+    let mut backdated = document(&profession_id, 3, days_ago(8));
+    backdated.protocol_date = days_ago(1).to_string();
+    let refused = app
+        .client
+        .issue_document(as_role(
+            issue(backdated, ""),
+            Role::RecognitionCenter,
+            Some("0043"),
+        ))
+        .await
+        .unwrap_err();
+    assert!(refused.message().contains("Rules p. 17"), "{refused:?}");
+}
+
 fn ddmmyy(day: chrono::NaiveDate) -> String {
     day.format("%d%m%y").to_string()
+}
+
+#[tokio::test]
+async fn the_serial_carries_the_day_of_the_procedure_not_of_registration_appendix_2() {
+    let mut app = spawn_app("serial-date").await;
+    let profession_id = app.profession_id.clone();
+    // Held on Monday 2 March 2026, protocol on the 3rd, registered today (late, and recorded so).
+    let procedure = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+    let mut sent = document(&profession_id, 4, procedure);
+    sent.protocol_date = "2026-03-03".into();
+    let doc = issued(&mut app, sent).await;
+    assert_ne!(today(), procedure);
+    assert_eq!(doc.serial_number, "25110-72120001-4-020326-0042-00000001");
+    assert_eq!(doc.procedure_date, "2026-03-02");
+    assert_eq!(doc.issue_date, today().to_string());
+    // Validity runs from the issue date (Art. 21.5), to the corresponding day.
+    assert_eq!(
+        doc.valid_until,
+        today()
+            .checked_add_months(chrono::Months::new(60))
+            .unwrap()
+            .to_string()
+    );
+    assert!(doc.issued_late);
+    let verified = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: doc.serial_number.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(verified.status, pb::DocumentStatus::Valid as i32);
 }
 
 #[tokio::test]
@@ -239,11 +429,7 @@ async fn a_center_registers_a_document_with_its_serial_and_anyone_verifies_it() 
     );
     assert_eq!(doc.center_number, CENTER);
     assert_eq!(doc.issue_date, today().to_string());
-    let until = today()
-        .checked_add_months(chrono::Months::new(60))
-        .unwrap()
-        .pred_opt()
-        .unwrap();
+    let until = today().checked_add_months(chrono::Months::new(60)).unwrap();
     assert_eq!(
         doc.valid_until,
         until.to_string(),
@@ -475,36 +661,82 @@ async fn many_documents_issued_at_once_for_one_center_number_without_gaps_or_rep
 }
 
 #[tokio::test]
-async fn an_official_cancels_with_a_reason_and_the_cancellation_is_public() {
+async fn an_official_cancels_only_on_a_legal_ground_from_the_closed_list_with_its_basis() {
     let mut app = spawn_app("doccan").await;
     let profession_id = app.profession_id.clone();
     let doc = issued(&mut app, document(&profession_id, 4, today())).await;
-    let cancel = |reason: &str| pb::CancelDocumentRequest {
+    let replacing = issued(&mut app, document(&profession_id, 3, today())).await;
+    let mut stranger = document(&profession_id, 3, today());
+    stranger.holder = Some(pb::Holder {
+        iin: iin(12),
+        full_name: "Ахметов Ерлан".into(),
+    });
+    let strangers = issued(&mut app, stranger).await;
+    let cancel = |ground: pb::CancellationGround, replaced_by: &str| pb::CancelDocumentRequest {
         id: doc.id.clone(),
         request_id: String::new(),
-        reason: reason.into(),
+        reason: "Level 4 typed for level 3".into(),
         basis: Some(BasisDocument {
             number: "MLSP-C-3".into(),
             date: today().to_string(),
             title: "Order".into(),
         }),
+        ground: ground as i32,
+        replaced_by_serial_number: replaced_by.into(),
     };
+    use pb::CancellationGround as G;
     let denied = app
         .client
-        .cancel_document(center(cancel("mine")))
+        .cancel_document(center(cancel(G::CourtDecision, "")))
         .await
         .unwrap_err();
     assert_eq!(denied.code(), Code::PermissionDenied);
+    // Free text and a basis alone are not enough; nor is the revocation's own ground.
+    for (ground, replaced_by, field) in [
+        (G::Unspecified, "", "ground"),
+        (G::RevocationOnComplaints, "", "ground"),
+        (G::RegisteredInError, "", "replaced_by_serial_number"),
+        (
+            G::RegisteredInError,
+            "25110-72120001-3-020326-0042-00009999",
+            "replaced_by_serial_number",
+        ),
+        (
+            G::RegisteredInError,
+            strangers.serial_number.as_str(),
+            "replaced_by_serial_number",
+        ),
+        (
+            G::RegisteredInError,
+            "not-a-serial",
+            "replaced_by_serial_number",
+        ),
+    ] {
+        let refused = app
+            .client
+            .cancel_document(admin(cancel(ground, replaced_by)))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            refused.code(),
+            Code::InvalidArgument,
+            "{ground:?} {replaced_by}"
+        );
+        assert!(refused.message().contains(field), "{refused:?}");
+    }
     let cancelled = app
         .client
-        .cancel_document(admin(cancel("Issued on a forged protocol")))
+        .cancel_document(admin(cancel(
+            G::RegisteredInError,
+            &replacing.serial_number,
+        )))
         .await
         .unwrap()
         .into_inner();
     assert_eq!(cancelled.status, pb::DocumentStatus::Cancelled as i32);
     let again = app
         .client
-        .cancel_document(admin(cancel("twice")))
+        .cancel_document(admin(cancel(G::CourtDecision, "")))
         .await
         .unwrap_err();
     assert_eq!(again.code(), Code::FailedPrecondition);
@@ -520,7 +752,13 @@ async fn an_official_cancels_with_a_reason_and_the_cancellation_is_public() {
     assert_eq!(verified.status, pb::DocumentStatus::Cancelled as i32);
     let cancellation = verified.cancellation.unwrap();
     assert_eq!(cancellation.cancelled_on, today().to_string());
-    assert_eq!(cancellation.reason, "Issued on a forged protocol");
+    assert_eq!(cancellation.ground, G::RegisteredInError as i32);
+    assert_eq!(
+        cancellation.replaced_by_serial_number,
+        replacing.serial_number
+    );
+    assert_eq!(cancellation.reason, "Level 4 typed for level 3");
+    assert_eq!(cancellation.basis.unwrap().number, "MLSP-C-3");
 
     let public = app
         .client
@@ -536,11 +774,51 @@ async fn an_official_cancels_with_a_reason_and_the_cancellation_is_public() {
 }
 
 #[tokio::test]
+async fn the_document_carries_appendix_2_the_centers_name_and_the_head_who_signs_it() {
+    let mut app = spawn_app("docapp2").await;
+    let profession_id = app.profession_id.clone();
+    let mut unsigned = document(&profession_id, 4, today());
+    unsigned.head_of_center = "  ".into();
+    let refused = app
+        .client
+        .issue_document(center(issue(unsigned, "")))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("document.head_of_center"),
+        "{refused:?}"
+    );
+    let doc = issued(&mut app, document(&profession_id, 4, today())).await;
+    assert_eq!(doc.center_name, "Welding Qualification Center LLP");
+    assert_eq!(doc.head_of_center, "K. Abenov");
+    assert_eq!(
+        doc.holder.as_ref().unwrap().full_name,
+        "Сейткали Айгерим Нурлановна"
+    );
+    let verified = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: doc.serial_number.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(verified.center_name, "Welding Qualification Center LLP");
+    assert_eq!(verified.holder_masked, "С. А. Н.");
+}
+
+#[tokio::test]
 async fn a_revocation_on_ground_4_cancels_the_documents_it_names_and_stops_the_center() {
     let mut app = spawn_app("docrev").await;
     let profession_id = app.profession_id.clone();
     let named = issued(&mut app, document(&profession_id, 4, today())).await;
     let spared = issued(&mut app, document(&profession_id, 3, today())).await;
+    // Center 0043, accredited for the same profession, issues a document the revocation of
+    // 0042 names by mistake: it is not 0042's, and it stays valid (Art. 26.2.4).
+    accredit_second_center(&app).await;
+    let foreign = issued_by(&mut app, "0043", document(&profession_id, 4, today())).await;
+    assert_eq!(foreign.center_name, "Second Center LLP");
     let revoked = accreditation::CertificateRevoked {
         certificate: Some(certificate(
             accreditation::CertificateStatus::Revoked,
@@ -553,7 +831,7 @@ async fn a_revocation_on_ground_4_cancels_the_documents_it_names_and_stops_the_c
             date: today().to_string(),
             title: "Complaint confirmed".into(),
         }),
-        document_serial_numbers: vec![named.serial_number.clone()],
+        document_serial_numbers: vec![named.serial_number.clone(), foreign.serial_number.clone()],
         revoked_on: today().to_string(),
         ..Default::default()
     };
@@ -593,6 +871,23 @@ async fn a_revocation_on_ground_4_cancels_the_documents_it_names_and_stops_the_c
         other.status,
         pb::DocumentStatus::Valid as i32,
         "only the documents named"
+    );
+    assert_eq!(
+        cancellation.ground,
+        pb::CancellationGround::RevocationOnComplaints as i32
+    );
+    let foreign = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: foreign.serial_number.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        foreign.status,
+        pb::DocumentStatus::Valid as i32,
+        "another center's document is not cancelled by 0042's revocation"
     );
 
     // From the day of revocation the center issues nothing more.

@@ -112,7 +112,13 @@ impl nsk_events::EventHandler for ApprovedStandards {
             let standard = e
                 .standard
                 .ok_or_else(|| HandlerError::Permanent("no standard in the event".into()))?;
-            crate::store::standard_approved(conn, parse(&standard.id)?, standard.version).await?;
+            crate::store::standard_approved(
+                conn,
+                parse(&standard.id)?,
+                standard.version,
+                &standard.separately_recognisable_skills,
+            )
+            .await?;
         } else if event.is::<standards::StandardSuperseded>() {
             let e: standards::StandardSuperseded = event.decode()?;
             let id = parse(&e.standard_id)?;

@@ -204,7 +204,8 @@ impl ProfessionsApi {
     }
 }
 
-/// Art. 1.14, 5.5: an entry may rest only on an approved, current version of a standard.
+/// Art. 1.14, 5.5: an entry may rest only on an approved, current version of a standard;
+/// Art. 20.2: and list only the separate skills that version allows.
 async fn check_standard(
     conn: &mut sqlx::PgConnection,
     entry: &ProfessionEntry,
@@ -213,12 +214,20 @@ async fn check_standard(
     let Grounding::Standard { id, version } = &entry.grounding else {
         return Ok(None);
     };
-    Ok(store::standard_problem(conn, *id, *version)
-        .await?
-        .map(|description| nsk_errors::FieldViolation {
-            field: field.to_string(),
-            description,
-        }))
+    let violation = match store::standard_problem(conn, *id, *version).await? {
+        Err(problem) => Some((field.to_string(), problem)),
+        Ok(None) => None,
+        Ok(Some(of_standard)) => {
+            let beyond = entry.separate_skills.beyond_standard(&of_standard);
+            // The skills are the entry's `separate_skills`, a sibling of its `standard`.
+            let skills_field = match field.strip_suffix("standard") {
+                Some(prefix) => format!("{prefix}separate_skills"),
+                None => field.to_string(),
+            };
+            (!beyond.is_empty()).then(|| (skills_field, beyond.join("; ")))
+        }
+    };
+    Ok(violation.map(|(field, description)| nsk_errors::FieldViolation { field, description }))
 }
 
 /// The fields every change of an entry's status carries.

@@ -508,44 +508,52 @@ pub async fn export_page(
     rows.iter().map(decode).collect()
 }
 
-/// Why a standard reference is refused, if it is: `None` when the version is approved and current.
+/// Why a standard reference is refused, if it is: `Err` names why the version cannot ground an
+/// entry; `Ok` carries the skills it lets be recognised separately (`None` where the list
+/// arrived before the service kept them).
 pub async fn standard_problem(
     conn: &mut PgConnection,
     id: Uuid,
     version: i32,
-) -> Result<Option<String>, sqlx::Error> {
-    let found: Option<(Option<i32>, bool)> = sqlx::query_as(
-        "SELECT superseded_by, withdrawn_at IS NOT NULL FROM approved_standards WHERE standard_id = $1 AND version = $2",
+) -> Result<Result<Option<Vec<String>>, String>, sqlx::Error> {
+    let found: Option<(Option<i32>, bool, Option<Vec<String>>)> = sqlx::query_as(
+        "SELECT superseded_by, withdrawn_at IS NOT NULL, separate_skills FROM approved_standards WHERE standard_id = $1 AND version = $2",
     )
     .bind(id)
     .bind(version)
     .fetch_optional(conn)
     .await?;
     Ok(match found {
-        None => Some(format!(
+        None => Err(format!(
             "standard {id} version {version} is not in the list of approved professional standards"
         )),
-        Some((_, true)) => Some(format!(
+        Some((_, true, _)) => Err(format!(
             "standard {id} version {version} was withdrawn from the list of approved professional standards"
         )),
-        Some((Some(newer), false)) => Some(format!(
+        Some((Some(newer), false, _)) => Err(format!(
             "standard {id} version {version} was superseded by version {newer}"
         )),
-        Some((None, false)) => None,
+        Some((None, false, skills)) => Ok(skills),
     })
 }
 
-/// A version of a standard entered the list of approved standards.
+/// A version of a standard entered the list of approved standards, with the skills it lets be
+/// recognised separately (Art. 20.2).
 pub async fn standard_approved(
     conn: &mut PgConnection,
     id: Uuid,
     version: i32,
+    separate_skills: &[String],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO approved_standards (standard_id, version) VALUES ($1, $2) ON CONFLICT DO NOTHING")
-        .bind(id)
-        .bind(version)
-        .execute(conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO approved_standards (standard_id, version, separate_skills) VALUES ($1, $2, $3)
+         ON CONFLICT (standard_id, version) DO UPDATE SET separate_skills = EXCLUDED.separate_skills",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(separate_skills)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 

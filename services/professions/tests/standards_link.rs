@@ -342,3 +342,104 @@ async fn a_withdrawn_standard_flags_its_professions_and_grounds_no_new_ones() {
         refused.message()
     );
 }
+
+#[tokio::test]
+async fn an_entry_resting_on_a_standard_lists_only_the_skills_the_standard_allows_art_20_2() {
+    let prefix = nsk_runtime::testing::unique_prefix("stdskills");
+    let config = nsk_runtime::testing::service_config("professions", &prefix).await;
+    let app = nsk_professions::build(config.clone()).await.unwrap();
+    let addr = app.grpc_addr();
+    tokio::spawn(app.run());
+    let mut client = ProfessionRegistryClient::new(
+        Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap(),
+    );
+    let standards_topic = config.kafka.topic_of("standards");
+    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&standards_topic))
+        .await
+        .unwrap();
+    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
+        .create()
+        .unwrap();
+    // Standard A lets "Temper chocolate" be recognised separately; standard B lets nothing.
+    let (a, b) = (
+        uuid::Uuid::now_v7().to_string(),
+        uuid::Uuid::now_v7().to_string(),
+    );
+    for (id, skills) in [(&a, vec!["Temper chocolate".to_string()]), (&b, vec![])] {
+        let event = standards::StandardPublished {
+            standard: Some(standards::Standard {
+                id: id.clone(),
+                version: 1,
+                separately_recognisable_skills: skills,
+                ..Default::default()
+            }),
+        };
+        publish(&producer, &standards_topic, id, &event).await;
+    }
+    let with_skills = |nkz: &str, standard: &str, skills: &[&str]| {
+        let mut request = on_standard(nkz, standard, 1);
+        let p = request.profession.as_mut().unwrap();
+        p.separate_skills_allowed = true;
+        p.separate_skills = skills.iter().map(|s| s.to_string()).collect();
+        request
+    };
+    // Wait until both standards are known: a plain entry on B registers.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        match client
+            .register_profession(admin(on_standard("75120011", &b, 1)))
+            .await
+        {
+            Ok(_) => break,
+            Err(status) if Instant::now() < deadline && status.code() == Code::InvalidArgument => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(status) => panic!("standard B never became usable: {status:?}"),
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ok = loop {
+        match client
+            .register_profession(admin(with_skills("75120012", &a, &["Temper chocolate"])))
+            .await
+        {
+            Ok(reply) => break reply.into_inner(),
+            Err(status) if Instant::now() < deadline && status.code() == Code::InvalidArgument => {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(status) => panic!("standard A never became usable: {status:?}"),
+        }
+    };
+    assert_eq!(ok.separate_skills, ["Temper chocolate"]);
+
+    let wider = client
+        .register_profession(admin(with_skills(
+            "75120013",
+            &a,
+            &["Temper chocolate", "Juggle plates"],
+        )))
+        .await
+        .unwrap_err();
+    assert_eq!(wider.code(), Code::InvalidArgument);
+    assert!(
+        wider.message().contains("profession.separate_skills"),
+        "{wider:?}"
+    );
+    assert!(wider.message().contains("Juggle plates"), "{wider:?}");
+    assert!(
+        !wider.message().contains("\"Temper chocolate\""),
+        "{wider:?}"
+    );
+    let none_allowed = client
+        .register_profession(admin(with_skills("75120014", &b, &["Temper chocolate"])))
+        .await
+        .unwrap_err();
+    assert!(
+        none_allowed.message().contains("Art. 20.2"),
+        "{none_allowed:?}"
+    );
+}

@@ -229,6 +229,20 @@ impl WorkingCalendar {
     }
 }
 
+/// The last day of a period of `months` months (a year is twelve) that starts on `start`: the
+/// corresponding day of the last month, or that month's last day where it has no such day —
+/// the general rule of the Civil Code (Art. 170). A certificate issued 20.11.2026 for three years
+/// runs through 20.11.2029; one month from 31.01.2026 ends 28.02.2026. `None` past year 262143.
+pub fn period_end(start: NaiveDate, months: u32) -> Option<NaiveDate> {
+    start.checked_add_months(chrono::Months::new(months))
+}
+
+/// The day `months` months before `end`, counted back by the same rule as [`period_end`]:
+/// "no later than six months before" 31.08.2029 is 28.02.2029.
+pub fn period_start_before(end: NaiveDate, months: u32) -> Option<NaiveDate> {
+    end.checked_sub_months(chrono::Months::new(months))
+}
+
 /// The calendar date in Kazakhstan (Asia/Almaty, UTC+5 all year since 1 March 2024, no daylight
 /// saving) at the instant `now`: the date a change takes effect in the registers.
 pub fn kazakhstan_date(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
@@ -346,6 +360,20 @@ mod tests {
         assert_eq!(
             cal.next_working_day_from(d(2026, 3, 21)).unwrap(),
             d(2026, 3, 26)
+        );
+    }
+
+    #[test]
+    fn a_period_ends_on_the_corresponding_day_or_the_months_last_day() {
+        assert_eq!(period_end(d(2026, 11, 20), 36), Some(d(2029, 11, 20)));
+        assert_eq!(period_end(d(2026, 1, 31), 1), Some(d(2026, 2, 28)));
+        assert_eq!(period_end(d(2028, 2, 29), 12), Some(d(2029, 2, 28)));
+        assert_eq!(period_end(d(2028, 1, 31), 1), Some(d(2028, 2, 29)));
+        assert_eq!(period_end(d(2026, 3, 31), 6), Some(d(2026, 9, 30)));
+        assert_eq!(period_start_before(d(2029, 8, 31), 6), Some(d(2029, 2, 28)));
+        assert_eq!(
+            period_start_before(d(2029, 11, 20), 6),
+            Some(d(2029, 5, 20))
         );
     }
 

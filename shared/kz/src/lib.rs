@@ -40,8 +40,8 @@ fn twelve_digits(raw: &str) -> Option<[u8; 12]> {
 }
 
 /// Business identification number of a legal entity: YYMM of registration, the kind of entity
-/// (4 resident, 5 non-resident legal entity, 6 joint individual entrepreneurship), a further
-/// attribute, a sequence and the check digit.
+/// (4 resident, 5 non-resident legal entity; 6, a joint individual entrepreneurship, has a BIN
+/// but is not a legal entity), a further attribute, a sequence and the check digit.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Bin(String);
@@ -53,8 +53,15 @@ impl Bin {
         if !(1..=12).contains(&month) {
             return Err("digits 3-4 of a BIN are the month of registration, 01-12");
         }
-        if !matches!(digits[4], 4..=6) {
-            return Err("digit 5 of a BIN is 4, 5 or 6 (a legal entity); this is not a BIN of a legal entity");
+        // Art. 1.18, 24.1.1: an applicant is a legal entity. A joint individual
+        // entrepreneurship (6) has a BIN but is not one.
+        if digits[4] == 6 {
+            return Err("digit 5 of this BIN is 6, a joint individual entrepreneurship, which is not a legal entity (Art. 1.18, 24.1.1): only a legal entity (4 resident, 5 non-resident) may apply");
+        }
+        if !matches!(digits[4], 4 | 5) {
+            return Err(
+                "digit 5 of a BIN is 4 or 5 (a legal entity); this is not a BIN of a legal entity",
+            );
         }
         if check_digit(&digits) != Some(digits[11]) {
             return Err(
@@ -173,6 +180,18 @@ mod tests {
         assert!(Bin::parse("971340001315").unwrap_err().contains("month"));
         // A person's IIN in the place of a BIN: digit 5 is a day, not the kind of entity.
         assert!(Bin::parse("900101300038").unwrap_err().contains("digit 5"));
+    }
+
+    #[test]
+    fn a_joint_individual_entrepreneurship_is_not_a_legal_entity_art_1_18() {
+        // Digit 5 is 6, and the check digit is right: the number is well formed, the entity
+        // is the wrong kind.
+        let err = Bin::parse("080560001237").unwrap_err();
+        assert!(err.contains("joint individual entrepreneurship"), "{err}");
+        assert!(err.contains("Art. 1.18"), "{err}");
+        assert!(Bin::parse("150960004569").is_err());
+        // The same digits with 4 (a resident legal entity) differ only in the kind.
+        assert!(Bin::parse(KASPI_BANK).is_ok());
     }
 
     #[test]

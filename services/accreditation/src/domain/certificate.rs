@@ -2,7 +2,7 @@
 //! revocation (Art. 26.2), renewal (26.5), reissue (26.1), termination and expiry (26.6), and
 //! the window for re-accreditation (23.5).
 
-use chrono::{Days, Months, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::Refused;
@@ -59,13 +59,14 @@ impl std::fmt::Display for Status {
     }
 }
 
-/// The first and last day of validity of a certificate issued on `issued_on`: three years,
-/// the last day being the day before the anniversary.
+/// The first and last day of validity of a certificate issued on `issued_on`: three years
+/// (Art. 23.2.5), ending on the corresponding day of the third year — or the last day of that
+/// month where it has none (DOMAIN.md "Periods", the Civil Code's rule).
 pub fn validity(issued_on: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
-    let until = issued_on
-        .checked_add_months(Months::new(VALIDITY_MONTHS))?
-        .checked_sub_days(Days::new(1))?;
-    Some((issued_on, until))
+    Some((
+        issued_on,
+        nsk_calendar::period_end(issued_on, VALIDITY_MONTHS)?,
+    ))
 }
 
 /// Whether a certificate valid until `valid_until` has expired on `day`: it is valid through
@@ -76,7 +77,7 @@ pub fn expired_on(valid_until: NaiveDate, day: NaiveDate) -> bool {
 
 /// The last day an application for re-accreditation is accepted (Art. 23.5).
 pub fn reaccreditation_deadline(valid_until: NaiveDate) -> Option<NaiveDate> {
-    valid_until.checked_sub_months(Months::new(REACCREDITATION_NOTICE_MONTHS))
+    nsk_calendar::period_start_before(valid_until, REACCREDITATION_NOTICE_MONTHS)
 }
 
 /// Art. 23.5: an application for re-accreditation of a certificate in `status`, valid until
@@ -175,6 +176,48 @@ impl Revocation {
     }
 }
 
+/// A document as accreditation heard of it from the registry: which center issued it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedDocument {
+    pub serial_number: String,
+    pub center_number: i32,
+}
+
+impl Revocation {
+    /// Art. 26.2.4: "the documents issued to those persons at that center" — a revocation of
+    /// center `center` may name only documents the registry holds and that center issued.
+    /// `held` are the documents the registry published, among those named. Each violation is
+    /// the position in the list as sent and the rule.
+    pub fn check_documents_of(
+        &self,
+        center: i32,
+        held: &[IssuedDocument],
+    ) -> Result<(), Vec<(usize, String)>> {
+        let problems: Vec<(usize, String)> = self
+            .documents
+            .iter()
+            .enumerate()
+            .filter_map(|(i, serial)| {
+                match held.iter().find(|d| &d.serial_number == serial) {
+                    None => Some((i, format!(
+                        "{serial} is not a document in the registry of issued documents; a revocation on ground 4 cancels only documents the center issued (Art. 26.2.4)"
+                    ))),
+                    Some(d) if d.center_number != center => Some((i, format!(
+                        "{serial} was issued at center {:04}, not at center {center:04} whose certificate is revoked (Art. 26.2.4: the documents issued at that center)",
+                        d.center_number
+                    ))),
+                    Some(_) => None,
+                }
+            })
+            .collect();
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
 /// Art. 26.2: only an active certificate is revoked.
 pub fn revoke(current: Status) -> Result<Status, Refused> {
     match current {
@@ -252,6 +295,17 @@ pub enum TerminationGround {
     CourtDecision,
 }
 
+impl TerminationGround {
+    pub fn article(self) -> &'static str {
+        match self {
+            TerminationGround::Revocation => "Art. 26.6.1",
+            TerminationGround::Expiry => "Art. 26.6.2",
+            TerminationGround::Liquidation => "Art. 26.6.3",
+            TerminationGround::CourtDecision => "Art. 26.6.4",
+        }
+    }
+}
+
 /// Art. 26.6: termination of a certificate in `current`, valid until `valid_until`, on `today`.
 pub fn terminate(
     current: Status,
@@ -302,15 +356,25 @@ mod tests {
     }
 
     #[test]
-    fn a_certificate_is_valid_three_years_through_the_day_before_the_anniversary() {
+    fn a_certificate_is_valid_three_years_through_the_corresponding_day_art_23_2_5() {
         assert_eq!(
             validity(day("2026-11-20")),
-            Some((day("2026-11-20"), day("2029-11-19")))
+            Some((day("2026-11-20"), day("2029-11-20")))
         );
-        // Issued on 29 February: valid through 27 February three years later.
-        assert_eq!(validity(day("2028-02-29")).unwrap().1, day("2031-02-27"));
-        assert!(!expired_on(day("2029-11-19"), day("2029-11-19")));
-        assert!(expired_on(day("2029-11-19"), day("2029-11-20")));
+        // Issued on 29 February: the third year has no 29 February, so its last day of February.
+        assert_eq!(validity(day("2028-02-29")).unwrap().1, day("2031-02-28"));
+        assert!(!expired_on(day("2029-11-20"), day("2029-11-20")));
+        assert!(expired_on(day("2029-11-20"), day("2029-11-21")));
+    }
+
+    #[test]
+    fn the_six_months_before_expiry_count_back_to_the_corresponding_day_art_23_5() {
+        // Issued 31.08.2026: valid through 31.08.2029; six months before is 28.02.2029.
+        let (_, until) = validity(day("2026-08-31")).unwrap();
+        assert_eq!(until, day("2029-08-31"));
+        assert_eq!(reaccreditation_deadline(until), Some(day("2029-02-28")));
+        assert!(check_reaccreditation(Status::Active, until, day("2029-02-28")).is_ok());
+        assert!(check_reaccreditation(Status::Active, until, day("2029-03-01")).is_err());
     }
 
     #[test]
@@ -322,6 +386,47 @@ mod tests {
         assert!(late.0.contains("until 2026-11-30"), "{late}");
         assert!(late.0.contains("Art. 23.5"), "{late}");
         assert!(check_reaccreditation(Status::Revoked, until, day("2026-01-01")).is_err());
+    }
+
+    #[test]
+    fn ground_4_cancels_only_documents_the_revoked_center_issued_art_26_2_4() {
+        let own = "25110-72120001-4-201126-0042-00000001";
+        let foreign = "25110-72120001-4-201126-0043-00000001";
+        let unknown = "25110-72120001-4-201126-0042-00000099";
+        let held = [
+            IssuedDocument {
+                serial_number: own.into(),
+                center_number: 42,
+            },
+            IssuedDocument {
+                serial_number: foreign.into(),
+                center_number: 43,
+            },
+        ];
+        let revocation = Revocation::new(
+            RevocationGround::ConfirmedComplaints,
+            vec![own.into(), foreign.into(), unknown.into()],
+            false,
+        )
+        .unwrap();
+        let problems = revocation.check_documents_of(42, &held).unwrap_err();
+        assert_eq!(problems.len(), 2);
+        assert_eq!(problems[0].0, 1);
+        assert!(
+            problems[0].1.contains("issued at center 0043"),
+            "{problems:?}"
+        );
+        assert_eq!(problems[1].0, 2);
+        assert!(problems[1].1.contains("not a document in the registry"));
+        let only_own = Revocation::new(
+            RevocationGround::ConfirmedComplaints,
+            vec![own.into()],
+            false,
+        )
+        .unwrap();
+        assert_eq!(only_own.check_documents_of(42, &held), Ok(()));
+        // The same document named against its own center's neighbour is refused.
+        assert!(only_own.check_documents_of(43, &held).is_err());
     }
 
     #[test]

@@ -10,6 +10,8 @@
 pub mod application;
 pub mod certificate;
 pub mod deadlines;
+pub mod listing;
+pub mod monitoring;
 
 /// Why the law forbids an action now: the state that forbids it and the article, in words.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,7 +1,7 @@
 //! Issuing a document on recognition of a qualification: who may, for what, on which day
 //! (Law Art. 20.3, 21.5, 23-26; Rules p. 18), its validity, and how it reads to the public.
 
-use chrono::{Days, Months, NaiveDate};
+use chrono::NaiveDate;
 use nsk_calendar::{CalendarError, WorkingCalendar};
 
 /// Rules p. 18: the center issues the document and enters it on the platform within three
@@ -113,12 +113,10 @@ fn join(levels: &[u8]) -> String {
         .join(", ")
 }
 
-/// Art. 21.5: valid from the issue date for the months the register set, through the day
-/// before the anniversary.
+/// Art. 21.5: valid from the issue date for the months the register set, through the
+/// corresponding day of the last month (DOMAIN.md "Periods": the Civil Code's rule).
 pub fn valid_until(issue_date: NaiveDate, months: u32) -> Option<NaiveDate> {
-    issue_date
-        .checked_add_months(Months::new(months))?
-        .checked_sub_days(Days::new(1))
+    nsk_calendar::period_end(issue_date, months)
 }
 
 /// Rules p. 18: whether a document entered on `issue_date` came later than three working days
@@ -130,6 +128,70 @@ pub fn issued_late(
     issue_date: NaiveDate,
 ) -> Result<bool, CalendarError> {
     Ok(issue_date > calendar.add_working_days(protocol_date, ISSUE_WORKING_DAYS)?)
+}
+
+/// Rules p. 17: the protocol is drawn up within two working days after the procedure.
+pub const PROTOCOL_WORKING_DAYS: u32 = 2;
+
+/// Once a center's certificate has ended (its last day of activity `last_active`), it may still
+/// register a document for a procedure it held while active — but only within the Rules'
+/// deadlines counted from the end: the protocol within 2 working days of the procedure
+/// (p. 17), the document within 3 more (p. 18). Anything later would be a backdated document of
+/// a center that can no longer act. Empty when it may be registered.
+pub fn refusals_after_end(
+    calendar: &WorkingCalendar,
+    last_active: NaiveDate,
+    procedure_date: NaiveDate,
+    protocol_date: NaiveDate,
+    today: NaiveDate,
+) -> Result<Vec<String>, CalendarError> {
+    let mut reasons = Vec::new();
+    let protocol_due = calendar.add_working_days(procedure_date, PROTOCOL_WORKING_DAYS)?;
+    if protocol_date > protocol_due {
+        reasons.push(format!(
+            "the center's accreditation ended after {last_active}: a protocol dated {protocol_date} is later than two working days after the procedure ({protocol_due}, Rules p. 17)"
+        ));
+    }
+    let registration_due = calendar.add_working_days(
+        calendar.add_working_days(last_active, PROTOCOL_WORKING_DAYS)?,
+        ISSUE_WORKING_DAYS,
+    )?;
+    if today > registration_due {
+        reasons.push(format!(
+            "the center's accreditation ended after {last_active}: its documents could be registered until {registration_due} (2 working days for the protocol and 3 for the document, Rules p. 17-18); a document from before the platform comes in through the authorized body's migration"
+        ));
+    }
+    Ok(reasons)
+}
+
+/// A certificate as the registry knows it: valid from, valid until, and its statuses in order
+/// with the day each began.
+pub type KnownPeriod = (NaiveDate, NaiveDate, Vec<(String, NaiveDate)>);
+
+/// The last day, from `from` to `today`, on which a center with these certificates could act,
+/// when it cannot act `today`; `None` while it still can (or never could from `from`).
+pub fn last_active_day(
+    certificates: &[KnownPeriod],
+    from: NaiveDate,
+    today: NaiveDate,
+) -> Option<NaiveDate> {
+    let active = |day: NaiveDate| {
+        certificates
+            .iter()
+            .any(|(f, u, s)| super::certificate_active_on(*f, *u, s, day))
+    };
+    if active(today) {
+        return None;
+    }
+    let mut last = None;
+    let mut day = from;
+    while day < today {
+        if active(day) {
+            last = Some(day);
+        }
+        day = day.succ_opt()?;
+    }
+    last
 }
 
 /// The status of a document on `day`.
@@ -287,9 +349,11 @@ mod tests {
     }
 
     #[test]
-    fn validity_runs_the_registers_months_from_the_issue_date_art_21_5() {
-        assert_eq!(valid_until(day("2026-11-20"), 60), Some(day("2031-11-19")));
-        assert_eq!(valid_until(day("2026-01-31"), 1), Some(day("2026-02-27")));
+    fn validity_runs_the_registers_months_to_the_corresponding_day_art_21_5() {
+        assert_eq!(valid_until(day("2026-11-20"), 60), Some(day("2031-11-20")));
+        // A month with no such day ends on its last day.
+        assert_eq!(valid_until(day("2026-01-31"), 1), Some(day("2026-02-28")));
+        assert_eq!(valid_until(day("2027-08-31"), 6), Some(day("2028-02-29")));
     }
 
     #[test]
@@ -302,6 +366,72 @@ mod tests {
         // Across Nauryz 2026 (21-25 March off): protocol Thu 19, Fri 20 (1), Thu 26 (2), Fri 27 (3).
         assert!(!issued_late(&calendar, day("2026-03-19"), day("2026-03-27")).unwrap());
         assert!(issued_late(&calendar, day("2026-03-19"), day("2026-03-30")).unwrap());
+    }
+
+    #[test]
+    fn after_its_certificate_ends_a_center_registers_only_within_the_rules_deadlines_p_17_18() {
+        let calendar = WorkingCalendar::kazakhstan().unwrap();
+        // Revoked from Thursday 19 November 2026: last active day Wednesday 18. Protocol by
+        // Fri 20 (2 working days), document by Wed 25 (3 more: Mon 23, Tue 24, Wed 25).
+        let last = day("2026-11-18");
+        let procedure = day("2026-11-18");
+        let ok = refusals_after_end(
+            &calendar,
+            last,
+            procedure,
+            day("2026-11-20"),
+            day("2026-11-25"),
+        )
+        .unwrap();
+        assert!(ok.is_empty(), "{ok:?}");
+        let late = refusals_after_end(
+            &calendar,
+            last,
+            procedure,
+            day("2026-11-20"),
+            day("2026-11-26"),
+        )
+        .unwrap();
+        assert_eq!(late.len(), 1);
+        assert!(late[0].contains("until 2026-11-25"), "{late:?}");
+        // A protocol "signed" a week after the procedure, after the end: backdating.
+        let backdated = refusals_after_end(
+            &calendar,
+            last,
+            day("2026-11-11"),
+            day("2026-11-18"),
+            day("2026-11-19"),
+        )
+        .unwrap();
+        assert_eq!(backdated.len(), 1);
+        assert!(backdated[0].contains("Rules p. 17"), "{backdated:?}");
+    }
+
+    #[test]
+    fn the_last_active_day_is_found_only_once_the_center_can_no_longer_act() {
+        let statuses = vec![
+            ("active".to_string(), day("2026-01-05")),
+            ("revoked".to_string(), day("2026-11-19")),
+        ];
+        let certs = vec![(day("2026-01-05"), day("2029-01-05"), statuses)];
+        assert_eq!(
+            last_active_day(&certs, day("2026-11-02"), day("2026-11-23")),
+            Some(day("2026-11-18"))
+        );
+        assert_eq!(
+            last_active_day(&certs, day("2026-11-02"), day("2026-11-18")),
+            None
+        );
+        // Expiry: valid through 4 January 2029.
+        let expired = vec![(
+            day("2026-01-05"),
+            day("2029-01-04"),
+            vec![("active".to_string(), day("2026-01-05"))],
+        )];
+        assert_eq!(
+            last_active_day(&expired, day("2028-12-20"), day("2029-01-10")),
+            Some(day("2029-01-04"))
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Appendix 2). Issuance, serial numbers, validity and cancellation land with their issue;
 //! what is here is the registry's view of the register of professions.
 
+pub mod cancellation;
 pub mod issuance;
 pub mod serial;
 

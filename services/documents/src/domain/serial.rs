@@ -1,6 +1,11 @@
 //! The serial number of a document on recognition of a qualification (Rules, Appendix 2):
 //! `OKED(5)-NKZ(8)-level(1)-DDMMYY(6)-center(4)-sequence(8)`, e.g.
 //! `25110-72120001-4-201126-0042-00000017`.
+//!
+//! Level 4 is "дата проведения процедуры признания" — the day of the recognition procedure,
+//! not the day the document is registered. Level 2 is the NKZ code, "цифра «0»" where the
+//! profession has none: the platform prints eight zeros so that every level keeps its count of
+//! elements, and reads a lone `0` typed by a person as the same thing.
 
 use std::fmt;
 use std::str::FromStr;
@@ -16,7 +21,7 @@ pub struct SerialNumber {
     pub nkz: String,
     /// The NQF level recognised, 1-8.
     pub level: u8,
-    /// The date of issue (printed DDMMYY, years 2000-2099).
+    /// The date of the recognition procedure (printed DDMMYY, years 2000-2099).
     pub date: NaiveDate,
     /// The center number from accreditation, 0001-9999.
     pub center: u16,
@@ -58,15 +63,19 @@ impl FromStr for SerialNumber {
         if !digits(oked, 5) {
             return bad("part 1, the OKED subclass, must be 5 digits");
         }
+        // Appendix 2: "0" where the profession has no NKZ code; stored and printed as 8 zeros.
+        let nkz = if nkz == "0" { "00000000" } else { nkz };
         if !digits(nkz, 8) {
-            return bad("part 2, the NKZ code, must be 8 digits");
+            return bad(
+                "part 2, the NKZ code, must be 8 digits (or 0 where the profession has none)",
+            );
         }
         let level = match level.as_bytes() {
             [b @ b'1'..=b'8'] => b - b'0',
             _ => return bad("part 3, the NQF level, must be one digit 1-8"),
         };
         if !digits(date, 6) {
-            return bad("part 4, the date of issue, must be 6 digits DDMMYY");
+            return bad("part 4, the date of the recognition procedure, must be 6 digits DDMMYY");
         }
         let number = |s: &str| s.parse::<u32>().unwrap_or(0);
         let Some(date) = NaiveDate::from_ymd_opt(
@@ -74,7 +83,7 @@ impl FromStr for SerialNumber {
             number(&date[2..4]),
             number(&date[0..2]),
         ) else {
-            return bad("part 4, the date of issue DDMMYY, is not a date");
+            return bad("part 4, the date of the recognition procedure DDMMYY, is not a date");
         };
         if !digits(center, 4) || center == "0000" {
             return bad("part 5, the center number, must be 4 digits from 0001 to 9999");
@@ -148,6 +157,19 @@ mod tests {
             let err = raw.parse::<SerialNumber>().unwrap_err();
             assert!(err.0.contains(expected), "{raw}: {err}");
         }
+    }
+
+    #[test]
+    fn a_lone_zero_typed_for_a_profession_without_an_nkz_code_reads_as_eight_zeros_appendix_2() {
+        let typed: SerialNumber = "62011-0-5-020326-0042-00000137".parse().unwrap();
+        let printed: SerialNumber = "62011-00000000-5-020326-0042-00000137".parse().unwrap();
+        assert_eq!(typed, printed);
+        assert_eq!(typed.to_string(), "62011-00000000-5-020326-0042-00000137");
+        assert!("62011-00-5-020326-0042-00000137"
+            .parse::<SerialNumber>()
+            .unwrap_err()
+            .0
+            .contains("part 2"));
     }
 
     #[test]

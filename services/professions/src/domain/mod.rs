@@ -108,6 +108,29 @@ pub enum SeparateSkills {
     Allowed(Vec<String>),
 }
 
+impl SeparateSkills {
+    /// Art. 20.2: separate skills are recognised "if the requirement ... is established by the
+    /// relevant professional standards, and in their absence – qualification requirements". An
+    /// entry resting on a standard may list only skills that version of the standard lets be
+    /// recognised separately (`of_standard`); each skill it may not is a reason.
+    pub fn beyond_standard(&self, of_standard: &[String]) -> Vec<String> {
+        match self {
+            SeparateSkills::NotAllowed => Vec::new(),
+            SeparateSkills::Allowed(skills) if of_standard.is_empty() => vec![format!(
+                "the standard lets no skill be recognised separately, so the entry may list none ({} listed; Art. 20.2)",
+                skills.len()
+            )],
+            SeparateSkills::Allowed(skills) => skills
+                .iter()
+                .filter(|s| !of_standard.contains(s))
+                .map(|s| format!(
+                    "\"{s}\" is not among the skills the standard lets be recognised separately (Art. 20.2)"
+                ))
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Status {
     Active,
@@ -579,6 +602,28 @@ impl ProfessionEntry {
             }]);
         }
         Ok((amended, changed))
+    }
+}
+
+#[cfg(test)]
+mod skills_tests {
+    use super::SeparateSkills;
+
+    #[test]
+    fn separate_skills_follow_the_standard_art_20_2() {
+        let standard = vec!["Weld butt joints".to_string(), "Cut metal".to_string()];
+        assert!(SeparateSkills::NotAllowed
+            .beyond_standard(&standard)
+            .is_empty());
+        assert!(SeparateSkills::Allowed(vec!["Cut metal".into()])
+            .beyond_standard(&standard)
+            .is_empty());
+        let wider = SeparateSkills::Allowed(vec!["Cut metal".into(), "Juggle".into()])
+            .beyond_standard(&standard);
+        assert_eq!(wider.len(), 1);
+        assert!(wider[0].contains("\"Juggle\""), "{wider:?}");
+        let none = SeparateSkills::Allowed(vec!["Cut metal".into()]).beyond_standard(&[]);
+        assert!(none[0].contains("lets no skill"), "{none:?}");
     }
 }
 

@@ -1,6 +1,9 @@
 //! SQL of accreditation: centers, applications, certificates, their steps and deadlines, the
 //! findings of monitoring, and the register of professions as this service hears it.
 
+pub mod issued;
+pub mod notices;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,6 +16,7 @@ use crate::domain::application::{
 };
 use crate::domain::certificate::{Reorganisation, Revocation, Status, TerminationGround};
 use crate::domain::deadlines::Deadline;
+use crate::domain::listing::Listed;
 
 /// A document an act rests on: a decision, an agreement, a letter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -371,6 +375,28 @@ pub async fn certificates_of_center(
     .collect()
 }
 
+/// The status history of each certificate in `ids`, in the order the statuses took effect.
+pub async fn status_history(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<(Status, NaiveDate)>>, sqlx::Error> {
+    let rows: Vec<(Uuid, String, NaiveDate)> = sqlx::query_as(
+        "SELECT certificate_id, status, since FROM certificate_status_history
+          WHERE certificate_id = ANY($1) ORDER BY id",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    let mut out: HashMap<Uuid, Vec<(Status, NaiveDate)>> = HashMap::new();
+    for (id, status, since) in rows {
+        let status = Status::from_code(&status).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown certificate status {status:?}").into())
+        })?;
+        out.entry(id).or_default().push((status, since));
+    }
+    Ok(out)
+}
+
 /// The certificate that replaced `id`, if any.
 pub async fn successor(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar("SELECT id FROM certificates WHERE previous_certificate_id = $1 ORDER BY created_at LIMIT 1")
@@ -479,6 +505,25 @@ pub async fn get_center(
         .as_ref()
         .map(decode_center)
         .transpose()
+}
+
+/// The list of centers not subject to renewal (Art. 26.5).
+pub async fn listed_centers(conn: &mut PgConnection) -> Result<Vec<Listed>, sqlx::Error> {
+    sqlx::query("SELECT * FROM centers WHERE not_renewable_since IS NOT NULL ORDER BY number")
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(|row| {
+            let c = decode_center(row)?;
+            Ok(Listed {
+                center_number: c.number,
+                name: c.name,
+                bin: c.bin,
+                founders: c.founders,
+                since: c.not_renewable_since.unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// A page of centers by number, filtered by the status of their current certificate, a

@@ -1,0 +1,111 @@
+//! SQL of the read model of issued documents, heard from the registry of documents.
+
+use chrono::NaiveDate;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::certificate::IssuedDocument;
+
+/// A document as `DocumentIssued` announced it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedRow {
+    pub serial_number: String,
+    pub document_id: Uuid,
+    pub center_number: i32,
+    pub profession_id: Uuid,
+    pub procedure_date: Option<NaiveDate>,
+    pub issue_date: NaiveDate,
+    pub issued_late: bool,
+}
+
+/// Records a document once; a redelivered event changes nothing.
+pub async fn hear_issued(conn: &mut PgConnection, row: &IssuedRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO issued_documents (serial_number, document_id, center_number, profession_id,
+             procedure_date, issue_date, issued_late)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(&row.serial_number)
+    .bind(row.document_id)
+    .bind(row.center_number)
+    .bind(row.profession_id)
+    .bind(row.procedure_date)
+    .bind(row.issue_date)
+    .bind(row.issued_late)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn hear_cancelled(
+    conn: &mut PgConnection,
+    serial_number: &str,
+    cancelled_on: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE issued_documents SET cancelled_on = $2 WHERE serial_number = $1 AND cancelled_on IS NULL",
+    )
+    .bind(serial_number)
+    .bind(cancelled_on)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Of the serial numbers given, those the registry published, with their centers.
+pub async fn issued_documents(
+    conn: &mut PgConnection,
+    serials: &[String],
+) -> Result<Vec<IssuedDocument>, sqlx::Error> {
+    let rows: Vec<(String, i32)> = sqlx::query_as(
+        "SELECT serial_number, center_number FROM issued_documents WHERE serial_number = ANY($1)",
+    )
+    .bind(serials)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(serial_number, center_number)| IssuedDocument {
+            serial_number,
+            center_number,
+        })
+        .collect())
+}
+
+/// One month of a center's results (Art. 25.3).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct MonthRow {
+    /// The first day of the month.
+    pub month: NaiveDate,
+    pub issued: i64,
+    pub issued_late: i64,
+    pub cancelled: i64,
+}
+
+/// Per month from `from` to `to` (first days of months, inclusive): documents issued, of them
+/// registered late, and documents cancelled that month. Months with nothing are left out.
+pub async fn results_by_month(
+    conn: &mut PgConnection,
+    center: i32,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<MonthRow>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH events AS (
+             SELECT date_trunc('month', issue_date)::date AS month, 1 AS issued,
+                    issued_late::int AS late, 0 AS cancelled
+               FROM issued_documents WHERE center_number = $1
+             UNION ALL
+             SELECT date_trunc('month', cancelled_on)::date, 0, 0, 1
+               FROM issued_documents WHERE center_number = $1 AND cancelled_on IS NOT NULL)
+         SELECT month, sum(issued)::bigint AS issued, sum(late)::bigint AS issued_late,
+                sum(cancelled)::bigint AS cancelled
+           FROM events WHERE month BETWEEN $2 AND $3
+          GROUP BY month ORDER BY month",
+    )
+    .bind(center)
+    .bind(from)
+    .bind(to)
+    .fetch_all(conn)
+    .await
+}

@@ -1,0 +1,99 @@
+//! SQL of the notices delivered to centers via the platform (Art. 26.4).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use super::Document;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoticeRow {
+    pub id: Uuid,
+    pub center_number: i32,
+    /// `revocation`, `renewal` or `termination`.
+    pub kind: String,
+    pub certificate_id: Uuid,
+    pub certificate_serial_number: String,
+    pub decided_on: NaiveDate,
+    pub delivered_on: NaiveDate,
+    pub text: String,
+    pub basis: Option<Document>,
+    pub first_read_at: Option<DateTime<Utc>>,
+}
+
+pub async fn deliver(conn: &mut PgConnection, n: &NoticeRow) -> Result<(), sqlx::Error> {
+    let basis = n
+        .basis
+        .as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "INSERT INTO notices (id, center_number, kind, certificate_id, decided_on, delivered_on, text, basis)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(n.id)
+    .bind(n.center_number)
+    .bind(&n.kind)
+    .bind(n.certificate_id)
+    .bind(n.decided_on)
+    .bind(n.delivered_on)
+    .bind(&n.text)
+    .bind(basis)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The center's notices, newest first.
+pub async fn of_center(
+    conn: &mut PgConnection,
+    center_number: i32,
+) -> Result<Vec<NoticeRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT n.*, c.serial_number FROM notices n JOIN certificates c ON c.id = n.certificate_id
+          WHERE n.center_number = $1 ORDER BY n.id DESC",
+    )
+    .bind(center_number)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(|r| {
+        let basis: Option<serde_json::Value> = r.try_get("basis")?;
+        Ok(NoticeRow {
+            id: r.try_get("id")?,
+            center_number: r.try_get("center_number")?,
+            kind: r.try_get("kind")?,
+            certificate_id: r.try_get("certificate_id")?,
+            certificate_serial_number: r.try_get("serial_number")?,
+            decided_on: r.try_get("decided_on")?,
+            delivered_on: r.try_get("delivered_on")?,
+            text: r.try_get("text")?,
+            basis: basis
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            first_read_at: r.try_get("first_read_at")?,
+        })
+    })
+    .collect()
+}
+
+/// Records the center's first read of each of its unread notices.
+pub async fn mark_read(
+    conn: &mut PgConnection,
+    center_number: i32,
+    reader: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE notices SET first_read_at = $2, first_read_by = $3
+          WHERE center_number = $1 AND first_read_at IS NULL",
+    )
+    .bind(center_number)
+    .bind(at)
+    .bind(reader)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
