@@ -47,8 +47,11 @@ pub async fn center_event<M: prost::Name>(
     outbox.append(conn, aggregate, context, event).await
 }
 
-/// What accreditation hears: the register of professions and the registry of documents.
-pub struct Inputs;
+/// What accreditation hears: the register of professions (and the working-day calendar the
+/// authorized body keeps there) and the registry of documents.
+pub struct Inputs {
+    pub calendar: nsk_runtime::calendar::CalendarFollower,
+}
 
 impl nsk_events::EventHandler for Inputs {
     async fn handle(
@@ -58,6 +61,8 @@ impl nsk_events::EventHandler for Inputs {
     ) -> Result<(), HandlerError> {
         if event.envelope.event_type.starts_with("nsk.documents.") {
             IssuedDocuments.handle(conn, event).await
+        } else if nsk_runtime::calendar::CalendarFollower::takes(event) {
+            self.calendar.handle(conn, event).await
         } else {
             RegisterOfProfessions.handle(conn, event).await
         }

@@ -1,9 +1,7 @@
 //! The gRPC face of accreditation: proto <-> domain, who may do what, error mapping.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
-use nsk_calendar::WorkingCalendar;
+use nsk_calendar::SharedCalendar;
 use nsk_errors::fields::{optional_date, request_id as parse_request_id, uuid as parse_id};
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{EventContext, Outbox};
@@ -39,7 +37,7 @@ pub struct AccreditationApi {
     pool: PgPool,
     outbox: Outbox,
     verifier: TokenVerifier,
-    calendar: Arc<WorkingCalendar>,
+    calendar: SharedCalendar,
 }
 
 fn refused(err: Refused) -> ApiError {
@@ -533,7 +531,7 @@ impl AccreditationApi {
         pool: PgPool,
         outbox: Outbox,
         verifier: TokenVerifier,
-        calendar: Arc<WorkingCalendar>,
+        calendar: SharedCalendar,
     ) -> Self {
         Self {
             pool,
@@ -544,7 +542,9 @@ impl AccreditationApi {
     }
 
     fn due(&self, deadline: Deadline, from: NaiveDate) -> Result<NaiveDate, ApiError> {
-        deadline.due(&self.calendar, from).map_err(calendar_error)
+        deadline
+            .due(&self.calendar.current(), from)
+            .map_err(calendar_error)
     }
 
     async fn application_reply(
@@ -1826,9 +1826,9 @@ impl AccreditationService for AccreditationApi {
             .await
             .map_err(ApiError::from)?;
         let mut cases = Vec::with_capacity(rows.len());
+        let calendar = self.calendar.current();
         for row in rows {
-            let days_overdue = self
-                .calendar
+            let days_overdue = calendar
                 .working_days_between(row.due, as_of)
                 .map_err(calendar_error)?;
             cases.push(pb::OverdueCase {

@@ -19,7 +19,6 @@ pub mod monitoring;
 pub mod notices;
 pub mod store;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use nsk_config::ServiceConfig;
@@ -37,7 +36,6 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 
 /// Connects, migrates, binds and wires the service; [`ServiceApp::run`] serves it.
 pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
-    let calendar = Arc::new(nsk_calendar::WorkingCalendar::kazakhstan()?);
     let base = nsk_runtime::prepare(&config, migrator()).await?;
     let mut host = base.host;
     let inputs = nsk_events::Consumer::new(
@@ -52,7 +50,11 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
             dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
             max_attempts: 10,
         },
-        events::Inputs,
+        events::Inputs {
+            calendar: nsk_runtime::calendar::CalendarFollower {
+                calendar: base.calendar.clone(),
+            },
+        },
     )?;
     host.spawn("inputs-consumer", |shutdown| async move {
         inputs.run(shutdown).await
@@ -61,7 +63,7 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     host.spawn("expiry-job", move |shutdown| {
         expiry::run(pool, outbox, EXPIRY_INTERVAL, shutdown)
     });
-    let api = grpc::AccreditationApi::new(base.pool, base.outbox, base.verifier, calendar);
+    let api = grpc::AccreditationApi::new(base.pool, base.outbox, base.verifier, base.calendar);
     let routes = tonic::service::Routes::new(AccreditationServiceServer::new(api));
     Ok(ServiceApp::new(
         host,

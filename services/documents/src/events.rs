@@ -223,6 +223,8 @@ impl EventHandler for KnownCenters {
 /// Everything the registry consumes, routed by the package of the event type.
 pub struct RegistryInputs {
     pub outbox: nsk_events::Outbox,
+    /// The working-day calendar, which the authorized body keeps in the register.
+    pub calendar: nsk_runtime::calendar::CalendarFollower,
 }
 
 impl EventHandler for RegistryInputs {
@@ -231,7 +233,9 @@ impl EventHandler for RegistryInputs {
         conn: &mut PgConnection,
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
-        if event.envelope.event_type.starts_with("nsk.accreditation.") {
+        if nsk_runtime::calendar::CalendarFollower::takes(event) {
+            self.calendar.handle(conn, event).await
+        } else if event.envelope.event_type.starts_with("nsk.accreditation.") {
             KnownCenters {
                 outbox: self.outbox.clone(),
             }

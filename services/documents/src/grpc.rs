@@ -1,10 +1,8 @@
 //! The gRPC face of the documents registry: issuance by recognition centers, public
 //! verification, cancellation, lists; and the read models of professions and centers.
 
-use std::sync::Arc;
-
 use chrono::{NaiveDate, SubsecRound, Utc};
-use nsk_calendar::WorkingCalendar;
+use nsk_calendar::SharedCalendar;
 use nsk_errors::fields::{optional_date, request_id as parse_request_id, uuid as parse_id};
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{Aggregate, EventContext, Outbox};
@@ -34,7 +32,7 @@ pub struct DocumentsApi {
     pool: PgPool,
     outbox: Outbox,
     verifier: TokenVerifier,
-    calendar: Arc<WorkingCalendar>,
+    calendar: SharedCalendar,
     /// Where the public reaches the gateway: the base of the URL in QR codes.
     public_url: String,
 }
@@ -44,7 +42,7 @@ impl DocumentsApi {
         pool: PgPool,
         outbox: Outbox,
         verifier: TokenVerifier,
-        calendar: Arc<WorkingCalendar>,
+        calendar: SharedCalendar,
         public_url: String,
     ) -> Self {
         Self {
@@ -566,7 +564,7 @@ impl DocumentsApi {
         if let (true, Some(last_active)) = (refusals.is_empty(), last_active) {
             refusals.extend(
                 issuance::refusals_after_end(
-                    &self.calendar,
+                    &self.calendar.current(),
                     last_active,
                     day,
                     fields.protocol_date,
@@ -590,12 +588,13 @@ impl DocumentsApi {
         };
         let valid_until = issuance::valid_until(issue_date, profession.validity_months)
             .ok_or_else(|| ApiError::internal("validity out of range"))?;
-        let issued_late = issuance::issued_late(&self.calendar, fields.protocol_date, issue_date)
-            .map_err(|e| {
-            ApiError::failed_precondition(format!(
-                "the working-day calendar cannot judge the protocol's date: {e}"
-            ))
-        })?;
+        let issued_late =
+            issuance::issued_late(&self.calendar.current(), fields.protocol_date, issue_date)
+                .map_err(|e| {
+                    ApiError::failed_precondition(format!(
+                        "the working-day calendar cannot judge the protocol's date: {e}"
+                    ))
+                })?;
         // Appendix 2: the center's name as the register has it today, the issue day.
         let center_name = store::known_center(&self.pool, center)
             .await?

@@ -40,17 +40,19 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         },
         events::RegistryInputs {
             outbox: base.outbox.clone(),
+            calendar: nsk_runtime::calendar::CalendarFollower {
+                calendar: base.calendar.clone(),
+            },
         },
     )?;
     host.spawn("registry-consumer", |shutdown| async move {
         consumer.run(shutdown).await
     });
-    let calendar = std::sync::Arc::new(nsk_calendar::WorkingCalendar::kazakhstan()?);
     let api = grpc::DocumentsApi::new(
         base.pool,
         base.outbox,
         base.verifier,
-        calendar,
+        base.calendar,
         config.public_url.clone(),
     );
     let routes = tonic::service::Routes::new(DocumentRegistryServer::new(api));

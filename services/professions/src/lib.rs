@@ -3,8 +3,11 @@
 //! - `domain/` — the entry and its rules (Law Art. 5.6, 20, 21.5), no I/O;
 //! - `store` — SQL: entries, their history, applied request ids;
 //! - `grpc` — the `ProfessionRegistry` service: proto <-> domain, who may do what;
-//! - `events` — the events it publishes through the outbox.
+//! - `events` — the events it publishes through the outbox;
+//! - `calendar` — the `WorkingCalendar` service: the authorized body loads and amends the
+//!   working-day calendar by year, which every service follows.
 
+pub mod calendar;
 pub mod domain;
 pub mod events;
 pub mod grpc;
@@ -12,6 +15,7 @@ pub mod store;
 
 use nsk_config::ServiceConfig;
 use nsk_proto::nsk::professions::v1::profession_registry_server::ProfessionRegistryServer;
+use nsk_proto::nsk::professions::v1::working_calendar_server::WorkingCalendarServer;
 use nsk_runtime::ServiceApp;
 
 pub const SERVICE: &str = "professions";
@@ -40,11 +44,21 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     host.spawn("standards-consumer", |shutdown| async move {
         standards.run(shutdown).await
     });
+    let calendar = calendar::WorkingCalendarApi::new(
+        base.pool.clone(),
+        base.outbox.clone(),
+        base.verifier.clone(),
+        base.calendar,
+    );
     let api = grpc::ProfessionsApi::new(base.pool, base.outbox, base.verifier);
-    let routes = tonic::service::Routes::new(ProfessionRegistryServer::new(api));
+    let routes = tonic::service::Routes::new(ProfessionRegistryServer::new(api))
+        .add_service(WorkingCalendarServer::new(calendar));
     Ok(ServiceApp::new(
         host,
         routes,
-        &["nsk.professions.v1.ProfessionRegistry"],
+        &[
+            "nsk.professions.v1.ProfessionRegistry",
+            "nsk.professions.v1.WorkingCalendar",
+        ],
     ))
 }

@@ -32,7 +32,7 @@ pub struct YearData {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
-    #[error("the working-day calendar has no data for {0}; an administrator must load that year")]
+    #[error("the working-day calendar has no data for {0}: the authorized body loads the year with PUT /v1/calendar/years/{0} (its Kurban Ait and the decree's transfers)")]
     YearNotLoaded(i32),
     #[error("calendar data for {year} is invalid: {problem}")]
     InvalidData { year: i32, problem: String },
@@ -58,6 +58,29 @@ const FIXED_HOLIDAYS: [(u32, u32); 13] = [
 
 /// Religious holidays that do not move: Orthodox Christmas (7 January); Kurban Ait comes from data.
 const FIXED_RELIGIOUS_HOLIDAYS: [(u32, u32); 1] = [(1, 7)];
+
+/// The years that ship with the platform: the Law took effect in 2023, so documents from 2023
+/// on can be migrated in. Later years, and amendments, are loaded at run time.
+const SHIPPED: [&str; 5] = [
+    include_str!("../data/kz/2023.json"),
+    include_str!("../data/kz/2024.json"),
+    include_str!("../data/kz/2025.json"),
+    include_str!("../data/kz/2026.json"),
+    include_str!("../data/kz/2027.json"),
+];
+
+/// The data of the years that ship with the platform.
+pub fn shipped_years() -> Result<Vec<YearData>, CalendarError> {
+    SHIPPED
+        .iter()
+        .map(|raw| {
+            serde_json::from_str(raw).map_err(|e| CalendarError::InvalidData {
+                year: 0,
+                problem: e.to_string(),
+            })
+        })
+        .collect()
+}
 
 /// Days off of one year, computed from the rules and amended by its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,10 +173,7 @@ impl WorkingCalendar {
     /// The calendar of Kazakhstan with the years shipped in `data/kz/`.
     pub fn kazakhstan() -> Result<Self, CalendarError> {
         let mut calendar = Self::default();
-        for raw in [
-            include_str!("../data/kz/2026.json"),
-            include_str!("../data/kz/2027.json"),
-        ] {
+        for raw in SHIPPED {
             let data: YearData =
                 serde_json::from_str(raw).map_err(|e| CalendarError::InvalidData {
                     year: 0,
@@ -173,6 +193,22 @@ impl WorkingCalendar {
     /// Years with data, ascending.
     pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
         self.years.keys().copied()
+    }
+
+    /// The days off of `year` that are not Saturdays or Sundays, and the weekend days made
+    /// working, ascending: what a person checks against the published calendar.
+    pub fn exceptions(&self, year: i32) -> Result<(Vec<NaiveDate>, Vec<NaiveDate>), CalendarError> {
+        let y = self
+            .years
+            .get(&year)
+            .ok_or(CalendarError::YearNotLoaded(year))?;
+        let off = y
+            .days_off
+            .iter()
+            .copied()
+            .filter(|d| !is_weekend(*d) && !y.working_weekend_days.contains(d))
+            .collect();
+        Ok((off, y.working_weekend_days.iter().copied().collect()))
     }
 
     pub fn is_working_day(&self, date: NaiveDate) -> Result<bool, CalendarError> {
@@ -241,6 +277,42 @@ pub fn period_end(start: NaiveDate, months: u32) -> Option<NaiveDate> {
 /// "no later than six months before" 31.08.2029 is 28.02.2029.
 pub fn period_start_before(end: NaiveDate, months: u32) -> Option<NaiveDate> {
     end.checked_sub_months(chrono::Months::new(months))
+}
+
+/// The calendar every part of a service reads, amended while it runs: a reader takes the
+/// current one (a cheap `Arc` clone) and computes on it without holding a lock.
+#[derive(Debug, Clone)]
+pub struct SharedCalendar {
+    inner: std::sync::Arc<std::sync::RwLock<std::sync::Arc<WorkingCalendar>>>,
+}
+
+impl SharedCalendar {
+    pub fn new(calendar: WorkingCalendar) -> Self {
+        Self {
+            inner: std::sync::Arc::new(std::sync::RwLock::new(std::sync::Arc::new(calendar))),
+        }
+    }
+
+    /// The calendar as it is now.
+    pub fn current(&self) -> std::sync::Arc<WorkingCalendar> {
+        match self.inner.read() {
+            Ok(guard) => guard.clone(),
+            // A writer panicked mid-swap; the Arc it left is whole either way.
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Loads (or replaces) one year; readers see it from their next `current()`.
+    pub fn load_year(&self, data: &YearData) -> Result<(), CalendarError> {
+        let mut next = (*self.current()).clone();
+        next.load_year(data)?;
+        let next = std::sync::Arc::new(next);
+        match self.inner.write() {
+            Ok(mut guard) => *guard = next,
+            Err(poisoned) => *poisoned.into_inner() = next,
+        }
+        Ok(())
+    }
 }
 
 /// The calendar date in Kazakhstan (Asia/Almaty, UTC+5 all year since 1 March 2024, no daylight
@@ -391,9 +463,58 @@ mod tests {
     }
 
     #[test]
-    fn a_year_without_data_is_an_error_not_a_guess() {
+    fn a_year_without_data_is_an_error_naming_the_year_and_how_to_load_it() {
         let err = kz().add_working_days(d(2027, 12, 28), 10).unwrap_err();
         assert_eq!(err, CalendarError::YearNotLoaded(2028));
+        assert!(
+            err.to_string().contains("PUT /v1/calendar/years/2028"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn the_years_since_the_law_took_effect_ship_with_the_platform() {
+        let cal = kz();
+        assert_eq!(
+            cal.years().collect::<Vec<_>>(),
+            [2023, 2024, 2025, 2026, 2027]
+        );
+        // Kurban Ait 2024 fell on Sunday 16 June: a religious holiday does not move.
+        assert!(!cal.is_working_day(d(2024, 6, 16)).unwrap());
+        assert!(cal.is_working_day(d(2024, 6, 17)).unwrap());
+        // 2025: Kurban Ait Friday 6 June; 8 March on a Saturday moves to Monday 10 March.
+        assert!(!cal.is_working_day(d(2025, 6, 6)).unwrap());
+        assert!(!cal.is_working_day(d(2025, 3, 10)).unwrap());
+        // 2023: Nauryz 21-23 March on Tuesday-Thursday.
+        assert!(!cal.is_working_day(d(2023, 3, 22)).unwrap());
+        assert!(cal.is_working_day(d(2023, 3, 24)).unwrap());
+    }
+
+    #[test]
+    fn a_shared_calendar_takes_a_new_year_while_readers_keep_theirs() {
+        let shared = SharedCalendar::new(kz());
+        let before = shared.current();
+        let year_2028 = YearData {
+            year: 2028,
+            source: "test".into(),
+            kurban_ait: d(2028, 5, 5),
+            extra_days_off: vec![],
+            extra_working_days: vec![],
+        };
+        shared.load_year(&year_2028).unwrap();
+        assert!(before.is_working_day(d(2028, 1, 3)).is_err());
+        // Monday 27 December 2027 + 10 working days: Tue 28 - Fri 31 Dec (4); 1-2 January 2028
+        // fall on Saturday-Sunday and move to Monday 3 and Tuesday 4; 7 January (Friday) is
+        // off: Wed 5, Thu 6, Mon 10, Tue 11, Wed 12, Thu 13.
+        assert_eq!(
+            shared
+                .current()
+                .add_working_days(d(2027, 12, 27), 10)
+                .unwrap(),
+            d(2028, 1, 13)
+        );
+        let (off, _) = shared.current().exceptions(2028).unwrap();
+        assert!(off.contains(&d(2028, 5, 5)));
     }
 
     #[test]

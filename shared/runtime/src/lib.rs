@@ -4,6 +4,9 @@
 //! [`Host::spawn`] starts background tasks (outbox relay, consumers, schedulers) that stop on
 //! the same [`CancellationToken`], and [`Host::serve`] serves the service's routes together with
 //! the gRPC health protocol and server reflection until shutdown, then waits for the tasks.
+//! [`calendar`] keeps the working-day calendar current in every service.
+
+pub mod calendar;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -227,9 +230,14 @@ where
     })
 }
 
+/// How often an instance looks for calendar years another instance stored.
+const CALENDAR_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What every domain service stands on, ready before it builds its own API.
 pub struct Foundation {
     pub pool: sqlx::PgPool,
+    /// The working-day calendar: the shipped years with those loaded at run time, kept current.
+    pub calendar: nsk_calendar::SharedCalendar,
     /// The service's outbox, publishing to `<prefix>nsk.<service>.v1`.
     pub outbox: nsk_events::Outbox,
     pub verifier: nsk_identity::TokenVerifier,
@@ -244,7 +252,11 @@ pub async fn prepare(
     config: &nsk_config::ServiceConfig,
     migrator: sqlx::migrate::Migrator,
 ) -> anyhow::Result<Foundation> {
-    let pool = nsk_db::connect(&config.database, &[nsk_events::migrator(), migrator]).await?;
+    let pool = nsk_db::connect(
+        &config.database,
+        &[nsk_events::migrator(), calendar::migrator(), migrator],
+    )
+    .await?;
     let outbox = nsk_events::Outbox::new(&config.service, &config.kafka);
     let verifier = nsk_identity::TokenVerifier::from_config(&config.auth)?;
     let mut host = Host::bind(config.grpc_addr).await?;
@@ -272,8 +284,14 @@ pub async fn prepare(
     });
     let relay = nsk_events::Relay::new(pool.clone(), &config.kafka, config.relay_interval)?;
     host.spawn("outbox-relay", |shutdown| relay.run(shutdown));
+    let calendar = calendar::load(&pool).await?;
+    let (refresh_pool, refreshed) = (pool.clone(), calendar.clone());
+    host.spawn("calendar-refresh", move |shutdown| {
+        calendar::refresh(refresh_pool, refreshed, CALENDAR_REFRESH, shutdown)
+    });
     Ok(Foundation {
         pool,
+        calendar,
         outbox,
         verifier,
         host,
