@@ -408,6 +408,30 @@ fn application_to_proto(
         deadlines: deadlines_to_proto(deadline_rows, today()),
         // Set by the reply, which consults the list (Art. 26.5).
         not_renewable_matches: Vec::new(),
+        appeals: a
+            .appeals
+            .iter()
+            .map(|r| pb::AppealOutcome {
+                body: match r.body {
+                    store::AppealBody::Administrative => pb::AppealBody::Administrative,
+                    store::AppealBody::Court => pb::AppealBody::Court,
+                } as i32,
+                refusal_overturned: r.overturned,
+                reopened_at: r
+                    .reopened_at
+                    .as_deref()
+                    .and_then(Stage::from_code)
+                    .map_or(pb::ApplicationStage::Unspecified, stage_to_proto)
+                    as i32,
+                decision: Some(document_to_proto(&r.decision)),
+                decided_on: r.decided_on.to_string(),
+                refusal_reasons: r
+                    .refusal
+                    .as_ref()
+                    .map(|d| d.reasons.clone())
+                    .unwrap_or_default(),
+            })
+            .collect(),
     }
 }
 
@@ -777,6 +801,7 @@ impl AccreditationService for AccreditationApi {
             certificate_id: None,
             created_at: at,
             updated_at: at,
+            appeals: Vec::new(),
         };
         let actor = Actor::new(&identity, request_id);
         store::insert_application(&mut tx, &application)
@@ -1052,6 +1077,84 @@ impl AccreditationService for AccreditationApi {
                                 None,
                                 "",
                             ),
+                        )
+                        .await?;
+                        Ok(())
+                    })
+                },
+            )
+            .await?;
+        Ok(Response::new(reply))
+    }
+
+    async fn record_appeal_outcome(
+        &self,
+        request: Request<pb::RecordAppealOutcomeRequest>,
+    ) -> Result<Response<pb::Application>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::NceOfficer])?.clone();
+        let request = request.into_inner();
+        let id = parse_id(&request.id, "id")?;
+        let request_id = parse_request_id(&request.request_id)?;
+        let body = match pb::AppealBody::try_from(request.body) {
+            Ok(pb::AppealBody::Administrative) => store::AppealBody::Administrative,
+            Ok(pb::AppealBody::Court) => store::AppealBody::Court,
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "body",
+                    "is required: APPEAL_BODY_ADMINISTRATIVE or APPEAL_BODY_COURT, who decided the appeal (Art. 25.5)",
+                )
+                .into())
+            }
+        };
+        let reopen_at = stage_from_proto(request.reopen_at)?;
+        let overturned = request.refusal_overturned;
+        let decision = document(request.decision, "decision")?;
+        let decided_on = act_date(&request.decided_on, "decided_on")?;
+        let reply = self
+            .change_application(
+                &identity,
+                id,
+                request_id,
+                "RecordAppealOutcome",
+                move |tx, mut a, actor| {
+                    Box::pin(async move {
+                        if let Some(refusal) = &a.decision {
+                            not_before(
+                                decided_on,
+                                refusal.decided_on,
+                                "decided_on",
+                                "the refusal",
+                            )?;
+                        }
+                        a.stage =
+                            app::appeal_outcome(a.stage, overturned, reopen_at).map_err(refused)?;
+                        a.appeals.push(store::AppealRecord {
+                            body,
+                            overturned,
+                            reopened_at: reopen_at
+                                .filter(|_| overturned)
+                                .map(|s| s.code().to_string()),
+                            decision: decision.clone(),
+                            decided_on,
+                            refusal: a.decision.clone(),
+                        });
+                        let what = if overturned {
+                            // The case runs again from the stage named, to a new decision.
+                            a.decision = None;
+                            format!(
+                                "refusal overturned on appeal; reopened at {} (Art. 25.5)",
+                                a.stage
+                            )
+                        } else {
+                            "refusal upheld on appeal (Art. 25.5)".to_string()
+                        };
+                        a.updated_at = now();
+                        store::save_application(tx, &a).await?;
+                        store::add_step(
+                            tx,
+                            a.id,
+                            &actor.step(what, decided_on, Some(decision), ""),
                         )
                         .await?;
                         Ok(())

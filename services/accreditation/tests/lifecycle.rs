@@ -1371,3 +1371,78 @@ async fn a_center_on_the_not_renewable_list_gets_no_new_certificate_art_26_5() {
     assert_eq!(found.center_number, "0001");
     assert_eq!(found.listed_since, today());
 }
+
+#[tokio::test]
+async fn an_appeal_of_a_refusal_is_recorded_and_a_successful_one_reopens_the_case_art_25_5() {
+    let mut app = spawn_app("accappeal").await;
+    let profession_id = app.profession_id.clone();
+    let filed = file(&mut app, application(&profession_id)).await;
+    examine(&mut app.client, &filed.id).await;
+    decide(&mut app.client, &filed.id, false, &today()).await;
+    app.client
+        .record_refusal_sent(officer(pb::RecordRefusalSentRequest {
+            id: filed.id.clone(),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    let appeal = |overturned: bool, reopen_at: pb::ApplicationStage, body: pb::AppealBody| {
+        officer(pb::RecordAppealOutcomeRequest {
+            id: filed.id.clone(),
+            request_id: String::new(),
+            body: body as i32,
+            refusal_overturned: overturned,
+            reopen_at: reopen_at as i32,
+            decision: document("APPEAL-1", &today()),
+            decided_on: today(),
+        })
+    };
+    use pb::{AppealBody as B, ApplicationStage as S};
+    let upheld = app
+        .client
+        .record_appeal_outcome(appeal(false, S::Unspecified, B::Administrative))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(upheld.stage, S::ReasonsSent as i32);
+    assert_eq!(upheld.appeals.len(), 1);
+    assert_eq!(
+        upheld.appeals[0].refusal_reasons,
+        "Qualified staff insufficient"
+    );
+
+    let nowhere = app
+        .client
+        .record_appeal_outcome(appeal(true, S::Unspecified, B::Court))
+        .await
+        .unwrap_err();
+    assert_eq!(nowhere.code(), Code::FailedPrecondition);
+    let no_body = app
+        .client
+        .record_appeal_outcome(appeal(false, S::Unspecified, B::Unspecified))
+        .await
+        .unwrap_err();
+    assert_eq!(no_body.code(), Code::InvalidArgument);
+    assert!(no_body.message().contains("body"), "{no_body:?}");
+
+    // The court overturns the refusal; the case reopens after the on-site examination.
+    let reopened = app
+        .client
+        .record_appeal_outcome(appeal(true, S::SiteExamined, B::Court))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(reopened.stage, S::SiteExamined as i32);
+    assert!(reopened.decision.is_none(), "a new decision is due");
+    assert_eq!(reopened.appeals.len(), 2);
+    assert_eq!(reopened.appeals[1].reopened_at, S::SiteExamined as i32);
+    let accredited = decide(&mut app.client, &filed.id, true, &today()).await;
+    assert_eq!(accredited.stage, S::Accredited as i32);
+    let late = app
+        .client
+        .record_appeal_outcome(appeal(false, S::Unspecified, B::Court))
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), Code::FailedPrecondition);
+    assert!(late.message().contains("Art. 25.5"), "{late:?}");
+}

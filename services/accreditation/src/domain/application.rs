@@ -489,6 +489,35 @@ fn expect(current: Stage, required: Stage, action: &str, article: &str) -> Resul
     }
 }
 
+/// Art. 25.5: "The applicant has the right to appeal the decision on refusal of accreditation
+/// in accordance with the legislation". The outcome of an appeal (to a higher body or a court)
+/// is recorded on the refused application; an appeal that overturns the refusal reopens the
+/// case at the stage its decision names — accepted, documents examined or examined on site —
+/// from which the stages run again to a new decision.
+pub fn appeal_outcome(
+    current: Stage,
+    overturned: bool,
+    reopen_at: Option<Stage>,
+) -> Result<Stage, Refused> {
+    if !matches!(current, Stage::Refused | Stage::ReasonsSent) {
+        return Err(Refused::new(format!(
+            "the application is {current}; an appeal is against a refusal of accreditation (Art. 25.5)"
+        )));
+    }
+    match (overturned, reopen_at) {
+        (false, None) => Ok(current),
+        (false, Some(_)) => Err(Refused::new(
+            "an appeal that upholds the refusal reopens nothing: give no stage to reopen at",
+        )),
+        (true, Some(stage @ (Stage::Accepted | Stage::DocumentsExamined | Stage::SiteExamined))) => {
+            Ok(stage)
+        }
+        (true, _) => Err(Refused::new(
+            "an appeal that overturns the refusal reopens the case at the stage its decision names: accepted, documents examined or examined on site (Art. 23.2)",
+        )),
+    }
+}
+
 /// Stage 2: the documents were examined.
 pub fn examine_documents(current: Stage) -> Result<Stage, Refused> {
     expect(
@@ -563,6 +592,37 @@ pub fn conclude_agreement(current: Stage) -> Result<Stage, Refused> {
         "Art. 25.2",
     )?;
     Ok(Stage::AgreementConcluded)
+}
+
+#[cfg(test)]
+mod appeal_tests {
+    use super::*;
+
+    #[test]
+    fn an_appeal_against_a_refusal_is_recorded_and_a_successful_one_reopens_the_case_art_25_5() {
+        assert_eq!(
+            appeal_outcome(Stage::ReasonsSent, false, None),
+            Ok(Stage::ReasonsSent)
+        );
+        assert_eq!(
+            appeal_outcome(Stage::Refused, true, Some(Stage::SiteExamined)),
+            Ok(Stage::SiteExamined)
+        );
+        assert_eq!(
+            appeal_outcome(Stage::ReasonsSent, true, Some(Stage::Accepted)),
+            Ok(Stage::Accepted)
+        );
+        // Only a refusal is appealed; an overturning names where to reopen, within the stages.
+        assert!(
+            appeal_outcome(Stage::Accredited, true, Some(Stage::Accepted))
+                .unwrap_err()
+                .0
+                .contains("Art. 25.5")
+        );
+        assert!(appeal_outcome(Stage::Refused, true, None).is_err());
+        assert!(appeal_outcome(Stage::Refused, true, Some(Stage::CertificateIssued)).is_err());
+        assert!(appeal_outcome(Stage::Refused, false, Some(Stage::Accepted)).is_err());
+    }
 }
 
 #[cfg(test)]

@@ -35,6 +35,28 @@ pub struct DecisionRecord {
     pub decided_on: NaiveDate,
 }
 
+/// Who decided an appeal against a refusal (Art. 25.5, "in accordance with the legislation").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealBody {
+    /// A higher body, in the administrative procedure.
+    Administrative,
+    Court,
+}
+
+/// The outcome of an appeal, as recorded on the application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealRecord {
+    pub body: AppealBody,
+    pub overturned: bool,
+    /// Where an overturned refusal reopened the case: a stage's code.
+    pub reopened_at: Option<String>,
+    pub decision: Document,
+    pub decided_on: NaiveDate,
+    /// The refusal the appeal was against.
+    pub refusal: Option<DecisionRecord>,
+}
+
 #[derive(Debug, Clone)]
 pub struct StoredApplication {
     pub id: Uuid,
@@ -47,6 +69,8 @@ pub struct StoredApplication {
     pub certificate_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Art. 25.5: outcomes of appeals against a refusal, in order.
+    pub appeals: Vec<AppealRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +180,7 @@ fn decode_application(row: &sqlx::postgres::PgRow) -> Result<StoredApplication, 
         certificate_id: row.try_get("certificate_id")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        appeals: from_json(row.try_get("appeals")?)?,
     })
 }
 
@@ -188,7 +213,8 @@ pub async fn save_application(
     a: &StoredApplication,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE applications SET stage = $2, site_report = $3, decision = $4, agreement = $5, certificate_id = $6, updated_at = $7
+        "UPDATE applications SET stage = $2, site_report = $3, decision = $4, agreement = $5, certificate_id = $6, updated_at = $7,
+                appeals = $8
           WHERE id = $1",
     )
     .bind(a.id)
@@ -198,6 +224,7 @@ pub async fn save_application(
     .bind(a.agreement.as_ref().map(to_json).transpose()?)
     .bind(a.certificate_id)
     .bind(a.updated_at)
+    .bind(to_json(&a.appeals)?)
     .execute(conn)
     .await?;
     Ok(())
