@@ -1239,13 +1239,7 @@ impl AccreditationService for AccreditationApi {
                 number
             }
             None => {
-                let number = store::allocate_center_number(&mut tx).await.map_err(|err| {
-                    if matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("2200H")) {
-                        ApiError::failed_precondition("all 9999 center numbers are given; the numbering of Appendix 2 has no more")
-                    } else {
-                        ApiError::from(err)
-                    }
-                })?;
+                let number = allocate_center_number(&mut tx).await?;
                 let center = Center {
                     number,
                     bin: a.form.applicant_bin.to_string(),
@@ -1253,6 +1247,7 @@ impl AccreditationService for AccreditationApi {
                     founders: a.form.founders.clone(),
                     not_renewable_since: None,
                     current_certificate_id: None,
+                    predecessor_number: None,
                 };
                 store::insert_center(&mut tx, &center, at)
                     .await
@@ -1595,6 +1590,51 @@ impl AccreditationService for AccreditationApi {
                     .into(),
             });
         }
+        // Further successors of a division or separation, each with its part of the scope.
+        let mut successors = Vec::new();
+        for (i, successor) in request.successors.iter().enumerate() {
+            let at = |field: &str| format!("successors[{i}].{field}");
+            let successor_bin = nsk_kz::Bin::parse(&successor.bin)
+                .map_err(|rule| {
+                    violations.push(FieldViolation {
+                        field: at("bin"),
+                        description: format!("{rule}: the BIN of the successor"),
+                    })
+                })
+                .ok();
+            let successor_name = successor.name.trim().to_string();
+            if successor_name.is_empty() {
+                violations.push(FieldViolation {
+                    field: at("name"),
+                    description: "is required: the name of the successor".into(),
+                });
+            }
+            let mut scope = Vec::new();
+            for (j, entry) in successor.scope.iter().enumerate() {
+                match (
+                    Uuid::parse_str(entry.profession_id.trim()),
+                    entry
+                        .nqf_levels
+                        .iter()
+                        .map(|l| u8::try_from(*l).ok().filter(|l| (1..=8).contains(l)))
+                        .collect::<Option<Vec<u8>>>(),
+                ) {
+                    (Ok(profession_id), Some(nqf_levels)) if !nqf_levels.is_empty() => {
+                        scope.push(app::ScopeEntry {
+                            profession_id,
+                            nqf_levels,
+                        })
+                    }
+                    _ => violations.push(FieldViolation {
+                        field: at(&format!("scope[{j}]")),
+                        description: "must name a profession by its UUID and NQF levels 1-8".into(),
+                    }),
+                }
+            }
+            if let Some(successor_bin) = successor_bin {
+                successors.push((successor_bin, successor_name, scope));
+            }
+        }
         if !violations.is_empty() {
             return Err(ApiError::invalid_fields(violations).into());
         }
@@ -1602,6 +1642,7 @@ impl AccreditationService for AccreditationApi {
         let (Some(form), Some(bin)) = (form, bin) else {
             return Err(ApiError::internal("validated fields missing").into());
         };
+        cert::check_successors(form, successors.len()).map_err(refused)?;
         let outbox = self.outbox.clone();
         let reply = self
             .change_certificate(
@@ -1666,7 +1707,7 @@ impl AccreditationService for AccreditationApi {
                                     old.serial_number
                                 ),
                                 on,
-                                Some(basis),
+                                Some(basis.clone()),
                                 "",
                             ),
                         )
@@ -1678,6 +1719,56 @@ impl AccreditationService for AccreditationApi {
                         };
                         events::center_event(&outbox, tx, &actor.context(), &center_code, &event)
                             .await?;
+                        // Each further successor: a center of its own, for its part of the scope.
+                        for (successor_bin, successor_name, scope) in successors {
+                            let problems = cert::scope_within(&old.scope, &scope);
+                            if !problems.is_empty() {
+                                return Err(ApiError::invalid_fields(
+                                    problems
+                                        .into_iter()
+                                        .map(|(j, rule)| FieldViolation {
+                                            field: format!("successors.scope[{j}]"),
+                                            description: rule,
+                                        })
+                                        .collect(),
+                                ));
+                            }
+                            let number = allocate_center_number(tx).await?;
+                            let code = cert::format_center_number(number).unwrap_or_default();
+                            let successor = StoredCertificate {
+                                id: Uuid::now_v7(),
+                                serial_number: format!("{code}-{}-001", on.format("%Y")),
+                                center_number: number,
+                                center_bin: successor_bin.to_string(),
+                                center_name: successor_name.clone(),
+                                scope: if scope.is_empty() { old.scope.clone() } else { scope },
+                                previous_certificate_id: Some(old.id),
+                                ..new.clone()
+                            };
+                            let center = Center {
+                                number,
+                                bin: successor.center_bin.clone(),
+                                name: successor_name,
+                                founders: Vec::new(),
+                                not_renewable_since: None,
+                                current_certificate_id: None,
+                                predecessor_number: Some(old.center_number),
+                            };
+                            store::insert_center(tx, &center, at).await?;
+                            store::insert_certificate(tx, &successor).await?;
+                            store::save_center(tx, &Center { current_certificate_id: Some(successor.id), ..center }).await?;
+                            store::add_step(tx, successor.id, &actor.step(
+                                format!("issued to a successor on {} of center {center_code}, whose certificate {} it continues in part (Art. 26.1)", format!("{form:?}").to_lowercase(), old.serial_number),
+                                on,
+                                Some(basis.clone()),
+                                "",
+                            )).await?;
+                            let event = pb::CertificateIssued {
+                                certificate: Some(certificate_for_event(&successor)),
+                                replaced_certificate_id: String::new(),
+                            };
+                            events::center_event(&outbox, tx, &actor.context(), &code, &event).await?;
+                        }
                         Ok(new.id)
                     })
                 },
@@ -1946,6 +2037,19 @@ impl AccreditationService for AccreditationApi {
     }
 }
 
+/// The next center number of Appendix 2, level 5; they are never reused.
+async fn allocate_center_number(conn: &mut PgConnection) -> Result<i32, ApiError> {
+    store::allocate_center_number(conn).await.map_err(|err| {
+        if matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("2200H")) {
+            ApiError::failed_precondition(
+                "all 9999 center numbers are given; the numbering of Appendix 2 has no more",
+            )
+        } else {
+            ApiError::from(err)
+        }
+    })
+}
+
 fn ground_number(ground: RevocationGround) -> u8 {
     match ground {
         RevocationGround::OwnRequest => 1,
@@ -1990,6 +2094,15 @@ async fn center_to_proto(
             .map(|c| scope_to_proto(&c.scope))
             .unwrap_or_default(),
         certificates: certificates.iter().map(register).collect(),
+        predecessor_center_number: center
+            .predecessor_number
+            .and_then(cert::format_center_number)
+            .unwrap_or_default(),
+        successor_center_numbers: store::successor_centers(conn, center.number)
+            .await?
+            .into_iter()
+            .filter_map(cert::format_center_number)
+            .collect(),
         not_renewable: center.not_renewable_since.is_some(),
         founders: if center.not_renewable_since.is_some() {
             center.founders.clone()

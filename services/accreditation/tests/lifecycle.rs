@@ -803,6 +803,7 @@ async fn a_reissue_on_reorganisation_keeps_the_number_scope_and_validity() {
             new_center_bin: SUCCESSOR_BIN.into(),
             new_center_name: "Welding Qualification Center JSC".into(),
             basis: document("REORG-3", &today()),
+            successors: vec![],
         }))
         .await
         .unwrap()
@@ -831,6 +832,7 @@ async fn a_reissue_on_reorganisation_keeps_the_number_scope_and_validity() {
             new_center_bin: SUCCESSOR_BIN.into(),
             new_center_name: "Welding Qualification Center JSC".into(),
             basis: document("REORG-3", &today()),
+            successors: vec![],
         }))
         .await
         .unwrap()
@@ -1445,4 +1447,104 @@ async fn an_appeal_of_a_refusal_is_recorded_and_a_successful_one_reopens_the_cas
         .unwrap_err();
     assert_eq!(late.code(), Code::FailedPrecondition);
     assert!(late.message().contains("Art. 25.5"), "{late:?}");
+}
+
+#[tokio::test]
+async fn a_division_gives_each_successor_a_certificate_and_the_register_shows_whom_it_came_from_art_26_1(
+) {
+    let mut app = spawn_app("accdiv").await;
+    let profession_id = app.profession_id.clone();
+    let old = accredited(&mut app, application(&profession_id)).await;
+    let divide = |successors: Vec<pb::Successor>, form: pb::ReorganisationForm| {
+        officer(pb::ReissueCertificateRequest {
+            id: old.id.clone(),
+            request_id: String::new(),
+            form: form as i32,
+            new_center_bin: SUCCESSOR_BIN.into(),
+            new_center_name: "Welding Qualification Center JSC".into(),
+            basis: document("REORG-7", &today()),
+            successors,
+        })
+    };
+    let third = |levels: Vec<i32>| pb::Successor {
+        bin: "050440001239".into(),
+        name: "Welding Training North LLP".into(),
+        scope: vec![pb::ScopeEntry {
+            profession_id: profession_id.clone(),
+            nqf_levels: levels,
+        }],
+    };
+    // A division names its further successors; a transformation has none.
+    let alone = app
+        .client
+        .reissue_certificate(divide(vec![], pb::ReorganisationForm::Division))
+        .await
+        .unwrap_err();
+    assert_eq!(alone.code(), Code::FailedPrecondition);
+    assert!(alone.message().contains("Art. 26.1"), "{alone:?}");
+    let extra = app
+        .client
+        .reissue_certificate(divide(
+            vec![third(vec![4])],
+            pb::ReorganisationForm::Transformation,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(extra.code(), Code::FailedPrecondition);
+    // A successor takes a part of the scope, never more.
+    let wider = app
+        .client
+        .reissue_certificate(divide(
+            vec![third(vec![4, 5])],
+            pb::ReorganisationForm::Division,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(wider.code(), Code::InvalidArgument);
+    assert!(wider.message().contains("levels 5"), "{wider:?}");
+
+    let continuing = app
+        .client
+        .reissue_certificate(divide(
+            vec![third(vec![4])],
+            pb::ReorganisationForm::Division,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(continuing.center_number, "0001");
+    assert_eq!(continuing.center_bin, SUCCESSOR_BIN);
+    assert_eq!(continuing.previous_certificate_id, old.id);
+
+    let predecessor = app
+        .client
+        .get_center(pb::GetCenterRequest {
+            center_number: "0001".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(predecessor.successor_center_numbers, ["0002"]);
+    let successor = app
+        .client
+        .get_center(pb::GetCenterRequest {
+            center_number: "0002".into(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(successor.predecessor_center_number, "0001");
+    assert_eq!(successor.bin, "050440001239");
+    assert_eq!(successor.status, pb::CertificateStatus::Active as i32);
+    assert_eq!(successor.scope[0].nqf_levels, [4]);
+    let certificate = &successor.certificates[0];
+    assert_eq!(certificate.previous_certificate_id, old.id);
+    assert_eq!(
+        certificate.valid_until, old.valid_until,
+        "the same last day"
+    );
+    assert_eq!(
+        certificate.serial_number,
+        format!("0002-{}-001", &today()[..4])
+    );
 }

@@ -281,6 +281,67 @@ pub fn reissue(current: Status) -> Result<Status, Refused> {
     }
 }
 
+/// Art. 26.1 names five forms of reorganisation. In a merger, accession or transformation one
+/// legal entity succeeds the center. In a division or a separation there are several: the
+/// entity named to continue the center keeps its number, and each further successor gets a
+/// certificate under a number of its own. How many further successors each form has.
+pub fn check_successors(form: Reorganisation, further: usize) -> Result<(), Refused> {
+    match (form, further) {
+        (Reorganisation::Division | Reorganisation::Separation, 0) => Err(Refused::new(
+            "a division or a separation leaves further successors: name each in successors, with the part of the scope it takes (Art. 26.1)",
+        )),
+        (Reorganisation::Division | Reorganisation::Separation, _) => Ok(()),
+        (_, 0) => Ok(()),
+        (_, _) => Err(Refused::new(
+            "a merger, accession or transformation leaves one successor: name it in new_center_bin and new_center_name, with no further successors (Art. 26.1)",
+        )),
+    }
+}
+
+/// A successor's scope is a part of its predecessor's: each profession in it, at levels it
+/// had. Each problem names the entry.
+pub fn scope_within(
+    predecessor: &[super::application::ScopeEntry],
+    successor: &[super::application::ScopeEntry],
+) -> Vec<(usize, String)> {
+    successor
+        .iter()
+        .enumerate()
+        .filter_map(|(i, entry)| {
+            match predecessor
+                .iter()
+                .find(|p| p.profession_id == entry.profession_id)
+            {
+                None => Some((
+                    i,
+                    format!(
+                        "profession {} is not in the scope of the certificate being reissued",
+                        entry.profession_id
+                    ),
+                )),
+                Some(p) => {
+                    let beyond: Vec<String> = entry
+                        .nqf_levels
+                        .iter()
+                        .filter(|l| !p.nqf_levels.contains(l))
+                        .map(u8::to_string)
+                        .collect();
+                    (!beyond.is_empty()).then(|| {
+                        (
+                            i,
+                            format!(
+                                "levels {} of profession {} are beyond the scope of the certificate being reissued",
+                                beyond.join(", "),
+                                entry.profession_id
+                            ),
+                        )
+                    })
+                }
+            }
+        })
+        .collect()
+}
+
 /// The grounds of termination (Art. 26.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -386,6 +447,44 @@ mod tests {
         assert!(late.0.contains("until 2026-11-30"), "{late}");
         assert!(late.0.contains("Art. 23.5"), "{late}");
         assert!(check_reaccreditation(Status::Revoked, until, day("2026-01-01")).is_err());
+    }
+
+    #[test]
+    fn a_division_or_separation_has_further_successors_with_parts_of_the_scope_art_26_1() {
+        assert!(check_successors(Reorganisation::Division, 0).is_err());
+        assert!(check_successors(Reorganisation::Division, 2).is_ok());
+        assert!(check_successors(Reorganisation::Separation, 1).is_ok());
+        assert!(check_successors(Reorganisation::Transformation, 0).is_ok());
+        assert!(check_successors(Reorganisation::Merger, 1)
+            .unwrap_err()
+            .0
+            .contains("one successor"));
+        use super::super::application::ScopeEntry;
+        let welder = uuid::Uuid::from_u128(1);
+        let baker = uuid::Uuid::from_u128(2);
+        let old = vec![ScopeEntry {
+            profession_id: welder,
+            nqf_levels: vec![3, 4],
+        }];
+        let part = vec![ScopeEntry {
+            profession_id: welder,
+            nqf_levels: vec![4],
+        }];
+        assert!(scope_within(&old, &part).is_empty());
+        let wider = vec![
+            ScopeEntry {
+                profession_id: welder,
+                nqf_levels: vec![4, 5],
+            },
+            ScopeEntry {
+                profession_id: baker,
+                nqf_levels: vec![3],
+            },
+        ];
+        let problems = scope_within(&old, &wider);
+        assert_eq!(problems.len(), 2);
+        assert!(problems[0].1.contains("levels 5"), "{problems:?}");
+        assert_eq!(problems[1].0, 1);
     }
 
     #[test]

@@ -111,6 +111,8 @@ pub struct Center {
     pub founders: Vec<String>,
     pub not_renewable_since: Option<NaiveDate>,
     pub current_certificate_id: Option<Uuid>,
+    /// Art. 26.1: the center it succeeded in a division or separation.
+    pub predecessor_number: Option<i32>,
 }
 
 /// One step of a case.
@@ -481,7 +483,19 @@ fn decode_center(row: &sqlx::postgres::PgRow) -> Result<Center, sqlx::Error> {
         founders: from_json(row.try_get("founders")?)?,
         not_renewable_since: row.try_get("not_renewable_since")?,
         current_certificate_id: row.try_get("current_certificate_id")?,
+        predecessor_number: row.try_get("predecessor_number")?,
     })
+}
+
+/// The centers that succeeded center `number` in a division or separation.
+pub async fn successor_centers(
+    conn: &mut PgConnection,
+    number: i32,
+) -> Result<Vec<i32>, sqlx::Error> {
+    sqlx::query_scalar("SELECT number FROM centers WHERE predecessor_number = $1 ORDER BY number")
+        .bind(number)
+        .fetch_all(conn)
+        .await
 }
 
 pub async fn insert_center(
@@ -490,8 +504,8 @@ pub async fn insert_center(
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO centers (number, bin, name, founders, not_renewable_since, current_certificate_id, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO centers (number, bin, name, founders, not_renewable_since, current_certificate_id, created_at, predecessor_number)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(c.number)
     .bind(&c.bin)
@@ -500,6 +514,7 @@ pub async fn insert_center(
     .bind(c.not_renewable_since)
     .bind(c.current_certificate_id)
     .bind(at)
+    .bind(c.predecessor_number)
     .execute(conn)
     .await?;
     Ok(())
