@@ -19,6 +19,7 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domain::cancellation::{self, Ground};
+use crate::domain::holder::HolderId;
 use crate::domain::issuance::{self, CenterOnDay, Issuance, ProfessionOnDay};
 use crate::domain::serial::SerialNumber;
 use crate::store::{self, CancellationRecord, DocumentFilter, StoredDocument};
@@ -237,8 +238,18 @@ pub fn document_to_proto(d: &StoredDocument) -> pb::Document {
         id: d.id.to_string(),
         serial_number: d.serial_number.clone(),
         holder: Some(pb::Holder {
-            iin: d.holder_iin.clone(),
+            iin: d.holder.iin().unwrap_or_default().to_string(),
             full_name: d.holder_name.clone(),
+            identity_document_number: d
+                .holder
+                .document()
+                .map(|(number, _)| number.to_string())
+                .unwrap_or_default(),
+            identity_document_country: d
+                .holder
+                .document()
+                .map(|(_, country)| country.to_string())
+                .unwrap_or_default(),
         }),
         profession_id: d.profession_id.to_string(),
         nqf_level: d.nqf_level,
@@ -303,7 +314,7 @@ pub async fn publish_cancellations(
 
 /// The fields of an issuance as sent, checked.
 struct IssueFields {
-    holder_iin: nsk_kz::Iin,
+    holder: HolderId,
     holder_name: String,
     profession_id: Uuid,
     level: u8,
@@ -324,9 +335,20 @@ fn issue_fields(d: pb::Document, today: NaiveDate) -> Result<IssueFields, ApiErr
         })
     };
     let holder = d.holder.unwrap_or_default();
-    let holder_iin = nsk_kz::Iin::parse(&holder.iin)
-        .map_err(|rule| violate("holder.iin", rule.to_string()))
-        .ok();
+    // Art. 2.4: the IIN, or for a person without one an identity document and its country.
+    let holder_id = match HolderId::parse(
+        &holder.iin,
+        &holder.identity_document_number,
+        &holder.identity_document_country,
+    ) {
+        Ok(id) => Some(id),
+        Err(problems) => {
+            for (field, rule) in problems {
+                violate(&format!("holder.{field}"), rule);
+            }
+            None
+        }
+    };
     let holder_name = holder
         .full_name
         .split_whitespace()
@@ -412,20 +434,20 @@ fn issue_fields(d: pb::Document, today: NaiveDate) -> Result<IssueFields, ApiErr
         violate("voucher_id", "must be at most 100 characters".into());
     }
     match (
-        holder_iin,
+        holder_id,
         profession_id,
         level,
         procedure_date,
         protocol_date,
     ) {
         (
-            Some(holder_iin),
+            Some(holder),
             Some(profession_id),
             Some(level),
             Some(procedure_date),
             Some(protocol_date),
         ) if violations.is_empty() => Ok(IssueFields {
-            holder_iin,
+            holder,
             holder_name,
             profession_id,
             level,
@@ -636,7 +658,7 @@ impl DocumentsApi {
             serial_number: serial.to_string(),
             center_number: center,
             sequence,
-            holder_iin: fields.holder_iin.to_string(),
+            holder: fields.holder,
             holder_name: fields.holder_name,
             profession_id: fields.profession_id,
             profession_name,
@@ -840,12 +862,39 @@ impl DocumentRegistry for DocumentsApi {
                 .map_err(|rule| ApiError::invalid_field("holder_iin", rule))?;
             filter.holder_iin = Some(iin.to_string());
         }
+        let (number, country) = (
+            request.holder_document_number.trim(),
+            request.holder_document_country.trim(),
+        );
+        if !number.is_empty() || !country.is_empty() {
+            if !official {
+                return Err(ApiError::permission_denied(
+                    "a person's documents by identity document are for the authorized body and auditors",
+                )
+                .into());
+            }
+            let holder = HolderId::parse("", number, country).map_err(|problems| {
+                ApiError::invalid_fields(
+                    problems
+                        .into_iter()
+                        .map(|(field, rule)| FieldViolation {
+                            field: format!("holder_{}", field.trim_start_matches("identity_")),
+                            description: rule,
+                        })
+                        .collect(),
+                )
+            })?;
+            filter.holder_document = holder
+                .document()
+                .map(|(n, c)| (n.to_string(), c.to_string()));
+        }
+        let by_person = filter.holder_iin.is_some() || filter.holder_document.is_some();
         match (request.center_number.trim(), official) {
             ("", false) => filter.center_number = Some(own_center(&identity)?),
-            ("", true) if filter.holder_iin.is_none() => {
+            ("", true) if !by_person => {
                 return Err(ApiError::invalid_field(
                     "center_number",
-                    "name a center (center_number) or a person (holder_iin)",
+                    "name a center (center_number) or a person (holder_iin, or holder_document_number with holder_document_country)",
                 )
                 .into())
             }
@@ -864,17 +913,23 @@ impl DocumentRegistry for DocumentsApi {
         let found = store::list_documents(&self.pool, &filter)
             .await
             .map_err(ApiError::from)?;
-        if let Some(iin) = &filter.holder_iin {
+        // Every read of a person's documents is audited, by IIN or by identity document.
+        let person = match (&filter.holder_iin, &filter.holder_document) {
+            (Some(iin), _) => Some(iin.clone()),
+            (None, Some((number, country))) => Some(format!("{country} {number}")),
+            (None, None) => None,
+        };
+        if let Some(person) = person {
             store::audit_iin_lookup(
                 &self.pool,
                 &identity.subject,
                 identity.primary_role(),
-                iin,
+                &person,
                 found.len() as i32,
             )
             .await
             .map_err(ApiError::from)?;
-            tracing::info!(official = %identity.subject, found = found.len(), "documents looked up by IIN");
+            tracing::info!(official = %identity.subject, found = found.len(), "documents looked up by person");
         }
         let next_page_token = match found.last() {
             Some(last) if found.len() as i64 == filter.limit => last.id.to_string(),
@@ -971,7 +1026,7 @@ impl DocumentRegistry for DocumentsApi {
                 .map_err(ApiError::from)?
                 .map(|d| cancellation::Replacement {
                     serial_number: d.serial_number,
-                    holder: d.holder_iin,
+                    holder: d.holder.to_string(),
                     cancelled: d.cancellation.is_some(),
                 }),
             None => None,
@@ -979,7 +1034,7 @@ impl DocumentRegistry for DocumentsApi {
         let ground = cancellation::official_cancellation(
             ground_from_proto(request.ground),
             &existing.serial_number,
-            &existing.holder_iin,
+            &existing.holder.to_string(),
             replacement_serial.is_some(),
             replacement.as_ref(),
         )

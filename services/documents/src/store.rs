@@ -1,6 +1,7 @@
 //! SQL of the documents registry.
 
 use crate::domain::cancellation::Ground;
+use crate::domain::holder::HolderId;
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
@@ -268,7 +269,7 @@ pub struct StoredDocument {
     pub serial_number: String,
     pub center_number: i32,
     pub sequence: i64,
-    pub holder_iin: String,
+    pub holder: HolderId,
     pub holder_name: String,
     pub profession_id: Uuid,
     pub profession_name: String,
@@ -301,6 +302,20 @@ pub struct CancellationRecord {
     pub replaced_by: Option<String>,
 }
 
+fn decode_holder(r: &sqlx::postgres::PgRow) -> Result<HolderId, sqlx::Error> {
+    let iin: Option<String> = r.try_get("holder_iin")?;
+    let number: Option<String> = r.try_get("holder_document_number")?;
+    let country: Option<String> = r.try_get("holder_document_country")?;
+    let corrupt = |what: String| sqlx::Error::Decode(what.into());
+    match (iin, number, country) {
+        (Some(iin), _, _) => nsk_kz::Iin::parse(&iin)
+            .map(HolderId::Iin)
+            .map_err(|rule| corrupt(format!("stored IIN: {rule}"))),
+        (None, Some(number), Some(country)) => Ok(HolderId::Document { number, country }),
+        _ => Err(corrupt("a document without its holder's identity".into())),
+    }
+}
+
 fn decode_document(r: &sqlx::postgres::PgRow) -> Result<StoredDocument, sqlx::Error> {
     let cancelled_on: Option<NaiveDate> = r.try_get("cancelled_on")?;
     let cancellation = match cancelled_on {
@@ -327,7 +342,7 @@ fn decode_document(r: &sqlx::postgres::PgRow) -> Result<StoredDocument, sqlx::Er
         serial_number: r.try_get("serial_number")?,
         center_number: r.try_get("center_number")?,
         sequence: r.try_get("sequence")?,
-        holder_iin: r.try_get("holder_iin")?,
+        holder: decode_holder(r)?,
         holder_name: r.try_get("holder_name")?,
         profession_id: r.try_get("profession_id")?,
         profession_name: r.try_get("profession_name")?,
@@ -368,14 +383,15 @@ pub async fn insert_document(
     sqlx::query(
         "INSERT INTO documents (id, serial_number, center_number, sequence, holder_iin, holder_name, profession_id,
              profession_name, nqf_level, separate_skills, procedure_date, protocol_number, protocol_date, issue_date,
-             valid_until, head_of_center, voucher_id, issued_late, created_at, center_name)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)",
+             valid_until, head_of_center, voucher_id, issued_late, created_at, center_name,
+             holder_document_number, holder_document_country)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
     )
     .bind(d.id)
     .bind(&d.serial_number)
     .bind(d.center_number)
     .bind(d.sequence)
-    .bind(&d.holder_iin)
+    .bind(d.holder.iin())
     .bind(&d.holder_name)
     .bind(d.profession_id)
     .bind(&d.profession_name)
@@ -391,6 +407,8 @@ pub async fn insert_document(
     .bind(d.issued_late)
     .bind(d.created_at)
     .bind(&d.center_name)
+    .bind(d.holder.document().map(|(number, _)| number))
+    .bind(d.holder.document().map(|(_, country)| country))
     .execute(conn)
     .await?;
     Ok(())
@@ -461,6 +479,8 @@ pub async fn cancel_documents(
 pub struct DocumentFilter {
     pub center_number: Option<i32>,
     pub holder_iin: Option<String>,
+    /// A holder without an IIN: (document number, issuing country).
+    pub holder_document: Option<(String, String)>,
     /// Only cancelled documents, with the filters of the public list.
     pub cancelled: bool,
     pub cancelled_from: Option<NaiveDate>,
@@ -484,6 +504,7 @@ pub async fn list_documents(
             AND ($5::date IS NULL OR cancelled_on <= $5)
             AND ($6::uuid IS NULL OR profession_id = $6)
             AND id > $7
+            AND ($9::text IS NULL OR (holder_document_number = $9 AND holder_document_country = $10))
           ORDER BY id LIMIT $8",
     )
     .bind(f.center_number)
@@ -494,6 +515,8 @@ pub async fn list_documents(
     .bind(f.profession_id)
     .bind(f.after.unwrap_or(Uuid::nil()))
     .bind(f.limit)
+    .bind(f.holder_document.as_ref().map(|(number, _)| number))
+    .bind(f.holder_document.as_ref().map(|(_, country)| country))
     .fetch_all(pool)
     .await?
     .iter()

@@ -185,6 +185,7 @@ fn document(profession_id: &str, level: i32, procedure: chrono::NaiveDate) -> pb
         holder: Some(pb::Holder {
             iin: iin(11),
             full_name: "Сейткали Айгерим Нурлановна".into(),
+            ..Default::default()
         }),
         profession_id: profession_id.into(),
         nqf_level: level,
@@ -670,6 +671,7 @@ async fn an_official_cancels_only_on_a_legal_ground_from_the_closed_list_with_it
     stranger.holder = Some(pb::Holder {
         iin: iin(12),
         full_name: "Ахметов Ерлан".into(),
+        ..Default::default()
     });
     let strangers = issued(&mut app, stranger).await;
     let cancel = |ground: pb::CancellationGround, replaced_by: &str| pb::CancelDocumentRequest {
@@ -943,4 +945,93 @@ async fn a_persons_documents_by_iin_are_for_officials_and_each_lookup_is_audited
             .await
             .unwrap();
     assert_eq!(audited, [("center-0042-system".to_string(), iin(11), 1)]);
+}
+
+#[tokio::test]
+async fn a_holder_without_an_iin_is_identified_by_an_identity_document_and_country_art_2_4() {
+    let mut app = spawn_app("docforeign").await;
+    let profession_id = app.profession_id.clone();
+    let mut foreign = document(&profession_id, 4, today());
+    foreign.holder = Some(pb::Holder {
+        full_name: "Karimov Aziz".into(),
+        identity_document_number: "fa1234567".into(),
+        identity_document_country: "uz".into(),
+        ..Default::default()
+    });
+    let doc = issued(&mut app, foreign.clone()).await;
+    let holder = doc.holder.clone().unwrap();
+    assert_eq!(holder.iin, "");
+    assert_eq!(
+        (
+            holder.identity_document_number.as_str(),
+            holder.identity_document_country.as_str()
+        ),
+        ("FA1234567", "UZ")
+    );
+    let verified = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: doc.serial_number.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(verified.holder_masked, "K. A.");
+
+    // Neither way of identifying, or both: refused, naming the field.
+    let mut nobody = foreign.clone();
+    nobody.holder = Some(pb::Holder {
+        full_name: "Karimov Aziz".into(),
+        ..Default::default()
+    });
+    let refused = app
+        .client
+        .issue_document(center(issue(nobody, "")))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(
+        refused.message().contains("document.holder.iin"),
+        "{refused:?}"
+    );
+    let mut both = foreign.clone();
+    both.holder.as_mut().unwrap().iin = iin(3);
+    let refused = app
+        .client
+        .issue_document(center(issue(both, "")))
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .message()
+            .contains("document.holder.identity_document_number"),
+        "{refused:?}"
+    );
+
+    // Officials find the person's documents by the document; the lookup is audited.
+    let by_document = || pb::ListDocumentsRequest {
+        holder_document_number: "FA1234567".into(),
+        holder_document_country: "UZ".into(),
+        ..Default::default()
+    };
+    let denied = app
+        .client
+        .list_documents(center(by_document()))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let found = app
+        .client
+        .list_documents(admin(by_document()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found.documents.len(), 1);
+    assert_eq!(found.documents[0].serial_number, doc.serial_number);
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    let audited: Vec<String> = sqlx::query_scalar("SELECT iin FROM iin_lookups")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(audited, ["UZ FA1234567"]);
 }

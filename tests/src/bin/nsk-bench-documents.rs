@@ -138,6 +138,7 @@ async fn main() {
         holder: Some(pb::Holder {
             iin: iin(n),
             full_name: "Сейткали Айгерим Нурлановна".into(),
+            ..Default::default()
         }),
         profession_id: profession_id.clone(),
         nqf_level: 4,

@@ -3,6 +3,7 @@
 //! what is here is the registry's view of the register of professions.
 
 pub mod cancellation;
+pub mod holder;
 pub mod issuance;
 pub mod serial;
 
