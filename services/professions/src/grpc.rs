@@ -138,6 +138,7 @@ impl ProfessionsApi {
         request_id: Option<&str>,
         method: &'static str,
         expected_version: i64,
+        effective_from: Option<chrono::NaiveDate>,
         decide: impl FnOnce(&StoredProfession) -> Result<Decision, ApiError>,
     ) -> Result<StoredProfession, ApiError> {
         let now = Utc::now().trunc_subsecs(6);
@@ -158,6 +159,11 @@ impl ProfessionsApi {
                 current.version
             )));
         }
+        let latest = store::latest_effective_from(&mut tx, id)
+            .await?
+            .unwrap_or(today);
+        let effective_from = crate::domain::effective_date(effective_from, today, latest)
+            .map_err(|rule| ApiError::invalid_field("effective_from", rule))?;
         let decision = decide(&current)?;
         if decision.entry.grounding != current.entry.grounding {
             if let Some(violation) =
@@ -181,7 +187,7 @@ impl ProfessionsApi {
             actor: &actor.subject,
             actor_role: actor.primary_role(),
             request_id: request_id.unwrap_or(&generated_request_id),
-            effective_from: today,
+            effective_from,
             at: now,
         };
         let history = HistoryEntry {
@@ -197,9 +203,17 @@ impl ProfessionsApi {
             actor: actor.subject.clone(),
             request_id: change.request_id.to_string(),
         };
-        crate::events::publish(&self.outbox, &mut tx, &context, &next, &history, today).await?;
+        crate::events::publish(
+            &self.outbox,
+            &mut tx,
+            &context,
+            &next,
+            &history,
+            effective_from,
+        )
+        .await?;
         tx.commit().await?;
-        tracing::info!(profession_id = %id, version = next.version, kind = decision.kind.as_str(), "register changed");
+        tracing::info!(profession_id = %id, version = next.version, kind = decision.kind.as_str(), %effective_from, "register changed");
         Ok(next)
     }
 }
@@ -237,9 +251,19 @@ struct StatusChange<'a> {
     reason: &'a str,
     basis: Option<common::BasisDocument>,
     expected_version: i64,
+    effective_from: &'a str,
 }
 
 impl ProfessionsApi {
+    /// Whether the entry's latest version takes effect after today.
+    async fn pending(&self, id: Uuid) -> Result<bool, ApiError> {
+        let today = nsk_calendar::kazakhstan_date(Utc::now());
+        let mut conn = self.pool.acquire().await?;
+        Ok(store::latest_effective_from(&mut conn, id)
+            .await?
+            .is_some_and(|day| day > today))
+    }
+
     /// Exclusion and reinstatement: the entry stays as it is, its status moves by `transition`.
     async fn change_status(
         &self,
@@ -254,12 +278,14 @@ impl ProfessionsApi {
         let id = parse_id(fields.id, "id")?;
         let request_id = parse_request_id(fields.request_id)?;
         let why = change_reason(fields.reason, fields.basis)?;
+        let effective_from = parse_optional_date(fields.effective_from, "effective_from")?;
         self.change(
             identity,
             id,
             request_id,
             method,
             fields.expected_version,
+            effective_from,
             |current| {
                 let status = transition(current.status).map_err(refused)?;
                 Ok(Decision {
@@ -548,6 +574,7 @@ impl ProfessionRegistry for ProfessionsApi {
         let id = parse_id(&request.id, "id")?;
         let request_id = parse_request_id(&request.request_id)?;
         let why = change_reason(&request.reason, request.basis)?;
+        let effective_from = parse_optional_date(&request.effective_from, "effective_from")?;
         let proposed = draft_from_proto(request.profession.unwrap_or_default());
         let mask = request.update_mask;
         let changed = self
@@ -557,6 +584,7 @@ impl ProfessionRegistry for ProfessionsApi {
                 request_id,
                 "AmendProfession",
                 request.expected_version,
+                effective_from,
                 |current| {
                     current.status.check_amendable().map_err(refused)?;
                     let (entry, changed_fields) = current
@@ -588,6 +616,7 @@ impl ProfessionRegistry for ProfessionsApi {
             reason: &r.reason,
             basis: r.basis.clone(),
             expected_version: r.expected_version,
+            effective_from: &r.effective_from,
         };
         let changed = self
             .change_status(
@@ -613,6 +642,7 @@ impl ProfessionRegistry for ProfessionsApi {
             reason: &r.reason,
             basis: r.basis.clone(),
             expected_version: r.expected_version,
+            effective_from: &r.effective_from,
         };
         let changed = self
             .change_status(
@@ -686,6 +716,7 @@ impl ProfessionRegistry for ProfessionsApi {
                 }),
                 changed_fields: row.changed_fields,
                 entry: Some(to_proto(&row.profession)),
+                effective_from: row.effective_from.to_string(),
             })
             .collect();
         Ok(Response::new(pb::ListProfessionHistoryResponse {
@@ -719,7 +750,17 @@ impl ProfessionRegistry for ProfessionsApi {
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
         let found = match parse_optional_date(&request.as_of, "as_of")? {
-            None => store::get(&self.pool, id).await.map_err(ApiError::from)?,
+            // The entry in force today: its latest version, unless that takes effect later.
+            None => match store::get(&self.pool, id).await.map_err(ApiError::from)? {
+                Some(latest) if self.pending(id).await? => {
+                    let today = nsk_calendar::kazakhstan_date(Utc::now());
+                    store::get_as_of(&self.pool, id, today)
+                        .await
+                        .map_err(ApiError::from)?
+                        .or(Some(latest))
+                }
+                found => found,
+            },
             Some(date) => store::get_as_of(&self.pool, id, date)
                 .await
                 .map_err(ApiError::from)?,
@@ -777,7 +818,18 @@ impl ProfessionRegistry for ProfessionsApi {
                     return Err(ApiError::invalid_field("status", "is not a known status").into())
                 }
             },
-            as_of: parse_optional_date(&request.as_of, "as_of")?,
+            as_of: match parse_optional_date(&request.as_of, "as_of")? {
+                // With an amendment entered to take effect later, the register in force today
+                // is read from the history; otherwise from the current table, which is faster.
+                None => {
+                    let today = nsk_calendar::kazakhstan_date(Utc::now());
+                    store::any_pending(&self.pool, today)
+                        .await
+                        .map_err(ApiError::from)?
+                        .then_some(today)
+                }
+                day => day,
+            },
             needs_review: request.needs_review,
             sort,
             descending,

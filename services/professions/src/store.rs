@@ -192,8 +192,8 @@ pub async fn insert(
     change: &Change<'_>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO professions (id, nkz_code, oked_code, name_kk, name_ru, name_en, entry, status, version, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+        "INSERT INTO professions (id, nkz_code, oked_code, name_kk, name_ru, name_en, entry, status, version, created_at, updated_at, effective_from)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
     )
     .bind(profession.id)
     .bind(profession.entry.nkz_code.as_str())
@@ -205,6 +205,7 @@ pub async fn insert(
     .bind(profession.status.as_str())
     .bind(profession.version)
     .bind(profession.created_at)
+    .bind(change.effective_from)
     .execute(&mut *conn)
     .await?;
     append_history(conn, profession, history, change).await
@@ -234,7 +235,7 @@ pub async fn update(
     sqlx::query(
         "UPDATE professions
             SET nkz_code = $2, oked_code = $3, name_kk = $4, name_ru = $5, name_en = $6,
-                entry = $7, status = $8, version = $9, updated_at = $10
+                entry = $7, status = $8, version = $9, updated_at = $10, effective_from = $11
           WHERE id = $1",
     )
     .bind(profession.id)
@@ -247,9 +248,29 @@ pub async fn update(
     .bind(profession.status.as_str())
     .bind(profession.version)
     .bind(profession.updated_at)
+    .bind(change.effective_from)
     .execute(&mut *conn)
     .await?;
     append_history(conn, profession, history, change).await
+}
+
+/// The day the entry's latest version takes effect.
+pub async fn latest_effective_from(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar("SELECT effective_from FROM professions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Whether any entry has a version entered that takes effect after `today`.
+pub async fn any_pending(pool: &PgPool, today: NaiveDate) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM professions WHERE effective_from > $1)")
+        .bind(today)
+        .fetch_one(pool)
+        .await
 }
 
 /// A recorded change, as the history shows it.

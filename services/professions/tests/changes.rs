@@ -84,6 +84,7 @@ fn amend(id: &str, expected_version: i64, en: &str) -> pb::AmendProfessionReques
         expected_version,
         reason: "yearly update of the register".into(),
         basis: basis("15"),
+        effective_from: String::new(),
     }
 }
 
@@ -163,6 +164,7 @@ async fn exclusion_and_reinstatement_follow_the_state_of_the_entry() {
     let mut client = client().await;
     let created = registered(&mut client, "75310003").await;
     let exclude = || pb::ExcludeProfessionRequest {
+        effective_from: String::new(),
         id: created.id.clone(),
         request_id: String::new(),
         reason: "no longer practised".into(),
@@ -208,6 +210,7 @@ async fn exclusion_and_reinstatement_follow_the_state_of_the_entry() {
     assert_eq!(excluded_only.total_size, 1);
 
     let reinstate = pb::ReinstateProfessionRequest {
+        effective_from: String::new(),
         id: created.id.clone(),
         request_id: String::new(),
         reason: "recommended again".into(),
@@ -269,4 +272,85 @@ async fn an_amendment_may_not_take_another_entrys_nkz_code() {
     };
     let err = client.amend_profession(admin(request)).await.unwrap_err();
     assert_eq!(err.code(), Code::AlreadyExists);
+}
+
+#[tokio::test]
+async fn an_amendment_takes_effect_on_the_day_its_order_names_and_reads_follow_it() {
+    let mut client = client().await;
+    let created = registered(&mut client, "75310009").await;
+    let today = nsk_calendar::kazakhstan_date(chrono::Utc::now());
+    let from = today + chrono::Days::new(10);
+    let mut later = amend(&created.id, 1, "Garment maker");
+    later.effective_from = from.to_string();
+    let amended = client
+        .amend_profession(admin(later))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(amended.version, 2);
+
+    // Today the register in force is still version 1; from the named day, version 2.
+    let now = client
+        .get_profession(pb::GetProfessionRequest {
+            id: created.id.clone(),
+            as_of: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(now.version, 1);
+    assert_eq!(now.names.as_ref().unwrap().en, "Seamstress");
+    let then = client
+        .get_profession(pb::GetProfessionRequest {
+            id: created.id.clone(),
+            as_of: from.to_string(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(then.version, 2);
+    assert_eq!(then.names.as_ref().unwrap().en, "Garment maker");
+    let listed = client
+        .list_professions(pb::ListProfessionsRequest {
+            nkz_code: "75310009".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        listed.professions[0].version, 1,
+        "the list shows what is in force"
+    );
+    let history = client
+        .list_profession_history(pb::ListProfessionHistoryRequest {
+            id: created.id.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        history.changes.last().unwrap().effective_from,
+        from.to_string()
+    );
+
+    // Not retroactive, and not before the pending amendment.
+    let mut back = amend(&created.id, 2, "Tailor");
+    back.effective_from = (today - chrono::Days::new(1)).to_string();
+    let refused = client.amend_profession(admin(back)).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    assert!(refused.message().contains("effective_from"), "{refused:?}");
+    let refused = client
+        .exclude_profession(admin(pb::ExcludeProfessionRequest {
+            id: created.id.clone(),
+            request_id: String::new(),
+            reason: "no longer needed".into(),
+            basis: basis("16"),
+            expected_version: 2,
+            effective_from: String::new(),
+        }))
+        .await
+        .unwrap_err();
+    assert!(refused.message().contains(&from.to_string()), "{refused:?}");
 }

@@ -605,6 +605,60 @@ impl ProfessionEntry {
     }
 }
 
+/// The day a change of the register takes effect: the day its order names, which may be later
+/// than the day it is entered (default: that day); never before it, and never before the
+/// entry's latest version takes effect, so that versions take effect in the order entered.
+pub fn effective_date(
+    named: Option<NaiveDate>,
+    today: NaiveDate,
+    latest: NaiveDate,
+) -> Result<NaiveDate, String> {
+    let day = named.unwrap_or(today);
+    if day < today {
+        return Err(format!(
+            "must not be before today ({today}): the register is not changed retroactively"
+        ));
+    }
+    if day < latest {
+        return Err(format!(
+            "must not be before {latest}, the day the entry's latest version takes effect"
+        ));
+    }
+    Ok(day)
+}
+
+#[cfg(test)]
+mod effective_tests {
+    use super::effective_date;
+    use chrono::NaiveDate;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn an_amendment_takes_effect_on_the_day_its_order_names_never_earlier_than_entered() {
+        let today = d("2026-11-23");
+        assert_eq!(effective_date(None, today, d("2026-02-16")), Ok(today));
+        assert_eq!(
+            effective_date(Some(d("2027-01-01")), today, d("2026-02-16")),
+            Ok(d("2027-01-01"))
+        );
+        assert!(
+            effective_date(Some(d("2026-11-22")), today, d("2026-02-16"))
+                .unwrap_err()
+                .contains("retroactively")
+        );
+        // A pending amendment from 1 January: the next one cannot take effect before it.
+        assert!(
+            effective_date(Some(d("2026-12-01")), today, d("2027-01-01"))
+                .unwrap_err()
+                .contains("2027-01-01")
+        );
+        assert!(effective_date(None, today, d("2027-01-01")).is_err());
+    }
+}
+
 #[cfg(test)]
 mod skills_tests {
     use super::SeparateSkills;
