@@ -134,13 +134,16 @@ impl ProfessionsApi {
     async fn change(
         &self,
         actor: &nsk_identity::Identity,
-        id: Uuid,
-        request_id: Option<&str>,
-        method: &'static str,
-        expected_version: i64,
-        effective_from: Option<chrono::NaiveDate>,
+        of: ChangeOf<'_>,
         decide: impl FnOnce(&StoredProfession) -> Result<Decision, ApiError>,
     ) -> Result<StoredProfession, ApiError> {
+        let ChangeOf {
+            id,
+            request_id,
+            method,
+            expected_version,
+            effective_from,
+        } = of;
         let now = Utc::now().trunc_subsecs(6);
         let today = nsk_calendar::kazakhstan_date(now);
         let mut tx = self.pool.begin().await?;
@@ -244,6 +247,17 @@ async fn check_standard(
     Ok(violation.map(|(field, description)| nsk_errors::FieldViolation { field, description }))
 }
 
+/// What every change of an existing entry names besides its rule: the entry, the request id
+/// and method (a retry is applied once), the version the caller read, and the day it takes
+/// effect.
+struct ChangeOf<'a> {
+    id: Uuid,
+    request_id: Option<&'a str>,
+    method: &'static str,
+    expected_version: i64,
+    effective_from: Option<chrono::NaiveDate>,
+}
+
 /// The fields every change of an entry's status carries.
 struct StatusChange<'a> {
     id: &'a str,
@@ -279,24 +293,23 @@ impl ProfessionsApi {
         let request_id = parse_request_id(fields.request_id)?;
         let why = change_reason(fields.reason, fields.basis)?;
         let effective_from = parse_optional_date(fields.effective_from, "effective_from")?;
-        self.change(
-            identity,
+        let of = ChangeOf {
             id,
             request_id,
             method,
-            fields.expected_version,
+            expected_version: fields.expected_version,
             effective_from,
-            |current| {
-                let status = transition(current.status).map_err(refused)?;
-                Ok(Decision {
-                    entry: current.entry.clone(),
-                    status,
-                    kind,
-                    changed_fields: vec!["status".into()],
-                    why,
-                })
-            },
-        )
+        };
+        self.change(identity, of, |current| {
+            let status = transition(current.status).map_err(refused)?;
+            Ok(Decision {
+                entry: current.entry.clone(),
+                status,
+                kind,
+                changed_fields: vec!["status".into()],
+                why,
+            })
+        })
         .await
     }
 }
@@ -580,11 +593,13 @@ impl ProfessionRegistry for ProfessionsApi {
         let changed = self
             .change(
                 identity,
-                id,
-                request_id,
-                "AmendProfession",
-                request.expected_version,
-                effective_from,
+                ChangeOf {
+                    id,
+                    request_id,
+                    method: "AmendProfession",
+                    expected_version: request.expected_version,
+                    effective_from,
+                },
                 |current| {
                     current.status.check_amendable().map_err(refused)?;
                     let (entry, changed_fields) = current
