@@ -480,6 +480,10 @@ pub fn certificate_to_proto(
             .unwrap_or(pb::ReorganisationForm::Unspecified) as i32,
         // Set by the replies, which read the history.
         status_history: Vec::new(),
+        route: match c.route {
+            cert::Route::Nce => pb::AccreditationRoute::Nce,
+            cert::Route::ConformityAssessment => pb::AccreditationRoute::ConformityAssessment,
+        } as i32,
     }
 }
 
@@ -755,10 +759,11 @@ impl AccreditationService for AccreditationApi {
         let known = store::registered_professions(&mut tx, &ids)
             .await
             .map_err(ApiError::from)?;
-        let violations =
-            app::check_scope_in_register(&form.requested_scope, "application.", |id| {
-                known.get(&id).cloned()
-            });
+        let violations = app::check_scope_in_register(
+            &form.requested_scope,
+            "application.requested_scope",
+            |id| known.get(&id).cloned(),
+        );
         if !violations.is_empty() {
             return Err(ApiError::invalid_fields(violations).into());
         }
@@ -1281,6 +1286,7 @@ impl AccreditationService for AccreditationApi {
             reorganisation: None,
             created_at: at,
             updated_at: at,
+            route: cert::Route::Nce,
         };
         store::insert_certificate(&mut tx, &certificate)
             .await
@@ -1446,6 +1452,7 @@ impl AccreditationService for AccreditationApi {
         let reply = self
             .change_certificate(&identity, id, request_id, "RevokeCertificate", move |tx, mut c, actor| {
                 Box::pin(async move {
+                    c.route.check_nce_act("revoke").map_err(refused)?;
                     c.status = cert::revoke(c.status).map_err(refused)?;
                     // Art. 26.2.4: only documents the registry holds and this center issued.
                     if !revocation.documents.is_empty() {
@@ -1533,6 +1540,7 @@ impl AccreditationService for AccreditationApi {
                             c.status
                         )));
                     };
+                    c.route.check_nce_act("renew").map_err(refused)?;
                     c.status = cert::renew(c.status, &record.revocation, c.valid_until, on).map_err(refused)?;
                     c.status_since = on;
                     c.updated_at = now();
@@ -1609,28 +1617,7 @@ impl AccreditationService for AccreditationApi {
                     description: "is required: the name of the successor".into(),
                 });
             }
-            let mut scope = Vec::new();
-            for (j, entry) in successor.scope.iter().enumerate() {
-                match (
-                    Uuid::parse_str(entry.profession_id.trim()),
-                    entry
-                        .nqf_levels
-                        .iter()
-                        .map(|l| u8::try_from(*l).ok().filter(|l| (1..=8).contains(l)))
-                        .collect::<Option<Vec<u8>>>(),
-                ) {
-                    (Ok(profession_id), Some(nqf_levels)) if !nqf_levels.is_empty() => {
-                        scope.push(app::ScopeEntry {
-                            profession_id,
-                            nqf_levels,
-                        })
-                    }
-                    _ => violations.push(FieldViolation {
-                        field: at(&format!("scope[{j}]")),
-                        description: "must name a profession by its UUID and NQF levels 1-8".into(),
-                    }),
-                }
-            }
+            let scope = scope_from_proto(&successor.scope, &at("scope"), &mut violations);
             if let Some(successor_bin) = successor_bin {
                 successors.push((successor_bin, successor_name, scope));
             }
@@ -1653,6 +1640,7 @@ impl AccreditationService for AccreditationApi {
                 move |tx, mut old, actor| {
                     Box::pin(async move {
                         let on = today();
+                        old.route.check_nce_act("reissue").map_err(refused)?;
                         old.status = cert::reissue(old.status).map_err(refused)?;
                         old.status_since = on;
                         old.updated_at = now();
@@ -1684,6 +1672,7 @@ impl AccreditationService for AccreditationApi {
                             reorganisation: Some(form),
                             created_at: at,
                             updated_at: at,
+                            route: old.route,
                         };
                         store::insert_certificate(tx, &new).await?;
                         if let Some(mut center) = store::get_center(tx, old.center_number).await? {
@@ -1989,6 +1978,26 @@ impl AccreditationService for AccreditationApi {
         ))
     }
 
+    async fn register_conformity_center(
+        &self,
+        request: Request<pb::RegisterConformityCenterRequest>,
+    ) -> Result<Response<pb::Certificate>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        // Art. 17.1: the accreditation body accredits; the authorized body, which keeps the
+        // platform, enters its certificate.
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?.clone();
+        let id = crate::conformity::register(
+            &self.pool,
+            &self.outbox,
+            &identity,
+            request.into_inner(),
+            today(),
+        )
+        .await?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        Ok(Response::new(self.certificate_reply(&mut conn, id).await?))
+    }
+
     async fn list_notices(
         &self,
         request: Request<pb::ListNoticesRequest>,
@@ -2037,8 +2046,38 @@ impl AccreditationService for AccreditationApi {
     }
 }
 
+/// A scope as sent; each entry that is not a profession's UUID with NQF levels 1-8 is a
+/// violation under `field`.
+pub(crate) fn scope_from_proto(
+    entries: &[pb::ScopeEntry],
+    field: &str,
+    violations: &mut Vec<FieldViolation>,
+) -> Vec<app::ScopeEntry> {
+    let mut scope = Vec::new();
+    for (j, entry) in entries.iter().enumerate() {
+        let levels = entry
+            .nqf_levels
+            .iter()
+            .map(|l| u8::try_from(*l).ok().filter(|l| (1..=8).contains(l)))
+            .collect::<Option<Vec<u8>>>();
+        match (Uuid::parse_str(entry.profession_id.trim()), levels) {
+            (Ok(profession_id), Some(nqf_levels)) if !nqf_levels.is_empty() => {
+                scope.push(app::ScopeEntry {
+                    profession_id,
+                    nqf_levels,
+                })
+            }
+            _ => violations.push(FieldViolation {
+                field: format!("{field}[{j}]"),
+                description: "must name a profession by its UUID and NQF levels 1-8".into(),
+            }),
+        }
+    }
+    scope
+}
+
 /// The next center number of Appendix 2, level 5; they are never reused.
-async fn allocate_center_number(conn: &mut PgConnection) -> Result<i32, ApiError> {
+pub(crate) async fn allocate_center_number(conn: &mut PgConnection) -> Result<i32, ApiError> {
     store::allocate_center_number(conn).await.map_err(|err| {
         if matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("2200H")) {
             ApiError::failed_precondition(

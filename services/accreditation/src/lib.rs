@@ -7,10 +7,13 @@
 //! - `events` — what it publishes, and what it hears: the register of professions and the
 //!   registry of documents (what each center issued);
 //! - `notices` — decisions delivered to centers via the platform (Art. 26.4);
+//! - `conformity` — centers accredited under conformity-assessment law, entered by the
+//!   authorized body (Art. 17.1);
 //! - `monitoring` — each center's results per month (Art. 25.3);
 //! - `expiry` — termination, and the job that expires certificates after their last day;
 //! - `migrations/` — its own database, created and migrated at start.
 
+pub mod conformity;
 pub mod domain;
 pub mod events;
 pub mod expiry;

@@ -366,12 +366,12 @@ pub struct RegisteredProfession {
 /// levels asked. `lookup` answers from the register as this service knows it.
 pub fn check_scope_in_register(
     scope: &[ScopeEntry],
-    prefix: &str,
+    field: &str,
     lookup: impl Fn(Uuid) -> Option<RegisteredProfession>,
 ) -> Vec<FieldViolation> {
     let mut violations = Vec::new();
     for (i, entry) in scope.iter().enumerate() {
-        let at = format!("{prefix}requested_scope[{i}]");
+        let at = format!("{field}[{i}]");
         match lookup(entry.profession_id) {
             None => violations.push(FieldViolation {
                 field: format!("{at}.profession_id"),
@@ -715,24 +715,24 @@ mod tests {
     #[test]
     fn the_scope_must_be_in_the_register_at_the_levels_asked_art_24_1_3() {
         let form = ApplicationForm::parse(&complete(), "").unwrap();
-        let unknown = check_scope_in_register(&form.requested_scope, "", |_| None);
+        let unknown = check_scope_in_register(&form.requested_scope, "requested_scope", |_| None);
         assert_eq!(fields(&unknown), ["requested_scope[0].profession_id"]);
         assert!(unknown[0].description.contains("not in the register"));
-        let excluded = check_scope_in_register(&form.requested_scope, "", |_| {
+        let excluded = check_scope_in_register(&form.requested_scope, "requested_scope", |_| {
             Some(RegisteredProfession {
                 active: false,
                 nqf_levels: vec![3, 4],
             })
         });
         assert!(excluded[0].description.contains("excluded"));
-        let narrower = check_scope_in_register(&form.requested_scope, "", |_| {
+        let narrower = check_scope_in_register(&form.requested_scope, "requested_scope", |_| {
             Some(RegisteredProfession {
                 active: true,
                 nqf_levels: vec![3],
             })
         });
         assert_eq!(fields(&narrower), ["requested_scope[0].nqf_levels"]);
-        let fits = check_scope_in_register(&form.requested_scope, "", |_| {
+        let fits = check_scope_in_register(&form.requested_scope, "requested_scope", |_| {
             Some(RegisteredProfession {
                 active: true,
                 nqf_levels: vec![2, 3, 4],

@@ -218,6 +218,76 @@ impl Revocation {
     }
 }
 
+/// How a recognition center was accredited (Art. 17.1: "Recognition centers include legal
+/// entities that have been accredited in accordance with the procedure established by this Law
+/// or the legislation of the Republic of Kazakhstan on accreditation in the field of conformity
+/// assessment").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Route {
+    /// By the NCE, under this Law (Art. 23-25).
+    Nce,
+    /// By the accreditation body, under conformity-assessment law; the authorized body enters
+    /// the accreditation body's certificate on the platform.
+    ConformityAssessment,
+}
+
+impl Route {
+    pub fn code(self) -> &'static str {
+        match self {
+            Route::Nce => "nce",
+            Route::ConformityAssessment => "conformity_assessment",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        [Route::Nce, Route::ConformityAssessment]
+            .into_iter()
+            .find(|r| r.code() == code)
+    }
+
+    /// The NCE revokes, renews and reissues the certificates it issued (Art. 26); one issued by
+    /// the accreditation body follows conformity-assessment law, not these acts.
+    pub fn check_nce_act(self, act: &str) -> Result<(), Refused> {
+        match self {
+            Route::Nce => Ok(()),
+            Route::ConformityAssessment => Err(Refused::new(format!(
+                "the certificate was issued by the accreditation body under conformity-assessment law (Art. 17.1): the NCE does not {act} it; its changes come from the accreditation body"
+            ))),
+        }
+    }
+}
+
+/// The dates of a certificate of the accreditation body as entered on `today`: it runs from
+/// `valid_from` to `valid_until` and is still in force. Each problem names the field.
+pub fn check_conformity_dates(
+    valid_from: NaiveDate,
+    valid_until: NaiveDate,
+    today: NaiveDate,
+) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    if valid_from > today {
+        problems.push((
+            "valid_from",
+            format!("must not be after today ({today}): enter the certificate once it is in force"),
+        ));
+    }
+    if valid_until < valid_from {
+        problems.push((
+            "valid_until",
+            format!("must not be before valid_from ({valid_from})"),
+        ));
+    } else if valid_until < today {
+        problems.push((
+            "valid_until",
+            format!(
+                "is past: the certificate expired on {valid_until}; only one in force is entered"
+            ),
+        ));
+    }
+    problems
+}
+
 /// Art. 26.2: only an active certificate is revoked.
 pub fn revoke(current: Status) -> Result<Status, Refused> {
     match current {
@@ -447,6 +517,47 @@ mod tests {
         assert!(late.0.contains("until 2026-11-30"), "{late}");
         assert!(late.0.contains("Art. 23.5"), "{late}");
         assert!(check_reaccreditation(Status::Revoked, until, day("2026-01-01")).is_err());
+    }
+
+    #[test]
+    fn a_center_accredited_under_conformity_assessment_law_is_a_recognition_center_art_17_1() {
+        assert!(Route::Nce.check_nce_act("revoke").is_ok());
+        let err = Route::ConformityAssessment
+            .check_nce_act("revoke")
+            .unwrap_err();
+        assert!(err.0.contains("Art. 17.1"), "{err}");
+        assert_eq!(
+            Route::from_code("conformity_assessment"),
+            Some(Route::ConformityAssessment)
+        );
+        let today = day("2026-11-23");
+        assert!(check_conformity_dates(day("2025-03-01"), day("2030-02-28"), today).is_empty());
+        let fields =
+            |p: Vec<(&'static str, String)>| p.into_iter().map(|(f, _)| f).collect::<Vec<_>>();
+        assert_eq!(
+            fields(check_conformity_dates(
+                day("2026-12-01"),
+                day("2030-02-28"),
+                today
+            )),
+            ["valid_from"]
+        );
+        assert_eq!(
+            fields(check_conformity_dates(
+                day("2021-03-01"),
+                day("2026-02-28"),
+                today
+            )),
+            ["valid_until"]
+        );
+        assert_eq!(
+            fields(check_conformity_dates(
+                day("2026-03-01"),
+                day("2026-02-28"),
+                today
+            )),
+            ["valid_until"]
+        );
     }
 
     #[test]

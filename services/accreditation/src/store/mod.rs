@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::domain::application::{
     ApplicationForm, Assessment, RegisteredProfession, ScopeEntry, Stage,
 };
-use crate::domain::certificate::{Reorganisation, Revocation, Status, TerminationGround};
+use crate::domain::certificate::{Reorganisation, Revocation, Route, Status, TerminationGround};
 use crate::domain::deadlines::Deadline;
 use crate::domain::listing::Listed;
 
@@ -101,6 +101,8 @@ pub struct StoredCertificate {
     pub reorganisation: Option<Reorganisation>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Art. 17.1: accredited by the NCE, or by the accreditation body.
+    pub route: Route,
 }
 
 #[derive(Debug, Clone)]
@@ -307,6 +309,10 @@ fn decode_certificate(row: &sqlx::postgres::PgRow) -> Result<StoredCertificate, 
         reorganisation: from_code(row.try_get("reorganisation")?)?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
+        route: {
+            let code: String = row.try_get("route")?;
+            Route::from_code(&code).ok_or_else(|| corrupt(format!("unknown route {code}")))?
+        },
     })
 }
 
@@ -317,8 +323,8 @@ pub async fn insert_certificate(
     sqlx::query(
         "INSERT INTO certificates (id, serial_number, center_number, center_bin, center_name, scope, issued_on, valid_from,
              valid_until, status, status_since, previous_certificate_id, application_id, revocation, termination_ground,
-             reorganisation, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+             reorganisation, created_at, updated_at, route)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
     )
     .bind(c.id)
     .bind(&c.serial_number)
@@ -338,6 +344,7 @@ pub async fn insert_certificate(
     .bind(c.reorganisation.as_ref().map(code_of).transpose()?)
     .bind(c.created_at)
     .bind(c.updated_at)
+    .bind(c.route.code())
     .execute(conn)
     .await?;
     Ok(())
