@@ -688,6 +688,7 @@ impl DocumentsApi {
             voucher_id: document.voucher_id.clone(),
             procedure_date: day.to_string(),
             issued_late,
+            migrated: false,
         };
         let context = EventContext {
             actor: identity.subject.clone(),
@@ -963,6 +964,28 @@ impl DocumentRegistry for DocumentsApi {
                 status: pb::DocumentStatus::Unknown as i32,
                 ..Default::default()
             },
+        }))
+    }
+
+    /// The authorized body brings in documents issued before the platform.
+    async fn migrate_documents(
+        &self,
+        request: Request<pb::MigrateDocumentsRequest>,
+    ) -> Result<Response<pb::MigrateDocumentsResponse>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?.clone();
+        let (migration_id, migrated) = crate::migration::migrate(
+            &self.pool,
+            &self.outbox,
+            &self.calendar.current(),
+            &identity,
+            request.into_inner(),
+            today(),
+        )
+        .await?;
+        Ok(Response::new(pb::MigrateDocumentsResponse {
+            migration_id: migration_id.to_string(),
+            migrated,
         }))
     }
 

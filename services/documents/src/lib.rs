@@ -3,11 +3,13 @@
 //! - `domain/` — the rules of documents (Rules p. 18, Appendix 2; Law Art. 21, 26.2), no I/O;
 //! - `store` — SQL, including the read models of the registers of professions and centers;
 //! - `grpc` — the `DocumentRegistry` service;
+//! - `migration` — documents from before the platform, brought in by the authorized body;
 //! - `events` — consumers of other services' events: professions and accreditation.
 
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod migration;
 pub mod qr;
 pub mod store;
 

@@ -376,6 +376,21 @@ pub async fn next_sequence(conn: &mut PgConnection, center: i32) -> Result<i64, 
     .await
 }
 
+/// The serial of the document center `center` numbered `sequence`, if any.
+pub async fn serial_at(
+    pool: &PgPool,
+    center: i32,
+    sequence: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT serial_number FROM documents WHERE center_number = $1 AND sequence = $2",
+    )
+    .bind(center)
+    .bind(sequence)
+    .fetch_optional(pool)
+    .await
+}
+
 pub async fn insert_document(
     conn: &mut PgConnection,
     d: &StoredDocument,

@@ -1035,3 +1035,163 @@ async fn a_holder_without_an_iin_is_identified_by_an_identity_document_and_count
         .unwrap();
     assert_eq!(audited, ["UZ FA1234567"]);
 }
+
+#[tokio::test]
+async fn the_authorized_body_migrates_documents_from_before_the_platform_as_they_were() {
+    let mut app = spawn_app("docmig").await;
+    let profession_id = app.profession_id.clone();
+    // The registry knows the profession and center 0042 once one document goes through.
+    issued(&mut app, document(&profession_id, 3, today())).await;
+    let old =
+        |serial: &str, center: &str, procedure: &str, protocol: &str, issue: &str| pb::Document {
+            serial_number: serial.into(),
+            holder: Some(pb::Holder {
+                iin: iin(20),
+                full_name: "Абенов Марат".into(),
+                ..Default::default()
+            }),
+            profession_id: profession_id.clone(),
+            nqf_level: 4,
+            procedure_date: procedure.into(),
+            protocol_number: "P-2023-9".into(),
+            protocol_date: protocol.into(),
+            issue_date: issue.into(),
+            valid_until: "2028-09-20".into(),
+            center_number: center.into(),
+            center_name: "Welding Center of Almaty LLP".into(),
+            head_of_center: "S. Nurpeisov".into(),
+            ..Default::default()
+        };
+    let batch = |documents: Vec<pb::Document>| pb::MigrateDocumentsRequest {
+        request_id: String::new(),
+        basis: Some(BasisDocument {
+            number: "MLSP-M-1".into(),
+            date: today().to_string(),
+            title: "Order on the migration of the 2023-2025 registers".into(),
+        }),
+        documents,
+    };
+    let first = old(
+        "25110-72120001-4-150923-0007-00000012",
+        "0007",
+        "2023-09-15",
+        "2023-09-18",
+        "2023-09-20",
+    );
+    // Issued five working days after its protocol: late by Rules p. 18, recorded as such.
+    let late = old(
+        "25110-72120001-4-010224-0042-00000005",
+        "0042",
+        "2024-02-01",
+        "2024-02-02",
+        "2024-02-12",
+    );
+    let denied = app
+        .client
+        .migrate_documents(center(batch(vec![first.clone()])))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+
+    // A batch with bad rows is refused whole, each named; nothing comes in.
+    let mut wrong_day = first.clone();
+    wrong_day.procedure_date = "2023-09-14".into();
+    wrong_day.protocol_date = "2023-09-14".into();
+    let too_early = old(
+        "25110-72120001-4-150922-0007-00000001",
+        "0007",
+        "2022-09-15",
+        "2022-09-16",
+        "2022-09-20",
+    );
+    let refused = app
+        .client
+        .migrate_documents(admin(batch(vec![wrong_day, too_early, late.clone()])))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument);
+    let message = refused.message();
+    assert!(message.contains("documents[0].serial_number"), "{message}");
+    assert!(message.contains("part 4"), "{message}");
+    assert!(message.contains("documents[1].procedure_date"), "{message}");
+    assert!(!message.contains("documents[2]"), "{message}");
+    let nothing = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: late.serial_number.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(nothing.status, pb::DocumentStatus::Unknown as i32);
+
+    let done = app
+        .client
+        .migrate_documents(admin(batch(vec![first.clone(), late.clone()])))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(done.migrated, 2);
+    let verified = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: first.serial_number.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(verified.status, pb::DocumentStatus::Valid as i32);
+    assert_eq!(verified.issue_date, "2023-09-20");
+    assert_eq!(verified.procedure_date, "2023-09-15");
+    assert_eq!(verified.center_number, "0007");
+    assert_eq!(verified.center_name, "Welding Center of Almaty LLP");
+    let listed = app
+        .client
+        .list_documents(admin(pb::ListDocumentsRequest {
+            holder_iin: iin(20),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let lateness: Vec<(String, bool)> = listed
+        .documents
+        .iter()
+        .map(|d| (d.serial_number.clone(), d.issued_late))
+        .collect();
+    assert_eq!(
+        lateness,
+        [
+            (first.serial_number.clone(), false),
+            (late.serial_number.clone(), true)
+        ]
+    );
+
+    // The same batch again: already in the registry.
+    let again = app
+        .client
+        .migrate_documents(admin(batch(vec![first.clone()])))
+        .await
+        .unwrap_err();
+    assert!(
+        again.message().contains("already in the registry"),
+        "{again:?}"
+    );
+
+    // Center 0042's own numbering continues after the number its old document used.
+    let next = issued(&mut app, document(&profession_id, 4, today())).await;
+    assert!(
+        next.serial_number.ends_with("-0042-00000006"),
+        "{}",
+        next.serial_number
+    );
+
+    // The batch is recorded: who, on what basis, how many.
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    let recorded: Vec<(String, i32)> =
+        sqlx::query_as("SELECT actor, documents FROM document_migrations")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(recorded, [("center-0042-system".to_string(), 2)]);
+}

@@ -5,6 +5,7 @@
 pub mod cancellation;
 pub mod holder;
 pub mod issuance;
+pub mod migration;
 pub mod serial;
 
 use chrono::NaiveDate;
