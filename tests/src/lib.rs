@@ -59,6 +59,11 @@ fn free_port() -> u16 {
 impl Platform {
     /// Starts every process and waits until the gateway reports all services ready.
     pub async fn start(label: &str) -> Self {
+        Self::start_with(label, &[]).await
+    }
+
+    /// As [`Platform::start`], with more environment for some services: (service, name, value).
+    pub async fn start_with(label: &str, extra: &[(&str, &str, &str)]) -> Self {
         let prefix = nsk_runtime::testing::unique_prefix(label);
         let log_dir = target_dir()
             .join("e2e-logs")
@@ -95,6 +100,9 @@ impl Platform {
             env.push(("NSK_GRPC_ADDR".into(), addr.clone()));
             env.push(("NSK_DATABASE_NAME".into(), db.name));
             env.push(("NSK_CONSUMER_GROUP".into(), format!("{prefix}{service}")));
+            for (_, name, value) in extra.iter().filter(|(s, _, _)| *s == service) {
+                env.push((name.to_string(), value.to_string()));
+            }
             children.push((
                 service.to_string(),
                 spawn(&format!("nsk-{service}"), &env, &log_dir),

@@ -114,7 +114,7 @@ pub async fn expire_due(
 /// Runs [`expire_due`] every `interval` with today's date in Kazakhstan, until shutdown.
 pub async fn run(pool: PgPool, outbox: Outbox, interval: Duration, shutdown: CancellationToken) {
     loop {
-        let today = nsk_calendar::kazakhstan_date(Utc::now());
+        let today = nsk_calendar::today();
         match expire_due(&pool, &outbox, today).await {
             Ok(0) => {}
             Ok(expired) => tracing::info!(expired, %today, "certificates expired"),

@@ -50,7 +50,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn today() -> NaiveDate {
-    nsk_calendar::kazakhstan_date(Utc::now())
+    nsk_calendar::today()
 }
 
 /// The day an act took place: given, or today; never in the future.

@@ -142,7 +142,7 @@ fn export_chunk(
 }
 
 fn today() -> NaiveDate {
-    nsk_calendar::kazakhstan_date(Utc::now())
+    nsk_calendar::today()
 }
 
 fn page_size(raw: i32) -> Result<i64, ApiError> {
@@ -1136,7 +1136,7 @@ impl DocumentRegistry for DocumentsApi {
             ApiError::invalid_field("center_number", "must be a center number of 4 digits")
         })?;
         let as_of = match request.as_of.as_str() {
-            "" => nsk_calendar::kazakhstan_date(chrono::Utc::now()),
+            "" => today(),
             day => NaiveDate::parse_from_str(day, "%Y-%m-%d")
                 .map_err(|_| ApiError::invalid_field("as_of", "must be a date as YYYY-MM-DD"))?,
         };

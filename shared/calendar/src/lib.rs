@@ -315,6 +315,21 @@ impl SharedCalendar {
     }
 }
 
+/// Days added to the process's calendar date (`NSK_CLOCK_OFFSET_DAYS`): 0 but in rehearsals
+/// and tests that must see a later day.
+static CLOCK_OFFSET_DAYS: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Sets the offset of [`today`] for this process.
+pub fn set_clock_offset_days(days: i64) {
+    CLOCK_OFFSET_DAYS.store(days, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Today in Kazakhstan for this process: the date changes are stamped with.
+pub fn today() -> NaiveDate {
+    let offset = CLOCK_OFFSET_DAYS.load(std::sync::atomic::Ordering::Relaxed);
+    kazakhstan_date(chrono::Utc::now() + chrono::Duration::days(offset))
+}
+
 /// The calendar date in Kazakhstan (Asia/Almaty, UTC+5 all year since 1 March 2024, no daylight
 /// saving) at the instant `now`: the date a change takes effect in the registers.
 pub fn kazakhstan_date(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {

@@ -315,6 +315,10 @@ pub struct ServiceConfig {
     /// `NSK_PUBLIC_URL`: where the public reaches the gateway, e.g. `https://nsk.enbek.kz`;
     /// printed in QR codes of documents. Default `http://127.0.0.1:8080`.
     pub public_url: String,
+    /// `NSK_CLOCK_OFFSET_DAYS`: days added to the service's calendar date, for rehearsals and
+    /// tests that must see a later day (a document registered days after its procedure).
+    /// Default 0; never set in production.
+    pub clock_offset_days: i64,
 }
 
 impl ServiceConfig {
@@ -359,9 +363,19 @@ impl ServiceConfig {
                 "must be an http:// or https:// URL where the public reaches the gateway",
             );
         }
+        let clock_offset_days: i64 =
+            r.parse("NSK_CLOCK_OFFSET_DAYS", 0, "must be a whole number of days");
+        if clock_offset_days.abs() > 3650 {
+            r.problem(
+                "NSK_CLOCK_OFFSET_DAYS",
+                &clock_offset_days.to_string(),
+                "must be between -3650 and 3650",
+            );
+        }
         r.finish(Self {
             service: service.to_string(),
             public_url,
+            clock_offset_days,
             grpc_addr,
             database,
             kafka,

@@ -252,6 +252,13 @@ pub async fn prepare(
     config: &nsk_config::ServiceConfig,
     migrator: sqlx::migrate::Migrator,
 ) -> anyhow::Result<Foundation> {
+    if config.clock_offset_days != 0 {
+        tracing::warn!(
+            days = config.clock_offset_days,
+            "the service's calendar date is shifted (NSK_CLOCK_OFFSET_DAYS): for rehearsals and tests only"
+        );
+        nsk_calendar::set_clock_offset_days(config.clock_offset_days);
+    }
     let pool = nsk_db::connect(
         &config.database,
         &[nsk_events::migrator(), calendar::migrator(), migrator],
