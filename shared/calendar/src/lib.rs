@@ -503,6 +503,20 @@ mod tests {
         // 2023: Nauryz 21-23 March on Tuesday-Thursday.
         assert!(!cal.is_working_day(d(2023, 3, 22)).unwrap());
         assert!(cal.is_working_day(d(2023, 3, 24)).unwrap());
+        // The published transfers: Sat 1 July -> Fri 7 July 2023; Sat 4 May -> Wed 8 May 2024;
+        // Sun 5 January -> Fri 3 January 2025.
+        for (off, working) in [
+            (d(2023, 7, 7), d(2023, 7, 1)),
+            (d(2024, 5, 8), d(2024, 5, 4)),
+            (d(2025, 1, 3), d(2025, 1, 5)),
+        ] {
+            assert!(!cal.is_working_day(off).unwrap(), "{off} is off");
+            assert!(cal.is_working_day(working).unwrap(), "{working} is worked");
+        }
+        assert!(
+            cal.is_working_day(d(2025, 5, 8)).unwrap(),
+            "not moved in 2025"
+        );
     }
 
     #[test]
