@@ -1,8 +1,11 @@
 //! One-time vouchers for registered unemployed persons (Law Art. 1.11, 29) (`nsk-vouchers`).
 //!
-//! - `grpc` — the `VoucherService` service (UNIMPLEMENTED until its issue lands);
+//! - `domain/` — the law of vouchers (Art. 1.11, 29): terms by year, the voucher's life, the
+//!   reimbursement claim; no I/O;
+//! - `grpc` — the `VoucherService` service (UNIMPLEMENTED until its store and API land);
 //! - `migrations/` — its own database, created and migrated at start.
 
+pub mod domain;
 pub mod grpc;
 
 use nsk_config::ServiceConfig;
