@@ -30,6 +30,8 @@ pub enum ErrorKind {
     Aborted,
     /// A dependency is down; retry later.
     Unavailable,
+    /// A method of the contract that is not built yet.
+    NotImplemented,
     /// A fault of ours; the caller can do nothing but report the incident id.
     Internal,
 }
@@ -46,6 +48,7 @@ impl ErrorKind {
             Self::Unauthenticated => (Code::Unauthenticated, 401),
             Self::Aborted => (Code::Aborted, 409),
             Self::Unavailable => (Code::Unavailable, 503),
+            Self::NotImplemented => (Code::Unimplemented, 501),
             Self::Internal => (Code::Internal, 500),
         }
     }
@@ -73,6 +76,7 @@ impl ErrorKind {
             | Code::DeadlineExceeded
             | Code::Cancelled
             | Code::ResourceExhausted => Self::Unavailable,
+            Code::Unimplemented => Self::NotImplemented,
             _ => Self::Internal,
         }
     }
@@ -310,6 +314,7 @@ fn title_of(status: u16) -> &'static str {
         403 => "Forbidden",
         404 => "Not Found",
         409 => "Conflict",
+        501 => "Not Implemented",
         503 => "Service Unavailable",
         _ => "Internal Server Error",
     }
@@ -318,6 +323,17 @@ fn title_of(status: u16) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_method_not_built_yet_is_501_not_a_server_fault() {
+        let status = tonic::Status::unimplemented("VoucherService/RedeemVoucher is not built yet");
+        let problem = Problem::from_status(&status);
+        assert_eq!(problem.status, 501);
+        assert_eq!(
+            ErrorKind::from_grpc_code(Code::Unimplemented).http_status(),
+            501
+        );
+    }
 
     #[test]
     fn every_kind_round_trips_through_its_grpc_code() {
