@@ -1,20 +1,235 @@
-//! The gRPC face of the service. Its methods answer UNIMPLEMENTED until the service's issue
-//! lands; the contract in `proto/nsk/vouchers/v1` is already public.
+//! The gRPC face of vouchers: who may call, then a case or a read, converted. Methods whose
+//! part of the register is not built yet (redemption, use, reimbursement) answer UNIMPLEMENTED,
+//! which the gateway gives as 501.
 
-use nsk_identity::TokenVerifier;
+use nsk_errors::ApiError;
+use nsk_events::Outbox;
+use nsk_identity::{Role, TokenVerifier};
+use nsk_proto::nsk::vouchers::v1 as pb;
 use nsk_proto::nsk::vouchers::v1::voucher_service_server::VoucherService;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use uuid::Uuid;
+
+use crate::cases;
+use crate::convert::{check_to_proto, status_codes, terms_to_proto, voucher_to_proto};
+use crate::store::{self, VoucherFilter};
+
+const DEFAULT_PAGE_SIZE: i64 = 50;
+const MAX_PAGE_SIZE: i32 = 500;
 
 pub struct VouchersApi {
-    // Held now so that every method, once written, checks its caller's role.
-    #[allow(dead_code)]
+    pool: PgPool,
+    outbox: Outbox,
     verifier: TokenVerifier,
 }
 
 impl VouchersApi {
-    pub fn new(verifier: TokenVerifier) -> Self {
-        Self { verifier }
+    pub fn new(pool: PgPool, outbox: Outbox, verifier: TokenVerifier) -> Self {
+        Self {
+            pool,
+            outbox,
+            verifier,
+        }
     }
 }
 
+fn today() -> chrono::NaiveDate {
+    nsk_calendar::today()
+}
+
+/// Those who read vouchers with their holders: the authorized body, auditors, offices (their
+/// region).
+const READERS: [Role; 3] = [
+    Role::AuthorizedBodyAdmin,
+    Role::Auditor,
+    Role::EmploymentOffice,
+];
+
 #[tonic::async_trait]
-impl VoucherService for VouchersApi {}
+impl VoucherService for VouchersApi {
+    async fn set_voucher_terms(
+        &self,
+        request: Request<pb::SetVoucherTermsRequest>,
+    ) -> Result<Response<pb::VoucherTerms>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        // Art. 29.4: the authorized body's rules.
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?.clone();
+        let stored =
+            cases::set_terms(&self.pool, &self.outbox, &identity, request.into_inner()).await?;
+        Ok(Response::new(terms_to_proto(&stored)))
+    }
+
+    async fn get_voucher_terms(
+        &self,
+        request: Request<pb::GetVoucherTermsRequest>,
+    ) -> Result<Response<pb::VoucherTerms>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        caller.require(&READERS)?;
+        let year = request.get_ref().year;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let stored = store::terms(&mut conn, year)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("voucher terms of year", &year.to_string()))?;
+        Ok(Response::new(terms_to_proto(&stored)))
+    }
+
+    async fn issue_voucher(
+        &self,
+        request: Request<pb::IssueVoucherRequest>,
+    ) -> Result<Response<pb::Voucher>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::EmploymentOffice])?.clone();
+        let request = request.into_inner();
+        let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+        let today = today();
+        let fields = cases::issue_fields(&request, today)?;
+        let stored = cases::issue(
+            &self.pool,
+            &self.outbox,
+            &identity,
+            fields,
+            request_id,
+            today,
+        )
+        .await?;
+        Ok(Response::new(voucher_to_proto(&stored)))
+    }
+
+    async fn get_voucher(
+        &self,
+        request: Request<pb::GetVoucherRequest>,
+    ) -> Result<Response<pb::Voucher>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&READERS)?.clone();
+        let id = nsk_errors::fields::uuid(&request.get_ref().id, "id")?;
+        let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+        let stored = store::get_voucher(&mut conn, id)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("voucher", &id.to_string()))?;
+        cases::check_office_region(&identity, &stored.voucher.region)?;
+        store::audit_reads(
+            &self.pool,
+            &identity.subject,
+            identity.primary_role(),
+            &[id],
+        )
+        .await
+        .map_err(ApiError::from)?;
+        Ok(Response::new(voucher_to_proto(&stored)))
+    }
+
+    async fn check_voucher(
+        &self,
+        request: Request<pb::CheckVoucherRequest>,
+    ) -> Result<Response<pb::VoucherCheck>, Status> {
+        let number = request.get_ref().number.trim().to_ascii_uppercase();
+        let valid = number.len() == 16
+            && number.starts_with("VC-")
+            && number[3..7].bytes().all(|b| b.is_ascii_digit())
+            && &number[7..8] == "-"
+            && number[8..].bytes().all(|b| b.is_ascii_digit());
+        if !valid {
+            return Err(ApiError::invalid_field(
+                "number",
+                "must be a voucher number as printed: VC-YYYY-NNNNNNNN",
+            )
+            .into());
+        }
+        let stored = store::voucher_by_number(&self.pool, &number)
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| ApiError::not_found("voucher", &number))?;
+        Ok(Response::new(check_to_proto(&stored)))
+    }
+
+    async fn list_vouchers(
+        &self,
+        request: Request<pb::ListVouchersRequest>,
+    ) -> Result<Response<pb::ListVouchersResponse>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&READERS)?.clone();
+        let request = request.into_inner();
+        let limit = match request.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n if (1..=MAX_PAGE_SIZE).contains(&n) => i64::from(n),
+            _ => {
+                return Err(
+                    ApiError::invalid_field("page_size", "must be between 1 and 500").into(),
+                )
+            }
+        };
+        // An office sees its own region, whatever it asks; the others any.
+        let region = match (request.region.trim(), identity.has(Role::EmploymentOffice)) {
+            ("", true) => identity.region.clone(),
+            ("", false) => None,
+            (asked, _) => {
+                cases::check_office_region(&identity, asked)?;
+                Some(asked.to_string())
+            }
+        };
+        let date = |raw: &str, field: &str| nsk_errors::fields::optional_date(raw, field);
+        let filter = VoucherFilter {
+            region,
+            statuses: status_codes(request.status)
+                .ok_or_else(|| ApiError::invalid_field("status", "is not a voucher status"))?,
+            issued_from: date(&request.issued_from, "issued_from")?,
+            issued_to: date(&request.issued_to, "issued_to")?,
+            after: match request.page_token.as_str() {
+                "" => None,
+                token => Some(Uuid::parse_str(token).map_err(|_| {
+                    ApiError::invalid_field(
+                        "page_token",
+                        "must be a next_page_token of an earlier page",
+                    )
+                })?),
+            },
+            limit,
+        };
+        let found = store::list_vouchers(&self.pool, &filter)
+            .await
+            .map_err(ApiError::from)?;
+        let ids: Vec<Uuid> = found.iter().map(|s| s.voucher.id).collect();
+        store::audit_reads(&self.pool, &identity.subject, identity.primary_role(), &ids)
+            .await
+            .map_err(ApiError::from)?;
+        let next_page_token = match found.last() {
+            Some(last) if found.len() as i64 == limit => last.voucher.id.to_string(),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListVouchersResponse {
+            vouchers: found.iter().map(voucher_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn extend_voucher(
+        &self,
+        request: Request<pb::ExtendVoucherRequest>,
+    ) -> Result<Response<pb::Voucher>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::EmploymentOffice])?.clone();
+        let stored =
+            cases::extend(&self.pool, &self.outbox, &identity, request.into_inner()).await?;
+        Ok(Response::new(voucher_to_proto(&stored)))
+    }
+
+    async fn cancel_voucher(
+        &self,
+        request: Request<pb::CancelVoucherRequest>,
+    ) -> Result<Response<pb::Voucher>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::EmploymentOffice])?.clone();
+        let stored = cases::cancel(
+            &self.pool,
+            &self.outbox,
+            &identity,
+            request.into_inner(),
+            today(),
+        )
+        .await?;
+        Ok(Response::new(voucher_to_proto(&stored)))
+    }
+}

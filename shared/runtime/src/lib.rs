@@ -370,8 +370,27 @@ pub mod testing {
         nsk_config::ServiceConfig::load(service, &env).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// A signed dev token of an employment office of `region`.
+    pub fn office_token(subject: &str, region: &str) -> String {
+        mint(
+            subject,
+            &[nsk_identity::Role::EmploymentOffice],
+            None,
+            Some(region),
+        )
+    }
+
     /// A signed dev token with `roles` (and a center number for recognition centers).
     pub fn token(subject: &str, roles: &[nsk_identity::Role], center: Option<&str>) -> String {
+        mint(subject, roles, center, None)
+    }
+
+    fn mint(
+        subject: &str,
+        roles: &[nsk_identity::Role],
+        center: Option<&str>,
+        region: Option<&str>,
+    ) -> String {
         let signer = nsk_identity::TokenSigner::from_pem_file(
             &workspace_root().join(nsk_identity::dev::PRIVATE_KEY),
             nsk_identity::dev::ISSUER,
@@ -383,7 +402,7 @@ pub mod testing {
                 subject: subject.to_string(),
                 roles: roles.to_vec(),
                 center: center.map(str::to_string),
-                region: None,
+                region: region.map(str::to_string),
                 ttl: std::time::Duration::from_secs(3600),
             })
             .unwrap_or_else(|e| panic!("{e}"))

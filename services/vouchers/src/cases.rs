@@ -1,0 +1,537 @@
+//! One function per command: one transaction — load, let the domain decide, store, append the
+//! event — returning the result or an [`ApiError`].
+
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use nsk_errors::{ApiError, FieldViolation};
+use nsk_events::{Aggregate, EventContext, Outbox};
+use nsk_identity::{Identity, Role};
+use nsk_proto::nsk::vouchers::v1 as pb;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::convert::{terms_to_proto, voucher_to_proto};
+use crate::domain::terms::{self, YearTerms};
+use crate::domain::voucher::{SickLeave, Status, Voucher};
+use crate::domain::Refused;
+use crate::store::{self, Basis, Registration, StoredTerms, StoredVoucher};
+
+/// The aggregate types in event envelopes.
+pub const VOUCHER: &str = "voucher";
+pub const TERMS: &str = "voucher_terms";
+
+fn refused(r: Refused) -> ApiError {
+    ApiError::failed_precondition(r.0)
+}
+
+fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+fn context(identity: &Identity, request_id: Option<&str>) -> EventContext {
+    EventContext {
+        actor: identity.subject.clone(),
+        request_id: request_id
+            .map(str::to_string)
+            .unwrap_or_else(|| Uuid::now_v7().to_string()),
+    }
+}
+
+/// Records the request id; `Some(id)` when it was applied before (to `id`).
+async fn first_time(
+    tx: &mut sqlx::PgConnection,
+    pool: &PgPool,
+    request_id: Option<&str>,
+    method: &str,
+    resource: Uuid,
+) -> Result<Option<Uuid>, ApiError> {
+    let Some(request_id) = request_id else {
+        return Ok(None);
+    };
+    if nsk_db::requests::record(tx, request_id, method, resource).await? {
+        return Ok(None);
+    }
+    let mut conn = pool.acquire().await?;
+    let (applied, id) = nsk_db::requests::applied(&mut conn, request_id)
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("request {request_id} lost its record")))?;
+    if applied != method {
+        return Err(ApiError::already_exists(format!(
+            "request id {request_id} was already used for {applied}; use a new request id"
+        )));
+    }
+    Ok(Some(id))
+}
+
+/// The office may act in `region` only if it is its own (the office-by-region design).
+pub fn check_office_region(identity: &Identity, region: &str) -> Result<(), ApiError> {
+    if identity.has(Role::EmploymentOffice) && identity.region.as_deref() != Some(region) {
+        return Err(ApiError::permission_denied(format!(
+            "an employment office acts for its own region: the token of {} is for {}, not {region}",
+            identity.subject,
+            identity.region.as_deref().unwrap_or("no region")
+        )));
+    }
+    Ok(())
+}
+
+/// Sets a year's terms (authorized body).
+pub async fn set_terms(
+    pool: &PgPool,
+    outbox: &Outbox,
+    identity: &Identity,
+    request: pb::SetVoucherTermsRequest,
+) -> Result<StoredTerms, ApiError> {
+    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let basis = request.basis.clone().unwrap_or_default();
+    let basis = nsk_errors::fields::document(&basis.number, &basis.date, &basis.title, "basis")?;
+    let mut regions = std::collections::BTreeMap::new();
+    let mut violations = Vec::new();
+    for (i, r) in request.regions.iter().enumerate() {
+        let region = r.region.trim().to_string();
+        if regions
+            .insert(
+                region.clone(),
+                terms::RegionTerms {
+                    rate_tiyn: r.rate_tiyn,
+                    budget_count: r.budget_count,
+                    budget_tiyn: r.budget_tiyn,
+                },
+            )
+            .is_some()
+        {
+            violations.push(FieldViolation {
+                field: format!("regions[{i}].region"),
+                description: format!("{region} is given twice"),
+            });
+        }
+    }
+    let year_terms = YearTerms {
+        year: request.year,
+        validity_days: u32::try_from(request.validity_days).unwrap_or(0),
+        regions,
+    };
+    violations.extend(
+        year_terms
+            .check()
+            .into_iter()
+            .map(|(field, description)| FieldViolation { field, description }),
+    );
+    if !violations.is_empty() {
+        return Err(ApiError::invalid_fields(violations));
+    }
+    let year = request.year;
+    let mut tx = pool.begin().await?;
+    let resource = Uuid::from_u128(u128::from(year.unsigned_abs()));
+    if first_time(&mut tx, pool, request_id, "SetVoucherTerms", resource)
+        .await?
+        .is_some()
+    {
+        tx.rollback().await?;
+        let mut conn = pool.acquire().await?;
+        return store::terms(&mut conn, year)
+            .await?
+            .ok_or_else(|| ApiError::internal("applied terms vanished"));
+    }
+    let current = store::lock_terms_version(&mut tx, year).await?.unwrap_or(0);
+    if request.expected_version != 0 && request.expected_version != current {
+        return Err(ApiError::aborted(format!(
+            "the terms of {year} are at version {current}, not {}: they changed since you read them; read them again",
+            request.expected_version
+        )));
+    }
+    let basis = Basis {
+        number: basis.number,
+        date: basis.date,
+        title: basis.title,
+    };
+    store::save_terms(
+        &mut tx,
+        &year_terms,
+        current + 1,
+        &basis,
+        &identity.subject,
+        request_id.unwrap_or_default(),
+        now(),
+    )
+    .await
+    .map_err(|err| match &err {
+        // A budget lowered below what the region has committed.
+        sqlx::Error::Database(db) if db.constraint().is_some_and(|c| c.starts_with("budget_")) => {
+            ApiError::failed_precondition(format!(
+                "a region's budget for {year} would be below what it has already committed; read the terms and set at least that"
+            ))
+        }
+        _ => ApiError::from(err),
+    })?;
+    let stored = store::terms(&mut tx, year)
+        .await?
+        .ok_or_else(|| ApiError::internal("terms vanished"))?;
+    let key = format!("terms-{year}");
+    let event = pb::VoucherTermsSet {
+        terms: Some(terms_to_proto(&stored)),
+    };
+    outbox
+        .append(
+            &mut tx,
+            Aggregate {
+                kind: TERMS,
+                id: &key,
+                version: stored.version,
+            },
+            &context(identity, request_id),
+            &event,
+        )
+        .await?;
+    tx.commit().await?;
+    tracing::info!(year, version = stored.version, "voucher terms set");
+    Ok(stored)
+}
+
+/// What an office sends to issue a voucher, read.
+#[derive(Debug, Clone)]
+pub struct IssueFields {
+    pub holder_iin: nsk_kz::Iin,
+    pub holder_name: String,
+    pub region: String,
+    pub registration: Registration,
+}
+
+pub fn issue_fields(
+    request: &pb::IssueVoucherRequest,
+    today: NaiveDate,
+) -> Result<IssueFields, ApiError> {
+    let mut violations = Vec::new();
+    let mut violate = |field: &str, description: String| {
+        violations.push(FieldViolation {
+            field: field.to_string(),
+            description,
+        })
+    };
+    let iin = nsk_kz::Iin::parse(&request.holder_iin)
+        .map_err(|rule| violate("holder_iin", rule.to_string()))
+        .ok();
+    let name = request
+        .holder_name
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    if name.is_empty() || name.chars().count() > 300 {
+        violate(
+            "holder_name",
+            "is required: the person's full name, at most 300 characters".into(),
+        );
+    }
+    let region = request.region.trim().to_string();
+    if !terms::is_region(&region) {
+        violate(
+            "region",
+            format!(
+                "must be a region code: one of {}",
+                terms::REGIONS.join(", ")
+            ),
+        );
+    }
+    let r = request.registration.clone().unwrap_or_default();
+    let number = r.number.trim().to_string();
+    if number.is_empty() {
+        violate(
+            "registration.number",
+            "is required: the number of the person's registration as unemployed (Art. 1.11)".into(),
+        );
+    }
+    let date = match NaiveDate::parse_from_str(r.date.trim(), "%Y-%m-%d") {
+        Ok(d) if d > today => {
+            violate(
+                "registration.date",
+                format!("must not be in the future (today is {today})"),
+            );
+            None
+        }
+        Ok(d) => Some(d),
+        Err(_) => {
+            violate("registration.date", "is required, as YYYY-MM-DD".into());
+            None
+        }
+    };
+    let office = r.office.trim().to_string();
+    if office.is_empty() {
+        violate(
+            "registration.office",
+            "is required: the office that registered the person".into(),
+        );
+    }
+    match (iin, date) {
+        (Some(holder_iin), Some(date)) if violations.is_empty() => Ok(IssueFields {
+            holder_iin,
+            holder_name: name,
+            region,
+            registration: Registration {
+                number,
+                date,
+                office,
+            },
+        }),
+        _ => Err(ApiError::invalid_fields(violations)),
+    }
+}
+
+/// An employment office issues a voucher: once a calendar year per person nationwide (the
+/// database decides a race), within its region's budget, which the voucher commits.
+pub async fn issue(
+    pool: &PgPool,
+    outbox: &Outbox,
+    identity: &Identity,
+    fields: IssueFields,
+    request_id: Option<&str>,
+    today: NaiveDate,
+) -> Result<StoredVoucher, ApiError> {
+    check_office_region(identity, &fields.region)?;
+    let year = terms::year_of(today);
+    let id = Uuid::now_v7();
+    let mut tx = pool.begin().await?;
+    if let Some(done) = first_time(&mut tx, pool, request_id, "IssueVoucher", id).await? {
+        tx.rollback().await?;
+        let mut conn = pool.acquire().await?;
+        return store::get_voucher(&mut conn, done)
+            .await?
+            .ok_or_else(|| ApiError::internal("an issued voucher vanished"));
+    }
+    let iin = fields.holder_iin.as_str().to_string();
+    if let Some((region, on)) = store::voucher_of_year(&mut tx, &iin, year).await? {
+        return Err(once_a_year(year, &region, on));
+    }
+    let Some(year_terms) = store::terms(&mut tx, year).await? else {
+        return Err(ApiError::failed_precondition(format!(
+            "no voucher terms are set for {year}: the authorized body sets them first (Art. 29.4)"
+        )));
+    };
+    let committed = year_terms
+        .committed
+        .get(&fields.region)
+        .copied()
+        .unwrap_or_default();
+    let region_terms =
+        terms::check_budget(&year_terms.terms, &fields.region, committed).map_err(refused)?;
+    if !store::commit_budget(&mut tx, year, &fields.region, region_terms.rate_tiyn).await? {
+        // Another issuance took the last of it meanwhile.
+        return Err(ApiError::failed_precondition(format!(
+            "the budget of region {} for {year} is exhausted (Art. 29.4)",
+            fields.region
+        )));
+    }
+    let valid_until = year_terms
+        .terms
+        .valid_until(today)
+        .ok_or_else(|| ApiError::internal("validity out of range"))?;
+    let at = now();
+    let stored = StoredVoucher {
+        voucher: Voucher {
+            id,
+            holder_iin: iin.clone(),
+            region: fields.region,
+            issued_on: today,
+            base_until: valid_until,
+            valid_until,
+            status: Status::Issued,
+            sick_leaves: Vec::new(),
+            rate_tiyn: region_terms.rate_tiyn,
+        },
+        number: store::next_number(&mut tx, year).await?,
+        holder_name: fields.holder_name,
+        year,
+        registration: fields.registration,
+        status_since: today,
+        terms_version: year_terms.version,
+        issued_by: identity.subject.clone(),
+        created_at: at,
+        updated_at: at,
+    };
+    if let Err(err) = store::insert_voucher(&mut tx, &stored).await {
+        if matches!(&err, sqlx::Error::Database(db) if db.constraint() == Some("vouchers_once_a_year"))
+        {
+            // Another office won the race for this person's year.
+            tx.rollback().await?;
+            let mut conn = pool.acquire().await?;
+            if let Some((region, on)) = store::voucher_of_year(&mut conn, &iin, year).await? {
+                return Err(once_a_year(year, &region, on));
+            }
+        }
+        return Err(err.into());
+    }
+    append(
+        outbox,
+        &mut tx,
+        identity,
+        request_id,
+        &stored,
+        &pb::VoucherIssued {
+            voucher: Some(voucher_to_proto(&stored)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(voucher = %stored.number, region = %stored.voucher.region, "voucher issued");
+    Ok(stored)
+}
+
+/// Art. 29: once a year. The refusal names the other voucher's region and day, nothing of the
+/// person.
+fn once_a_year(year: i32, region: &str, on: NaiveDate) -> ApiError {
+    ApiError::already_exists(format!(
+        "the person already has a voucher for {year}, issued in region {region} on {on}: a voucher is provided once a year (Art. 29)"
+    ))
+}
+
+async fn append<M: prost::Name>(
+    outbox: &Outbox,
+    tx: &mut sqlx::PgConnection,
+    identity: &Identity,
+    request_id: Option<&str>,
+    voucher: &StoredVoucher,
+    event: &M,
+) -> Result<(), ApiError> {
+    let id = voucher.voucher.id.to_string();
+    outbox
+        .append(
+            tx,
+            Aggregate {
+                kind: VOUCHER,
+                id: &id,
+                version: 0,
+            },
+            &context(identity, request_id),
+            event,
+        )
+        .await?;
+    Ok(())
+}
+
+/// A change of one voucher by its region's office: lock, let `decide` apply the rule, store,
+/// append the event it names.
+pub async fn change_voucher<E: prost::Name>(
+    pool: &PgPool,
+    outbox: &Outbox,
+    identity: &Identity,
+    id: Uuid,
+    request_id: Option<&str>,
+    method: &str,
+    decide: impl FnOnce(&mut StoredVoucher) -> Result<(E, bool), ApiError>,
+) -> Result<StoredVoucher, ApiError> {
+    let mut tx = pool.begin().await?;
+    if let Some(done) = first_time(&mut tx, pool, request_id, method, id).await? {
+        tx.rollback().await?;
+        let mut conn = pool.acquire().await?;
+        return store::get_voucher(&mut conn, done)
+            .await?
+            .ok_or_else(|| ApiError::not_found("voucher", &done.to_string()));
+    }
+    let mut stored = store::lock_voucher(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("voucher", &id.to_string()))?;
+    check_office_region(identity, &stored.voucher.region)?;
+    let (event, release) = decide(&mut stored)?;
+    stored.updated_at = now();
+    store::save_voucher(&mut tx, &stored).await?;
+    if release {
+        // Art. 29.4: an unused voucher gives its budget back to its region.
+        store::release_budget(
+            &mut tx,
+            stored.year,
+            &stored.voucher.region,
+            stored.voucher.rate_tiyn,
+        )
+        .await?;
+    }
+    append(outbox, &mut tx, identity, request_id, &stored, &event).await?;
+    tx.commit().await?;
+    tracing::info!(voucher = %stored.number, method, "voucher changed");
+    Ok(stored)
+}
+
+/// Art. 29.3: extension for a sheet of temporary disability.
+pub async fn extend(
+    pool: &PgPool,
+    outbox: &Outbox,
+    identity: &Identity,
+    request: pb::ExtendVoucherRequest,
+) -> Result<StoredVoucher, ApiError> {
+    let id = nsk_errors::fields::uuid(&request.id, "id")?;
+    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let sheet = request.sick_leave.unwrap_or_default();
+    let number = nsk_errors::fields::required(
+        &sheet.number,
+        "sick_leave.number",
+        "the number of the sheet of temporary disability",
+    )?;
+    let date = |raw: &str, field: &str| {
+        NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
+            .map_err(|_| ApiError::invalid_field(field, "is required, as YYYY-MM-DD"))
+    };
+    let from = date(&sheet.from, "sick_leave.from")?;
+    let to = date(&sheet.to, "sick_leave.to")?;
+    if to < from {
+        return Err(ApiError::invalid_field(
+            "sick_leave.to",
+            format!("must not be before sick_leave.from ({from})"),
+        ));
+    }
+    change_voucher(
+        pool,
+        outbox,
+        identity,
+        id,
+        request_id,
+        "ExtendVoucher",
+        |s| {
+            let previous = s.voucher.valid_until;
+            s.voucher
+                .extend(SickLeave { number, from, to })
+                .map_err(refused)?;
+            Ok((
+                pb::VoucherExtended {
+                    voucher: Some(voucher_to_proto(s)),
+                    previous_valid_until: previous.to_string(),
+                },
+                false,
+            ))
+        },
+    )
+    .await
+}
+
+/// The office cancels a voucher not used, with its reason; the budget is released.
+pub async fn cancel(
+    pool: &PgPool,
+    outbox: &Outbox,
+    identity: &Identity,
+    request: pb::CancelVoucherRequest,
+    today: NaiveDate,
+) -> Result<StoredVoucher, ApiError> {
+    let id = nsk_errors::fields::uuid(&request.id, "id")?;
+    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let reason = nsk_errors::fields::required(
+        &request.reason,
+        "reason",
+        "why the voucher is cancelled (e.g. the holder found work)",
+    )?;
+    change_voucher(
+        pool,
+        outbox,
+        identity,
+        id,
+        request_id,
+        "CancelVoucher",
+        |s| {
+            s.voucher.cancel(&reason, today).map_err(refused)?;
+            s.status_since = today;
+            Ok((
+                pb::VoucherCancelled {
+                    voucher: Some(voucher_to_proto(s)),
+                    reason: reason.clone(),
+                },
+                true,
+            ))
+        },
+    )
+    .await
+}

@@ -1,0 +1,577 @@
+//! SQL of vouchers: the terms by year with each region's committed budget, the vouchers, and
+//! the audit of reads of their holders.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::terms::{Committed, RegionTerms, YearTerms};
+use crate::domain::voucher::{Outcome, SickLeave, Status, Voucher};
+
+/// The act a change rests on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Basis {
+    pub number: String,
+    pub date: NaiveDate,
+    pub title: String,
+}
+
+/// A year's terms as stored, with what each region committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredTerms {
+    pub terms: YearTerms,
+    pub committed: BTreeMap<String, Committed>,
+    pub version: i64,
+    pub basis: Basis,
+    pub actor: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct TermsRow {
+    validity_days: i32,
+    version: i64,
+    basis: Json<Basis>,
+    actor: String,
+    updated_at: DateTime<Utc>,
+}
+
+pub async fn terms(conn: &mut PgConnection, year: i32) -> Result<Option<StoredTerms>, sqlx::Error> {
+    let head: Option<TermsRow> = sqlx::query_as(
+        "SELECT validity_days, version, basis, actor, updated_at FROM voucher_terms WHERE year = $1",
+    )
+    .bind(year)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(TermsRow {
+        validity_days,
+        version,
+        basis,
+        actor,
+        updated_at,
+    }) = head
+    else {
+        return Ok(None);
+    };
+    let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        "SELECT region, rate_tiyn, budget_count, budget_tiyn, committed_count, committed_tiyn
+           FROM voucher_region_terms WHERE year = $1 ORDER BY region",
+    )
+    .bind(year)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut regions = BTreeMap::new();
+    let mut committed = BTreeMap::new();
+    for (region, rate_tiyn, budget_count, budget_tiyn, count, tiyn) in rows {
+        regions.insert(
+            region.clone(),
+            RegionTerms {
+                rate_tiyn,
+                budget_count,
+                budget_tiyn,
+            },
+        );
+        committed.insert(region, Committed { count, tiyn });
+    }
+    Ok(Some(StoredTerms {
+        terms: YearTerms {
+            year,
+            validity_days: u32::try_from(validity_days).unwrap_or(0),
+            regions,
+        },
+        committed,
+        version,
+        basis: basis.0,
+        actor,
+        updated_at,
+    }))
+}
+
+/// Locks the year's terms for a change.
+pub async fn lock_terms_version(
+    conn: &mut PgConnection,
+    year: i32,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT version FROM voucher_terms WHERE year = $1 FOR UPDATE")
+        .bind(year)
+        .fetch_optional(conn)
+        .await
+}
+
+/// Writes a year's terms as `version`; the regions' committed amounts stay as they are.
+pub async fn save_terms(
+    conn: &mut PgConnection,
+    terms: &YearTerms,
+    version: i64,
+    basis: &Basis,
+    actor: &str,
+    request_id: &str,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO voucher_terms (year, validity_days, version, basis, actor, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (year) DO UPDATE SET validity_days = EXCLUDED.validity_days,
+             version = EXCLUDED.version, basis = EXCLUDED.basis, actor = EXCLUDED.actor,
+             updated_at = EXCLUDED.updated_at",
+    )
+    .bind(terms.year)
+    .bind(i32::try_from(terms.validity_days).unwrap_or(i32::MAX))
+    .bind(version)
+    .bind(Json(basis))
+    .bind(actor)
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    for (region, t) in &terms.regions {
+        sqlx::query(
+            "INSERT INTO voucher_region_terms (year, region, rate_tiyn, budget_count, budget_tiyn)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (year, region) DO UPDATE SET rate_tiyn = EXCLUDED.rate_tiyn,
+                 budget_count = EXCLUDED.budget_count, budget_tiyn = EXCLUDED.budget_tiyn",
+        )
+        .bind(terms.year)
+        .bind(region)
+        .bind(t.rate_tiyn)
+        .bind(t.budget_count)
+        .bind(t.budget_tiyn)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let snapshot = serde_json::json!({
+        "validity_days": terms.validity_days,
+        "regions": terms.regions.iter().map(|(r, t)| serde_json::json!({
+            "region": r, "rate_tiyn": t.rate_tiyn,
+            "budget_count": t.budget_count, "budget_tiyn": t.budget_tiyn,
+        })).collect::<Vec<_>>(),
+        "basis": basis,
+    });
+    sqlx::query(
+        "INSERT INTO voucher_terms_history (year, version, terms, actor, request_id) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(terms.year)
+    .bind(version)
+    .bind(snapshot)
+    .bind(actor)
+    .bind(request_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Commits one voucher of `region`'s budget in `year` at `rate`; false when it does not fit.
+pub async fn commit_budget(
+    conn: &mut PgConnection,
+    year: i32,
+    region: &str,
+    rate: i64,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE voucher_region_terms SET committed_count = committed_count + 1,
+                committed_tiyn = committed_tiyn + $3
+          WHERE year = $1 AND region = $2
+            AND committed_count + 1 <= budget_count AND committed_tiyn + $3 <= budget_tiyn",
+    )
+    .bind(year)
+    .bind(region)
+    .bind(rate)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(done == 1)
+}
+
+/// Gives one voucher back to `region`'s budget (expired or cancelled unused).
+pub async fn release_budget(
+    conn: &mut PgConnection,
+    year: i32,
+    region: &str,
+    rate: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE voucher_region_terms SET committed_count = committed_count - 1,
+                committed_tiyn = committed_tiyn - $3
+          WHERE year = $1 AND region = $2",
+    )
+    .bind(year)
+    .bind(region)
+    .bind(rate)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn next_number(conn: &mut PgConnection, year: i32) -> Result<String, sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT nextval('voucher_number_seq')")
+        .fetch_one(conn)
+        .await?;
+    Ok(format!("VC-{year}-{n:08}"))
+}
+
+/// The person's registration as unemployed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    pub number: String,
+    pub date: NaiveDate,
+    pub office: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct StoredSickLeave {
+    number: String,
+    from: NaiveDate,
+    to: NaiveDate,
+}
+
+/// A voucher as stored: the domain's voucher and what the register keeps beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVoucher {
+    pub voucher: Voucher,
+    pub number: String,
+    pub holder_name: String,
+    pub year: i32,
+    pub registration: Registration,
+    pub status_since: NaiveDate,
+    pub terms_version: i64,
+    pub issued_by: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VoucherRow {
+    id: Uuid,
+    number: String,
+    holder_iin: String,
+    holder_name: String,
+    region: String,
+    year: i32,
+    registration: Json<Registration>,
+    issued_on: NaiveDate,
+    base_until: NaiveDate,
+    valid_until: NaiveDate,
+    status: String,
+    status_since: NaiveDate,
+    rate_tiyn: i64,
+    terms_version: i64,
+    sick_leaves: Json<Vec<StoredSickLeave>>,
+    center_number: Option<i32>,
+    profession_id: Option<Uuid>,
+    nqf_level: Option<i32>,
+    cancel_reason: Option<String>,
+    document_serial: Option<String>,
+    issued_by: String,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<VoucherRow> for StoredVoucher {
+    type Error = sqlx::Error;
+
+    fn try_from(r: VoucherRow) -> Result<Self, Self::Error> {
+        let corrupt = |what: &str| sqlx::Error::Decode(format!("voucher {}: {what}", r.id).into());
+        let center = r.center_number.and_then(|c| u16::try_from(c).ok());
+        let status = match r.status.as_str() {
+            "issued" => Status::Issued,
+            "redeemed" => Status::Redeemed {
+                center: center.ok_or_else(|| corrupt("redeemed without a center"))?,
+                profession: r
+                    .profession_id
+                    .ok_or_else(|| corrupt("redeemed without a profession"))?,
+                level: r
+                    .nqf_level
+                    .and_then(|l| u8::try_from(l).ok())
+                    .ok_or_else(|| corrupt("redeemed without a level"))?,
+                on: r.status_since,
+            },
+            "used_passed" | "used_failed" => Status::Used {
+                center: center.ok_or_else(|| corrupt("used without a center"))?,
+                outcome: if r.status == "used_failed" {
+                    Outcome::Failed
+                } else {
+                    Outcome::Passed {
+                        document_serial: r.document_serial.clone().unwrap_or_default(),
+                    }
+                },
+                on: r.status_since,
+            },
+            "expired" => Status::Expired { on: r.status_since },
+            "cancelled" => Status::Cancelled {
+                on: r.status_since,
+                reason: r.cancel_reason.clone().unwrap_or_default(),
+            },
+            other => return Err(corrupt(&format!("unknown status {other}"))),
+        };
+        Ok(StoredVoucher {
+            voucher: Voucher {
+                id: r.id,
+                holder_iin: r.holder_iin,
+                region: r.region,
+                issued_on: r.issued_on,
+                base_until: r.base_until,
+                valid_until: r.valid_until,
+                status,
+                sick_leaves: r
+                    .sick_leaves
+                    .0
+                    .into_iter()
+                    .map(|s| SickLeave {
+                        number: s.number,
+                        from: s.from,
+                        to: s.to,
+                    })
+                    .collect(),
+                rate_tiyn: r.rate_tiyn,
+            },
+            number: r.number,
+            holder_name: r.holder_name,
+            year: r.year,
+            registration: r.registration.0,
+            status_since: r.status_since,
+            terms_version: r.terms_version,
+            issued_by: r.issued_by,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// The columns a status occupies.
+#[derive(Default)]
+struct StatusColumns {
+    code: &'static str,
+    center: Option<i32>,
+    profession: Option<Uuid>,
+    level: Option<i32>,
+    reason: Option<String>,
+    document_serial: Option<String>,
+}
+
+fn status_columns(s: &Status) -> StatusColumns {
+    match s {
+        Status::Issued => StatusColumns {
+            code: "issued",
+            ..Default::default()
+        },
+        Status::Redeemed {
+            center,
+            profession,
+            level,
+            ..
+        } => StatusColumns {
+            code: "redeemed",
+            center: Some(i32::from(*center)),
+            profession: Some(*profession),
+            level: Some(i32::from(*level)),
+            ..Default::default()
+        },
+        Status::Used {
+            center, outcome, ..
+        } => StatusColumns {
+            code: match outcome {
+                Outcome::Passed { .. } => "used_passed",
+                Outcome::Failed => "used_failed",
+            },
+            center: Some(i32::from(*center)),
+            document_serial: match outcome {
+                Outcome::Passed { document_serial } => Some(document_serial.clone()),
+                Outcome::Failed => None,
+            },
+            ..Default::default()
+        },
+        Status::Expired { .. } => StatusColumns {
+            code: "expired",
+            ..Default::default()
+        },
+        Status::Cancelled { reason, .. } => StatusColumns {
+            code: "cancelled",
+            reason: Some(reason.clone()),
+            ..Default::default()
+        },
+    }
+}
+
+fn sick_leaves(v: &Voucher) -> Json<Vec<StoredSickLeave>> {
+    Json(
+        v.sick_leaves
+            .iter()
+            .map(|s| StoredSickLeave {
+                number: s.number.clone(),
+                from: s.from,
+                to: s.to,
+            })
+            .collect(),
+    )
+}
+
+pub async fn insert_voucher(conn: &mut PgConnection, s: &StoredVoucher) -> Result<(), sqlx::Error> {
+    let v = &s.voucher;
+    let c = status_columns(&v.status);
+    sqlx::query(
+        "INSERT INTO vouchers (id, number, holder_iin, holder_name, region, year, registration, issued_on,
+             base_until, valid_until, status, status_since, rate_tiyn, terms_version, sick_leaves,
+             center_number, profession_id, nqf_level, cancel_reason, issued_by, created_at, updated_at,
+             document_serial)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+    )
+    .bind(v.id)
+    .bind(&s.number)
+    .bind(&v.holder_iin)
+    .bind(&s.holder_name)
+    .bind(&v.region)
+    .bind(s.year)
+    .bind(Json(&s.registration))
+    .bind(v.issued_on)
+    .bind(v.base_until)
+    .bind(v.valid_until)
+    .bind(c.code)
+    .bind(s.status_since)
+    .bind(v.rate_tiyn)
+    .bind(s.terms_version)
+    .bind(sick_leaves(v))
+    .bind(c.center)
+    .bind(c.profession)
+    .bind(c.level)
+    .bind(c.reason)
+    .bind(&s.issued_by)
+    .bind(s.created_at)
+    .bind(s.updated_at)
+    .bind(c.document_serial)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn save_voucher(conn: &mut PgConnection, s: &StoredVoucher) -> Result<(), sqlx::Error> {
+    let v = &s.voucher;
+    let c = status_columns(&v.status);
+    sqlx::query(
+        "UPDATE vouchers SET valid_until = $2, status = $3, status_since = $4, sick_leaves = $5,
+                center_number = $6, profession_id = $7, nqf_level = $8, cancel_reason = $9, updated_at = $10,
+                document_serial = $11
+          WHERE id = $1",
+    )
+    .bind(v.id)
+    .bind(v.valid_until)
+    .bind(c.code)
+    .bind(s.status_since)
+    .bind(sick_leaves(v))
+    .bind(c.center)
+    .bind(c.profession)
+    .bind(c.level)
+    .bind(c.reason)
+    .bind(s.updated_at)
+    .bind(c.document_serial)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_voucher(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<StoredVoucher>, sqlx::Error> {
+    sqlx::query_as::<_, VoucherRow>("SELECT * FROM vouchers WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(StoredVoucher::try_from)
+        .transpose()
+}
+
+pub async fn lock_voucher(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<StoredVoucher>, sqlx::Error> {
+    sqlx::query_as::<_, VoucherRow>("SELECT * FROM vouchers WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(StoredVoucher::try_from)
+        .transpose()
+}
+
+pub async fn voucher_by_number(
+    pool: &PgPool,
+    number: &str,
+) -> Result<Option<StoredVoucher>, sqlx::Error> {
+    sqlx::query_as::<_, VoucherRow>("SELECT * FROM vouchers WHERE number = $1")
+        .bind(number)
+        .fetch_optional(pool)
+        .await?
+        .map(StoredVoucher::try_from)
+        .transpose()
+}
+
+/// The voucher a person already has for `year`, if any: (region, issued on).
+pub async fn voucher_of_year(
+    conn: &mut PgConnection,
+    iin: &str,
+    year: i32,
+) -> Result<Option<(String, NaiveDate)>, sqlx::Error> {
+    sqlx::query_as("SELECT region, issued_on FROM vouchers WHERE holder_iin = $1 AND year = $2")
+        .bind(iin)
+        .bind(year)
+        .fetch_optional(conn)
+        .await
+}
+
+/// What a list of vouchers is asked for.
+#[derive(Debug, Clone, Default)]
+pub struct VoucherFilter {
+    pub region: Option<String>,
+    /// Status codes (a used voucher has two).
+    pub statuses: Vec<String>,
+    pub issued_from: Option<NaiveDate>,
+    pub issued_to: Option<NaiveDate>,
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+pub async fn list_vouchers(
+    pool: &PgPool,
+    f: &VoucherFilter,
+) -> Result<Vec<StoredVoucher>, sqlx::Error> {
+    sqlx::query_as::<_, VoucherRow>(
+        "SELECT * FROM vouchers
+          WHERE ($1::text IS NULL OR region = $1)
+            AND (cardinality($2::text[]) = 0 OR status = ANY($2))
+            AND ($3::date IS NULL OR issued_on >= $3)
+            AND ($4::date IS NULL OR issued_on <= $4)
+            AND id > $5
+          ORDER BY id LIMIT $6",
+    )
+    .bind(&f.region)
+    .bind(&f.statuses)
+    .bind(f.issued_from)
+    .bind(f.issued_to)
+    .bind(f.after.unwrap_or(Uuid::nil()))
+    .bind(f.limit)
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .map(StoredVoucher::try_from)
+    .collect()
+}
+
+/// Records who read the holders of `vouchers`.
+pub async fn audit_reads(
+    pool: &PgPool,
+    reader: &str,
+    role: &str,
+    vouchers: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO holder_reads (reader, role, voucher) SELECT $1, $2, unnest($3::uuid[])",
+    )
+    .bind(reader)
+    .bind(role)
+    .bind(vouchers)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
