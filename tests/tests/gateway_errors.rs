@@ -137,18 +137,6 @@ async fn malformed_requests_get_a_status_that_names_the_problem() {
         .unwrap();
     assert_eq!(reply.status(), 404);
 
-    // A method of the contract not built yet: 501, not a server fault.
-    let reply = platform
-        .http
-        .get(platform.url("/v1/reimbursements"))
-        .bearer_auth(platform.token(&[Role::AuthorizedBodyAdmin]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reply.status(), 501);
-    let problem: Value = reply.json().await.unwrap();
-    assert_eq!(problem["code"], "NOT_IMPLEMENTED", "{problem}");
-
     // And the same request, well-formed, succeeds.
     let (status, created) = post(&platform, admin, &profession()).await;
     assert_eq!(status, 200, "{created}");

@@ -406,8 +406,26 @@ async fn append<M: prost::Name>(
     Ok(())
 }
 
-/// A change of one voucher by its region's office: lock, let `decide` apply the rule, store,
-/// append the event it names.
+/// What a change decided: its event, whether the region's budget comes back (unused and
+/// ended), and the center's claim when the voucher was used.
+pub struct Decision<E> {
+    pub event: E,
+    pub release_budget: bool,
+    pub claim: Option<store::ClaimRow>,
+}
+
+impl<E> Decision<E> {
+    fn event(event: E) -> Self {
+        Self {
+            event,
+            release_budget: false,
+            claim: None,
+        }
+    }
+}
+
+/// A change of one voucher: lock, let `decide` check the caller and apply the rule, store,
+/// append the event, release the budget or open the claim it names.
 pub async fn change_voucher<E: prost::Name>(
     pool: &PgPool,
     outbox: &Outbox,
@@ -415,7 +433,7 @@ pub async fn change_voucher<E: prost::Name>(
     id: Uuid,
     request_id: Option<&str>,
     method: &str,
-    decide: impl FnOnce(&mut StoredVoucher) -> Result<(E, bool), ApiError>,
+    decide: impl FnOnce(&mut StoredVoucher) -> Result<Decision<E>, ApiError>,
 ) -> Result<StoredVoucher, ApiError> {
     let mut tx = pool.begin().await?;
     if let Some(done) = first_time(&mut tx, pool, request_id, method, id).await? {
@@ -428,11 +446,10 @@ pub async fn change_voucher<E: prost::Name>(
     let mut stored = store::lock_voucher(&mut tx, id)
         .await?
         .ok_or_else(|| ApiError::not_found("voucher", &id.to_string()))?;
-    check_office_region(identity, &stored.voucher.region)?;
-    let (event, release) = decide(&mut stored)?;
+    let decision = decide(&mut stored)?;
     stored.updated_at = now();
     store::save_voucher(&mut tx, &stored).await?;
-    if release {
+    if decision.release_budget {
         // Art. 29.4: an unused voucher gives its budget back to its region.
         store::release_budget(
             &mut tx,
@@ -442,10 +459,174 @@ pub async fn change_voucher<E: prost::Name>(
         )
         .await?;
     }
-    append(outbox, &mut tx, identity, request_id, &stored, &event).await?;
+    if let Some(claim) = &decision.claim {
+        store::insert_claim(&mut tx, claim).await?;
+    }
+    append(
+        outbox,
+        &mut tx,
+        identity,
+        request_id,
+        &stored,
+        &decision.event,
+    )
+    .await?;
     tx.commit().await?;
     tracing::info!(voucher = %stored.number, method, "voucher changed");
     Ok(stored)
+}
+
+/// The center acting: its number from its token.
+pub fn own_center(identity: &Identity) -> Result<u16, ApiError> {
+    identity
+        .center
+        .as_deref()
+        .and_then(|c| c.parse::<u16>().ok())
+        .filter(|n| (1..=9999).contains(n))
+        .ok_or_else(|| {
+            ApiError::permission_denied("a recognition center's token names its center number")
+        })
+}
+
+/// Art. 29.2: a center redeems the voucher for the procedure its holder chose.
+pub async fn redeem(
+    pool: &PgPool,
+    outbox: &Outbox,
+    identity: &Identity,
+    request: pb::RedeemVoucherRequest,
+    today: NaiveDate,
+) -> Result<StoredVoucher, ApiError> {
+    let center = own_center(identity)?;
+    let id = nsk_errors::fields::uuid(&request.id, "id")?;
+    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let profession = nsk_errors::fields::uuid(&request.profession_id, "profession_id")?;
+    let level = u8::try_from(request.nqf_level)
+        .ok()
+        .filter(|l| (1..=8).contains(l))
+        .ok_or_else(|| {
+            ApiError::invalid_field("nqf_level", "must be the NQF level of the procedure, 1-8")
+        })?;
+    let holder = nsk_kz::Iin::parse(&request.holder_iin)
+        .map_err(|rule| ApiError::invalid_field("holder_iin", rule))?;
+    let mut conn = pool.acquire().await?;
+    let center_today = store::center_today(&mut conn, center, profession, today).await?;
+    let in_register = store::profession_in_register(&mut conn, profession).await?;
+    drop(conn);
+    change_voucher(
+        pool,
+        outbox,
+        identity,
+        id,
+        request_id,
+        "RedeemVoucher",
+        |s| {
+            s.voucher
+                .redeem(
+                    &center_today,
+                    holder.as_str(),
+                    profession,
+                    in_register,
+                    level,
+                    today,
+                )
+                .map_err(refused)?;
+            s.status_since = today;
+            Ok(Decision::event(pb::VoucherRedeemed {
+                voucher: Some(voucher_to_proto(s)),
+            }))
+        },
+    )
+    .await
+}
+
+/// The redeeming center gives the voucher back.
+pub async fn release(
+    pool: &PgPool,
+    outbox: &Outbox,
+    identity: &Identity,
+    request: pb::ReleaseVoucherRequest,
+    today: NaiveDate,
+) -> Result<StoredVoucher, ApiError> {
+    let center = own_center(identity)?;
+    let id = nsk_errors::fields::uuid(&request.id, "id")?;
+    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    change_voucher(
+        pool,
+        outbox,
+        identity,
+        id,
+        request_id,
+        "ReleaseVoucher",
+        |s| {
+            s.voucher.release(center).map_err(refused)?;
+            s.status_since = today;
+            Ok(Decision::event(pb::VoucherReleased {
+                voucher: Some(voucher_to_proto(s)),
+            }))
+        },
+    )
+    .await
+}
+
+/// Art. 29.4: a failed procedure uses the voucher, and the center is reimbursed all the same.
+pub async fn report_failed(
+    pool: &PgPool,
+    outbox: &Outbox,
+    identity: &Identity,
+    request: pb::ReportFailedProcedureRequest,
+    today: NaiveDate,
+) -> Result<StoredVoucher, ApiError> {
+    let center = own_center(identity)?;
+    let id = nsk_errors::fields::uuid(&request.id, "id")?;
+    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    nsk_errors::fields::required(
+        &request.protocol_number,
+        "protocol_number",
+        "the examination commission's protocol of the failed procedure (Rules p. 17)",
+    )?;
+    let protocol_date = nsk_errors::fields::optional_date(&request.protocol_date, "protocol_date")?
+        .ok_or_else(|| ApiError::invalid_field("protocol_date", "is required, as YYYY-MM-DD"))?;
+    if protocol_date > today {
+        return Err(ApiError::invalid_field(
+            "protocol_date",
+            format!("must not be in the future (today is {today})"),
+        ));
+    }
+    change_voucher(pool, outbox, identity, id, request_id, "ReportFailedProcedure", |s| {
+        let Status::Redeemed { profession, .. } = s.voucher.status.clone() else {
+            return Err(ApiError::failed_precondition(format!(
+                "the voucher is {}: a procedure uses only a voucher its center redeemed (Art. 29.2)",
+                s.voucher.status.code()
+            )));
+        };
+        let holder = s.voucher.holder_iin.clone();
+        s.voucher
+            .use_for(center, &holder, profession, crate::domain::voucher::Outcome::Failed, today)
+            .map_err(refused)?;
+        s.status_since = today;
+        let claim = store::ClaimRow {
+            id: Uuid::now_v7(),
+            voucher_id: s.voucher.id,
+            center_number: i32::from(center),
+            region: s.voucher.region.clone(),
+            amount_tiyn: s.voucher.rate_tiyn,
+            outcome: "failed".into(),
+            document_serial: None,
+            status: "claimed".into(),
+            reason: None,
+            claimed_on: today,
+            updated_at: now(),
+        };
+        Ok(Decision {
+            event: pb::VoucherUsed {
+                voucher: Some(voucher_to_proto(s)),
+                document_serial: String::new(),
+            },
+            release_budget: false,
+            claim: Some(claim),
+        })
+    })
+    .await
 }
 
 /// Art. 29.3: extension for a sheet of temporary disability.
@@ -483,17 +664,15 @@ pub async fn extend(
         request_id,
         "ExtendVoucher",
         |s| {
+            check_office_region(identity, &s.voucher.region)?;
             let previous = s.voucher.valid_until;
             s.voucher
                 .extend(SickLeave { number, from, to })
                 .map_err(refused)?;
-            Ok((
-                pb::VoucherExtended {
-                    voucher: Some(voucher_to_proto(s)),
-                    previous_valid_until: previous.to_string(),
-                },
-                false,
-            ))
+            Ok(Decision::event(pb::VoucherExtended {
+                voucher: Some(voucher_to_proto(s)),
+                previous_valid_until: previous.to_string(),
+            }))
         },
     )
     .await
@@ -522,15 +701,17 @@ pub async fn cancel(
         request_id,
         "CancelVoucher",
         |s| {
+            check_office_region(identity, &s.voucher.region)?;
             s.voucher.cancel(&reason, today).map_err(refused)?;
             s.status_since = today;
-            Ok((
-                pb::VoucherCancelled {
+            Ok(Decision {
+                event: pb::VoucherCancelled {
                     voucher: Some(voucher_to_proto(s)),
                     reason: reason.clone(),
                 },
-                true,
-            ))
+                release_budget: true,
+                claim: None,
+            })
         },
     )
     .await

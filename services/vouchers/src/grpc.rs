@@ -1,6 +1,4 @@
-//! The gRPC face of vouchers: who may call, then a case or a read, converted. Methods whose
-//! part of the register is not built yet (redemption, use, reimbursement) answer UNIMPLEMENTED,
-//! which the gateway gives as 501.
+//! The gRPC face of vouchers: who may call, then a case or a read, converted.
 
 use nsk_errors::ApiError;
 use nsk_events::Outbox;
@@ -201,6 +199,129 @@ impl VoucherService for VouchersApi {
         };
         Ok(Response::new(pb::ListVouchersResponse {
             vouchers: found.iter().map(voucher_to_proto).collect(),
+            next_page_token,
+        }))
+    }
+
+    async fn redeem_voucher(
+        &self,
+        request: Request<pb::RedeemVoucherRequest>,
+    ) -> Result<Response<pb::Voucher>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::RecognitionCenter])?.clone();
+        let stored = cases::redeem(
+            &self.pool,
+            &self.outbox,
+            &identity,
+            request.into_inner(),
+            today(),
+        )
+        .await?;
+        Ok(Response::new(voucher_to_proto(&stored)))
+    }
+
+    async fn release_voucher(
+        &self,
+        request: Request<pb::ReleaseVoucherRequest>,
+    ) -> Result<Response<pb::Voucher>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::RecognitionCenter])?.clone();
+        let stored = cases::release(
+            &self.pool,
+            &self.outbox,
+            &identity,
+            request.into_inner(),
+            today(),
+        )
+        .await?;
+        Ok(Response::new(voucher_to_proto(&stored)))
+    }
+
+    async fn report_failed_procedure(
+        &self,
+        request: Request<pb::ReportFailedProcedureRequest>,
+    ) -> Result<Response<pb::Voucher>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::RecognitionCenter])?.clone();
+        let stored = cases::report_failed(
+            &self.pool,
+            &self.outbox,
+            &identity,
+            request.into_inner(),
+            today(),
+        )
+        .await?;
+        Ok(Response::new(voucher_to_proto(&stored)))
+    }
+
+    /// Claims: the authorized body and auditors all, an office its region's, a center its own.
+    async fn list_reimbursements(
+        &self,
+        request: Request<pb::ListReimbursementsRequest>,
+    ) -> Result<Response<pb::ListReimbursementsResponse>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller
+            .require(&[
+                Role::AuthorizedBodyAdmin,
+                Role::Auditor,
+                Role::EmploymentOffice,
+                Role::RecognitionCenter,
+            ])?
+            .clone();
+        let request = request.into_inner();
+        let limit = match request.page_size {
+            0 => DEFAULT_PAGE_SIZE,
+            n if (1..=MAX_PAGE_SIZE).contains(&n) => i64::from(n),
+            _ => {
+                return Err(
+                    ApiError::invalid_field("page_size", "must be between 1 and 500").into(),
+                )
+            }
+        };
+        let official = identity.has(Role::AuthorizedBodyAdmin) || identity.has(Role::Auditor);
+        let center = if official || identity.has(Role::EmploymentOffice) {
+            None
+        } else {
+            Some(i32::from(cases::own_center(&identity)?))
+        };
+        let region = match (
+            request.region.trim(),
+            identity.has(Role::EmploymentOffice) && !official,
+        ) {
+            ("", true) => identity.region.clone(),
+            ("", false) => None,
+            (asked, _) => {
+                cases::check_office_region(&identity, asked)?;
+                Some(asked.to_string())
+            }
+        };
+        let after = match request.page_token.as_str() {
+            "" => None,
+            token => Some(Uuid::parse_str(token).map_err(|_| {
+                ApiError::invalid_field(
+                    "page_token",
+                    "must be a next_page_token of an earlier page",
+                )
+            })?),
+        };
+        let claims = store::list_claims(&self.pool, region.as_deref(), center, after, limit)
+            .await
+            .map_err(ApiError::from)?;
+        let next_page_token = match claims.last() {
+            Some(last) if claims.len() as i64 == limit => last.id.to_string(),
+            _ => String::new(),
+        };
+        Ok(Response::new(pb::ListReimbursementsResponse {
+            reimbursements: claims
+                .iter()
+                .map(|c| pb::Reimbursement {
+                    voucher_id: c.voucher_id.to_string(),
+                    center_number: format!("{:04}", c.center_number),
+                    document_serial: c.document_serial.clone().unwrap_or_default(),
+                    amount_tiyn: c.amount_tiyn,
+                    due_since: c.claimed_on.to_string(),
+                })
+                .collect(),
             next_page_token,
         }))
     }

@@ -2,15 +2,18 @@
 //!
 //! - `domain/` — the law of vouchers: terms by year, the voucher's life, the reimbursement
 //!   claim; no I/O;
-//! - `cases` — one transaction per command: set terms, issue, extend, cancel;
+//! - `cases` — one transaction per command: set terms, issue, extend, cancel, redeem,
+//!   release, report a failed procedure;
 //! - `grpc` — the `VoucherService` handlers: who may call, a case, a conversion;
 //! - `convert` — contract <-> domain, shared by handlers, cases and events;
-//! - `store` — SQL: terms with committed budgets, vouchers, audited reads;
+//! - `events` — the read models it keeps: professions and centers' certificates;
+//! - `store` — SQL: terms with committed budgets, vouchers, claims, audited reads;
 //! - `migrations/` — its own database, created and migrated at start.
 
 pub mod cases;
 pub mod convert;
 pub mod domain;
+pub mod events;
 pub mod grpc;
 pub mod store;
 
@@ -27,10 +30,28 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 /// Connects, migrates, binds and wires the service; [`ServiceApp::run`] serves it.
 pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     let base = nsk_runtime::prepare(&config, migrator()).await?;
+    let mut host = base.host;
+    let inputs = nsk_events::Consumer::new(
+        base.pool.clone(),
+        &config.kafka,
+        nsk_events::ConsumerSettings {
+            group: config.consumer_group.clone(),
+            topics: vec![
+                config.kafka.topic_of("professions"),
+                config.kafka.topic_of("accreditation"),
+            ],
+            dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
+            max_attempts: 10,
+        },
+        events::Inputs,
+    )?;
+    host.spawn("inputs-consumer", |shutdown| async move {
+        inputs.run(shutdown).await
+    });
     let api = grpc::VouchersApi::new(base.pool, base.outbox, base.verifier);
     let routes = tonic::service::Routes::new(VoucherServiceServer::new(api));
     Ok(ServiceApp::new(
-        base.host,
+        host,
         routes,
         &["nsk.vouchers.v1.VoucherService"],
     ))

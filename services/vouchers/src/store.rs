@@ -575,3 +575,113 @@ pub async fn audit_reads(
     .await?;
     Ok(())
 }
+
+/// What the read model says of center `center` on `today`, for `profession`.
+pub async fn center_today(
+    conn: &mut PgConnection,
+    center: u16,
+    profession: Uuid,
+    today: NaiveDate,
+) -> Result<crate::domain::voucher::CenterToday, sqlx::Error> {
+    let rows: Vec<(serde_json::Value,)> = sqlx::query_as(
+        "SELECT scope FROM known_certificates
+          WHERE center_number = $1 AND status = 'active' AND status_since <= $2
+            AND valid_from <= $2 AND valid_until >= $2",
+    )
+    .bind(i32::from(center))
+    .bind(today)
+    .fetch_all(conn)
+    .await?;
+    let wanted = profession.to_string();
+    let levels = rows.iter().find_map(|(scope,)| {
+        scope.as_array()?.iter().find_map(|entry| {
+            (entry.get("profession_id")?.as_str()? == wanted).then(|| {
+                entry
+                    .get("nqf_levels")
+                    .and_then(|l| l.as_array())
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()))
+                            .collect::<Vec<u8>>()
+                    })
+                    .unwrap_or_default()
+            })
+        })
+    });
+    Ok(crate::domain::voucher::CenterToday {
+        number: center,
+        active: !rows.is_empty(),
+        levels,
+    })
+}
+
+/// Whether the profession is in the register and not excluded.
+pub async fn profession_in_register(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query_scalar::<_, bool>(
+        "SELECT active FROM registered_professions WHERE profession_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    .unwrap_or(false))
+}
+
+/// A center's claim for the passage of a procedure (Art. 29.4).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ClaimRow {
+    pub id: Uuid,
+    pub voucher_id: Uuid,
+    pub center_number: i32,
+    pub region: String,
+    pub amount_tiyn: i64,
+    pub outcome: String,
+    pub document_serial: Option<String>,
+    pub status: String,
+    pub reason: Option<String>,
+    pub claimed_on: NaiveDate,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn insert_claim(conn: &mut PgConnection, c: &ClaimRow) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO claims (id, voucher_id, center_number, region, amount_tiyn, outcome, document_serial,
+             status, reason, claimed_on, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(c.id)
+    .bind(c.voucher_id)
+    .bind(c.center_number)
+    .bind(&c.region)
+    .bind(c.amount_tiyn)
+    .bind(&c.outcome)
+    .bind(&c.document_serial)
+    .bind(&c.status)
+    .bind(&c.reason)
+    .bind(c.claimed_on)
+    .bind(c.updated_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn list_claims(
+    pool: &PgPool,
+    region: Option<&str>,
+    center: Option<i32>,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<ClaimRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM claims WHERE ($1::text IS NULL OR region = $1) AND ($2::int IS NULL OR center_number = $2)
+            AND id > $3 ORDER BY id LIMIT $4",
+    )
+    .bind(region)
+    .bind(center)
+    .bind(after.unwrap_or(Uuid::nil()))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}

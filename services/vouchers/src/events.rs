@@ -1,0 +1,163 @@
+//! What vouchers hears: the register of professions and accreditation's certificates, kept as
+//! read models for redemption (Art. 29.2).
+
+use chrono::NaiveDate;
+use nsk_events::{HandlerError, ReceivedEvent};
+use nsk_proto::nsk::accreditation::v1 as accreditation;
+use nsk_proto::nsk::professions::v1 as professions;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+pub struct Inputs;
+
+fn date(raw: &str, what: &str) -> Result<NaiveDate, HandlerError> {
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a date")))
+}
+
+fn uuid(raw: &str, what: &str) -> Result<Uuid, HandlerError> {
+    Uuid::parse_str(raw)
+        .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a UUID")))
+}
+
+fn status_code(status: i32) -> &'static str {
+    use accreditation::CertificateStatus as S;
+    match S::try_from(status) {
+        Ok(S::Active) => "active",
+        Ok(S::Revoked) => "revoked",
+        Ok(S::Terminated) => "terminated",
+        Ok(S::Expired) => "expired",
+        Ok(S::Replaced) => "replaced",
+        _ => "unknown",
+    }
+}
+
+async fn hear_certificate(
+    conn: &mut PgConnection,
+    c: Option<accreditation::Certificate>,
+) -> Result<(), HandlerError> {
+    let c = c.ok_or_else(|| HandlerError::Permanent("the event carries no certificate".into()))?;
+    let scope = serde_json::Value::Array(
+        c.scope
+            .iter()
+            .map(|s| serde_json::json!({"profession_id": s.profession_id, "nqf_levels": s.nqf_levels}))
+            .collect(),
+    );
+    sqlx::query(
+        "INSERT INTO known_certificates (certificate_id, center_number, status, status_since, valid_from, valid_until, scope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (certificate_id) DO UPDATE SET status = EXCLUDED.status, status_since = EXCLUDED.status_since,
+             valid_until = EXCLUDED.valid_until, scope = EXCLUDED.scope",
+    )
+    .bind(uuid(&c.id, "certificate id")?)
+    .bind(
+        c.center_number
+            .parse::<i32>()
+            .map_err(|_| HandlerError::Permanent(format!("center number {:?}", c.center_number)))?,
+    )
+    .bind(status_code(c.status))
+    .bind(date(&c.status_since, "status_since")?)
+    .bind(date(&c.valid_from, "valid_from")?)
+    .bind(date(&c.valid_until, "valid_until")?)
+    .bind(scope)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn replaced(conn: &mut PgConnection, id: &str, since: &str) -> Result<(), HandlerError> {
+    if id.is_empty() {
+        return Ok(());
+    }
+    sqlx::query("UPDATE known_certificates SET status = 'replaced', status_since = $2 WHERE certificate_id = $1")
+        .bind(uuid(id, "replaced certificate id")?)
+        .bind(date(since, "replaced since")?)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+impl nsk_events::EventHandler for Inputs {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        if event.is::<accreditation::CertificateIssued>() {
+            let e: accreditation::CertificateIssued = event.decode()?;
+            let since = e
+                .certificate
+                .as_ref()
+                .map(|c| c.valid_from.clone())
+                .unwrap_or_default();
+            hear_certificate(conn, e.certificate).await?;
+            replaced(conn, &e.replaced_certificate_id, &since).await?;
+        } else if event.is::<accreditation::CertificateReissued>() {
+            let e: accreditation::CertificateReissued = event.decode()?;
+            let since = e
+                .certificate
+                .as_ref()
+                .map(|c| c.valid_from.clone())
+                .unwrap_or_default();
+            hear_certificate(conn, e.certificate).await?;
+            replaced(conn, &e.previous_certificate_id, &since).await?;
+        } else if event.is::<accreditation::CertificateRevoked>() {
+            hear_certificate(
+                conn,
+                event
+                    .decode::<accreditation::CertificateRevoked>()?
+                    .certificate,
+            )
+            .await?;
+        } else if event.is::<accreditation::CertificateRenewed>() {
+            hear_certificate(
+                conn,
+                event
+                    .decode::<accreditation::CertificateRenewed>()?
+                    .certificate,
+            )
+            .await?;
+        } else if event.is::<accreditation::CertificateTerminated>() {
+            hear_certificate(
+                conn,
+                event
+                    .decode::<accreditation::CertificateTerminated>()?
+                    .certificate,
+            )
+            .await?;
+        } else {
+            let entry = if event.is::<professions::ProfessionRegistered>() {
+                event
+                    .decode::<professions::ProfessionRegistered>()?
+                    .profession
+            } else if event.is::<professions::ProfessionAmended>() {
+                event.decode::<professions::ProfessionAmended>()?.profession
+            } else if event.is::<professions::ProfessionExcluded>() {
+                event
+                    .decode::<professions::ProfessionExcluded>()?
+                    .profession
+            } else if event.is::<professions::ProfessionReinstated>() {
+                event
+                    .decode::<professions::ProfessionReinstated>()?
+                    .profession
+            } else {
+                return Ok(());
+            };
+            let p = entry
+                .ok_or_else(|| HandlerError::Permanent("the event carries no profession".into()))?;
+            sqlx::query(
+                "INSERT INTO registered_professions (profession_id, active, nqf_levels, version) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (profession_id) DO UPDATE SET active = EXCLUDED.active, nqf_levels = EXCLUDED.nqf_levels,
+                     version = EXCLUDED.version
+                  WHERE registered_professions.version < EXCLUDED.version",
+            )
+            .bind(uuid(&p.id, "profession id")?)
+            .bind(p.status == professions::ProfessionStatus::Active as i32)
+            .bind(&p.nqf_levels)
+            .bind(p.version)
+            .execute(conn)
+            .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,303 @@
+//! A voucher redeemed by the center its holder chose and used by the procedure, against the
+//! real PostgreSQL and broker: the register of professions and accreditation are heard from
+//! their topics (events published here as those services publish them).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use std::time::{Duration, Instant};
+
+use nsk_identity::Role;
+use nsk_proto::nsk::accreditation::v1 as accreditation;
+use nsk_proto::nsk::common::v1::BasisDocument;
+use nsk_proto::nsk::events::v1::EventEnvelope;
+use nsk_proto::nsk::professions::v1 as professions;
+use nsk_proto::nsk::vouchers::v1 as pb;
+use nsk_proto::nsk::vouchers::v1::voucher_service_client::VoucherServiceClient;
+use prost::{Message, Name};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+
+const HOLDER: &str = "900101300037";
+
+fn with_token<T>(message: T, token: String) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+fn admin<T>(message: T) -> Request<T> {
+    with_token(
+        message,
+        nsk_runtime::testing::token("mlsp-1", &[Role::AuthorizedBodyAdmin], None),
+    )
+}
+
+fn office<T>(message: T) -> Request<T> {
+    with_token(
+        message,
+        nsk_runtime::testing::office_token("office-karaganda", "karaganda"),
+    )
+}
+
+fn center<T>(number: &str, message: T) -> Request<T> {
+    with_token(
+        message,
+        nsk_runtime::testing::token(
+            &format!("center-{number}"),
+            &[Role::RecognitionCenter],
+            Some(number),
+        ),
+    )
+}
+
+fn today() -> chrono::NaiveDate {
+    nsk_calendar::kazakhstan_date(chrono::Utc::now())
+}
+
+async fn send<M: Message + Name>(
+    producer: &FutureProducer,
+    config: &nsk_config::ServiceConfig,
+    service: &str,
+    key: &str,
+    event: &M,
+) {
+    let topic = config.kafka.topic_of(service);
+    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&topic))
+        .await
+        .unwrap();
+    let envelope = EventEnvelope {
+        event_id: uuid::Uuid::now_v7().to_string(),
+        event_type: M::full_name(),
+        aggregate_id: key.into(),
+        producer: service.into(),
+        payload: event.encode_to_vec(),
+        ..Default::default()
+    };
+    producer
+        .send(
+            FutureRecord::to(&topic)
+                .key(key)
+                .payload(&envelope.encode_to_vec()),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_center_the_holder_chose_redeems_and_a_failed_procedure_is_reimbursed_art_29_2_29_4() {
+    let prefix = nsk_runtime::testing::unique_prefix("vredeem");
+    let config = nsk_runtime::testing::service_config("vouchers", &prefix).await;
+    let app = nsk_vouchers::build(config.clone()).await.unwrap();
+    let addr = app.grpc_addr();
+    tokio::spawn(app.run());
+    let mut client = VoucherServiceClient::new(
+        Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap(),
+    );
+    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
+        .create()
+        .unwrap();
+    let profession = uuid::Uuid::now_v7().to_string();
+    send(
+        &producer,
+        &config,
+        "professions",
+        &profession,
+        &professions::ProfessionRegistered {
+            profession: Some(professions::Profession {
+                id: profession.clone(),
+                nqf_levels: vec![3, 4],
+                status: professions::ProfessionStatus::Active as i32,
+                version: 1,
+                ..Default::default()
+            }),
+            effective_from: today().to_string(),
+        },
+    )
+    .await;
+    send(
+        &producer,
+        &config,
+        "accreditation",
+        "0042",
+        &accreditation::CertificateIssued {
+            certificate: Some(accreditation::Certificate {
+                id: uuid::Uuid::now_v7().to_string(),
+                serial_number: "0042-2026-001".into(),
+                center_number: "0042".into(),
+                scope: vec![accreditation::ScopeEntry {
+                    profession_id: profession.clone(),
+                    nqf_levels: vec![3, 4],
+                }],
+                valid_from: "2026-01-05".into(),
+                valid_until: "2029-01-05".into(),
+                status: accreditation::CertificateStatus::Active as i32,
+                status_since: "2026-01-05".into(),
+                ..Default::default()
+            }),
+            replaced_certificate_id: String::new(),
+        },
+    )
+    .await;
+    let year = chrono::Datelike::year(&today());
+    client
+        .set_voucher_terms(admin(pb::SetVoucherTermsRequest {
+            year,
+            validity_days: 90,
+            regions: vec![pb::RegionTerms {
+                region: "karaganda".into(),
+                rate_tiyn: 4_500_000,
+                budget_count: 10,
+                budget_tiyn: 100_000_000,
+                ..Default::default()
+            }],
+            basis: Some(BasisDocument {
+                number: "MLSP-V-1".into(),
+                date: today().to_string(),
+                title: String::new(),
+            }),
+            ..Default::default()
+        }))
+        .await
+        .unwrap();
+    let voucher = client
+        .issue_voucher(office(pb::IssueVoucherRequest {
+            holder_iin: HOLDER.into(),
+            holder_name: "Жумабаев Ерлан".into(),
+            region: "karaganda".into(),
+            registration: Some(pb::UnemploymentRegistration {
+                number: "U-1".into(),
+                date: today().to_string(),
+                office: "Employment center of Karaganda".into(),
+            }),
+            ..Default::default()
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    let redeem = |holder: &str, level: i32| pb::RedeemVoucherRequest {
+        id: voucher.id.clone(),
+        request_id: String::new(),
+        holder_iin: holder.into(),
+        profession_id: profession.clone(),
+        nqf_level: level,
+    };
+
+    // Once the service has heard of the profession and the center, 0042 redeems it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let redeemed = loop {
+        match client
+            .redeem_voucher(center("0042", redeem(HOLDER, 4)))
+            .await
+        {
+            Ok(reply) => break reply.into_inner(),
+            Err(status)
+                if Instant::now() < deadline && status.code() == Code::FailedPrecondition =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await
+            }
+            Err(status) => panic!("never redeemed: {status:?}"),
+        }
+    };
+    assert_eq!(redeemed.status, pb::VoucherStatus::Redeemed as i32);
+    assert_eq!(redeemed.center_number, "0042");
+    assert_eq!(redeemed.nqf_level, 4);
+
+    // Another center, not accredited, cannot take it; the redeeming center releases it only.
+    let elsewhere = client
+        .redeem_voucher(center("0043", redeem(HOLDER, 4)))
+        .await
+        .unwrap_err();
+    assert!(
+        elsewhere.message().contains("redeemed by center 0042"),
+        "{elsewhere:?}"
+    );
+    let not_yours = client
+        .release_voucher(center(
+            "0043",
+            pb::ReleaseVoucherRequest {
+                id: voucher.id.clone(),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(not_yours.code(), Code::FailedPrecondition);
+    let released = client
+        .release_voucher(center(
+            "0042",
+            pb::ReleaseVoucherRequest {
+                id: voucher.id.clone(),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(released.status, pb::VoucherStatus::Issued as i32);
+    let refused = client
+        .redeem_voucher(center("0043", redeem("900101300047", 5)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    for part in [
+        "IIN does not match",
+        "center 0043 has no active",
+        "does not cover",
+    ] {
+        assert!(refused.message().contains(part), "{part}: {refused:?}");
+    }
+
+    // Redeemed again; the procedure fails; the center is reimbursed all the same (Art. 29.4).
+    client
+        .redeem_voucher(center("0042", redeem(HOLDER, 3)))
+        .await
+        .unwrap();
+    let used = client
+        .report_failed_procedure(center(
+            "0042",
+            pb::ReportFailedProcedureRequest {
+                id: voucher.id.clone(),
+                request_id: "failed-1".into(),
+                protocol_number: "P-9".into(),
+                protocol_date: today().to_string(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(used.status, pb::VoucherStatus::Used as i32);
+    let claims = client
+        .list_reimbursements(center("0042", pb::ListReimbursementsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(claims.reimbursements.len(), 1);
+    assert_eq!(claims.reimbursements[0].amount_tiyn, 4_500_000);
+    assert_eq!(claims.reimbursements[0].center_number, "0042");
+    let none = client
+        .list_reimbursements(center("0043", pb::ListReimbursementsRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        none.reimbursements.is_empty(),
+        "a center sees its own claims"
+    );
+    let cancel = client
+        .cancel_voucher(office(pb::CancelVoucherRequest {
+            id: voucher.id.clone(),
+            request_id: String::new(),
+            reason: "found work".into(),
+        }))
+        .await
+        .unwrap_err();
+    assert_eq!(cancel.code(), Code::FailedPrecondition);
+}
