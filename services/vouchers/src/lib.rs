@@ -6,6 +6,7 @@
 //!   release, report a failed procedure;
 //! - `grpc` — the `VoucherService` handlers: who may call, a case, a conversion;
 //! - `convert` — contract <-> domain, shared by handlers, cases and events;
+//! - `expiry` — the job that ends vouchers not used within their validity (Art. 29.3);
 //! - `events` — the read models it keeps: professions and centers' certificates;
 //! - `store` — SQL: terms with committed budgets, vouchers, claims, audited reads;
 //! - `migrations/` — its own database, created and migrated at start.
@@ -14,6 +15,7 @@ pub mod cases;
 pub mod convert;
 pub mod domain;
 pub mod events;
+pub mod expiry;
 pub mod grpc;
 pub mod store;
 
@@ -22,6 +24,9 @@ use nsk_proto::nsk::vouchers::v1::voucher_service_server::VoucherServiceServer;
 use nsk_runtime::ServiceApp;
 
 pub const SERVICE: &str = "vouchers";
+
+/// How often the expiry job looks for vouchers past their last day.
+const EXPIRY_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
 
 pub fn migrator() -> sqlx::migrate::Migrator {
     nsk_db::migrator!()
@@ -47,6 +52,10 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     )?;
     host.spawn("inputs-consumer", |shutdown| async move {
         inputs.run(shutdown).await
+    });
+    let (pool, outbox) = (base.pool.clone(), base.outbox.clone());
+    host.spawn("expiry-job", move |shutdown| {
+        expiry::run(pool, outbox, EXPIRY_INTERVAL, shutdown)
     });
     let api = grpc::VouchersApi::new(base.pool, base.outbox, base.verifier);
     let routes = tonic::service::Routes::new(VoucherServiceServer::new(api));

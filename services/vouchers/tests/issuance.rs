@@ -421,3 +421,81 @@ async fn disability_extends_the_voucher_by_the_days_within_its_validity_art_29_3
         "{backwards:?}"
     );
 }
+
+#[tokio::test]
+async fn the_expiry_job_ends_an_unused_voucher_once_with_two_instances_and_releases_its_budget_art_29_3(
+) {
+    let mut app = spawn_app("vexpire").await;
+    app.client
+        .set_voucher_terms(admin(terms(
+            vec![region("karaganda", 4_500_000, 10, 100_000_000)],
+            0,
+        )))
+        .await
+        .unwrap();
+    let kept = app
+        .client
+        .issue_voucher(office("karaganda", issue(5, "karaganda")))
+        .await
+        .unwrap()
+        .into_inner();
+    let ending = app
+        .client
+        .issue_voucher(office("karaganda", issue(6, "karaganda")))
+        .await
+        .unwrap()
+        .into_inner();
+    // Time passes for one of them: its last day was yesterday.
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    let yesterday = today().pred_opt().unwrap();
+    sqlx::query("UPDATE vouchers SET valid_until = $2 WHERE id = $1::uuid")
+        .bind(&ending.id)
+        .bind(yesterday)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let outbox = nsk_events::Outbox::new("vouchers", &app.config.kafka);
+    // On its last day it is still valid.
+    assert_eq!(
+        nsk_vouchers::expiry::expire_due(&pool, &outbox, yesterday)
+            .await
+            .unwrap(),
+        0
+    );
+    let (a, b) = tokio::join!(
+        nsk_vouchers::expiry::expire_due(&pool, &outbox, today()),
+        nsk_vouchers::expiry::expire_due(&pool, &outbox, today())
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 1);
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE event_type = $1")
+        .bind("nsk.vouchers.v1.VoucherExpired")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(events, 1);
+    let check = |number: String| pb::CheckVoucherRequest { number };
+    let expired = app
+        .client
+        .check_voucher(check(ending.number.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(expired.status, pb::VoucherStatus::Expired as i32);
+    let still = app
+        .client
+        .check_voucher(check(kept.number.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(still.status, pb::VoucherStatus::Issued as i32);
+    let read = app
+        .client
+        .get_voucher_terms(admin(pb::GetVoucherTermsRequest { year: year() }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        read.regions[0].committed_count, 1,
+        "the expired voucher's budget is back"
+    );
+}
