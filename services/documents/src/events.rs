@@ -235,6 +235,8 @@ impl EventHandler for RegistryInputs {
     ) -> Result<(), HandlerError> {
         if nsk_runtime::calendar::CalendarFollower::takes(event) {
             self.calendar.handle(conn, event).await
+        } else if event.envelope.event_type.starts_with("nsk.vouchers.") {
+            hear_voucher(conn, event).await
         } else if event.envelope.event_type.starts_with("nsk.accreditation.") {
             KnownCenters {
                 outbox: self.outbox.clone(),
@@ -245,4 +247,50 @@ impl EventHandler for RegistryInputs {
             ProfessionsReadModel.handle(conn, event).await
         }
     }
+}
+
+/// Keeps the vouchers as their register publishes them (Art. 29.2, 29.4).
+async fn hear_voucher(conn: &mut PgConnection, event: &ReceivedEvent) -> Result<(), HandlerError> {
+    use nsk_proto::nsk::vouchers::v1 as vouchers;
+    let voucher = if event.is::<vouchers::VoucherIssued>() {
+        event.decode::<vouchers::VoucherIssued>()?.voucher
+    } else if event.is::<vouchers::VoucherRedeemed>() {
+        event.decode::<vouchers::VoucherRedeemed>()?.voucher
+    } else if event.is::<vouchers::VoucherReleased>() {
+        event.decode::<vouchers::VoucherReleased>()?.voucher
+    } else if event.is::<vouchers::VoucherUsed>() {
+        event.decode::<vouchers::VoucherUsed>()?.voucher
+    } else if event.is::<vouchers::VoucherExtended>() {
+        event.decode::<vouchers::VoucherExtended>()?.voucher
+    } else if event.is::<vouchers::VoucherExpired>() {
+        event.decode::<vouchers::VoucherExpired>()?.voucher
+    } else if event.is::<vouchers::VoucherCancelled>() {
+        event.decode::<vouchers::VoucherCancelled>()?.voucher
+    } else {
+        return Ok(());
+    };
+    let v =
+        voucher.ok_or_else(|| HandlerError::Permanent("the event carries no voucher".into()))?;
+    let status = match vouchers::VoucherStatus::try_from(v.status) {
+        Ok(vouchers::VoucherStatus::Issued) => "issued",
+        Ok(vouchers::VoucherStatus::Redeemed) => "redeemed",
+        Ok(vouchers::VoucherStatus::Used) => "used",
+        Ok(vouchers::VoucherStatus::Expired) => "expired",
+        Ok(vouchers::VoucherStatus::Cancelled) => "cancelled",
+        _ => {
+            return Err(HandlerError::Permanent(format!(
+                "voucher status {}",
+                v.status
+            )))
+        }
+    };
+    let known = crate::domain::voucher::KnownVoucher {
+        number: v.number.clone(),
+        holder_iin: v.holder_iin.clone(),
+        status: status.to_string(),
+        center_number: v.center_number.parse().ok(),
+        profession_id: Uuid::parse_str(&v.profession_id).ok(),
+    };
+    store::hear_voucher(conn, uuid(&v.id, "voucher id")?, &known).await?;
+    Ok(())
 }

@@ -599,6 +599,22 @@ impl DocumentsApi {
                 })?,
             );
         }
+        // Art. 29.2, 29.4: a voucher named is the one its center redeemed for this holder and
+        // profession; the document keeps the voucher's id.
+        let mut voucher_id = fields.voucher_id.clone();
+        if !fields.voucher_id.is_empty() {
+            let known = store::known_voucher(&self.pool, &fields.voucher_id).await?;
+            refusals.extend(crate::domain::voucher::refusals(
+                &fields.voucher_id,
+                known.as_ref().map(|(_, v)| v),
+                center,
+                fields.holder.iin(),
+                fields.profession_id,
+            ));
+            if let Some((id, _)) = known {
+                voucher_id = id.to_string();
+            }
+        }
         let (profession, profession_name) = match (refusals.is_empty(), profession) {
             (true, Some(found)) => found,
             _ => {
@@ -670,7 +686,7 @@ impl DocumentsApi {
             issue_date,
             valid_until,
             head_of_center: fields.head_of_center,
-            voucher_id: fields.voucher_id,
+            voucher_id,
             issued_late,
             cancellation: None,
             created_at: Utc::now().trunc_subsecs(6),

@@ -44,11 +44,14 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
             topics: vec![
                 config.kafka.topic_of("professions"),
                 config.kafka.topic_of("accreditation"),
+                config.kafka.topic_of("documents"),
             ],
             dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
             max_attempts: 10,
         },
-        events::Inputs,
+        events::Inputs {
+            outbox: base.outbox.clone(),
+        },
     )?;
     host.spawn("inputs-consumer", |shutdown| async move {
         inputs.run(shutdown).await

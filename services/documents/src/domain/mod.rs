@@ -7,6 +7,7 @@ pub mod holder;
 pub mod issuance;
 pub mod migration;
 pub mod serial;
+pub mod voucher;
 
 use chrono::NaiveDate;
 
