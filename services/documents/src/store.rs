@@ -579,8 +579,17 @@ pub async fn known_voucher(
     pool: &PgPool,
     named: &str,
 ) -> Result<Option<(Uuid, crate::domain::voucher::KnownVoucher)>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        voucher_id: Uuid,
+        number: String,
+        holder_iin: String,
+        status: String,
+        center_number: Option<i32>,
+        profession_id: Option<Uuid>,
+    }
     let by_id = Uuid::parse_str(named).ok();
-    let row: Option<(Uuid, String, String, String, Option<i32>, Option<Uuid>)> = sqlx::query_as(
+    let row: Option<Row> = sqlx::query_as(
         "SELECT voucher_id, number, holder_iin, status, center_number, profession_id
            FROM known_vouchers WHERE voucher_id = $1 OR number = $2",
     )
@@ -588,20 +597,18 @@ pub async fn known_voucher(
     .bind(named.to_ascii_uppercase())
     .fetch_optional(pool)
     .await?;
-    Ok(row.map(
-        |(id, number, holder_iin, status, center_number, profession_id)| {
-            (
-                id,
-                crate::domain::voucher::KnownVoucher {
-                    number,
-                    holder_iin,
-                    status,
-                    center_number,
-                    profession_id,
-                },
-            )
-        },
-    ))
+    Ok(row.map(|r| {
+        (
+            r.voucher_id,
+            crate::domain::voucher::KnownVoucher {
+                number: r.number,
+                holder_iin: r.holder_iin,
+                status: r.status,
+                center_number: r.center_number,
+                profession_id: r.profession_id,
+            },
+        )
+    }))
 }
 
 /// Keeps the voucher as the vouchers register published it last.
