@@ -716,3 +716,80 @@ pub async fn cancel(
     )
     .await
 }
+
+/// Art. 29.4: the authorized body approves, pays or rejects a center's claim.
+pub async fn decide_claim(
+    pool: &PgPool,
+    outbox: &Outbox,
+    identity: &Identity,
+    request: pb::DecideClaimRequest,
+) -> Result<store::ClaimRow, ApiError> {
+    use crate::domain::claim::ClaimStatus;
+    let id = nsk_errors::fields::uuid(&request.id, "id")?;
+    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let decision = pb::ClaimDecision::try_from(request.decision)
+        .ok()
+        .filter(|d| *d != pb::ClaimDecision::Unspecified)
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "decision",
+                "is required: CLAIM_DECISION_APPROVE, CLAIM_DECISION_PAY or CLAIM_DECISION_REJECT",
+            )
+        })?;
+    if decision == pb::ClaimDecision::Reject && request.reason.trim().is_empty() {
+        return Err(ApiError::invalid_field(
+            "reason",
+            "is required to reject a claim",
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    if let Some(done) = first_time(&mut tx, pool, request_id, "DecideClaim", id).await? {
+        tx.rollback().await?;
+        let mut conn = pool.acquire().await?;
+        return store::get_claim(&mut conn, done)
+            .await?
+            .ok_or_else(|| ApiError::not_found("claim", &done.to_string()));
+    }
+    let mut claim = store::lock_claim(&mut tx, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("claim", &id.to_string()))?;
+    let current = match claim.status.as_str() {
+        "claimed" => ClaimStatus::Claimed,
+        "approved" => ClaimStatus::Approved,
+        "paid" => ClaimStatus::Paid,
+        _ => ClaimStatus::Rejected {
+            reason: claim.reason.clone().unwrap_or_default(),
+        },
+    };
+    let next = match decision {
+        pb::ClaimDecision::Approve => current.approve(),
+        pb::ClaimDecision::Pay => current.pay(),
+        _ => current.reject(&request.reason),
+    }
+    .map_err(refused)?;
+    claim.status = next.code().to_string();
+    if let ClaimStatus::Rejected { reason } = &next {
+        claim.reason = Some(reason.clone());
+    }
+    claim.updated_at = now();
+    store::save_claim(&mut tx, &claim).await?;
+    let key = claim.voucher_id.to_string();
+    let event = pb::ClaimDecided {
+        claim: Some(crate::convert::claim_to_proto(&claim)),
+    };
+    outbox
+        .append(
+            &mut tx,
+            Aggregate {
+                kind: VOUCHER,
+                id: &key,
+                version: 0,
+            },
+            &context(identity, request_id),
+            &event,
+        )
+        .await?;
+    tx.commit().await?;
+    tracing::info!(claim = %claim.id, status = %claim.status, "claim decided");
+    Ok(claim)
+}

@@ -6,7 +6,7 @@ use nsk_proto::nsk::common::v1 as common;
 use nsk_proto::nsk::vouchers::v1 as pb;
 
 use crate::domain::voucher::{Outcome, Status};
-use crate::store::{Basis, StoredTerms, StoredVoucher};
+use crate::store::{Basis, ClaimRow, StoredTerms, StoredVoucher};
 
 pub fn basis_to_proto(b: &Basis) -> common::BasisDocument {
     common::BasisDocument {
@@ -146,3 +146,44 @@ pub fn check_to_proto(s: &StoredVoucher) -> pb::VoucherCheck {
         region: s.voucher.region.clone(),
     }
 }
+
+pub fn claim_to_proto(c: &ClaimRow) -> pb::Reimbursement {
+    pb::Reimbursement {
+        id: c.id.to_string(),
+        voucher_id: c.voucher_id.to_string(),
+        center_number: format!("{:04}", c.center_number),
+        document_serial: c.document_serial.clone().unwrap_or_default(),
+        amount_tiyn: c.amount_tiyn,
+        due_since: c.claimed_on.to_string(),
+        region: c.region.clone(),
+        outcome: c.outcome.clone(),
+        status: c.status.clone(),
+        reason: c.reason.clone().unwrap_or_default(),
+    }
+}
+
+/// One line of the finance export; the header is [`CLAIMS_CSV_HEADER`].
+pub fn claim_csv_line(c: &ClaimRow) -> String {
+    let quote = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    format!(
+        "{},{},{},{:04},{},{},{},{},{}\n",
+        c.id,
+        c.claimed_on,
+        quote(&c.region),
+        c.center_number,
+        c.voucher_id,
+        quote(c.document_serial.as_deref().unwrap_or("")),
+        c.outcome,
+        c.status,
+        c.amount_tiyn
+    )
+}
+
+pub const CLAIMS_CSV_HEADER: &str =
+    "claim_id,claimed_on,region,center_number,voucher_id,document_serial,outcome,status,amount_tiyn\n";

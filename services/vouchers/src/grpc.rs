@@ -3,6 +3,7 @@
 use nsk_errors::ApiError;
 use nsk_events::Outbox;
 use nsk_identity::{Role, TokenVerifier};
+use nsk_proto::google::api::HttpBody;
 use nsk_proto::nsk::vouchers::v1 as pb;
 use nsk_proto::nsk::vouchers::v1::voucher_service_server::VoucherService;
 use sqlx::PgPool;
@@ -10,7 +11,10 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::cases;
-use crate::convert::{check_to_proto, status_codes, terms_to_proto, voucher_to_proto};
+use crate::convert::{
+    check_to_proto, claim_csv_line, claim_to_proto, status_codes, terms_to_proto, voucher_to_proto,
+    CLAIMS_CSV_HEADER,
+};
 use crate::store::{self, VoucherFilter};
 
 const DEFAULT_PAGE_SIZE: i64 = 50;
@@ -312,17 +316,59 @@ impl VoucherService for VouchersApi {
             _ => String::new(),
         };
         Ok(Response::new(pb::ListReimbursementsResponse {
-            reimbursements: claims
-                .iter()
-                .map(|c| pb::Reimbursement {
-                    voucher_id: c.voucher_id.to_string(),
-                    center_number: format!("{:04}", c.center_number),
-                    document_serial: c.document_serial.clone().unwrap_or_default(),
-                    amount_tiyn: c.amount_tiyn,
-                    due_since: c.claimed_on.to_string(),
-                })
-                .collect(),
+            reimbursements: claims.iter().map(claim_to_proto).collect(),
             next_page_token,
+        }))
+    }
+
+    async fn decide_claim(
+        &self,
+        request: Request<pb::DecideClaimRequest>,
+    ) -> Result<Response<pb::Reimbursement>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        // Art. 29.4: the authorized body finances the vouchers.
+        let identity = caller.require(&[Role::AuthorizedBodyAdmin])?.clone();
+        let claim =
+            cases::decide_claim(&self.pool, &self.outbox, &identity, request.into_inner()).await?;
+        Ok(Response::new(claim_to_proto(&claim)))
+    }
+
+    async fn export_reimbursements(
+        &self,
+        request: Request<pb::ExportReimbursementsRequest>,
+    ) -> Result<Response<HttpBody>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        caller.require(&[Role::AuthorizedBodyAdmin, Role::Auditor])?;
+        let request = request.into_inner();
+        let date = |raw: &str, field: &str| {
+            nsk_errors::fields::optional_date(raw, field)?
+                .ok_or_else(|| ApiError::invalid_field(field, "is required, as YYYY-MM-DD"))
+        };
+        let from = date(&request.from, "from")?;
+        let to = date(&request.to, "to")?;
+        if to < from {
+            return Err(
+                ApiError::invalid_field("to", format!("must not be before from ({from})")).into(),
+            );
+        }
+        let region = match request.region.trim() {
+            "" => None,
+            r if crate::domain::terms::is_region(r) => Some(r.to_string()),
+            _ => {
+                return Err(ApiError::invalid_field("region", "must be a region code").into());
+            }
+        };
+        let claims = store::claims_between(&self.pool, region.as_deref(), from, to)
+            .await
+            .map_err(ApiError::from)?;
+        let mut csv = String::from(CLAIMS_CSV_HEADER);
+        for c in &claims {
+            csv.push_str(&claim_csv_line(c));
+        }
+        Ok(Response::new(HttpBody {
+            content_type: "text/csv; charset=utf-8".into(),
+            data: csv.into_bytes(),
+            extensions: Vec::new(),
         }))
     }
 

@@ -685,3 +685,49 @@ pub async fn list_claims(
     .fetch_all(pool)
     .await
 }
+
+pub async fn lock_claim(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<ClaimRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM claims WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn get_claim(conn: &mut PgConnection, id: Uuid) -> Result<Option<ClaimRow>, sqlx::Error> {
+    sqlx::query_as("SELECT * FROM claims WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await
+}
+
+pub async fn save_claim(conn: &mut PgConnection, c: &ClaimRow) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE claims SET status = $2, reason = $3, updated_at = $4 WHERE id = $1")
+        .bind(c.id)
+        .bind(&c.status)
+        .bind(&c.reason)
+        .bind(c.updated_at)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The claims made from `from` to `to`, of `region` or all, in the order made.
+pub async fn claims_between(
+    pool: &PgPool,
+    region: Option<&str>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ClaimRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT * FROM claims WHERE ($1::text IS NULL OR region = $1) AND claimed_on BETWEEN $2 AND $3
+          ORDER BY claimed_on, id",
+    )
+    .bind(region)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+}

@@ -291,6 +291,64 @@ async fn the_center_the_holder_chose_redeems_and_a_failed_procedure_is_reimburse
         none.reimbursements.is_empty(),
         "a center sees its own claims"
     );
+    // The authorized body approves and pays the claim; the finance export lists it.
+    let claim_id = claims.reimbursements[0].id.clone();
+    assert_eq!(claims.reimbursements[0].outcome, "failed");
+    let decide = |decision: pb::ClaimDecision, reason: &str| pb::DecideClaimRequest {
+        id: claim_id.clone(),
+        request_id: String::new(),
+        decision: decision as i32,
+        reason: reason.into(),
+    };
+    let early = client
+        .decide_claim(admin(decide(pb::ClaimDecision::Pay, "")))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        early.code(),
+        Code::FailedPrecondition,
+        "paid only once approved"
+    );
+    let denied = client
+        .decide_claim(center("0042", decide(pb::ClaimDecision::Approve, "")))
+        .await
+        .unwrap_err();
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    client
+        .decide_claim(admin(decide(pb::ClaimDecision::Approve, "")))
+        .await
+        .unwrap();
+    let paid = client
+        .decide_claim(admin(decide(pb::ClaimDecision::Pay, "")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(paid.status, "paid");
+    let late = client
+        .decide_claim(admin(decide(pb::ClaimDecision::Reject, "no protocol")))
+        .await
+        .unwrap_err();
+    assert_eq!(late.code(), Code::FailedPrecondition);
+    let csv = client
+        .export_reimbursements(admin(pb::ExportReimbursementsRequest {
+            region: "karaganda".into(),
+            from: today().to_string(),
+            to: today().to_string(),
+        }))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(csv.content_type, "text/csv; charset=utf-8");
+    let text = String::from_utf8(csv.data).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("claim_id,claimed_on,region"), "{text}");
+    assert!(
+        lines[1].contains(",karaganda,0042,") && lines[1].ends_with(",failed,paid,4500000"),
+        "{text}"
+    );
+    assert!(!text.contains(HOLDER), "no personal data in the export");
+
     let cancel = client
         .cancel_voucher(office(pb::CancelVoucherRequest {
             id: voucher.id.clone(),
