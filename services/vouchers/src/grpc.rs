@@ -333,6 +333,45 @@ impl VoucherService for VouchersApi {
         Ok(Response::new(claim_to_proto(&claim)))
     }
 
+    async fn get_voucher_statistics(
+        &self,
+        request: Request<pb::GetVoucherStatisticsRequest>,
+    ) -> Result<Response<pb::VoucherStatistics>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&READERS)?.clone();
+        let year = request.get_ref().year;
+        let official = identity.has(Role::AuthorizedBodyAdmin) || identity.has(Role::Auditor);
+        let region = if official {
+            None
+        } else {
+            identity.region.clone()
+        };
+        let figures = store::statistics(&self.pool, year, region.as_deref())
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Response::new(pb::VoucherStatistics {
+            year,
+            regions: figures
+                .into_iter()
+                .map(|f| pb::RegionStatistics {
+                    region: f.region,
+                    issued: f.issued,
+                    outstanding: f.outstanding,
+                    redeemed: f.redeemed,
+                    passed: f.passed,
+                    failed: f.failed,
+                    expired: f.expired,
+                    cancelled: f.cancelled,
+                    budget_count: f.budget_count,
+                    budget_tiyn: f.budget_tiyn,
+                    committed_count: f.committed_count,
+                    committed_tiyn: f.committed_tiyn,
+                    spent_tiyn: f.spent_tiyn,
+                })
+                .collect(),
+        }))
+    }
+
     async fn export_reimbursements(
         &self,
         request: Request<pb::ExportReimbursementsRequest>,

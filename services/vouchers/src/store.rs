@@ -731,3 +731,63 @@ pub async fn claims_between(
     .fetch_all(pool)
     .await
 }
+
+/// One region's figures for a year.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RegionFigures {
+    pub region: String,
+    pub issued: i64,
+    pub outstanding: i64,
+    pub redeemed: i64,
+    pub passed: i64,
+    pub failed: i64,
+    pub expired: i64,
+    pub cancelled: i64,
+    pub budget_count: i64,
+    pub budget_tiyn: i64,
+    pub committed_count: i64,
+    pub committed_tiyn: i64,
+    pub spent_tiyn: i64,
+}
+
+/// The figures of every region with terms or vouchers in `year` (or only `region`).
+pub async fn statistics(
+    pool: &PgPool,
+    year: i32,
+    region: Option<&str>,
+) -> Result<Vec<RegionFigures>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH v AS (
+             SELECT region,
+                    count(*) AS issued,
+                    count(*) FILTER (WHERE status = 'issued') AS outstanding,
+                    count(*) FILTER (WHERE status = 'redeemed') AS redeemed,
+                    count(*) FILTER (WHERE status = 'used_passed') AS passed,
+                    count(*) FILTER (WHERE status = 'used_failed') AS failed,
+                    count(*) FILTER (WHERE status = 'expired') AS expired,
+                    count(*) FILTER (WHERE status = 'cancelled') AS cancelled
+               FROM vouchers WHERE year = $1 GROUP BY region),
+         c AS (
+             SELECT cl.region, coalesce(sum(cl.amount_tiyn) FILTER (WHERE cl.status = 'paid'), 0) AS spent
+               FROM claims cl JOIN vouchers vo ON vo.id = cl.voucher_id
+              WHERE vo.year = $1 GROUP BY cl.region),
+         t AS (SELECT * FROM voucher_region_terms WHERE year = $1),
+         regions AS (SELECT region FROM v UNION SELECT region FROM t)
+         SELECT r.region,
+                coalesce(v.issued, 0)::bigint AS issued, coalesce(v.outstanding, 0)::bigint AS outstanding,
+                coalesce(v.redeemed, 0)::bigint AS redeemed, coalesce(v.passed, 0)::bigint AS passed,
+                coalesce(v.failed, 0)::bigint AS failed, coalesce(v.expired, 0)::bigint AS expired,
+                coalesce(v.cancelled, 0)::bigint AS cancelled,
+                coalesce(t.budget_count, 0)::bigint AS budget_count, coalesce(t.budget_tiyn, 0)::bigint AS budget_tiyn,
+                coalesce(t.committed_count, 0)::bigint AS committed_count,
+                coalesce(t.committed_tiyn, 0)::bigint AS committed_tiyn,
+                coalesce(c.spent, 0)::bigint AS spent_tiyn
+           FROM regions r LEFT JOIN v USING (region) LEFT JOIN t USING (region) LEFT JOIN c USING (region)
+          WHERE $2::text IS NULL OR r.region = $2
+          ORDER BY r.region",
+    )
+    .bind(year)
+    .bind(region)
+    .fetch_all(pool)
+    .await
+}

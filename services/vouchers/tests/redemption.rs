@@ -349,6 +349,38 @@ async fn the_center_the_holder_chose_redeems_and_a_failed_procedure_is_reimburse
     );
     assert!(!text.contains(HOLDER), "no personal data in the export");
 
+    // The year's figures: one voucher, used by a failed procedure, its claim paid.
+    let figures = client
+        .get_voucher_statistics(admin(pb::GetVoucherStatisticsRequest { year }))
+        .await
+        .unwrap()
+        .into_inner();
+    let k = &figures.regions[0];
+    assert_eq!(k.region, "karaganda");
+    assert_eq!(
+        (
+            k.issued,
+            k.failed,
+            k.passed,
+            k.committed_count,
+            k.spent_tiyn,
+            k.budget_count
+        ),
+        (1, 1, 0, 1, 4_500_000, 10)
+    );
+    let office_view = client
+        .get_voucher_statistics(with_token(
+            pb::GetVoucherStatisticsRequest { year },
+            nsk_runtime::testing::office_token("office-astana", "astana"),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        office_view.regions.is_empty(),
+        "an office sees its own region only"
+    );
+
     let cancel = client
         .cancel_voucher(office(pb::CancelVoucherRequest {
             id: voucher.id.clone(),
