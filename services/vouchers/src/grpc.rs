@@ -152,8 +152,22 @@ impl VoucherService for VouchersApi {
         request: Request<pb::ListVouchersRequest>,
     ) -> Result<Response<pb::ListVouchersResponse>, Status> {
         let caller = self.verifier.caller(&request)?;
-        let identity = caller.require(&READERS)?.clone();
+        let identity = caller
+            .require(&[
+                Role::AuthorizedBodyAdmin,
+                Role::Auditor,
+                Role::EmploymentOffice,
+                Role::RecognitionCenter,
+            ])?
+            .clone();
         let request = request.into_inner();
+        // A center sees the vouchers it redeemed (and used).
+        let official = READERS.iter().any(|r| identity.has(*r));
+        let center = if official {
+            None
+        } else {
+            Some(i32::from(cases::own_center(&identity)?))
+        };
         let limit = match request.page_size {
             0 => DEFAULT_PAGE_SIZE,
             n if (1..=MAX_PAGE_SIZE).contains(&n) => i64::from(n),
@@ -175,6 +189,7 @@ impl VoucherService for VouchersApi {
         let date = |raw: &str, field: &str| nsk_errors::fields::optional_date(raw, field);
         let filter = VoucherFilter {
             region,
+            center,
             statuses: status_codes(request.status)
                 .ok_or_else(|| ApiError::invalid_field("status", "is not a voucher status"))?,
             issued_from: date(&request.issued_from, "issued_from")?,

@@ -524,6 +524,8 @@ pub async fn voucher_of_year(
 #[derive(Debug, Clone, Default)]
 pub struct VoucherFilter {
     pub region: Option<String>,
+    /// Vouchers this center redeemed or used.
+    pub center: Option<i32>,
     /// Status codes (a used voucher has two).
     pub statuses: Vec<String>,
     pub issued_from: Option<NaiveDate>,
@@ -543,6 +545,7 @@ pub async fn list_vouchers(
             AND ($3::date IS NULL OR issued_on >= $3)
             AND ($4::date IS NULL OR issued_on <= $4)
             AND id > $5
+            AND ($7::int IS NULL OR center_number = $7)
           ORDER BY id LIMIT $6",
     )
     .bind(&f.region)
@@ -551,6 +554,7 @@ pub async fn list_vouchers(
     .bind(f.issued_to)
     .bind(f.after.unwrap_or(Uuid::nil()))
     .bind(f.limit)
+    .bind(f.center)
     .fetch_all(pool)
     .await?
     .into_iter()

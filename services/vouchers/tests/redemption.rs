@@ -208,6 +208,22 @@ async fn the_center_the_holder_chose_redeems_and_a_failed_procedure_is_reimburse
     };
     assert_eq!(redeemed.status, pb::VoucherStatus::Redeemed as i32);
     assert_eq!(redeemed.center_number, "0042");
+    let mine = client
+        .list_vouchers(center("0042", pb::ListVouchersRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        mine.vouchers.len(),
+        1,
+        "a center sees the vouchers it redeemed"
+    );
+    let theirs = client
+        .list_vouchers(center("0043", pb::ListVouchersRequest::default()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(theirs.vouchers.is_empty());
     assert_eq!(redeemed.nqf_level, 4);
 
     // Another center, not accredited, cannot take it; the redeeming center releases it only.
