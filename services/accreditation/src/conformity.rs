@@ -87,22 +87,11 @@ pub async fn register(
     };
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
-    if let Some(request_id) = request_id {
-        if !nsk_db::requests::record(&mut tx, request_id, "RegisterConformityCenter", id).await? {
-            tx.rollback().await?;
-            let mut conn = pool.acquire().await?;
-            let (method, done) = nsk_db::requests::applied(&mut conn, request_id)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::internal(format!("request {request_id} lost its record"))
-                })?;
-            if method != "RegisterConformityCenter" {
-                return Err(ApiError::already_exists(format!(
-                    "request id {request_id} was already used for {method}; use a new request id"
-                )));
-            }
-            return Ok(done);
-        }
+    if let nsk_db::requests::Once::Applied(done) =
+        nsk_db::requests::once(&mut tx, request_id, "RegisterConformityCenter", id).await?
+    {
+        tx.rollback().await?;
+        return Ok(done);
     }
     // Art. 24.1.3 holds for them too: the professions are in the register, at those levels.
     let ids: Vec<Uuid> = scope.iter().map(|s| s.profession_id).collect();

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
 use nsk_calendar::SharedCalendar;
+use nsk_db::requests::Once;
 use nsk_errors::fields::{optional_date, request_id as parse_request_id, uuid as parse_id};
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{EventContext, Outbox};
@@ -625,22 +626,11 @@ impl AccreditationApi {
         resource: Uuid,
     ) -> Result<Result<sqlx::Transaction<'static, sqlx::Postgres>, Uuid>, ApiError> {
         let mut tx = self.pool.begin().await?;
-        if let Some(request_id) = request_id {
-            if !nsk_db::requests::record(&mut tx, request_id, method, resource).await? {
-                tx.rollback().await?;
-                let mut conn = self.pool.acquire().await?;
-                let (applied_by, id) = nsk_db::requests::applied(&mut conn, request_id)
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::internal(format!("request {request_id} lost its record"))
-                    })?;
-                if applied_by != method {
-                    return Err(ApiError::already_exists(format!(
-                        "request id {request_id} was already used for {applied_by}; use a new request id"
-                    )));
-                }
-                return Ok(Err(id));
-            }
+        if let Once::Applied(id) =
+            nsk_db::requests::once(&mut tx, request_id, method, resource).await?
+        {
+            tx.rollback().await?;
+            return Ok(Err(id));
         }
         Ok(Ok(tx))
     }

@@ -3,6 +3,7 @@
 
 use chrono::{NaiveDate, SubsecRound, Utc};
 use nsk_calendar::SharedCalendar;
+use nsk_db::requests::Once;
 use nsk_errors::fields::{optional_date, request_id as parse_request_id, uuid as parse_id};
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{Aggregate, EventContext, Outbox};
@@ -560,10 +561,19 @@ impl DocumentsApi {
         let request_key = request_id.map(|r| format!("{}:{r}", code4(center)));
         if let Some(key) = &request_key {
             let mut conn = self.pool.acquire().await?;
-            if let Some((_, id)) = nsk_db::requests::applied(&mut conn, key).await? {
-                return store::get_document(&mut conn, id)
-                    .await?
-                    .ok_or_else(|| ApiError::internal(format!("request {key} lost its document")));
+            match nsk_db::requests::applied(&mut conn, key).await? {
+                Some((method, id)) if method == "IssueDocument" => {
+                    return store::get_document(&mut conn, id).await?.ok_or_else(|| {
+                        ApiError::internal(format!("request {key} lost its document"))
+                    })
+                }
+                Some((method, _)) => {
+                    return Err(ApiError::already_exists(format!(
+                        "request id {} was already used for {method}; use a new request id",
+                        request_id.unwrap_or_default()
+                    )))
+                }
+                None => {}
             }
         }
         let day = fields.procedure_date;
@@ -640,18 +650,15 @@ impl DocumentsApi {
             .unwrap_or_default();
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
-        if let Some(key) = &request_key {
-            if !nsk_db::requests::record(&mut tx, key, "IssueDocument", id).await? {
-                // A concurrent retry won; return what it made.
-                tx.rollback().await?;
-                let mut conn = self.pool.acquire().await?;
-                let (_, id) = nsk_db::requests::applied(&mut conn, key)
-                    .await?
-                    .ok_or_else(|| ApiError::internal(format!("request {key} lost its record")))?;
-                return store::get_document(&mut conn, id)
-                    .await?
-                    .ok_or_else(|| ApiError::internal(format!("request {key} lost its document")));
-            }
+        if let Once::Applied(done) =
+            nsk_db::requests::once(&mut tx, request_key.as_deref(), "IssueDocument", id).await?
+        {
+            // A concurrent retry won; return what it made.
+            tx.rollback().await?;
+            let mut conn = self.pool.acquire().await?;
+            return store::get_document(&mut conn, done)
+                .await?
+                .ok_or_else(|| ApiError::internal(format!("request {done} lost its document")));
         }
         let sequence = store::next_sequence(&mut tx, center).await?;
         let serial = SerialNumber {
@@ -1034,19 +1041,18 @@ impl DocumentRegistry for DocumentsApi {
             ),
         };
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
-        if let Some(request_id) = request_id {
-            if !nsk_db::requests::record(&mut tx, request_id, "CancelDocument", id)
+        if let Once::Applied(done) =
+            nsk_db::requests::once(&mut tx, request_id, "CancelDocument", id)
                 .await
                 .map_err(ApiError::from)?
-            {
-                tx.rollback().await.map_err(ApiError::from)?;
-                let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
-                let document = store::get_document(&mut conn, id)
-                    .await
-                    .map_err(ApiError::from)?
-                    .ok_or_else(|| ApiError::not_found("document", &id.to_string()))?;
-                return Ok(Response::new(document_to_proto(&document)));
-            }
+        {
+            tx.rollback().await.map_err(ApiError::from)?;
+            let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+            let document = store::get_document(&mut conn, done)
+                .await
+                .map_err(ApiError::from)?
+                .ok_or_else(|| ApiError::not_found("document", &done.to_string()))?;
+            return Ok(Response::new(document_to_proto(&document)));
         }
         let existing = store::get_document(&mut tx, id)
             .await

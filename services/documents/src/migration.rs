@@ -284,12 +284,13 @@ pub async fn migrate(
     }
     let migration_id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
-    if let Some(request_id) = request_id {
-        if !nsk_db::requests::record(&mut tx, request_id, "MigrateDocuments", migration_id).await? {
-            return Err(ApiError::already_exists(format!(
-                "the migration with request id {request_id} was already applied"
-            )));
-        }
+    if let nsk_db::requests::Once::Applied(_) =
+        nsk_db::requests::once(&mut tx, request_id, "MigrateDocuments", migration_id).await?
+    {
+        return Err(ApiError::already_exists(format!(
+            "the migration with request id {} was already applied",
+            request_id.unwrap_or_default()
+        )));
     }
     sqlx::query(
         "INSERT INTO document_migrations (id, actor, actor_role, request_id, basis, documents)

@@ -150,27 +150,16 @@ impl WorkingCalendarApi {
         let mut tx = self.pool.begin().await?;
         // A year is not a UUID resource; the request record names it by a UUID made of it.
         let resource = Uuid::from_u128(u128::from(year.unsigned_abs()));
-        if let Some(request_id) = request_id {
-            if !nsk_db::requests::record(&mut tx, request_id, "PutCalendarYear", resource).await? {
-                tx.rollback().await?;
-                let mut conn = self.pool.acquire().await?;
-                let (method, _) = nsk_db::requests::applied(&mut conn, request_id)
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::internal(format!("request {request_id} lost its record"))
-                    })?;
-                if method != "PutCalendarYear" {
-                    return Err(ApiError::already_exists(format!(
-                        "request id {request_id} was already used for {method}; use a new request id"
-                    )));
-                }
-                return self
-                    .years()
-                    .await?
-                    .into_iter()
-                    .find(|y| y.year == year)
-                    .ok_or_else(|| ApiError::internal("a loaded year vanished"));
-            }
+        if let nsk_db::requests::Once::Applied(_) =
+            nsk_db::requests::once(&mut tx, request_id, "PutCalendarYear", resource).await?
+        {
+            tx.rollback().await?;
+            return self
+                .years()
+                .await?
+                .into_iter()
+                .find(|y| y.year == year)
+                .ok_or_else(|| ApiError::internal("a loaded year vanished"));
         }
         let current: Option<i64> =
             sqlx::query_scalar("SELECT version FROM calendar_years WHERE year = $1 FOR UPDATE")

@@ -1,6 +1,7 @@
 //! The gRPC face of the register: proto <-> domain, authorization, error mapping.
 
 use chrono::{SecondsFormat, SubsecRound, Utc};
+use nsk_db::requests::Once;
 use nsk_errors::fields::{
     optional_date as parse_optional_date, request_id as parse_request_id, uuid as parse_id,
 };
@@ -49,12 +50,12 @@ impl ProfessionsApi {
         let today = nsk_calendar::kazakhstan_date(now);
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
-        if let Some(request_id) = request_id {
-            // A retried request returns what the first one made.
-            if !nsk_db::requests::record(&mut tx, request_id, "RegisterProfession", id).await? {
-                tx.rollback().await?;
-                return self.replay(request_id).await;
-            }
+        // A retried request returns what the first one made.
+        if let Once::Applied(done) =
+            nsk_db::requests::once(&mut tx, request_id, "RegisterProfession", id).await?
+        {
+            tx.rollback().await?;
+            return self.replay(done).await;
         }
         let profession = StoredProfession {
             id,
@@ -105,13 +106,8 @@ impl ProfessionsApi {
         Ok(profession)
     }
 
-    async fn replay(&self, request_id: &str) -> Result<StoredProfession, ApiError> {
-        let mut conn = self.pool.acquire().await?;
-        let (_, id) = nsk_db::requests::applied(&mut conn, request_id)
-            .await?
-            .ok_or_else(|| {
-                ApiError::internal(format!("request {request_id} recorded without a resource"))
-            })?;
+    /// The entry a retried request made or changed before.
+    async fn replay(&self, id: Uuid) -> Result<StoredProfession, ApiError> {
         store::get(&self.pool, id)
             .await?
             .ok_or_else(|| ApiError::not_found("profession", &id.to_string()))
@@ -147,11 +143,10 @@ impl ProfessionsApi {
         let now = Utc::now().trunc_subsecs(6);
         let today = nsk_calendar::kazakhstan_date(now);
         let mut tx = self.pool.begin().await?;
-        if let Some(request_id) = request_id {
-            if !nsk_db::requests::record(&mut tx, request_id, method, id).await? {
-                tx.rollback().await?;
-                return self.replay(request_id).await;
-            }
+        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, request_id, method, id).await?
+        {
+            tx.rollback().await?;
+            return self.replay(done).await;
         }
         let current = store::lock(&mut tx, id)
             .await?
@@ -356,14 +351,13 @@ impl ProfessionsApi {
         let today = nsk_calendar::kazakhstan_date(now);
         let import_id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
-        if let Some(request_id) = request_id {
-            if !nsk_db::requests::record(&mut tx, request_id, "ImportProfessions", import_id)
-                .await?
-            {
-                return Err(ApiError::already_exists(format!(
-                    "the import with request id {request_id} was already applied"
-                )));
-            }
+        if let Once::Applied(_) =
+            nsk_db::requests::once(&mut tx, request_id, "ImportProfessions", import_id).await?
+        {
+            return Err(ApiError::already_exists(format!(
+                "the import with request id {} was already applied",
+                request_id.unwrap_or_default()
+            )));
         }
         let generated_request_id = import_id.to_string();
         let change = Change {

@@ -1,6 +1,7 @@
 //! The gRPC face of professional standards: proto <-> domain, who may do what, error mapping.
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use nsk_db::requests::Once;
 use nsk_errors::fields::{request_id as parse_request_id, uuid as parse_id};
 use nsk_errors::{ApiError, ErrorKind};
 use nsk_events::{EventContext, Outbox};
@@ -79,20 +80,8 @@ impl StandardsApi {
     }
 
     /// A retried request: the standard's version it changed, as it is now.
-    async fn replay(
-        &self,
-        conn: &mut PgConnection,
-        request_id: &str,
-        method: &str,
-    ) -> Result<StandardVersion, ApiError> {
-        let (applied_by, id) = nsk_db::requests::applied(conn, request_id)
-            .await?
-            .ok_or_else(|| ApiError::internal(format!("request {request_id} lost its record")))?;
-        if applied_by != method {
-            return Err(ApiError::already_exists(format!(
-                "request id {request_id} was already used for {applied_by}; use a new request id"
-            )));
-        }
+    /// The standard as it is now, for a retried request applied before to `id`.
+    async fn replay(&self, conn: &mut PgConnection, id: Uuid) -> Result<StandardVersion, ApiError> {
         let newest = store::versions(conn, id)
             .await?
             .last()
@@ -122,12 +111,11 @@ impl StandardsApi {
         ) -> futures::future::BoxFuture<'c, Result<Outcome, ApiError>>,
     {
         let mut tx = self.pool.begin().await?;
-        if let Some(request_id) = request_id {
-            if !nsk_db::requests::record(&mut tx, request_id, method, id).await? {
-                tx.rollback().await?;
-                let mut conn = self.pool.acquire().await?;
-                return self.replay(&mut conn, request_id, method).await;
-            }
+        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, request_id, method, id).await?
+        {
+            tx.rollback().await?;
+            let mut conn = self.pool.acquire().await?;
+            return self.replay(&mut conn, done).await;
         }
         let revision = store::lock_and_count(&mut tx, id)
             .await?
@@ -471,16 +459,15 @@ impl StandardsService for StandardsApi {
             updated_at: at,
         };
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
-        if let Some(request_id) = request_id {
-            if !nsk_db::requests::record(&mut tx, request_id, "CreateStandard", id)
+        if let Once::Applied(done) =
+            nsk_db::requests::once(&mut tx, request_id, "CreateStandard", id)
                 .await
                 .map_err(ApiError::from)?
-            {
-                tx.rollback().await.map_err(ApiError::from)?;
-                let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
-                let first = self.replay(&mut conn, request_id, "CreateStandard").await?;
-                return Ok(Response::new(to_proto(&first)));
-            }
+        {
+            tx.rollback().await.map_err(ApiError::from)?;
+            let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
+            let first = self.replay(&mut conn, done).await?;
+            return Ok(Response::new(to_proto(&first)));
         }
         store::create(&mut tx, &first, &identity.subject)
             .await

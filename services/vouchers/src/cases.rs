@@ -39,27 +39,16 @@ fn context(identity: &Identity, request_id: Option<&str>) -> EventContext {
 /// Records the request id; `Some(id)` when it was applied before (to `id`).
 async fn first_time(
     tx: &mut sqlx::PgConnection,
-    pool: &PgPool,
     request_id: Option<&str>,
     method: &str,
     resource: Uuid,
 ) -> Result<Option<Uuid>, ApiError> {
-    let Some(request_id) = request_id else {
-        return Ok(None);
-    };
-    if nsk_db::requests::record(tx, request_id, method, resource).await? {
-        return Ok(None);
-    }
-    let mut conn = pool.acquire().await?;
-    let (applied, id) = nsk_db::requests::applied(&mut conn, request_id)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("request {request_id} lost its record")))?;
-    if applied != method {
-        return Err(ApiError::already_exists(format!(
-            "request id {request_id} was already used for {applied}; use a new request id"
-        )));
-    }
-    Ok(Some(id))
+    Ok(
+        match nsk_db::requests::once(tx, request_id, method, resource).await? {
+            nsk_db::requests::Once::First => None,
+            nsk_db::requests::Once::Applied(id) => Some(id),
+        },
+    )
 }
 
 /// The office may act in `region` only if it is its own (the office-by-region design).
@@ -122,7 +111,7 @@ pub async fn set_terms(
     let year = request.year;
     let mut tx = pool.begin().await?;
     let resource = Uuid::from_u128(u128::from(year.unsigned_abs()));
-    if first_time(&mut tx, pool, request_id, "SetVoucherTerms", resource)
+    if first_time(&mut tx, request_id, "SetVoucherTerms", resource)
         .await?
         .is_some()
     {
@@ -289,7 +278,7 @@ pub async fn issue(
     let year = terms::year_of(today);
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
-    if let Some(done) = first_time(&mut tx, pool, request_id, "IssueVoucher", id).await? {
+    if let Some(done) = first_time(&mut tx, request_id, "IssueVoucher", id).await? {
         tx.rollback().await?;
         let mut conn = pool.acquire().await?;
         return store::get_voucher(&mut conn, done)
@@ -436,7 +425,7 @@ pub async fn change_voucher<E: prost::Name>(
     decide: impl FnOnce(&mut StoredVoucher) -> Result<Decision<E>, ApiError>,
 ) -> Result<StoredVoucher, ApiError> {
     let mut tx = pool.begin().await?;
-    if let Some(done) = first_time(&mut tx, pool, request_id, method, id).await? {
+    if let Some(done) = first_time(&mut tx, request_id, method, id).await? {
         tx.rollback().await?;
         let mut conn = pool.acquire().await?;
         return store::get_voucher(&mut conn, done)
@@ -743,7 +732,7 @@ pub async fn decide_claim(
         ));
     }
     let mut tx = pool.begin().await?;
-    if let Some(done) = first_time(&mut tx, pool, request_id, "DecideClaim", id).await? {
+    if let Some(done) = first_time(&mut tx, request_id, "DecideClaim", id).await? {
         tx.rollback().await?;
         let mut conn = pool.acquire().await?;
         return store::get_claim(&mut conn, done)

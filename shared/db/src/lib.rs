@@ -153,6 +153,59 @@ pub mod requests {
         Ok(inserted == 1)
     }
 
+    /// What a request id says of a command about to run in the caller's transaction.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Once {
+        /// Not seen before (or no request id): run the command; the id is now recorded with it.
+        First,
+        /// Applied before by the same method, to this resource: answer with it again.
+        Applied(Uuid),
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    pub enum OnceError {
+        /// The id was applied by another method: a client's bug, not a retry.
+        #[error("request id {request_id} was already used for {method}; use a new request id")]
+        Reused { request_id: String, method: String },
+        #[error("database: {0}")]
+        Database(#[from] sqlx::Error),
+    }
+
+    impl From<OnceError> for nsk_errors::ApiError {
+        fn from(err: OnceError) -> Self {
+            match err {
+                OnceError::Reused { .. } => nsk_errors::ApiError::already_exists(err.to_string()),
+                OnceError::Database(db) => db.into(),
+            }
+        }
+    }
+
+    /// The one contract of idempotency every service uses: records `request_id` for `method`
+    /// and `resource` in the caller's transaction, or says it was applied before — to which
+    /// resource, when by the same method; a reused id of another method is refused.
+    pub async fn once(
+        conn: &mut PgConnection,
+        request_id: Option<&str>,
+        method: &str,
+        resource: Uuid,
+    ) -> Result<Once, OnceError> {
+        let Some(request_id) = request_id else {
+            return Ok(Once::First);
+        };
+        if record(conn, request_id, method, resource).await? {
+            return Ok(Once::First);
+        }
+        // The conflicting row is committed (ON CONFLICT waited for it): this transaction sees it.
+        match applied(conn, request_id).await? {
+            Some((by, id)) if by == method => Ok(Once::Applied(id)),
+            Some((by, _)) => Err(OnceError::Reused {
+                request_id: request_id.to_string(),
+                method: by,
+            }),
+            None => Err(OnceError::Database(sqlx::Error::RowNotFound)),
+        }
+    }
+
     /// The resource an applied request made or changed, with the method it was applied by.
     pub async fn applied(
         conn: &mut PgConnection,
