@@ -2,7 +2,8 @@
 //! terms; an employment office issues a voucher; the center the holder chose redeems it; the
 //! center registers the passed procedure's document naming it; the voucher is then used and
 //! the center's claim opened at the region's rate (Art. 29.2, 29.4). A document naming the
-//! voucher for another person is refused.
+//! voucher for another person, or another center's voucher, is refused; a failed procedure
+//! uses its voucher and is reimbursed too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
