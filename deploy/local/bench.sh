@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: release builds, a fresh broker, and the benchmarks in tests/src/bin/: the
-# register of professions (nsk-bench), then the registry of documents (nsk-bench-documents).
+# register of professions (nsk-bench), the registry of documents (nsk-bench-documents), and
+# voucher issuance (nsk-bench-vouchers).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 check_postgres
@@ -15,3 +16,4 @@ cargo build --release --workspace --bins
 export NSK_BIN_DIR="$ROOT/target/release"
 RUST_LOG=warn target/release/nsk-bench
 RUST_LOG=warn target/release/nsk-bench-documents
+RUST_LOG=warn target/release/nsk-bench-vouchers
