@@ -40,6 +40,36 @@ fn today() -> chrono::NaiveDate {
     nsk_calendar::today()
 }
 
+fn page_size(raw: i32) -> Result<i64, ApiError> {
+    match raw {
+        0 => Ok(DEFAULT_PAGE_SIZE),
+        n if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(i64::from(n)),
+        _ => Err(ApiError::invalid_field(
+            "page_size",
+            "must be between 1 and 500",
+        )),
+    }
+}
+
+/// The region a list is for: an office's own (whatever it asks for another, refused), or the
+/// one asked, or none.
+fn region_asked(
+    identity: &nsk_identity::Identity,
+    asked: &str,
+) -> Result<Option<String>, ApiError> {
+    let office = identity.has(Role::EmploymentOffice)
+        && !identity.has(Role::AuthorizedBodyAdmin)
+        && !identity.has(Role::Auditor);
+    match (asked.trim(), office) {
+        ("", true) => Ok(identity.region.clone()),
+        ("", false) => Ok(None),
+        (asked, _) => {
+            cases::check_office_region(identity, asked)?;
+            Ok(Some(asked.to_string()))
+        }
+    }
+}
+
 /// Those who read vouchers with their holders: the authorized body, auditors, offices (their
 /// region).
 const READERS: [Role; 3] = [
@@ -168,24 +198,9 @@ impl VoucherService for VouchersApi {
         } else {
             Some(i32::from(cases::own_center(&identity)?))
         };
-        let limit = match request.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n if (1..=MAX_PAGE_SIZE).contains(&n) => i64::from(n),
-            _ => {
-                return Err(
-                    ApiError::invalid_field("page_size", "must be between 1 and 500").into(),
-                )
-            }
-        };
+        let limit = page_size(request.page_size)?;
         // An office sees its own region, whatever it asks; the others any.
-        let region = match (request.region.trim(), identity.has(Role::EmploymentOffice)) {
-            ("", true) => identity.region.clone(),
-            ("", false) => None,
-            (asked, _) => {
-                cases::check_office_region(&identity, asked)?;
-                Some(asked.to_string())
-            }
-        };
+        let region = region_asked(&identity, &request.region)?;
         let date = |raw: &str, field: &str| nsk_errors::fields::optional_date(raw, field);
         let filter = VoucherFilter {
             region,
@@ -288,32 +303,14 @@ impl VoucherService for VouchersApi {
             ])?
             .clone();
         let request = request.into_inner();
-        let limit = match request.page_size {
-            0 => DEFAULT_PAGE_SIZE,
-            n if (1..=MAX_PAGE_SIZE).contains(&n) => i64::from(n),
-            _ => {
-                return Err(
-                    ApiError::invalid_field("page_size", "must be between 1 and 500").into(),
-                )
-            }
-        };
+        let limit = page_size(request.page_size)?;
         let official = identity.has(Role::AuthorizedBodyAdmin) || identity.has(Role::Auditor);
         let center = if official || identity.has(Role::EmploymentOffice) {
             None
         } else {
             Some(i32::from(cases::own_center(&identity)?))
         };
-        let region = match (
-            request.region.trim(),
-            identity.has(Role::EmploymentOffice) && !official,
-        ) {
-            ("", true) => identity.region.clone(),
-            ("", false) => None,
-            (asked, _) => {
-                cases::check_office_region(&identity, asked)?;
-                Some(asked.to_string())
-            }
-        };
+        let region = region_asked(&identity, &request.region)?;
         let after = match request.page_token.as_str() {
             "" => None,
             token => Some(Uuid::parse_str(token).map_err(|_| {
