@@ -162,11 +162,7 @@ pub async fn register(
         actor_role: identity.primary_role().to_string(),
         at,
         request_id: request_id.unwrap_or_default().to_string(),
-        document: Some(store::Document {
-            number: basis.number,
-            date: basis.date,
-            title: basis.title,
-        }),
+        document: Some(basis),
         remarks: String::new(),
         acted_on: today,
     };

@@ -1,20 +1,14 @@
 //! SQL of professional standards: versions, their approval steps, and the list.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 use crate::domain::content::StandardContent;
 use crate::domain::{Conclusion, Stage};
 
-/// The document a step rests on: a letter, a protocol, an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Document {
-    pub number: String,
-    pub date: NaiveDate,
-    pub title: String,
-}
+/// The document an act rests on: the one shape of `nsk-errors`.
+pub use nsk_errors::fields::Document;
 
 /// One recorded step of a version's approval.
 #[derive(Debug, Clone)]

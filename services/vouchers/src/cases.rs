@@ -13,7 +13,7 @@ use crate::convert::{terms_to_proto, voucher_to_proto};
 use crate::domain::terms::{self, YearTerms};
 use crate::domain::voucher::{SickLeave, Status, Voucher};
 use crate::domain::Refused;
-use crate::store::{self, Basis, Registration, StoredTerms, StoredVoucher};
+use crate::store::{self, Registration, StoredTerms, StoredVoucher};
 
 /// The aggregate types in event envelopes.
 pub const VOUCHER: &str = "voucher";
@@ -128,11 +128,6 @@ pub async fn set_terms(
             request.expected_version
         )));
     }
-    let basis = Basis {
-        number: basis.number,
-        date: basis.date,
-        title: basis.title,
-    };
     store::save_terms(
         &mut tx,
         &year_terms,

@@ -12,13 +12,8 @@ use uuid::Uuid;
 use crate::domain::terms::{Committed, RegionTerms, YearTerms};
 use crate::domain::voucher::{Outcome, SickLeave, Status, Voucher};
 
-/// The act a change rests on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Basis {
-    pub number: String,
-    pub date: NaiveDate,
-    pub title: String,
-}
+/// The act a change rests on: the one shape of `nsk-errors`.
+pub use nsk_errors::fields::Document as Basis;
 
 /// A year's terms as stored, with what each region committed.
 #[derive(Debug, Clone, PartialEq, Eq)]

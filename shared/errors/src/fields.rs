@@ -51,8 +51,9 @@ pub fn optional_date(raw: &str, field: &str) -> Result<Option<NaiveDate>, ApiErr
         .map_err(|_| ApiError::invalid_field(field, "must be a date as YYYY-MM-DD"))
 }
 
-/// The document an act rests on, as parsed: its number and date are required.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The document an act rests on (a decision, an order, a letter, a protocol), as parsed: its
+/// number and date are required. The one shape every service stores and sends.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     pub number: String,
     pub date: NaiveDate,

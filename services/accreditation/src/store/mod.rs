@@ -18,13 +18,8 @@ use crate::domain::certificate::{Reorganisation, Revocation, Route, Status, Term
 use crate::domain::deadlines::Deadline;
 use crate::domain::listing::Listed;
 
-/// A document an act rests on: a decision, an agreement, a letter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Document {
-    pub number: String,
-    pub date: NaiveDate,
-    pub title: String,
-}
+/// The document an act rests on: the one shape of `nsk-errors`.
+pub use nsk_errors::fields::Document;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionRecord {
