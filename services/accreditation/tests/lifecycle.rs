@@ -14,6 +14,7 @@ use nsk_proto::nsk::common::v1::BasisDocument;
 use nsk_proto::nsk::documents::v1 as documents;
 use nsk_proto::nsk::events::v1::EventEnvelope;
 use nsk_proto::nsk::professions::v1 as professions;
+use nsk_runtime::testing::publish;
 use prost::{Message as _, Name as _};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use tonic::transport::Channel;
@@ -49,39 +50,6 @@ async fn spawn_app(label: &str) -> TestApp {
         config,
         profession_id,
     }
-}
-
-/// Publishes `event` on `service`'s topic as that service would.
-async fn publish<M: prost::Message + prost::Name>(
-    config: &ServiceConfig,
-    service: &str,
-    key: &str,
-    event: &M,
-) {
-    let topic = config.kafka.topic_of(service);
-    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&topic))
-        .await
-        .unwrap();
-    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
-        .create()
-        .unwrap();
-    let envelope = EventEnvelope {
-        event_id: uuid::Uuid::now_v7().to_string(),
-        event_type: M::full_name(),
-        aggregate_id: key.into(),
-        producer: service.into(),
-        payload: event.encode_to_vec(),
-        ..Default::default()
-    };
-    producer
-        .send(
-            FutureRecord::to(&topic)
-                .key(key)
-                .payload(&envelope.encode_to_vec()),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
 }
 
 /// The registry of documents announces a document of center `center`.

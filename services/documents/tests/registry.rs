@@ -13,10 +13,8 @@ use nsk_proto::nsk::accreditation::v1 as accreditation;
 use nsk_proto::nsk::common::v1::{BasisDocument, LocalizedText};
 use nsk_proto::nsk::documents::v1 as pb;
 use nsk_proto::nsk::documents::v1::document_registry_client::DocumentRegistryClient;
-use nsk_proto::nsk::events::v1::EventEnvelope;
 use nsk_proto::nsk::professions::v1 as professions;
 use prost::{Message, Name};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
@@ -28,28 +26,11 @@ const CERTIFICATE: &str = "0193f5f0-0000-7000-8000-000000000042";
 struct TestApp {
     client: Client,
     config: ServiceConfig,
-    producer: FutureProducer,
     profession_id: String,
 }
 
 async fn send<M: Message + Name>(app: &TestApp, service: &str, key: &str, event: &M) {
-    let envelope = EventEnvelope {
-        event_id: uuid::Uuid::now_v7().to_string(),
-        event_type: M::full_name(),
-        aggregate_id: key.into(),
-        producer: service.into(),
-        payload: event.encode_to_vec(),
-        ..Default::default()
-    };
-    app.producer
-        .send(
-            FutureRecord::to(&app.config.kafka.topic_of(service))
-                .key(key)
-                .payload(&envelope.encode_to_vec()),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
+    nsk_runtime::testing::publish(&app.config, service, key, event).await;
 }
 
 fn certificate(
@@ -95,13 +76,9 @@ async fn spawn_app(label: &str) -> TestApp {
         .connect()
         .await
         .unwrap();
-    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
-        .create()
-        .unwrap();
     let app = TestApp {
         client: DocumentRegistryClient::new(channel),
         config,
-        producer,
         profession_id: uuid::Uuid::now_v7().to_string(),
     };
     let registered = professions::ProfessionRegistered {
@@ -158,26 +135,8 @@ fn today() -> chrono::NaiveDate {
     nsk_calendar::kazakhstan_date(chrono::Utc::now())
 }
 
-/// The `n`-th IIN (from 0) with a valid check digit among people born on 1 January 1990.
 fn iin(n: u32) -> String {
-    let check = |eleven: &str| -> Option<u32> {
-        let digits: Vec<u32> = eleven.bytes().map(|b| u32::from(b - b'0')).collect();
-        let sum = |w: [u32; 11]| digits.iter().zip(w).map(|(d, w)| d * w).sum::<u32>() % 11;
-        let first = sum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-        let check = if first == 10 {
-            sum([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])
-        } else {
-            first
-        };
-        (check < 10).then_some(check)
-    };
-    (0..)
-        .filter_map(|k: u32| {
-            let eleven = format!("9001013{k:04}");
-            check(&eleven).map(|c| format!("{eleven}{c}"))
-        })
-        .nth(n as usize)
-        .unwrap()
+    nsk_runtime::testing::iin(n)
 }
 
 fn document(profession_id: &str, level: i32, procedure: chrono::NaiveDate) -> pb::Document {

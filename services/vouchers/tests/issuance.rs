@@ -8,6 +8,7 @@ use nsk_identity::Role;
 use nsk_proto::nsk::common::v1::BasisDocument;
 use nsk_proto::nsk::vouchers::v1 as pb;
 use nsk_proto::nsk::vouchers::v1::voucher_service_client::VoucherServiceClient;
+use nsk_runtime::testing::{self, bearer, iin};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
@@ -35,25 +36,17 @@ async fn spawn_app(label: &str) -> TestApp {
     }
 }
 
-fn with_token<T>(message: T, token: String) -> Request<T> {
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
-}
-
 fn admin<T>(message: T) -> Request<T> {
-    with_token(
+    bearer(
         message,
-        nsk_runtime::testing::token("mlsp-finance-1", &[Role::AuthorizedBodyAdmin], None),
+        &testing::token("mlsp-finance-1", &[Role::AuthorizedBodyAdmin], None),
     )
 }
 
 fn office<T>(region: &str, message: T) -> Request<T> {
-    with_token(
+    bearer(
         message,
-        nsk_runtime::testing::office_token(&format!("office-{region}"), region),
+        &testing::office_token(&format!("office-{region}"), region),
     )
 }
 
@@ -63,28 +56,6 @@ fn today() -> chrono::NaiveDate {
 
 fn year() -> i32 {
     chrono::Datelike::year(&today())
-}
-
-/// The `n`-th IIN (from 0) with a valid check digit among people born on 1 January 1990.
-fn iin(n: u32) -> String {
-    let check = |eleven: &str| -> Option<u32> {
-        let digits: Vec<u32> = eleven.bytes().map(|b| u32::from(b - b'0')).collect();
-        let sum = |w: [u32; 11]| digits.iter().zip(w).map(|(d, w)| d * w).sum::<u32>() % 11;
-        let first = sum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-        let check = if first == 10 {
-            sum([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])
-        } else {
-            first
-        };
-        (check < 10).then_some(check)
-    };
-    (0..)
-        .filter_map(|k: u32| {
-            let eleven = format!("9001013{k:04}");
-            check(&eleven).map(|c| format!("{eleven}{c}"))
-        })
-        .nth(n as usize)
-        .unwrap()
 }
 
 fn region(code: &str, rate: i64, count: i64, amount: i64) -> pb::RegionTerms {

@@ -9,43 +9,33 @@ use std::time::{Duration, Instant};
 use nsk_identity::Role;
 use nsk_proto::nsk::accreditation::v1 as accreditation;
 use nsk_proto::nsk::common::v1::BasisDocument;
-use nsk_proto::nsk::events::v1::EventEnvelope;
 use nsk_proto::nsk::professions::v1 as professions;
 use nsk_proto::nsk::vouchers::v1 as pb;
 use nsk_proto::nsk::vouchers::v1::voucher_service_client::VoucherServiceClient;
-use prost::{Message, Name};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use nsk_runtime::testing::{bearer, publish};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
 const HOLDER: &str = "900101300037";
 
-fn with_token<T>(message: T, token: String) -> Request<T> {
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
-}
-
 fn admin<T>(message: T) -> Request<T> {
-    with_token(
+    bearer(
         message,
-        nsk_runtime::testing::token("mlsp-1", &[Role::AuthorizedBodyAdmin], None),
+        &nsk_runtime::testing::token("mlsp-1", &[Role::AuthorizedBodyAdmin], None),
     )
 }
 
 fn office<T>(message: T) -> Request<T> {
-    with_token(
+    bearer(
         message,
-        nsk_runtime::testing::office_token("office-karaganda", "karaganda"),
+        &nsk_runtime::testing::office_token("office-karaganda", "karaganda"),
     )
 }
 
 fn center<T>(number: &str, message: T) -> Request<T> {
-    with_token(
+    bearer(
         message,
-        nsk_runtime::testing::token(
+        &nsk_runtime::testing::token(
             &format!("center-{number}"),
             &[Role::RecognitionCenter],
             Some(number),
@@ -55,36 +45,6 @@ fn center<T>(number: &str, message: T) -> Request<T> {
 
 fn today() -> chrono::NaiveDate {
     nsk_calendar::kazakhstan_date(chrono::Utc::now())
-}
-
-async fn send<M: Message + Name>(
-    producer: &FutureProducer,
-    config: &nsk_config::ServiceConfig,
-    service: &str,
-    key: &str,
-    event: &M,
-) {
-    let topic = config.kafka.topic_of(service);
-    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&topic))
-        .await
-        .unwrap();
-    let envelope = EventEnvelope {
-        event_id: uuid::Uuid::now_v7().to_string(),
-        event_type: M::full_name(),
-        aggregate_id: key.into(),
-        producer: service.into(),
-        payload: event.encode_to_vec(),
-        ..Default::default()
-    };
-    producer
-        .send(
-            FutureRecord::to(&topic)
-                .key(key)
-                .payload(&envelope.encode_to_vec()),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
 }
 
 #[tokio::test]
@@ -101,12 +61,8 @@ async fn the_center_the_holder_chose_redeems_and_a_failed_procedure_is_reimburse
             .await
             .unwrap(),
     );
-    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
-        .create()
-        .unwrap();
     let profession = uuid::Uuid::now_v7().to_string();
-    send(
-        &producer,
+    publish(
         &config,
         "professions",
         &profession,
@@ -122,8 +78,7 @@ async fn the_center_the_holder_chose_redeems_and_a_failed_procedure_is_reimburse
         },
     )
     .await;
-    send(
-        &producer,
+    publish(
         &config,
         "accreditation",
         "0042",
@@ -385,9 +340,9 @@ async fn the_center_the_holder_chose_redeems_and_a_failed_procedure_is_reimburse
         (1, 1, 0, 1, 4_500_000, 10)
     );
     let office_view = client
-        .get_voucher_statistics(with_token(
+        .get_voucher_statistics(bearer(
             pb::GetVoucherStatisticsRequest { year },
-            nsk_runtime::testing::office_token("office-astana", "astana"),
+            &nsk_runtime::testing::office_token("office-astana", "astana"),
         ))
         .await
         .unwrap()

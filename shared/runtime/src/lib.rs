@@ -370,6 +370,96 @@ pub mod testing {
         nsk_config::ServiceConfig::load(service, &env).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// `message` as a request carrying `token` as its bearer.
+    pub fn bearer<T>(message: T, token: &str) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        let value = format!("Bearer {token}")
+            .parse()
+            .unwrap_or_else(|e| panic!("a token is ASCII: {e}"));
+        request.metadata_mut().insert("authorization", value);
+        request
+    }
+
+    /// The `n`-th valid IIN (from 0) among people born on 1 January 1990: distinct for every
+    /// `n` below several thousand, each with its check digit.
+    pub fn iin(n: u32) -> String {
+        let check = |eleven: &str| -> Option<u32> {
+            let digits: Vec<u32> = eleven.bytes().map(|b| u32::from(b - b'0')).collect();
+            let sum = |w: [u32; 11]| digits.iter().zip(w).map(|(d, w)| d * w).sum::<u32>() % 11;
+            let first = sum([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+            let check = if first == 10 {
+                sum([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2])
+            } else {
+                first
+            };
+            (check < 10).then_some(check)
+        };
+        (0..)
+            .filter_map(|k: u32| {
+                let eleven = format!("9001013{k:04}");
+                check(&eleven).map(|c| format!("{eleven}{c}"))
+            })
+            .nth(n as usize)
+            .unwrap_or_else(|| panic!("no IIN number {n}"))
+    }
+
+    /// Polls `probe` until it gives a value, at most `within`; a test never sleeps to wait.
+    pub async fn eventually<T, F, Fut>(within: std::time::Duration, what: &str, mut probe: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(value) = probe().await {
+                return value;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: not within {within:?}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Publishes `event` on `service`'s topic as that service would (an envelope, keyed).
+    pub async fn publish<M: prost::Message + prost::Name>(
+        config: &nsk_config::ServiceConfig,
+        service: &str,
+        key: &str,
+        event: &M,
+    ) {
+        use rdkafka::producer::{FutureProducer, FutureRecord};
+        let topic = config.kafka.topic_of(service);
+        nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&topic))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
+            .create()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let envelope = nsk_proto::nsk::events::v1::EventEnvelope {
+            event_id: uuid_v7(),
+            event_type: M::full_name(),
+            aggregate_id: key.into(),
+            producer: service.into(),
+            payload: event.encode_to_vec(),
+            ..Default::default()
+        };
+        producer
+            .send(
+                FutureRecord::to(&topic)
+                    .key(key)
+                    .payload(&prost::Message::encode_to_vec(&envelope)),
+                std::time::Duration::from_secs(10),
+            )
+            .await
+            .unwrap_or_else(|(e, _)| panic!("{e}"));
+    }
+
+    fn uuid_v7() -> String {
+        uuid::Uuid::now_v7().to_string()
+    }
+
     /// A signed dev token of an employment office of `region`.
     pub fn office_token(subject: &str, region: &str) -> String {
         mint(
