@@ -33,16 +33,8 @@ struct TestApp {
 
 /// The service, with one profession (levels 3 and 4) in the register it hears.
 async fn spawn_app(label: &str) -> TestApp {
-    let prefix = nsk_runtime::testing::unique_prefix(label);
-    let config = nsk_runtime::testing::service_config("accreditation", &prefix).await;
-    let app = nsk_accreditation::build(config.clone()).await.unwrap();
-    let addr = app.grpc_addr();
-    tokio::spawn(app.run());
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let (config, channel) =
+        nsk_runtime::testing::spawn("accreditation", label, nsk_accreditation::build).await;
     let profession_id = uuid::Uuid::now_v7().to_string();
     publish_profession(&config, &profession_id).await;
     TestApp {

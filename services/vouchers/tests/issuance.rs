@@ -20,16 +20,7 @@ struct TestApp {
 }
 
 async fn spawn_app(label: &str) -> TestApp {
-    let prefix = nsk_runtime::testing::unique_prefix(label);
-    let config = nsk_runtime::testing::service_config("vouchers", &prefix).await;
-    let app = nsk_vouchers::build(config.clone()).await.unwrap();
-    let addr = app.grpc_addr();
-    tokio::spawn(app.run());
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let (config, channel) = testing::spawn("vouchers", label, nsk_vouchers::build).await;
     TestApp {
         client: VoucherServiceClient::new(channel),
         config,

@@ -13,7 +13,6 @@ use nsk_proto::nsk::professions::v1 as professions;
 use nsk_proto::nsk::vouchers::v1 as pb;
 use nsk_proto::nsk::vouchers::v1::voucher_service_client::VoucherServiceClient;
 use nsk_runtime::testing::{bearer, publish};
-use tonic::transport::Channel;
 use tonic::{Code, Request};
 
 const HOLDER: &str = "900101300037";
@@ -49,18 +48,9 @@ fn today() -> chrono::NaiveDate {
 
 #[tokio::test]
 async fn the_center_the_holder_chose_redeems_and_a_failed_procedure_is_reimbursed_art_29_2_29_4() {
-    let prefix = nsk_runtime::testing::unique_prefix("vredeem");
-    let config = nsk_runtime::testing::service_config("vouchers", &prefix).await;
-    let app = nsk_vouchers::build(config.clone()).await.unwrap();
-    let addr = app.grpc_addr();
-    tokio::spawn(app.run());
-    let mut client = VoucherServiceClient::new(
-        Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-    );
+    let (config, channel) =
+        nsk_runtime::testing::spawn("vouchers", "vredeem", nsk_vouchers::build).await;
+    let mut client = VoucherServiceClient::new(channel);
     let profession = uuid::Uuid::now_v7().to_string();
     publish(
         &config,

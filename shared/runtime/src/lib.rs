@@ -370,6 +370,32 @@ pub mod testing {
         nsk_config::ServiceConfig::load(service, &env).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// Builds and starts `service` with a configuration of its own (fresh database, unique
+    /// topics, port 0) and connects to it: the service's configuration and a channel to it.
+    pub async fn spawn<F, Fut>(
+        service: &str,
+        label: &str,
+        build: F,
+    ) -> (nsk_config::ServiceConfig, tonic::transport::Channel)
+    where
+        F: FnOnce(nsk_config::ServiceConfig) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<crate::ServiceApp>>,
+    {
+        let prefix = unique_prefix(label);
+        let config = service_config(service, &prefix).await;
+        let app = build(config.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{service} did not start: {e:#}"));
+        let addr = app.grpc_addr();
+        tokio::spawn(app.run());
+        let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+            .unwrap_or_else(|e| panic!("{e}"))
+            .connect()
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach {service} at {addr}: {e}"));
+        (config, channel)
+    }
+
     /// `message` as a request carrying `token` as its bearer.
     pub fn bearer<T>(message: T, token: &str) -> tonic::Request<T> {
         let mut request = tonic::Request::new(message);
