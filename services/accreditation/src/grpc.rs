@@ -1951,13 +1951,9 @@ impl AccreditationService for AccreditationApi {
     ) -> Result<Response<pb::Center>, Status> {
         let caller = self.verifier.caller(&request)?;
         let raw = request.get_ref().center_number.trim().to_string();
-        let number = raw
-            .parse::<i32>()
-            .ok()
-            .filter(|_| raw.len() == 4)
-            .ok_or_else(|| {
-                ApiError::invalid_field("center_number", "must be a center number of 4 digits")
-            })?;
+        let number = nsk_kz::CenterNumber::parse(&raw)
+            .map(nsk_kz::CenterNumber::get)
+            .map_err(|rule| ApiError::invalid_field("center_number", rule))?;
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
         let center = store::get_center(&mut conn, number)
             .await

@@ -23,13 +23,9 @@ pub async fn center_results(
     today: chrono::NaiveDate,
 ) -> Result<pb::CenterResults, ApiError> {
     let raw = request.center_number.trim();
-    let number = raw
-        .parse::<i32>()
-        .ok()
-        .filter(|n| raw.len() == 4 && *n > 0)
-        .ok_or_else(|| {
-            ApiError::invalid_field("center_number", "must be a center number of 4 digits")
-        })?;
+    let number = nsk_kz::CenterNumber::parse(raw)
+        .map(nsk_kz::CenterNumber::get)
+        .map_err(|rule| ApiError::invalid_field("center_number", rule))?;
     let to = month_field(&request.to_month, "to_month")?.unwrap_or_else(|| month_of(today));
     let from = match month_field(&request.from_month, "from_month")? {
         Some(from) => from,

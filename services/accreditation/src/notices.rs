@@ -82,13 +82,9 @@ pub async fn list(
     request: &pb::ListNoticesRequest,
 ) -> Result<pb::ListNoticesResponse, ApiError> {
     let raw = request.center_number.trim();
-    let number = raw
-        .parse::<i32>()
-        .ok()
-        .filter(|n| raw.len() == 4 && *n > 0)
-        .ok_or_else(|| {
-            ApiError::invalid_field("center_number", "must be a center number of 4 digits")
-        })?;
+    let number = nsk_kz::CenterNumber::parse(raw)
+        .map(nsk_kz::CenterNumber::get)
+        .map_err(|rule| ApiError::invalid_field("center_number", rule))?;
     let identity = caller.require(&[
         Role::RecognitionCenter,
         Role::NceOfficer,

@@ -165,13 +165,9 @@ fn page_token(raw: &str) -> Result<Option<Uuid>, ApiError> {
 }
 
 fn center_number(raw: &str, field: &str) -> Result<i32, ApiError> {
-    let raw = raw.trim();
-    raw.parse::<i32>()
-        .ok()
-        .filter(|n| raw.len() == 4 && *n >= 1)
-        .ok_or_else(|| {
-            ApiError::invalid_field(field, "must be a center number of 4 digits, 0001-9999")
-        })
+    nsk_kz::CenterNumber::parse(raw)
+        .map(nsk_kz::CenterNumber::get)
+        .map_err(|rule| ApiError::invalid_field(field, rule))
 }
 
 /// The center a recognition center's token speaks for.
@@ -230,7 +226,7 @@ fn cancellation_to_proto(c: &CancellationRecord) -> pb::Cancellation {
 }
 
 fn code4(n: i32) -> String {
-    format!("{n:04}")
+    nsk_kz::CenterNumber::from_i32(n).map_or_else(|| format!("{n:04}"), |c| c.to_string())
 }
 
 /// The whole document, for the center that issued it and for officials.
@@ -1154,9 +1150,7 @@ impl DocumentRegistry for DocumentsApi {
     ) -> Result<Response<pb::KnownCenter>, Status> {
         let request = request.into_inner();
         let raw = request.center_number.trim();
-        let number: i32 = raw.parse().ok().filter(|_| raw.len() == 4).ok_or_else(|| {
-            ApiError::invalid_field("center_number", "must be a center number of 4 digits")
-        })?;
+        let number = center_number(raw, "center_number")?;
         let as_of = match request.as_of.as_str() {
             "" => today(),
             day => NaiveDate::parse_from_str(day, "%Y-%m-%d")

@@ -465,8 +465,8 @@ pub fn own_center(identity: &Identity) -> Result<u16, ApiError> {
     identity
         .center
         .as_deref()
-        .and_then(|c| c.parse::<u16>().ok())
-        .filter(|n| (1..=9999).contains(n))
+        .and_then(|c| nsk_kz::CenterNumber::parse(c).ok())
+        .and_then(|c| u16::try_from(c.get()).ok())
         .ok_or_else(|| {
             ApiError::permission_denied("a recognition center's token names its center number")
         })

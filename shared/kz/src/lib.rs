@@ -113,6 +113,46 @@ impl Iin {
     }
 }
 
+/// The number of a recognition center "received at its accreditation" (Rules, Appendix 2,
+/// level 5 of the serial number): 0001 to 9999, printed with four digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CenterNumber(u16);
+
+impl CenterNumber {
+    pub const RULE: &'static str = "must be a center number of 4 digits, 0001-9999";
+
+    /// From its four digits as written.
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let raw = raw.trim();
+        if raw.len() != 4 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Self::RULE);
+        }
+        raw.parse::<u16>()
+            .ok()
+            .and_then(Self::new)
+            .ok_or(Self::RULE)
+    }
+
+    /// From the number as stored; `None` outside 1-9999.
+    pub fn new(n: u16) -> Option<Self> {
+        (1..=9999).contains(&n).then_some(Self(n))
+    }
+
+    pub fn from_i32(n: i32) -> Option<Self> {
+        u16::try_from(n).ok().and_then(Self::new)
+    }
+
+    pub fn get(self) -> i32 {
+        i32::from(self.0)
+    }
+}
+
+impl fmt::Display for CenterNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04}", self.0)
+    }
+}
+
 macro_rules! string_conversions {
     ($t:ty) => {
         impl TryFrom<String> for $t {
@@ -192,6 +232,17 @@ mod tests {
         assert!(Bin::parse("150960004569").is_err());
         // The same digits with 4 (a resident legal entity) differ only in the kind.
         assert!(Bin::parse(KASPI_BANK).is_ok());
+    }
+
+    #[test]
+    fn a_center_number_is_four_digits_from_0001_to_9999_appendix_2() {
+        assert_eq!(CenterNumber::parse("0042").unwrap().get(), 42);
+        assert_eq!(CenterNumber::parse(" 9999 ").unwrap().to_string(), "9999");
+        for bad in ["42", "0000", "00042", "-042", "4a42", ""] {
+            assert_eq!(CenterNumber::parse(bad), Err(CenterNumber::RULE), "{bad}");
+        }
+        assert_eq!(CenterNumber::from_i32(7).unwrap().to_string(), "0007");
+        assert_eq!(CenterNumber::from_i32(10_000), None);
     }
 
     #[test]

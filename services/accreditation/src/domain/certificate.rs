@@ -11,8 +11,6 @@ use super::Refused;
 pub const VALIDITY_MONTHS: u32 = 36;
 /// Re-accreditation is applied for no later than six months before expiry (Art. 23.5).
 pub const REACCREDITATION_NOTICE_MONTHS: u32 = 6;
-/// Center numbers are four digits (Rules, Appendix 2): 0001-9999.
-pub const MAX_CENTER_NUMBER: i32 = 9999;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Status {
@@ -464,9 +462,7 @@ pub fn terminate(
 
 /// A center number as printed in serials: four digits.
 pub fn format_center_number(number: i32) -> Option<String> {
-    (1..=MAX_CENTER_NUMBER)
-        .contains(&number)
-        .then(|| format!("{number:04}"))
+    nsk_kz::CenterNumber::from_i32(number).map(|c| c.to_string())
 }
 
 #[cfg(test)]
