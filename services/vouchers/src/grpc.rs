@@ -194,9 +194,20 @@ impl VoucherService for VouchersApi {
         // A center sees the vouchers it redeemed (and used).
         let official = READERS.iter().any(|r| identity.has(*r));
         let center = if official {
-            None
+            match request.center_number.trim() {
+                "" => None,
+                raw => Some(
+                    nsk_kz::CenterNumber::parse(raw)
+                        .map_err(|rule| ApiError::invalid_field("center_number", rule))?
+                        .get(),
+                ),
+            }
         } else {
             Some(i32::from(cases::own_center(&identity)?))
+        };
+        let profession = match request.profession_id.trim() {
+            "" => None,
+            raw => Some(nsk_errors::fields::uuid(raw, "profession_id")?),
         };
         let limit = page_size(request.page_size)?;
         // An office sees its own region, whatever it asks; the others any.
@@ -205,6 +216,7 @@ impl VoucherService for VouchersApi {
         let filter = VoucherFilter {
             region,
             center,
+            profession,
             statuses: status_codes(request.status)
                 .ok_or_else(|| ApiError::invalid_field("status", "is not a voucher status"))?,
             issued_from: date(&request.issued_from, "issued_from")?,

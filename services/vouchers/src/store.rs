@@ -521,6 +521,8 @@ pub struct VoucherFilter {
     pub region: Option<String>,
     /// Vouchers this center redeemed or used.
     pub center: Option<i32>,
+    /// Vouchers redeemed for this profession.
+    pub profession: Option<Uuid>,
     /// Status codes (a used voucher has two).
     pub statuses: Vec<String>,
     pub issued_from: Option<NaiveDate>,
@@ -541,6 +543,7 @@ pub async fn list_vouchers(
             AND ($4::date IS NULL OR issued_on <= $4)
             AND id > $5
             AND ($7::int IS NULL OR center_number = $7)
+            AND ($8::uuid IS NULL OR profession_id = $8)
           ORDER BY id LIMIT $6",
     )
     .bind(&f.region)
@@ -550,6 +553,7 @@ pub async fn list_vouchers(
     .bind(f.after.unwrap_or(Uuid::nil()))
     .bind(f.limit)
     .bind(f.center)
+    .bind(f.profession)
     .fetch_all(pool)
     .await?
     .into_iter()

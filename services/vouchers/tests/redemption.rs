@@ -169,6 +169,29 @@ async fn the_center_the_holder_chose_redeems_and_a_failed_procedure_is_reimburse
         .unwrap()
         .into_inner();
     assert!(theirs.vouchers.is_empty());
+    // The office filters its region's vouchers by center and by profession.
+    let by = |center_number: &str, profession_id: &str| pb::ListVouchersRequest {
+        center_number: center_number.into(),
+        profession_id: profession_id.into(),
+        ..Default::default()
+    };
+    let found = client
+        .list_vouchers(office(by("0042", &profession)))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(found.vouchers.len(), 1);
+    let none = client
+        .list_vouchers(office(by("0043", "")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(none.vouchers.is_empty());
+    let bad = client
+        .list_vouchers(office(by("43", "")))
+        .await
+        .unwrap_err();
+    assert!(bad.message().contains("center_number"), "{bad:?}");
     assert_eq!(redeemed.nqf_level, 4);
 
     // Another center, not accredited, cannot take it; the redeeming center releases it only.
