@@ -158,11 +158,13 @@ impl VoucherService for VouchersApi {
         request: Request<pb::CheckVoucherRequest>,
     ) -> Result<Response<pb::VoucherCheck>, Status> {
         let number = request.get_ref().number.trim().to_ascii_uppercase();
-        let valid = number.len() == 16
-            && number.starts_with("VC-")
-            && number[3..7].bytes().all(|b| b.is_ascii_digit())
-            && &number[7..8] == "-"
-            && number[8..].bytes().all(|b| b.is_ascii_digit());
+        // Bytes, not characters: a non-ASCII character is simply not a digit.
+        let b = number.as_bytes();
+        let valid = b.len() == 16
+            && b.starts_with(b"VC-")
+            && b[3..7].iter().all(u8::is_ascii_digit)
+            && b[7] == b'-'
+            && b[8..].iter().all(u8::is_ascii_digit);
         if !valid {
             return Err(ApiError::invalid_field(
                 "number",

@@ -264,14 +264,17 @@ async fn an_office_issues_in_its_region_once_a_year_per_person_within_the_budget
         .into_inner();
     assert_eq!(checked.status, pb::VoucherStatus::Cancelled as i32);
     assert_eq!(checked.region, "karaganda");
-    let malformed = app
-        .client
-        .check_voucher(pb::CheckVoucherRequest {
-            number: "VC-20\u{0}6-1".into(),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(malformed.code(), Code::InvalidArgument);
+    // A NUL byte, and a two-byte letter where a digit is expected: 400, never a panic.
+    for number in ["VC-20\u{0}6-1", "VC-202é-0000001", "VC-2026-000000é"] {
+        let malformed = app
+            .client
+            .check_voucher(pb::CheckVoucherRequest {
+                number: number.into(),
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(malformed.code(), Code::InvalidArgument, "{number}");
+    }
 }
 
 #[tokio::test]
