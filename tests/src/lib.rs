@@ -240,6 +240,53 @@ impl Drop for Platform {
 }
 
 /// Calls and walks shared by the cross-service tests, all through the gateway's REST API.
+/// Runs `pgbench` with `script` against `db_url` for `seconds` with `clients` (prepared
+/// statements when `prepared`): the baseline of the benchmarks. Returns (tps, average ms).
+pub fn pgbench(
+    script: &std::path::Path,
+    db_url: &str,
+    clients: usize,
+    seconds: u32,
+    prepared: bool,
+) -> (f64, f64) {
+    let mut command = std::process::Command::new("pgbench");
+    command.args(["-n", "-T", &seconds.to_string()]);
+    if prepared {
+        command.args(["-M", "prepared"]);
+    }
+    let output = command
+        .args([
+            "-c",
+            &clients.to_string(),
+            "-j",
+            &clients.min(2).to_string(),
+        ])
+        .arg("-f")
+        .arg(script)
+        .arg(db_url)
+        .output()
+        .unwrap_or_else(|e| panic!("pgbench does not run: {e}"));
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let tps: f64 = text
+        .lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "pgbench said: {text}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    let latency: f64 = text
+        .lines()
+        .find(|l| l.starts_with("latency average = "))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(f64::NAN);
+    (tps, latency)
+}
+
 pub mod walk {
     use std::time::Duration;
 

@@ -253,40 +253,8 @@ async fn main() {
         ),
     )
     .unwrap();
-    let pgbench = |clients: usize| {
-        let output = std::process::Command::new("pgbench")
-            .args(["-n", "-M", "prepared", "-T", &PGBENCH_SECONDS.to_string()])
-            .args([
-                "-c",
-                &clients.to_string(),
-                "-j",
-                &clients.min(2).to_string(),
-            ])
-            .arg("-f")
-            .arg(&script)
-            .arg(&db_url)
-            .output()
-            .expect("pgbench runs");
-        let text = String::from_utf8_lossy(&output.stdout).to_string();
-        let tps: f64 = text
-            .lines()
-            .find(|l| l.starts_with("tps = "))
-            .and_then(|l| l.split_whitespace().nth(2))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_else(|| {
-                panic!(
-                    "pgbench said: {text}{}",
-                    String::from_utf8_lossy(&output.stderr)
-                )
-            });
-        let latency: f64 = text
-            .lines()
-            .find(|l| l.starts_with("latency average = "))
-            .and_then(|l| l.split_whitespace().nth(3))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(f64::NAN);
-        (tps, latency)
-    };
+    let pgbench =
+        |clients: usize| nsk_e2e::pgbench(&script, &db_url, clients, PGBENCH_SECONDS, true);
 
     let http = Arc::new(platform.http.clone());
     let via_service = |i: usize| {

@@ -227,26 +227,7 @@ async fn main() {
         ),
     )
     .unwrap();
-    let output = std::process::Command::new("pgbench")
-        .args(["-n", "-T", &PGBENCH_SECONDS.to_string()])
-        .args(["-c", &CLIENTS.to_string(), "-j", "2"])
-        .arg("-f")
-        .arg(&script)
-        .arg(&db_url)
-        .output()
-        .expect("pgbench runs");
-    let text = String::from_utf8_lossy(&output.stdout).to_string();
-    let tps: f64 = text
-        .lines()
-        .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            panic!(
-                "pgbench said: {text}{}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
+    let (tps, _) = nsk_e2e::pgbench(&script, &db_url, CLIENTS, PGBENCH_SECONDS, false);
 
     println!("\nvoucher issuance, {CLIENTS} clients, {ISSUANCES} vouchers each; ratios against pgbench in the same run\n");
     println!(
