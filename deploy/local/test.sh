@@ -22,4 +22,4 @@ fi
 log "building the service binaries the cross-service tests start"
 cargo build --workspace --bins
 log "running tests"
-cargo test --workspace --no-fail-fast "$@"
+if [[ $# -gt 0 ]]; then cargo test --no-fail-fast "$@"; else cargo test --workspace --no-fail-fast; fi

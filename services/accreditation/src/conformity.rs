@@ -25,7 +25,13 @@ pub async fn register(
     request: pb::RegisterConformityCenterRequest,
     today: NaiveDate,
 ) -> Result<Uuid, ApiError> {
-    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let key = nsk_db::requests::RequestKey::new(
+        &identity.subject,
+        "RegisterConformityCenter",
+        &request.request_id,
+        &prost::Message::encode_to_vec(&request),
+    )?;
+    let request_id = key.as_ref().map(|k| k.id());
     let mut violations = Vec::new();
     let mut violate = |field: &str, description: String| {
         violations.push(FieldViolation {
@@ -88,7 +94,7 @@ pub async fn register(
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
     if let nsk_db::requests::Once::Applied(done) =
-        nsk_db::requests::once(&mut tx, request_id, "RegisterConformityCenter", id).await?
+        nsk_db::requests::once(&mut tx, key.as_ref(), id).await?
     {
         tx.rollback().await?;
         return Ok(done);

@@ -2,14 +2,15 @@
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
 use nsk_calendar::SharedCalendar;
-use nsk_db::requests::Once;
-use nsk_errors::fields::{optional_date, request_id as parse_request_id, uuid as parse_id};
+use nsk_db::requests::{Once, RequestKey};
+use nsk_errors::fields::{optional_date, uuid as parse_id};
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{EventContext, Outbox};
 use nsk_identity::{Caller, Identity, Role, TokenVerifier};
 use nsk_proto::nsk::accreditation::v1 as pb;
 use nsk_proto::nsk::accreditation::v1::accreditation_service_server::AccreditationService;
 use nsk_proto::nsk::common::v1 as common;
+use prost::Message as _;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -118,12 +119,12 @@ struct Actor {
 }
 
 impl Actor {
-    fn new(identity: &Identity, request_id: Option<&str>) -> Self {
+    fn new(identity: &Identity, key: Option<&RequestKey>) -> Self {
         Self {
             subject: identity.subject.clone(),
             role: identity.primary_role().to_string(),
-            request_id: request_id
-                .map(str::to_string)
+            request_id: key
+                .map(|k| k.id().to_string())
                 .unwrap_or_else(|| Uuid::now_v7().to_string()),
         }
     }
@@ -621,14 +622,11 @@ impl AccreditationApi {
     /// request was applied before, to resource `id`.
     async fn begin(
         &self,
-        request_id: Option<&str>,
-        method: &str,
+        key: Option<&RequestKey>,
         resource: Uuid,
     ) -> Result<Result<sqlx::Transaction<'static, sqlx::Postgres>, Uuid>, ApiError> {
         let mut tx = self.pool.begin().await?;
-        if let Once::Applied(id) =
-            nsk_db::requests::once(&mut tx, request_id, method, resource).await?
-        {
+        if let Once::Applied(id) = nsk_db::requests::once(&mut tx, key, resource).await? {
             tx.rollback().await?;
             return Ok(Err(id));
         }
@@ -641,7 +639,7 @@ impl AccreditationApi {
         &self,
         identity: &Identity,
         id: Uuid,
-        request_id: Option<&str>,
+        key: Option<&RequestKey>,
         method: &'static str,
         change: F,
     ) -> Result<pb::Application, ApiError>
@@ -652,7 +650,7 @@ impl AccreditationApi {
             Actor,
         ) -> futures::future::BoxFuture<'c, Result<(), ApiError>>,
     {
-        let mut tx = match self.begin(request_id, method, id).await? {
+        let mut tx = match self.begin(key, id).await? {
             Ok(tx) => tx,
             Err(done) => {
                 let mut conn = self.pool.acquire().await?;
@@ -662,7 +660,7 @@ impl AccreditationApi {
         let current = store::lock_application(&mut tx, id)
             .await?
             .ok_or_else(|| ApiError::not_found("application", &id.to_string()))?;
-        change(&mut tx, current, Actor::new(identity, request_id)).await?;
+        change(&mut tx, current, Actor::new(identity, key)).await?;
         tx.commit().await?;
         tracing::info!(application_id = %id, method, "application changed");
         let mut conn = self.pool.acquire().await?;
@@ -675,7 +673,7 @@ impl AccreditationApi {
         &self,
         identity: &Identity,
         id: Uuid,
-        request_id: Option<&str>,
+        key: Option<&RequestKey>,
         method: &'static str,
         change: F,
     ) -> Result<pb::Certificate, ApiError>
@@ -686,7 +684,7 @@ impl AccreditationApi {
             Actor,
         ) -> futures::future::BoxFuture<'c, Result<Uuid, ApiError>>,
     {
-        let mut tx = match self.begin(request_id, method, id).await? {
+        let mut tx = match self.begin(key, id).await? {
             Ok(tx) => tx,
             Err(done) => {
                 let mut conn = self.pool.acquire().await?;
@@ -702,7 +700,7 @@ impl AccreditationApi {
         let current = store::lock_certificate(&mut tx, id)
             .await?
             .ok_or_else(|| ApiError::not_found("certificate", &id.to_string()))?;
-        let reply_id = change(&mut tx, current, Actor::new(identity, request_id)).await?;
+        let reply_id = change(&mut tx, current, Actor::new(identity, key)).await?;
         tx.commit().await?;
         tracing::info!(certificate_id = %id, method, "certificate changed");
         let mut conn = self.pool.acquire().await?;
@@ -720,7 +718,12 @@ impl AccreditationService for AccreditationApi {
         // Art. 23.1: the NCE accredits; its officers accept applications.
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "CreateApplication",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let application = request.application.unwrap_or_default();
         // Art. 23.5: the applicant's submission day counts, as the officer records it.
         let filed_on =
@@ -731,7 +734,7 @@ impl AccreditationService for AccreditationApi {
         let form =
             ApplicationForm::parse(&draft, "application.").map_err(ApiError::invalid_fields)?;
         let id = Uuid::now_v7();
-        let mut tx = match self.begin(request_id, "CreateApplication", id).await? {
+        let mut tx = match self.begin(key.as_ref(), id).await? {
             Ok(tx) => tx,
             Err(done) => {
                 let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
@@ -798,7 +801,7 @@ impl AccreditationService for AccreditationApi {
             updated_at: at,
             appeals: Vec::new(),
         };
-        let actor = Actor::new(&identity, request_id);
+        let actor = Actor::new(&identity, key.as_ref());
         store::insert_application(&mut tx, &application)
             .await
             .map_err(ApiError::from)?;
@@ -883,7 +886,12 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "RecordExamination",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let examined_on = act_date(&request.examined_on, "examined_on")?;
         let examiner = nsk_errors::fields::required(&request.examiner, "examiner", "who examined")?;
         let on_site = request.on_site;
@@ -908,7 +916,7 @@ impl AccreditationService for AccreditationApi {
             .change_application(
                 &identity,
                 id,
-                request_id,
+                key.as_ref(),
                 "RecordExamination",
                 move |tx, mut a, actor| {
                     Box::pin(async move {
@@ -953,7 +961,12 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "DecideApplication",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         // Art. 25.1: decided in coordination with the authorized body.
         let coordination = document(
             request.authorized_body_coordination,
@@ -985,7 +998,7 @@ impl AccreditationService for AccreditationApi {
             .change_application(
                 &identity,
                 id,
-                request_id,
+                key.as_ref(),
                 "DecideApplication",
                 move |tx, mut a, actor| {
                     Box::pin(async move {
@@ -1046,13 +1059,18 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "RecordRefusalSent",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let sent_on = act_date(&request.sent_on, "sent_on")?;
         let reply = self
             .change_application(
                 &identity,
                 id,
-                request_id,
+                key.as_ref(),
                 "RecordRefusalSent",
                 move |tx, mut a, actor| {
                     Box::pin(async move {
@@ -1090,7 +1108,12 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "RecordAppealOutcome",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let body = match pb::AppealBody::try_from(request.body) {
             Ok(pb::AppealBody::Administrative) => store::AppealBody::Administrative,
             Ok(pb::AppealBody::Court) => store::AppealBody::Court,
@@ -1110,7 +1133,7 @@ impl AccreditationService for AccreditationApi {
             .change_application(
                 &identity,
                 id,
-                request_id,
+                key.as_ref(),
                 "RecordAppealOutcome",
                 move |tx, mut a, actor| {
                     Box::pin(async move {
@@ -1168,9 +1191,14 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "IssueCertificate",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let issued_on = act_date(&request.issued_on, "issued_on")?;
-        let mut tx = match self.begin(request_id, "IssueCertificate", id).await? {
+        let mut tx = match self.begin(key.as_ref(), id).await? {
             Ok(tx) => tx,
             Err(done) => {
                 let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
@@ -1195,7 +1223,7 @@ impl AccreditationService for AccreditationApi {
         if let Some(decision) = &a.decision {
             not_before(issued_on, decision.decided_on, "issued_on", "the decision")?;
         }
-        let actor = Actor::new(&identity, request_id);
+        let actor = Actor::new(&identity, key.as_ref());
         let at = now();
         let (valid_from, valid_until) = cert::validity(issued_on)
             .ok_or_else(|| ApiError::invalid_field("issued_on", "is out of range"))?;
@@ -1348,13 +1376,18 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "ConcludeAgreement",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let agreement = document(request.agreement, "agreement")?;
         let reply = self
             .change_application(
                 &identity,
                 id,
-                request_id,
+                key.as_ref(),
                 "ConcludeAgreement",
                 move |tx, mut a, actor| {
                     Box::pin(async move {
@@ -1405,7 +1438,12 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "RevokeCertificate",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let ground = ground_from_proto(request.ground).ok_or_else(|| {
             ApiError::invalid_field(
                 "ground",
@@ -1440,7 +1478,7 @@ impl AccreditationService for AccreditationApi {
         let copy_due = self.due(Deadline::RevocationCopy, decided_on)?;
         let outbox = self.outbox.clone();
         let reply = self
-            .change_certificate(&identity, id, request_id, "RevokeCertificate", move |tx, mut c, actor| {
+            .change_certificate(&identity, id, key.as_ref(), "RevokeCertificate", move |tx, mut c, actor| {
                 Box::pin(async move {
                     c.route.check_nce_act("revoke").map_err(refused)?;
                     c.status = cert::revoke(c.status).map_err(refused)?;
@@ -1516,12 +1554,17 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "RenewCertificate",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         // Art. 26.5: the center's report that the violations are eliminated.
         let basis = document(request.basis, "basis")?;
         let outbox = self.outbox.clone();
         let reply = self
-            .change_certificate(&identity, id, request_id, "RenewCertificate", move |tx, mut c, actor| {
+            .change_certificate(&identity, id, key.as_ref(), "RenewCertificate", move |tx, mut c, actor| {
                 Box::pin(async move {
                     let on = today();
                     let Some(record) = c.revocation.clone() else {
@@ -1561,7 +1604,12 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "ReissueCertificate",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let mut violations = Vec::new();
         let form = reorganisation_from_proto(request.form);
         if form.is_none() {
@@ -1625,7 +1673,7 @@ impl AccreditationService for AccreditationApi {
             .change_certificate(
                 &identity,
                 id,
-                request_id,
+                key.as_ref(),
                 "ReissueCertificate",
                 move |tx, mut old, actor| {
                     Box::pin(async move {
@@ -1764,7 +1812,12 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "TerminateCertificate",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let ground = termination_from_proto(request.ground).ok_or_else(|| {
             ApiError::invalid_field("ground", "is required: one of the grounds of Art. 26.6")
         })?;
@@ -1774,7 +1827,7 @@ impl AccreditationService for AccreditationApi {
             .change_certificate(
                 &identity,
                 id,
-                request_id,
+                key.as_ref(),
                 "TerminateCertificate",
                 move |tx, c, actor| {
                     Box::pin(async move {
@@ -1819,7 +1872,12 @@ impl AccreditationService for AccreditationApi {
         let identity = caller.require(&[Role::NceOfficer])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "RecordMonitoringFinding",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let description = nsk_errors::fields::required(
             &request.description,
             "description",
@@ -1836,13 +1894,13 @@ impl AccreditationService for AccreditationApi {
             found_on,
             opened_revocation_case: open_case,
             revocation_decision_due: open_case.then_some(decision_due),
-            request_id: request_id.map(str::to_string),
+            request_id: key.as_ref().map(|k| k.id().to_string()),
             actor: identity.subject.clone(),
             actor_role: identity.primary_role().to_string(),
             at: now(),
         };
         let recorded = finding.clone();
-        self.change_certificate(&identity, id, request_id, "RecordMonitoringFinding", move |tx, c, actor| {
+        self.change_certificate(&identity, id, key.as_ref(), "RecordMonitoringFinding", move |tx, c, actor| {
             Box::pin(async move {
                 if c.status != CertStatus::Active {
                     return Err(ApiError::failed_precondition(format!(
@@ -1868,10 +1926,10 @@ impl AccreditationService for AccreditationApi {
         })
         .await?;
         // A retried request answers with the finding its first attempt recorded.
-        let finding = match request_id {
-            Some(request_id) => {
+        let finding = match &key {
+            Some(key) => {
                 let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
-                store::finding_by_request(&mut conn, request_id)
+                store::finding_by_request(&mut conn, &identity.subject, key.id())
                     .await
                     .map_err(ApiError::from)?
                     .unwrap_or(recorded)

@@ -14,9 +14,8 @@ use nsk_proto::nsk::common::v1::BasisDocument;
 use nsk_proto::nsk::documents::v1 as documents;
 use nsk_proto::nsk::events::v1::EventEnvelope;
 use nsk_proto::nsk::professions::v1 as professions;
-use nsk_runtime::testing::publish;
+use nsk_runtime::testing::{bearer, publish, token};
 use prost::{Message as _, Name as _};
-use rdkafka::producer::{FutureProducer, FutureRecord};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
@@ -85,13 +84,6 @@ async fn until_heard(config: &ServiceConfig, n: i64) {
 }
 
 async fn publish_profession(config: &ServiceConfig, id: &str) {
-    let topic = config.kafka.topic_of("professions");
-    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&topic))
-        .await
-        .unwrap();
-    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
-        .create()
-        .unwrap();
     let event = professions::ProfessionRegistered {
         profession: Some(professions::Profession {
             id: id.into(),
@@ -102,34 +94,11 @@ async fn publish_profession(config: &ServiceConfig, id: &str) {
         }),
         effective_from: "2026-11-01".into(),
     };
-    let envelope = EventEnvelope {
-        event_id: uuid::Uuid::now_v7().to_string(),
-        event_type: professions::ProfessionRegistered::full_name(),
-        aggregate_type: "profession".into(),
-        aggregate_id: id.into(),
-        aggregate_version: 1,
-        producer: "professions".into(),
-        payload: event.encode_to_vec(),
-        ..Default::default()
-    };
-    producer
-        .send(
-            FutureRecord::to(&topic)
-                .key(id)
-                .payload(&envelope.encode_to_vec()),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
+    publish(config, "professions", id, &event).await;
 }
 
 fn officer<T>(message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    let token = nsk_runtime::testing::token("nce-officer-7", &[Role::NceOfficer], None);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
+    bearer(message, &token("nce-officer-7", &[Role::NceOfficer], None))
 }
 
 fn document(number: &str, date: &str) -> Option<BasisDocument> {
@@ -635,18 +604,15 @@ async fn revocation_on_ground_4_names_the_documents_and_a_safety_violation_bars_
 
     // Art. 26.4: the center reads the copy with its own credentials; another center cannot.
     let notices = |center: &str| {
-        let mut request = Request::new(pb::ListNoticesRequest {
+        let request = pb::ListNoticesRequest {
             center_number: "0001".into(),
-        });
-        let token = nsk_runtime::testing::token(
+        };
+        let center_token = token(
             &format!("center-{center}-system"),
             &[Role::RecognitionCenter],
             Some(center),
         );
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-        request
+        bearer(request, &center_token)
     };
     let read = app
         .client

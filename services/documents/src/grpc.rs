@@ -3,8 +3,8 @@
 
 use chrono::{NaiveDate, SubsecRound, Utc};
 use nsk_calendar::SharedCalendar;
-use nsk_db::requests::Once;
-use nsk_errors::fields::{optional_date, request_id as parse_request_id, uuid as parse_id};
+use nsk_db::requests::{Once, RequestKey};
+use nsk_errors::fields::{optional_date, uuid as parse_id};
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{Aggregate, EventContext, Outbox};
 use nsk_identity::{Identity, Role, TokenVerifier};
@@ -550,26 +550,24 @@ impl DocumentsApi {
         request: pb::IssueDocumentRequest,
     ) -> Result<StoredDocument, ApiError> {
         let center = own_center(identity)?;
-        let request_id = parse_request_id(&request.request_id)?;
+        // A request id is the center's own, whichever of its systems sends it.
+        let key = RequestKey::new(
+            &format!("center:{}", code4(center)),
+            "IssueDocument",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
+        let request_id = key.as_ref().map(RequestKey::id);
         let issue_date = today();
         let fields = issue_fields(request.document.unwrap_or_default(), issue_date)?;
-        // A retried request returns the document it made.
-        let request_key = request_id.map(|r| format!("{}:{r}", code4(center)));
-        if let Some(key) = &request_key {
+        // A retried request returns the document it made (before the checks, which the first
+        // attempt's document would now fail).
+        if let Some(key) = &key {
             let mut conn = self.pool.acquire().await?;
-            match nsk_db::requests::applied(&mut conn, key).await? {
-                Some((method, id)) if method == "IssueDocument" => {
-                    return store::get_document(&mut conn, id).await?.ok_or_else(|| {
-                        ApiError::internal(format!("request {key} lost its document"))
-                    })
-                }
-                Some((method, _)) => {
-                    return Err(ApiError::already_exists(format!(
-                        "request id {} was already used for {method}; use a new request id",
-                        request_id.unwrap_or_default()
-                    )))
-                }
-                None => {}
+            if let Some(id) = nsk_db::requests::applied(&mut conn, key).await? {
+                return store::get_document(&mut conn, id).await?.ok_or_else(|| {
+                    ApiError::internal(format!("request {} lost its document", key.id()))
+                });
             }
         }
         let day = fields.procedure_date;
@@ -646,9 +644,7 @@ impl DocumentsApi {
             .unwrap_or_default();
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
-        if let Once::Applied(done) =
-            nsk_db::requests::once(&mut tx, request_key.as_deref(), "IssueDocument", id).await?
-        {
+        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key.as_ref(), id).await? {
             // A concurrent retry won; return what it made.
             tx.rollback().await?;
             let mut conn = self.pool.acquire().await?;
@@ -1018,7 +1014,13 @@ impl DocumentRegistry for DocumentsApi {
         let identity = caller.require(&[Role::AuthorizedBodyAdmin])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "CancelDocument",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
+        let request_id = key.as_ref().map(RequestKey::id);
         let reason = nsk_errors::fields::required(
             &request.reason,
             "reason",
@@ -1037,10 +1039,9 @@ impl DocumentRegistry for DocumentsApi {
             ),
         };
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
-        if let Once::Applied(done) =
-            nsk_db::requests::once(&mut tx, request_id, "CancelDocument", id)
-                .await
-                .map_err(ApiError::from)?
+        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key.as_ref(), id)
+            .await
+            .map_err(ApiError::from)?
         {
             tx.rollback().await.map_err(ApiError::from)?;
             let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;

@@ -238,7 +238,13 @@ pub async fn migrate(
     request: pb::MigrateDocumentsRequest,
     today: NaiveDate,
 ) -> Result<(Uuid, i32), ApiError> {
-    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let key = nsk_db::requests::RequestKey::new(
+        &identity.subject,
+        "MigrateDocuments",
+        &request.request_id,
+        &prost::Message::encode_to_vec(&request),
+    )?;
+    let request_id = key.as_ref().map(|k| k.id());
     let basis = request.basis.unwrap_or_default();
     let basis = nsk_errors::fields::document(&basis.number, &basis.date, &basis.title, "basis")?;
     if request.documents.is_empty() || request.documents.len() > MAX_BATCH {
@@ -285,7 +291,7 @@ pub async fn migrate(
     let migration_id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
     if let nsk_db::requests::Once::Applied(_) =
-        nsk_db::requests::once(&mut tx, request_id, "MigrateDocuments", migration_id).await?
+        nsk_db::requests::once(&mut tx, key.as_ref(), migration_id).await?
     {
         return Err(ApiError::already_exists(format!(
             "the migration with request id {} was already applied",

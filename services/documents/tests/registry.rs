@@ -115,12 +115,8 @@ async fn spawn_app(label: &str) -> TestApp {
 }
 
 fn as_role<T>(message: T, role: Role, center: Option<&str>) -> Request<T> {
-    let mut request = Request::new(message);
     let token = nsk_runtime::testing::token("center-0042-system", &[role], center);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
+    nsk_runtime::testing::bearer(message, &token)
 }
 
 fn center<T>(message: T) -> Request<T> {

@@ -5,7 +5,7 @@
 
 use chrono::{SubsecRound, Utc};
 use nsk_calendar::{SharedCalendar, WorkingCalendar, YearData};
-use nsk_errors::fields::request_id as parse_request_id;
+use nsk_db::requests::RequestKey;
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{Aggregate, EventContext, Outbox};
 use nsk_identity::{Role, TokenVerifier};
@@ -13,6 +13,7 @@ use nsk_proto::nsk::common::v1 as common;
 use nsk_proto::nsk::professions::v1 as pb;
 use nsk_proto::nsk::professions::v1::working_calendar_server::WorkingCalendar as CalendarApi;
 use nsk_runtime::calendar::{self as shared, StoredYear};
+use prost::Message as _;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -80,7 +81,13 @@ impl WorkingCalendarApi {
         identity: &nsk_identity::Identity,
         request: pb::PutCalendarYearRequest,
     ) -> Result<pb::CalendarYear, ApiError> {
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "PutCalendarYear",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
+        let request_id = key.as_ref().map(RequestKey::id);
         let year = request.year;
         if !(FIRST_YEAR..=LAST_YEAR).contains(&year) {
             return Err(ApiError::invalid_field(
@@ -151,7 +158,7 @@ impl WorkingCalendarApi {
         // A year is not a UUID resource; the request record names it by a UUID made of it.
         let resource = Uuid::from_u128(u128::from(year.unsigned_abs()));
         if let nsk_db::requests::Once::Applied(_) =
-            nsk_db::requests::once(&mut tx, request_id, "PutCalendarYear", resource).await?
+            nsk_db::requests::once(&mut tx, key.as_ref(), resource).await?
         {
             tx.rollback().await?;
             return self

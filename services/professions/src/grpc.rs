@@ -1,16 +1,15 @@
 //! The gRPC face of the register: proto <-> domain, authorization, error mapping.
 
 use chrono::{SecondsFormat, SubsecRound, Utc};
-use nsk_db::requests::Once;
-use nsk_errors::fields::{
-    optional_date as parse_optional_date, request_id as parse_request_id, uuid as parse_id,
-};
+use nsk_db::requests::{Once, RequestKey};
+use nsk_errors::fields::{optional_date as parse_optional_date, uuid as parse_id};
 use nsk_errors::ApiError;
 use nsk_events::{EventContext, Outbox};
 use nsk_identity::{Role, TokenVerifier};
 use nsk_proto::nsk::common::v1 as common;
 use nsk_proto::nsk::professions::v1 as pb;
 use nsk_proto::nsk::professions::v1::profession_registry_server::ProfessionRegistry;
+use prost::Message as _;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -43,7 +42,7 @@ impl ProfessionsApi {
         &self,
         entry: ProfessionEntry,
         actor: &nsk_identity::Identity,
-        request_id: Option<&str>,
+        key: Option<&RequestKey>,
     ) -> Result<StoredProfession, ApiError> {
         // PostgreSQL keeps microseconds; the reply must equal what a later read returns.
         let now = Utc::now().trunc_subsecs(6);
@@ -51,9 +50,7 @@ impl ProfessionsApi {
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
         // A retried request returns what the first one made.
-        if let Once::Applied(done) =
-            nsk_db::requests::once(&mut tx, request_id, "RegisterProfession", id).await?
-        {
+        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key, id).await? {
             tx.rollback().await?;
             return self.replay(done).await;
         }
@@ -69,7 +66,7 @@ impl ProfessionsApi {
         let change = Change {
             actor: &actor.subject,
             actor_role: actor.primary_role(),
-            request_id: request_id.unwrap_or(&generated_request_id),
+            request_id: key.map(RequestKey::id).unwrap_or(&generated_request_id),
             effective_from: today,
             at: now,
         };
@@ -135,16 +132,14 @@ impl ProfessionsApi {
     ) -> Result<StoredProfession, ApiError> {
         let ChangeOf {
             id,
-            request_id,
-            method,
+            key,
             expected_version,
             effective_from,
         } = of;
         let now = Utc::now().trunc_subsecs(6);
         let today = nsk_calendar::kazakhstan_date(now);
         let mut tx = self.pool.begin().await?;
-        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, request_id, method, id).await?
-        {
+        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key, id).await? {
             tx.rollback().await?;
             return self.replay(done).await;
         }
@@ -184,7 +179,7 @@ impl ProfessionsApi {
         let change = Change {
             actor: &actor.subject,
             actor_role: actor.primary_role(),
-            request_id: request_id.unwrap_or(&generated_request_id),
+            request_id: key.map(RequestKey::id).unwrap_or(&generated_request_id),
             effective_from,
             at: now,
         };
@@ -247,8 +242,7 @@ async fn check_standard(
 /// effect.
 struct ChangeOf<'a> {
     id: Uuid,
-    request_id: Option<&'a str>,
-    method: &'static str,
+    key: Option<&'a RequestKey>,
     expected_version: i64,
     effective_from: Option<chrono::NaiveDate>,
 }
@@ -257,6 +251,8 @@ struct ChangeOf<'a> {
 struct StatusChange<'a> {
     id: &'a str,
     request_id: &'a str,
+    /// The call's message, encoded: a retry repeats it exactly.
+    content: &'a [u8],
     reason: &'a str,
     basis: Option<common::BasisDocument>,
     expected_version: i64,
@@ -285,13 +281,12 @@ impl ProfessionsApi {
         // Art. 5.6: the authorized body keeps the register.
         let identity = caller.require(&[Role::AuthorizedBodyAdmin])?;
         let id = parse_id(fields.id, "id")?;
-        let request_id = parse_request_id(fields.request_id)?;
+        let key = RequestKey::new(&identity.subject, method, fields.request_id, fields.content)?;
         let why = change_reason(fields.reason, fields.basis)?;
         let effective_from = parse_optional_date(fields.effective_from, "effective_from")?;
         let of = ChangeOf {
             id,
-            request_id,
-            method,
+            key: key.as_ref(),
             expected_version: fields.expected_version,
             effective_from,
         };
@@ -345,25 +340,23 @@ impl ProfessionsApi {
         &self,
         rows: Vec<ProfessionEntry>,
         actor: &nsk_identity::Identity,
-        request_id: Option<&str>,
+        key: Option<&RequestKey>,
     ) -> Result<i32, ApiError> {
         let now = Utc::now().trunc_subsecs(6);
         let today = nsk_calendar::kazakhstan_date(now);
         let import_id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
-        if let Once::Applied(_) =
-            nsk_db::requests::once(&mut tx, request_id, "ImportProfessions", import_id).await?
-        {
+        if let Once::Applied(_) = nsk_db::requests::once(&mut tx, key, import_id).await? {
             return Err(ApiError::already_exists(format!(
                 "the import with request id {} was already applied",
-                request_id.unwrap_or_default()
+                key.map(RequestKey::id).unwrap_or_default()
             )));
         }
         let generated_request_id = import_id.to_string();
         let change = Change {
             actor: &actor.subject,
             actor_role: actor.primary_role(),
-            request_id: request_id.unwrap_or(&generated_request_id),
+            request_id: key.map(RequestKey::id).unwrap_or(&generated_request_id),
             effective_from: today,
             at: now,
         };
@@ -424,6 +417,7 @@ impl ProfessionRegistry for ProfessionsApi {
             std::collections::HashMap::new();
         let mut rows_of_code: Vec<(String, i32)> = Vec::new();
         let mut request_id = String::new();
+        let mut content = nsk_db::requests::ContentDigest::default();
         let mut received = 0usize;
         while let Some(message) = stream.message().await? {
             received += 1;
@@ -437,6 +431,7 @@ impl ProfessionRegistry for ProfessionsApi {
             if received == 1 {
                 request_id = message.request_id.clone();
             }
+            content.update(&message.encode_to_vec());
             let row = if message.row > 0 {
                 message.row
             } else {
@@ -513,8 +508,9 @@ impl ProfessionRegistry for ProfessionsApi {
             );
             return Err(err.into());
         }
-        let request_id = parse_request_id(&request_id)?;
-        let imported = self.import_all(entries, &identity, request_id).await?;
+        let key =
+            RequestKey::with_digest(&identity.subject, "ImportProfessions", &request_id, content)?;
+        let imported = self.import_all(entries, &identity, key.as_ref()).await?;
         // After a bulk load, searches by name are slow until the table is vacuumed: the new
         // entries wait in the trigram indexes' pending lists, and the planner, without fresh
         // statistics, scans the whole table instead. Autovacuum would get there within minutes;
@@ -579,7 +575,12 @@ impl ProfessionRegistry for ProfessionsApi {
         let identity = caller.require(&[Role::AuthorizedBodyAdmin])?;
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "AmendProfession",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let why = change_reason(&request.reason, request.basis)?;
         let effective_from = parse_optional_date(&request.effective_from, "effective_from")?;
         let proposed = draft_from_proto(request.profession.unwrap_or_default());
@@ -589,8 +590,7 @@ impl ProfessionRegistry for ProfessionsApi {
                 identity,
                 ChangeOf {
                     id,
-                    request_id,
-                    method: "AmendProfession",
+                    key: key.as_ref(),
                     expected_version: request.expected_version,
                     effective_from,
                 },
@@ -619,9 +619,11 @@ impl ProfessionRegistry for ProfessionsApi {
     ) -> Result<Response<pb::Profession>, Status> {
         let caller = self.verifier.caller(&request)?;
         let r = request.into_inner();
+        let content = r.encode_to_vec();
         let fields = StatusChange {
             id: &r.id,
             request_id: &r.request_id,
+            content: &content,
             reason: &r.reason,
             basis: r.basis.clone(),
             expected_version: r.expected_version,
@@ -645,9 +647,11 @@ impl ProfessionRegistry for ProfessionsApi {
     ) -> Result<Response<pb::Profession>, Status> {
         let caller = self.verifier.caller(&request)?;
         let r = request.into_inner();
+        let content = r.encode_to_vec();
         let fields = StatusChange {
             id: &r.id,
             request_id: &r.request_id,
+            content: &content,
             reason: &r.reason,
             basis: r.basis.clone(),
             expected_version: r.expected_version,
@@ -742,13 +746,18 @@ impl ProfessionRegistry for ProfessionsApi {
         // Art. 5.6: the authorized body forms and keeps the register.
         let identity = caller.require(&[Role::AuthorizedBodyAdmin])?;
         let request = request.into_inner();
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "RegisterProfession",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let Some(profession) = request.profession else {
             return Err(ApiError::invalid_field("profession", "is required").into());
         };
         let entry = ProfessionEntry::parse(&draft_from_proto(profession), "profession.")
             .map_err(ApiError::invalid_fields)?;
-        let stored = self.register(entry, identity, request_id).await?;
+        let stored = self.register(entry, identity, key.as_ref()).await?;
         Ok(Response::new(to_proto(&stored)))
     }
 

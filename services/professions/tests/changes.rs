@@ -7,31 +7,20 @@ use nsk_identity::Role;
 use nsk_proto::nsk::common::v1::{BasisDocument, LocalizedText};
 use nsk_proto::nsk::professions::v1 as pb;
 use nsk_proto::nsk::professions::v1::profession_registry_client::ProfessionRegistryClient;
+use nsk_runtime::testing;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
 async fn client() -> ProfessionRegistryClient<Channel> {
-    let prefix = nsk_runtime::testing::unique_prefix("chg");
-    let config = nsk_runtime::testing::service_config("professions", &prefix).await;
-    let app = nsk_professions::build(config).await.unwrap();
-    let addr = app.grpc_addr();
-    tokio::spawn(app.run());
-    ProfessionRegistryClient::new(
-        Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-    )
+    let (_, channel) = testing::spawn("professions", "chg", nsk_professions::build).await;
+    ProfessionRegistryClient::new(channel)
 }
 
 fn admin<T>(message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    let token = nsk_runtime::testing::token("admin-2", &[Role::AuthorizedBodyAdmin], None);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
+    testing::bearer(
+        message,
+        &testing::token("admin-2", &[Role::AuthorizedBodyAdmin], None),
+    )
 }
 
 fn basis(number: &str) -> Option<BasisDocument> {

@@ -2,16 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
-use std::time::Duration;
-
 use nsk_identity::Role;
 use nsk_proto::nsk::common::v1::{BasisDocument, LocalizedText};
-use nsk_proto::nsk::events::v1::EventEnvelope;
 use nsk_proto::nsk::professions::v1 as pb;
 use nsk_proto::nsk::professions::v1::profession_registry_client::ProfessionRegistryClient;
+use nsk_runtime::testing;
 use prost::Message as _;
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
-use rdkafka::Message as _;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 use tonic_types::StatusExt;
@@ -22,27 +18,15 @@ struct TestApp {
 }
 
 async fn spawn_app() -> TestApp {
-    let prefix = nsk_runtime::testing::unique_prefix("prof");
-    let config = nsk_runtime::testing::service_config("professions", &prefix).await;
-    let app = nsk_professions::build(config.clone()).await.unwrap();
-    let addr = app.grpc_addr();
-    tokio::spawn(app.run());
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
-    let client = ProfessionRegistryClient::new(channel);
-    TestApp { client, config }
+    let (config, channel) = testing::spawn("professions", "prof", nsk_professions::build).await;
+    TestApp {
+        client: ProfessionRegistryClient::new(channel),
+        config,
+    }
 }
 
 fn with_token<T>(message: T, roles: &[Role]) -> Request<T> {
-    let mut request = Request::new(message);
-    let token = nsk_runtime::testing::token("admin-1", roles, None);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
+    testing::bearer(message, &testing::token("admin-1", roles, None))
 }
 
 fn programmer(nkz: &str) -> pb::Profession {
@@ -348,19 +332,10 @@ async fn a_registration_is_published_to_the_professions_topic() {
         .await
         .unwrap()
         .into_inner();
-    let topic = app.config.kafka.topic_of("professions");
-    let consumer: StreamConsumer = nsk_events::kafka::base_config(&app.config.kafka)
-        .set("group.id", format!("{topic}.reader"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    consumer.subscribe(&[&topic]).unwrap();
-    let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+    let envelope = testing::read_events(&app.config, "professions", 1)
         .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(message.key(), Some(created.id.as_bytes()));
-    let envelope = EventEnvelope::decode(message.payload().unwrap()).unwrap();
+        .remove(0);
+    assert_eq!(envelope.aggregate_id, created.id);
     assert_eq!(
         envelope.event_type,
         "nsk.professions.v1.ProfessionRegistered"

@@ -8,24 +8,18 @@ use std::time::{Duration, Instant};
 
 use nsk_identity::Role;
 use nsk_proto::nsk::common::v1::{BasisDocument, LocalizedText};
-use nsk_proto::nsk::events::v1::EventEnvelope;
 use nsk_proto::nsk::professions::v1 as pb;
 use nsk_proto::nsk::professions::v1::profession_registry_client::ProfessionRegistryClient;
 use nsk_proto::nsk::standards::v1 as standards;
+use nsk_runtime::testing;
 use prost::{Message as _, Name};
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::Message as _;
-use tonic::transport::Channel;
 use tonic::{Code, Request};
 
 fn admin<T>(message: T) -> Request<T> {
-    let mut request = Request::new(message);
-    let token = nsk_runtime::testing::token("admin-3", &[Role::AuthorizedBodyAdmin], None);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
+    testing::bearer(
+        message,
+        &testing::token("admin-3", &[Role::AuthorizedBodyAdmin], None),
+    )
 }
 
 fn on_standard(nkz: &str, standard_id: &str, version: i32) -> pb::RegisterProfessionRequest {
@@ -55,46 +49,10 @@ fn on_standard(nkz: &str, standard_id: &str, version: i32) -> pb::RegisterProfes
     }
 }
 
-async fn publish<M: prost::Message + Name>(
-    producer: &FutureProducer,
-    topic: &str,
-    key: &str,
-    event: &M,
-) {
-    let envelope = EventEnvelope {
-        event_id: uuid::Uuid::now_v7().to_string(),
-        event_type: M::full_name(),
-        aggregate_type: "standard".into(),
-        aggregate_id: key.into(),
-        producer: "standards".into(),
-        payload: event.encode_to_vec(),
-        ..Default::default()
-    };
-    producer
-        .send(
-            FutureRecord::to(topic)
-                .key(key)
-                .payload(&envelope.encode_to_vec()),
-            Duration::from_secs(10),
-        )
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn a_superseded_standard_flags_the_professions_resting_on_it_for_review() {
-    let prefix = nsk_runtime::testing::unique_prefix("std");
-    let config = nsk_runtime::testing::service_config("professions", &prefix).await;
-    let app = nsk_professions::build(config.clone()).await.unwrap();
-    let addr = app.grpc_addr();
-    tokio::spawn(app.run());
-    let mut client = ProfessionRegistryClient::new(
-        Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-    );
+    let (config, channel) = testing::spawn("professions", "std", nsk_professions::build).await;
+    let mut client = ProfessionRegistryClient::new(channel);
 
     let standard_id = uuid::Uuid::now_v7().to_string();
     let refused = client
@@ -108,13 +66,6 @@ async fn a_superseded_standard_flags_the_professions_resting_on_it_for_review() 
         refused.message()
     );
 
-    let standards_topic = config.kafka.topic_of("standards");
-    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&standards_topic))
-        .await
-        .unwrap();
-    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
-        .create()
-        .unwrap();
     let published = |version| standards::StandardPublished {
         standard: Some(standards::Standard {
             id: standard_id.clone(),
@@ -122,7 +73,7 @@ async fn a_superseded_standard_flags_the_professions_resting_on_it_for_review() 
             ..Default::default()
         }),
     };
-    publish(&producer, &standards_topic, &standard_id, &published(1)).await;
+    testing::publish(&config, "standards", &standard_id, &published(1)).await;
 
     // Once the register has learned of version 1, entries may rest on it.
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -149,8 +100,8 @@ async fn a_superseded_standard_flags_the_professions_resting_on_it_for_review() 
         superseded_version: 1,
         superseding_version: 2,
     };
-    publish(&producer, &standards_topic, &standard_id, &superseded).await;
-    publish(&producer, &standards_topic, &standard_id, &published(2)).await;
+    testing::publish(&config, "standards", &standard_id, &superseded).await;
+    testing::publish(&config, "standards", &standard_id, &published(2)).await;
 
     let review = || pb::ListProfessionsRequest {
         needs_review: true,
@@ -174,32 +125,17 @@ async fn a_superseded_standard_flags_the_professions_resting_on_it_for_review() 
     }
 
     // The flags are events too.
-    let reader: StreamConsumer = nsk_events::kafka::base_config(&config.kafka)
-        .set("group.id", format!("{prefix}reader"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    reader
-        .subscribe(&[&config.kafka.topic_of("professions")])
-        .unwrap();
-    let mut flagged_ids = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while flagged_ids.len() < 2 {
-        assert!(
-            Instant::now() < deadline,
-            "flag events missing; saw {flagged_ids:?}"
-        );
-        let message = tokio::time::timeout(Duration::from_secs(30), reader.recv())
-            .await
-            .unwrap()
-            .unwrap();
-        let envelope = EventEnvelope::decode(message.payload().unwrap()).unwrap();
-        if envelope.event_type == pb::ProfessionReviewFlagged::full_name() {
-            let flag = pb::ProfessionReviewFlagged::decode(envelope.payload.as_slice()).unwrap();
+    let flagged_ids: Vec<String> = testing::read_events(&config, "professions", 4)
+        .await
+        .into_iter()
+        .filter(|e| e.event_type == pb::ProfessionReviewFlagged::full_name())
+        .map(|e| {
+            let flag = pb::ProfessionReviewFlagged::decode(e.payload.as_slice()).unwrap();
             assert_eq!((flag.superseded_version, flag.superseding_version), (1, 2));
-            flagged_ids.push(flag.profession_id);
-        }
-    }
+            flag.profession_id
+        })
+        .collect();
+    let mut flagged_ids = flagged_ids;
     flagged_ids.sort();
     let mut expected = vec![first.id.clone(), second.id.clone()];
     expected.sort();
@@ -265,26 +201,9 @@ async fn a_superseded_standard_flags_the_professions_resting_on_it_for_review() 
 
 #[tokio::test]
 async fn a_withdrawn_standard_flags_its_professions_and_grounds_no_new_ones() {
-    let prefix = nsk_runtime::testing::unique_prefix("stdw");
-    let config = nsk_runtime::testing::service_config("professions", &prefix).await;
-    let app = nsk_professions::build(config.clone()).await.unwrap();
-    let addr = app.grpc_addr();
-    tokio::spawn(app.run());
-    let mut client = ProfessionRegistryClient::new(
-        Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-    );
+    let (config, channel) = testing::spawn("professions", "stdw", nsk_professions::build).await;
+    let mut client = ProfessionRegistryClient::new(channel);
     let standard_id = uuid::Uuid::now_v7().to_string();
-    let standards_topic = config.kafka.topic_of("standards");
-    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&standards_topic))
-        .await
-        .unwrap();
-    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
-        .create()
-        .unwrap();
     let published = standards::StandardPublished {
         standard: Some(standards::Standard {
             id: standard_id.clone(),
@@ -292,7 +211,7 @@ async fn a_withdrawn_standard_flags_its_professions_and_grounds_no_new_ones() {
             ..Default::default()
         }),
     };
-    publish(&producer, &standards_topic, &standard_id, &published).await;
+    testing::publish(&config, "standards", &standard_id, &published).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     let entry = loop {
         match client
@@ -313,7 +232,7 @@ async fn a_withdrawn_standard_flags_its_professions_and_grounds_no_new_ones() {
         version: 1,
         reason: "withdrawn".into(),
     };
-    publish(&producer, &standards_topic, &standard_id, &archived).await;
+    testing::publish(&config, "standards", &standard_id, &archived).await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let flagged = client
@@ -345,25 +264,9 @@ async fn a_withdrawn_standard_flags_its_professions_and_grounds_no_new_ones() {
 
 #[tokio::test]
 async fn an_entry_resting_on_a_standard_lists_only_the_skills_the_standard_allows_art_20_2() {
-    let prefix = nsk_runtime::testing::unique_prefix("stdskills");
-    let config = nsk_runtime::testing::service_config("professions", &prefix).await;
-    let app = nsk_professions::build(config.clone()).await.unwrap();
-    let addr = app.grpc_addr();
-    tokio::spawn(app.run());
-    let mut client = ProfessionRegistryClient::new(
-        Channel::from_shared(format!("http://{addr}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap(),
-    );
-    let standards_topic = config.kafka.topic_of("standards");
-    nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&standards_topic))
-        .await
-        .unwrap();
-    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
-        .create()
-        .unwrap();
+    let (config, channel) =
+        testing::spawn("professions", "stdskills", nsk_professions::build).await;
+    let mut client = ProfessionRegistryClient::new(channel);
     // Standard A lets "Temper chocolate" be recognised separately; standard B lets nothing.
     let (a, b) = (
         uuid::Uuid::now_v7().to_string(),
@@ -378,7 +281,7 @@ async fn an_entry_resting_on_a_standard_lists_only_the_skills_the_standard_allow
                 ..Default::default()
             }),
         };
-        publish(&producer, &standards_topic, id, &event).await;
+        testing::publish(&config, "standards", id, &event).await;
     }
     let with_skills = |nkz: &str, standard: &str, skills: &[&str]| {
         let mut request = on_standard(nkz, standard, 1);

@@ -1,14 +1,15 @@
 //! The gRPC face of professional standards: proto <-> domain, who may do what, error mapping.
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
-use nsk_db::requests::Once;
-use nsk_errors::fields::{request_id as parse_request_id, uuid as parse_id};
+use nsk_db::requests::{Once, RequestKey};
+use nsk_errors::fields::uuid as parse_id;
 use nsk_errors::{ApiError, ErrorKind};
 use nsk_events::{EventContext, Outbox};
 use nsk_identity::{Caller, Identity, Role, TokenVerifier};
 use nsk_proto::nsk::common::v1 as common;
 use nsk_proto::nsk::standards::v1 as pb;
 use nsk_proto::nsk::standards::v1::standards_service_server::StandardsService;
+use prost::Message as _;
 use sqlx::{PgConnection, PgPool};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -99,8 +100,7 @@ impl StandardsApi {
         &self,
         identity: &Identity,
         id: Uuid,
-        request_id: Option<&str>,
-        method: &'static str,
+        key: Option<&RequestKey>,
         decide: F,
     ) -> Result<StandardVersion, ApiError>
     where
@@ -111,8 +111,7 @@ impl StandardsApi {
         ) -> futures::future::BoxFuture<'c, Result<Outcome, ApiError>>,
     {
         let mut tx = self.pool.begin().await?;
-        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, request_id, method, id).await?
-        {
+        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key, id).await? {
             tx.rollback().await?;
             let mut conn = self.pool.acquire().await?;
             return self.replay(&mut conn, done).await;
@@ -121,8 +120,8 @@ impl StandardsApi {
             .await?
             .ok_or_else(|| ApiError::not_found("standard", &id.to_string()))?;
         let versions = store::versions(&mut tx, id).await?;
-        let request_id = request_id
-            .map(str::to_string)
+        let request_id = key
+            .map(|k| k.id().to_string())
             .unwrap_or_else(|| Uuid::now_v7().to_string());
         let outcome = decide(&mut tx, versions, request_id.clone()).await?;
         let context = EventContext {
@@ -133,7 +132,7 @@ impl StandardsApi {
             events::publish(&self.outbox, &mut tx, &context, id, revision, event).await?;
         }
         tx.commit().await?;
-        tracing::info!(standard_id = %id, version = outcome.version.version, stage = %outcome.version.stage, method, "standard changed");
+        tracing::info!(standard_id = %id, version = outcome.version.version, stage = %outcome.version.stage, "standard changed");
         Ok(outcome.version)
     }
 
@@ -429,14 +428,20 @@ impl StandardsService for StandardsApi {
         // Art. 5.5: the sectoral body develops standards (and enters an association's draft).
         let identity = caller.require(&[Role::SectoralBody])?.clone();
         let request = request.into_inner();
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "CreateStandard",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let proposed = draft_from_proto(request.standard.unwrap_or_default());
         let content =
             StandardContent::parse(&proposed, "standard.").map_err(ApiError::invalid_fields)?;
         let at = now();
         let id = Uuid::now_v7();
-        let request_id_text = request_id
-            .map(str::to_string)
+        let request_id_text = key
+            .as_ref()
+            .map(|k| k.id().to_string())
             .unwrap_or_else(|| id.to_string());
         let first = StandardVersion {
             standard_id: id,
@@ -459,10 +464,9 @@ impl StandardsService for StandardsApi {
             updated_at: at,
         };
         let mut tx = self.pool.begin().await.map_err(ApiError::from)?;
-        if let Once::Applied(done) =
-            nsk_db::requests::once(&mut tx, request_id, "CreateStandard", id)
-                .await
-                .map_err(ApiError::from)?
+        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key.as_ref(), id)
+            .await
+            .map_err(ApiError::from)?
         {
             tx.rollback().await.map_err(ApiError::from)?;
             let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
@@ -590,11 +594,16 @@ impl StandardsService for StandardsApi {
         let identity = caller.require(&[Role::SectoralBody])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "UpdateDraft",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let proposed = draft_from_proto(request.standard.unwrap_or_default());
         let mask = request.update_mask;
         let changed = self
-            .change(&identity, id, request_id, "UpdateDraft", move |tx, versions, _| {
+            .change(&identity, id, key.as_ref(), move |tx, versions, _| {
                 Box::pin(async move {
                     let number = domain::working_version(&versions).ok_or_else(|| no_working_version(&versions))?;
                     let mut version = store::load(tx, id, number)
@@ -639,13 +648,18 @@ impl StandardsService for StandardsApi {
         // Art. 5.5 names who takes each step.
         let identity = caller.require(&[role_of(step.party())])?.clone();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "AdvanceStandard",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let document = document(request.document, true)?;
         let remarks = request.remarks.trim().to_string();
         let actor = identity.subject.clone();
         let actor_role = role_of(step.party()).as_str().to_string();
         let changed = self
-            .change(&identity, id, request_id, "AdvanceStandard", move |tx, versions, request_id| {
+            .change(&identity, id, key.as_ref(), move |tx, versions, request_id| {
                 Box::pin(async move {
                     let number = domain::working_version(&versions).ok_or_else(|| no_working_version(&versions))?;
                     let mut version = store::load(tx, id, number)
@@ -723,7 +737,12 @@ impl StandardsService for StandardsApi {
             .clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "ReturnForRework",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let remarks = nsk_errors::fields::required(
             &request.remarks,
             "remarks",
@@ -736,8 +755,7 @@ impl StandardsService for StandardsApi {
             .change(
                 &identity,
                 id,
-                request_id,
-                "ReturnForRework",
+                key.as_ref(),
                 move |tx, versions, request_id| {
                     Box::pin(async move {
                         let number = domain::working_version(&versions)
@@ -806,7 +824,12 @@ impl StandardsService for StandardsApi {
         let identity = caller.require(&[Role::SectoralBody])?.clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "OpenNewVersion",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let reason = nsk_errors::fields::required(
             &request.reason,
             "reason",
@@ -818,8 +841,7 @@ impl StandardsService for StandardsApi {
             .change(
                 &identity,
                 id,
-                request_id,
-                "OpenNewVersion",
+                key.as_ref(),
                 move |tx, versions, request_id| {
                     Box::pin(async move {
                         let number = domain::open_new_version(&versions).map_err(refused)?;
@@ -913,7 +935,12 @@ impl StandardsService for StandardsApi {
             .clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
-        let request_id = parse_request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "ArchiveStandard",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         if request.version < 0 {
             return Err(ApiError::invalid_field(
                 "version",
@@ -931,7 +958,7 @@ impl StandardsService for StandardsApi {
         let actor = identity.subject.clone();
         let holder = identity.clone();
         let archived = self
-            .change(&identity, id, request_id, "ArchiveStandard", move |tx, versions, request_id| {
+            .change(&identity, id, key.as_ref(), move |tx, versions, request_id| {
                 Box::pin(async move {
                     let number = if wanted == 0 {
                         versions.last().map(|(v, _)| *v).unwrap_or(1)

@@ -3,17 +3,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
-use std::time::Duration;
-
 use nsk_identity::Role;
 use nsk_proto::nsk::common::v1::{BasisDocument, LocalizedText};
-use nsk_proto::nsk::events::v1::EventEnvelope;
 use nsk_proto::nsk::standards::v1 as pb;
 use nsk_proto::nsk::standards::v1::standards_service_client::StandardsServiceClient;
+use nsk_runtime::testing;
 use pb::StandardStatus as S;
-use prost::{Message as _, Name as _};
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
-use rdkafka::Message as _;
+use prost::Name as _;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
@@ -21,33 +17,19 @@ type Client = StandardsServiceClient<Channel>;
 
 struct TestApp {
     client: Client,
-    prefix: String,
+    config: nsk_config::ServiceConfig,
 }
 
 async fn spawn_app(label: &str) -> TestApp {
-    let prefix = nsk_runtime::testing::unique_prefix(label);
-    let config = nsk_runtime::testing::service_config("standards", &prefix).await;
-    let app = nsk_standards::build(config).await.unwrap();
-    let addr = app.grpc_addr();
-    tokio::spawn(app.run());
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let (config, channel) = testing::spawn("standards", label, nsk_standards::build).await;
     TestApp {
         client: StandardsServiceClient::new(channel),
-        prefix,
+        config,
     }
 }
 
 fn as_role<T>(message: T, subject: &str, role: Role) -> Request<T> {
-    let mut request = Request::new(message);
-    let token = nsk_runtime::testing::token(subject, &[role], None);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    request
+    testing::bearer(message, &testing::token(subject, &[role], None))
 }
 
 fn sectoral<T>(message: T) -> Request<T> {
@@ -579,7 +561,7 @@ async fn a_new_version_supersedes_the_old_one_which_stays_readable_with_a_diff()
 
     // The topic carries the publication of v2 and the supersession of v1, in that order.
     // v1: created, six steps, published; v2: created, updated, six steps, published, superseded.
-    let types = event_types(&app.prefix, 8 + 10).await;
+    let types = event_types(&app.config, 8 + 10).await;
     let published_v2 = types
         .iter()
         .rposition(|t| t == &pb::StandardPublished::full_name())
@@ -587,28 +569,13 @@ async fn a_new_version_supersedes_the_old_one_which_stays_readable_with_a_diff()
     assert_eq!(types[published_v2 + 1], pb::StandardSuperseded::full_name());
 }
 
-/// The type names of the first `count` events on the standards topic under `prefix`.
-async fn event_types(prefix: &str, count: usize) -> Vec<String> {
-    let consumer: StreamConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", nsk_runtime::testing::kafka_brokers())
-        .set("group.id", format!("{prefix}reader"))
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .create()
-        .unwrap();
-    consumer
-        .subscribe(&[&format!("{prefix}nsk.standards.v1")])
-        .unwrap();
-    let mut types = Vec::new();
-    while types.len() < count {
-        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
-            .await
-            .unwrap_or_else(|_| panic!("only {} events arrived: {types:?}", types.len()))
-            .unwrap();
-        let envelope = EventEnvelope::decode(message.payload().unwrap()).unwrap();
-        types.push(envelope.event_type);
-    }
-    types
+/// The type names of the first `count` events on the standards topic.
+async fn event_types(config: &nsk_config::ServiceConfig, count: usize) -> Vec<String> {
+    testing::read_events(config, "standards", count)
+        .await
+        .into_iter()
+        .map(|e| e.event_type)
+        .collect()
 }
 
 #[tokio::test]
@@ -689,9 +656,38 @@ async fn a_retried_request_is_applied_once() {
     assert_eq!(again.status, S::Submitted as i32);
     assert_eq!(again.steps.len(), 2, "one creation and one submission");
 
-    // The same request id for another call is a caller's mistake, not a replay.
-    let mut reused = step(&first.id, S::NceConclusionRecorded, "2");
+    // The same caller's request id for another method is a mistake, not a replay.
+    let mut reused = step(&first.id, S::Submitted, "1");
     reused.request_id = "create-welder-1".into();
-    let err = app.client.advance_standard(nce(reused)).await.unwrap_err();
+    let err = app
+        .client
+        .advance_standard(sectoral(reused))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Code::AlreadyExists, "{err:?}");
+    assert!(err.message().contains("CreateStandard"), "{err:?}");
+
+    // So is the same id for the same method with other content.
+    let mut changed = step(&first.id, S::Submitted, "other letter");
+    changed.request_id = "submit-welder-1".into();
+    let err = app
+        .client
+        .advance_standard(sectoral(changed))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::AlreadyExists, "{err:?}");
+    assert!(err.message().contains("different content"), "{err:?}");
+
+    // Another party's request id is its own, whatever its spelling: the NCE's conclusion with
+    // the developer's id is recorded, not taken for the developer's call.
+    let mut theirs = step(&first.id, S::NceConclusionRecorded, "2");
+    theirs.request_id = "create-welder-1".into();
+    let concluded = app
+        .client
+        .advance_standard(nce(theirs))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(concluded.status, S::NceConclusionRecorded as i32);
+    assert_eq!(concluded.steps.len(), 3);
 }

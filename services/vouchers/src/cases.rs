@@ -2,6 +2,7 @@
 //! event — returning the result or an [`ApiError`].
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use nsk_db::requests::RequestKey;
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{Aggregate, EventContext, Outbox};
 use nsk_identity::{Identity, Role};
@@ -27,28 +28,35 @@ fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
-fn context(identity: &Identity, request_id: Option<&str>) -> EventContext {
+fn context(identity: &Identity, key: Option<&RequestKey>) -> EventContext {
     EventContext {
         actor: identity.subject.clone(),
-        request_id: request_id
-            .map(str::to_string)
+        request_id: key
+            .map(|k| k.id().to_string())
             .unwrap_or_else(|| Uuid::now_v7().to_string()),
     }
+}
+
+/// The request key of `identity`'s call of `method` with `request`.
+fn key_of<M: prost::Message>(
+    identity: &Identity,
+    method: &str,
+    raw_id: &str,
+    request: &M,
+) -> Result<Option<RequestKey>, ApiError> {
+    RequestKey::new(&identity.subject, method, raw_id, &request.encode_to_vec())
 }
 
 /// Records the request id; `Some(id)` when it was applied before (to `id`).
 async fn first_time(
     tx: &mut sqlx::PgConnection,
-    request_id: Option<&str>,
-    method: &str,
+    key: Option<&RequestKey>,
     resource: Uuid,
 ) -> Result<Option<Uuid>, ApiError> {
-    Ok(
-        match nsk_db::requests::once(tx, request_id, method, resource).await? {
-            nsk_db::requests::Once::First => None,
-            nsk_db::requests::Once::Applied(id) => Some(id),
-        },
-    )
+    Ok(match nsk_db::requests::once(tx, key, resource).await? {
+        nsk_db::requests::Once::First => None,
+        nsk_db::requests::Once::Applied(id) => Some(id),
+    })
 }
 
 /// The office may act in `region` only if it is its own (the office-by-region design).
@@ -70,7 +78,7 @@ pub async fn set_terms(
     identity: &Identity,
     request: pb::SetVoucherTermsRequest,
 ) -> Result<StoredTerms, ApiError> {
-    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let key = key_of(identity, "SetVoucherTerms", &request.request_id, &request)?;
     let basis = request.basis.clone().unwrap_or_default();
     let basis = nsk_errors::fields::document(&basis.number, &basis.date, &basis.title, "basis")?;
     let mut regions = std::collections::BTreeMap::new();
@@ -111,10 +119,7 @@ pub async fn set_terms(
     let year = request.year;
     let mut tx = pool.begin().await?;
     let resource = Uuid::from_u128(u128::from(year.unsigned_abs()));
-    if first_time(&mut tx, request_id, "SetVoucherTerms", resource)
-        .await?
-        .is_some()
-    {
+    if first_time(&mut tx, key.as_ref(), resource).await?.is_some() {
         tx.rollback().await?;
         let mut conn = pool.acquire().await?;
         return store::terms(&mut conn, year)
@@ -134,7 +139,7 @@ pub async fn set_terms(
         current + 1,
         &basis,
         &identity.subject,
-        request_id.unwrap_or_default(),
+        key.as_ref().map(RequestKey::id).unwrap_or_default(),
         now(),
     )
     .await
@@ -150,7 +155,7 @@ pub async fn set_terms(
     let stored = store::terms(&mut tx, year)
         .await?
         .ok_or_else(|| ApiError::internal("terms vanished"))?;
-    let key = format!("terms-{year}");
+    let aggregate = format!("terms-{year}");
     let event = pb::VoucherTermsSet {
         terms: Some(terms_to_proto(&stored)),
     };
@@ -159,10 +164,10 @@ pub async fn set_terms(
             &mut tx,
             Aggregate {
                 kind: TERMS,
-                id: &key,
+                id: &aggregate,
                 version: stored.version,
             },
-            &context(identity, request_id),
+            &context(identity, key.as_ref()),
             &event,
         )
         .await?;
@@ -266,14 +271,14 @@ pub async fn issue(
     outbox: &Outbox,
     identity: &Identity,
     fields: IssueFields,
-    request_id: Option<&str>,
+    key: Option<&RequestKey>,
     today: NaiveDate,
 ) -> Result<StoredVoucher, ApiError> {
     check_office_region(identity, &fields.region)?;
     let year = terms::year_of(today);
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await?;
-    if let Some(done) = first_time(&mut tx, request_id, "IssueVoucher", id).await? {
+    if let Some(done) = first_time(&mut tx, key, id).await? {
         tx.rollback().await?;
         let mut conn = pool.acquire().await?;
         return store::get_voucher(&mut conn, done)
@@ -346,7 +351,7 @@ pub async fn issue(
         outbox,
         &mut tx,
         identity,
-        request_id,
+        key,
         &stored,
         &pb::VoucherIssued {
             voucher: Some(voucher_to_proto(&stored)),
@@ -370,7 +375,7 @@ async fn append<M: prost::Name>(
     outbox: &Outbox,
     tx: &mut sqlx::PgConnection,
     identity: &Identity,
-    request_id: Option<&str>,
+    key: Option<&RequestKey>,
     voucher: &StoredVoucher,
     event: &M,
 ) -> Result<(), ApiError> {
@@ -383,7 +388,7 @@ async fn append<M: prost::Name>(
                 id: &id,
                 version: 0,
             },
-            &context(identity, request_id),
+            &context(identity, key),
             event,
         )
         .await?;
@@ -415,12 +420,11 @@ pub async fn change_voucher<E: prost::Name>(
     outbox: &Outbox,
     identity: &Identity,
     id: Uuid,
-    request_id: Option<&str>,
-    method: &str,
+    key: Option<&RequestKey>,
     decide: impl FnOnce(&mut StoredVoucher) -> Result<Decision<E>, ApiError>,
 ) -> Result<StoredVoucher, ApiError> {
     let mut tx = pool.begin().await?;
-    if let Some(done) = first_time(&mut tx, request_id, method, id).await? {
+    if let Some(done) = first_time(&mut tx, key, id).await? {
         tx.rollback().await?;
         let mut conn = pool.acquire().await?;
         return store::get_voucher(&mut conn, done)
@@ -446,17 +450,9 @@ pub async fn change_voucher<E: prost::Name>(
     if let Some(claim) = &decision.claim {
         store::insert_claim(&mut tx, claim).await?;
     }
-    append(
-        outbox,
-        &mut tx,
-        identity,
-        request_id,
-        &stored,
-        &decision.event,
-    )
-    .await?;
+    append(outbox, &mut tx, identity, key, &stored, &decision.event).await?;
     tx.commit().await?;
-    tracing::info!(voucher = %stored.number, method, "voucher changed");
+    tracing::info!(voucher = %stored.number, event = E::NAME, "voucher changed");
     Ok(stored)
 }
 
@@ -482,7 +478,7 @@ pub async fn redeem(
 ) -> Result<StoredVoucher, ApiError> {
     let center = own_center(identity)?;
     let id = nsk_errors::fields::uuid(&request.id, "id")?;
-    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let key = key_of(identity, "RedeemVoucher", &request.request_id, &request)?;
     let profession = nsk_errors::fields::uuid(&request.profession_id, "profession_id")?;
     let level = u8::try_from(request.nqf_level)
         .ok()
@@ -496,30 +492,22 @@ pub async fn redeem(
     let center_today = store::center_today(&mut conn, center, profession, today).await?;
     let in_register = store::profession_in_register(&mut conn, profession).await?;
     drop(conn);
-    change_voucher(
-        pool,
-        outbox,
-        identity,
-        id,
-        request_id,
-        "RedeemVoucher",
-        |s| {
-            s.voucher
-                .redeem(
-                    &center_today,
-                    holder.as_str(),
-                    profession,
-                    in_register,
-                    level,
-                    today,
-                )
-                .map_err(refused)?;
-            s.status_since = today;
-            Ok(Decision::event(pb::VoucherRedeemed {
-                voucher: Some(voucher_to_proto(s)),
-            }))
-        },
-    )
+    change_voucher(pool, outbox, identity, id, key.as_ref(), |s| {
+        s.voucher
+            .redeem(
+                &center_today,
+                holder.as_str(),
+                profession,
+                in_register,
+                level,
+                today,
+            )
+            .map_err(refused)?;
+        s.status_since = today;
+        Ok(Decision::event(pb::VoucherRedeemed {
+            voucher: Some(voucher_to_proto(s)),
+        }))
+    })
     .await
 }
 
@@ -533,22 +521,14 @@ pub async fn release(
 ) -> Result<StoredVoucher, ApiError> {
     let center = own_center(identity)?;
     let id = nsk_errors::fields::uuid(&request.id, "id")?;
-    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
-    change_voucher(
-        pool,
-        outbox,
-        identity,
-        id,
-        request_id,
-        "ReleaseVoucher",
-        |s| {
-            s.voucher.release(center).map_err(refused)?;
-            s.status_since = today;
-            Ok(Decision::event(pb::VoucherReleased {
-                voucher: Some(voucher_to_proto(s)),
-            }))
-        },
-    )
+    let key = key_of(identity, "ReleaseVoucher", &request.request_id, &request)?;
+    change_voucher(pool, outbox, identity, id, key.as_ref(), |s| {
+        s.voucher.release(center).map_err(refused)?;
+        s.status_since = today;
+        Ok(Decision::event(pb::VoucherReleased {
+            voucher: Some(voucher_to_proto(s)),
+        }))
+    })
     .await
 }
 
@@ -562,7 +542,12 @@ pub async fn report_failed(
 ) -> Result<StoredVoucher, ApiError> {
     let center = own_center(identity)?;
     let id = nsk_errors::fields::uuid(&request.id, "id")?;
-    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let key = key_of(
+        identity,
+        "ReportFailedProcedure",
+        &request.request_id,
+        &request,
+    )?;
     nsk_errors::fields::required(
         &request.protocol_number,
         "protocol_number",
@@ -576,7 +561,7 @@ pub async fn report_failed(
             format!("must not be in the future (today is {today})"),
         ));
     }
-    change_voucher(pool, outbox, identity, id, request_id, "ReportFailedProcedure", |s| {
+    change_voucher(pool, outbox, identity, id, key.as_ref(), |s| {
         let Status::Redeemed { profession, .. } = s.voucher.status.clone() else {
             return Err(ApiError::failed_precondition(format!(
                 "the voucher is {}: a procedure uses only a voucher its center redeemed (Art. 29.2)",
@@ -621,7 +606,7 @@ pub async fn extend(
     request: pb::ExtendVoucherRequest,
 ) -> Result<StoredVoucher, ApiError> {
     let id = nsk_errors::fields::uuid(&request.id, "id")?;
-    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let key = key_of(identity, "ExtendVoucher", &request.request_id, &request)?;
     let sheet = request.sick_leave.unwrap_or_default();
     let number = nsk_errors::fields::required(
         &sheet.number,
@@ -640,25 +625,17 @@ pub async fn extend(
             format!("must not be before sick_leave.from ({from})"),
         ));
     }
-    change_voucher(
-        pool,
-        outbox,
-        identity,
-        id,
-        request_id,
-        "ExtendVoucher",
-        |s| {
-            check_office_region(identity, &s.voucher.region)?;
-            let previous = s.voucher.valid_until;
-            s.voucher
-                .extend(SickLeave { number, from, to })
-                .map_err(refused)?;
-            Ok(Decision::event(pb::VoucherExtended {
-                voucher: Some(voucher_to_proto(s)),
-                previous_valid_until: previous.to_string(),
-            }))
-        },
-    )
+    change_voucher(pool, outbox, identity, id, key.as_ref(), |s| {
+        check_office_region(identity, &s.voucher.region)?;
+        let previous = s.voucher.valid_until;
+        s.voucher
+            .extend(SickLeave { number, from, to })
+            .map_err(refused)?;
+        Ok(Decision::event(pb::VoucherExtended {
+            voucher: Some(voucher_to_proto(s)),
+            previous_valid_until: previous.to_string(),
+        }))
+    })
     .await
 }
 
@@ -671,33 +648,25 @@ pub async fn cancel(
     today: NaiveDate,
 ) -> Result<StoredVoucher, ApiError> {
     let id = nsk_errors::fields::uuid(&request.id, "id")?;
-    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let key = key_of(identity, "CancelVoucher", &request.request_id, &request)?;
     let reason = nsk_errors::fields::required(
         &request.reason,
         "reason",
         "why the voucher is cancelled (e.g. the holder found work)",
     )?;
-    change_voucher(
-        pool,
-        outbox,
-        identity,
-        id,
-        request_id,
-        "CancelVoucher",
-        |s| {
-            check_office_region(identity, &s.voucher.region)?;
-            s.voucher.cancel(&reason, today).map_err(refused)?;
-            s.status_since = today;
-            Ok(Decision {
-                event: pb::VoucherCancelled {
-                    voucher: Some(voucher_to_proto(s)),
-                    reason: reason.clone(),
-                },
-                release_budget: true,
-                claim: None,
-            })
-        },
-    )
+    change_voucher(pool, outbox, identity, id, key.as_ref(), |s| {
+        check_office_region(identity, &s.voucher.region)?;
+        s.voucher.cancel(&reason, today).map_err(refused)?;
+        s.status_since = today;
+        Ok(Decision {
+            event: pb::VoucherCancelled {
+                voucher: Some(voucher_to_proto(s)),
+                reason: reason.clone(),
+            },
+            release_budget: true,
+            claim: None,
+        })
+    })
     .await
 }
 
@@ -710,7 +679,7 @@ pub async fn decide_claim(
 ) -> Result<store::ClaimRow, ApiError> {
     use crate::domain::claim::ClaimStatus;
     let id = nsk_errors::fields::uuid(&request.id, "id")?;
-    let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+    let key = key_of(identity, "DecideClaim", &request.request_id, &request)?;
     let decision = pb::ClaimDecision::try_from(request.decision)
         .ok()
         .filter(|d| *d != pb::ClaimDecision::Unspecified)
@@ -727,7 +696,7 @@ pub async fn decide_claim(
         ));
     }
     let mut tx = pool.begin().await?;
-    if let Some(done) = first_time(&mut tx, request_id, "DecideClaim", id).await? {
+    if let Some(done) = first_time(&mut tx, key.as_ref(), id).await? {
         tx.rollback().await?;
         let mut conn = pool.acquire().await?;
         return store::get_claim(&mut conn, done)
@@ -757,7 +726,7 @@ pub async fn decide_claim(
     }
     claim.updated_at = now();
     store::save_claim(&mut tx, &claim).await?;
-    let key = claim.voucher_id.to_string();
+    let aggregate = claim.voucher_id.to_string();
     let event = pb::ClaimDecided {
         claim: Some(crate::convert::claim_to_proto(&claim)),
     };
@@ -766,10 +735,10 @@ pub async fn decide_claim(
             &mut tx,
             Aggregate {
                 kind: VOUCHER,
-                id: &key,
+                id: &aggregate,
                 version: 0,
             },
-            &context(identity, request_id),
+            &context(identity, key.as_ref()),
             &event,
         )
         .await?;

@@ -1,11 +1,13 @@
 //! The gRPC face of vouchers: who may call, then a case or a read, converted.
 
+use nsk_db::requests::RequestKey;
 use nsk_errors::ApiError;
 use nsk_events::Outbox;
 use nsk_identity::{Role, TokenVerifier};
 use nsk_proto::google::api::HttpBody;
 use nsk_proto::nsk::vouchers::v1 as pb;
 use nsk_proto::nsk::vouchers::v1::voucher_service_server::VoucherService;
+use prost::Message as _;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
@@ -114,7 +116,12 @@ impl VoucherService for VouchersApi {
         let caller = self.verifier.caller(&request)?;
         let identity = caller.require(&[Role::EmploymentOffice])?.clone();
         let request = request.into_inner();
-        let request_id = nsk_errors::fields::request_id(&request.request_id)?;
+        let key = RequestKey::new(
+            &identity.subject,
+            "IssueVoucher",
+            &request.request_id,
+            &request.encode_to_vec(),
+        )?;
         let today = today();
         let fields = cases::issue_fields(&request, today)?;
         let stored = cases::issue(
@@ -122,7 +129,7 @@ impl VoucherService for VouchersApi {
             &self.outbox,
             &identity,
             fields,
-            request_id,
+            key.as_ref(),
             today,
         )
         .await?;

@@ -128,93 +128,195 @@ pub async fn connect(cfg: &DatabaseConfig, migrators: &[Migrator]) -> Result<PgP
 }
 
 /// Request ids of mutating calls already applied, so that a retried call is applied once.
-/// Each service keeps them in its own `applied_requests` table (see its first migration).
+/// One table for every service, `request_keys`, made by this crate's own migrations
+/// ([`requests::migrator`]).
 pub mod requests {
+    use nsk_errors::ApiError;
     use sqlx::PgConnection;
     use uuid::Uuid;
 
-    /// Records `request_id` in the caller's transaction; false when it was recorded before (by
-    /// an earlier call, or by a concurrent one that committed first).
-    pub async fn record(
-        conn: &mut PgConnection,
-        request_id: &str,
-        method: &str,
-        resource_id: Uuid,
-    ) -> Result<bool, sqlx::Error> {
-        let inserted = sqlx::query(
-            "INSERT INTO applied_requests (request_id, method, resource_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(request_id)
-        .bind(method)
-        .bind(resource_id)
-        .execute(conn)
-        .await?
-        .rows_affected();
-        Ok(inserted == 1)
+    /// The migrations of the `request_keys` table; applied after the service's own (they take
+    /// over from the `applied_requests` table each service once made for itself).
+    pub fn migrator() -> sqlx::migrate::Migrator {
+        crate::migrator!()
     }
 
-    /// What a request id says of a command about to run in the caller's transaction.
+    /// An idempotency key as the caller gave it: 1-100 letters, digits, `-` and `_`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub struct RequestId(String);
+
+    impl RequestId {
+        /// The caller's `request_id` field; empty means none.
+        pub fn parse(raw: &str) -> Result<Option<Self>, ApiError> {
+            nsk_errors::fields::request_id(raw).map(|id| id.map(|id| Self(id.to_string())))
+        }
+
+        pub fn as_str(&self) -> &str {
+            &self.0
+        }
+    }
+
+    impl std::fmt::Display for RequestId {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+
+    /// A request id in its scope: whose it is (the token's subject), the method it was given
+    /// to, and the content of the call (its encoded message), so that a retry is told apart
+    /// from a different call that reuses the id.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct RequestKey {
+        caller: String,
+        method: String,
+        id: RequestId,
+        digest: [u8; 32],
+    }
+
+    /// The SHA-256 of a call's content, fed part by part (a streamed call, message by message).
+    #[derive(Debug, Clone, Default)]
+    pub struct ContentDigest(sha2::Sha256);
+
+    impl ContentDigest {
+        pub fn update(&mut self, part: &[u8]) {
+            sha2::Digest::update(&mut self.0, part);
+        }
+    }
+
+    impl RequestKey {
+        /// The key of a call, or `None` when the caller gave no request id (every such call
+        /// runs). `content` is the call's message, encoded.
+        pub fn new(
+            caller: &str,
+            method: &str,
+            raw_id: &str,
+            content: &[u8],
+        ) -> Result<Option<Self>, ApiError> {
+            let mut digest = ContentDigest::default();
+            digest.update(content);
+            Self::with_digest(caller, method, raw_id, digest)
+        }
+
+        /// The key of a call whose content came in parts.
+        pub fn with_digest(
+            caller: &str,
+            method: &str,
+            raw_id: &str,
+            content: ContentDigest,
+        ) -> Result<Option<Self>, ApiError> {
+            Ok(RequestId::parse(raw_id)?.map(|id| Self {
+                caller: caller.to_string(),
+                method: method.to_string(),
+                id,
+                digest: sha2::Digest::finalize(content.0).into(),
+            }))
+        }
+
+        /// The request id as the caller gave it (for event envelopes and logs).
+        pub fn id(&self) -> &str {
+            self.id.as_str()
+        }
+
+        pub fn method(&self) -> &str {
+            &self.method
+        }
+    }
+
+    /// What a request key says of a command about to run in the caller's transaction.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum Once {
-        /// Not seen before (or no request id): run the command; the id is now recorded with it.
+        /// Not seen before (or no request id): run the command; the key is now recorded with it.
         First,
-        /// Applied before by the same method, to this resource: answer with it again.
+        /// Applied before by the same caller, method and content: answer with that resource.
         Applied(Uuid),
     }
 
     #[derive(Debug, thiserror::Error)]
     pub enum OnceError {
-        /// The id was applied by another method: a client's bug, not a retry.
+        /// The caller used the id for another method: a client's bug, not a retry.
         #[error("request id {request_id} was already used for {method}; use a new request id")]
         Reused { request_id: String, method: String },
+        /// The caller used the id for the same method with other content: not a retry either.
+        #[error(
+            "request id {request_id} was already used for another {method} call with different \
+             content; a retry must repeat the call exactly, a new call needs a new request id"
+        )]
+        Changed { request_id: String, method: String },
         #[error("database: {0}")]
         Database(#[from] sqlx::Error),
     }
 
-    impl From<OnceError> for nsk_errors::ApiError {
+    impl From<OnceError> for ApiError {
         fn from(err: OnceError) -> Self {
             match err {
-                OnceError::Reused { .. } => nsk_errors::ApiError::already_exists(err.to_string()),
+                OnceError::Reused { .. } | OnceError::Changed { .. } => {
+                    ApiError::already_exists(err.to_string())
+                }
                 OnceError::Database(db) => db.into(),
             }
         }
     }
 
-    /// The one contract of idempotency every service uses: records `request_id` for `method`
-    /// and `resource` in the caller's transaction, or says it was applied before — to which
-    /// resource, when by the same method; a reused id of another method is refused.
+    /// The one contract of idempotency every service uses: records `key` with `resource` in the
+    /// caller's transaction, or says it was applied before — to which resource, when the same
+    /// caller made the same call; the same caller's id on another method or with other content
+    /// is refused. Another caller's id of the same spelling is another key.
     pub async fn once(
         conn: &mut PgConnection,
-        request_id: Option<&str>,
-        method: &str,
+        key: Option<&RequestKey>,
         resource: Uuid,
     ) -> Result<Once, OnceError> {
-        let Some(request_id) = request_id else {
+        let Some(key) = key else {
             return Ok(Once::First);
         };
-        if record(conn, request_id, method, resource).await? {
+        let inserted = sqlx::query(
+            "INSERT INTO request_keys (caller, request_id, method, digest, resource_id)
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(&key.caller)
+        .bind(key.id.as_str())
+        .bind(&key.method)
+        .bind(key.digest.as_slice())
+        .bind(resource)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
             return Ok(Once::First);
         }
         // The conflicting row is committed (ON CONFLICT waited for it): this transaction sees it.
-        match applied(conn, request_id).await? {
-            Some((by, id)) if by == method => Ok(Once::Applied(id)),
-            Some((by, _)) => Err(OnceError::Reused {
-                request_id: request_id.to_string(),
-                method: by,
-            }),
+        match applied(conn, key).await? {
+            Some(resource) => Ok(Once::Applied(resource)),
             None => Err(OnceError::Database(sqlx::Error::RowNotFound)),
         }
     }
 
-    /// The resource an applied request made or changed, with the method it was applied by.
+    /// Whether `key` was applied before, without recording it: the resource it made when the
+    /// same caller made the same call; the same caller's id on another method or with other
+    /// content is refused. For a command that must answer a retry before it checks anything
+    /// (its checks would now fail because of what the first attempt did).
     pub async fn applied(
         conn: &mut PgConnection,
-        request_id: &str,
-    ) -> Result<Option<(String, Uuid)>, sqlx::Error> {
-        sqlx::query_as("SELECT method, resource_id FROM applied_requests WHERE request_id = $1")
-            .bind(request_id)
-            .fetch_optional(conn)
-            .await
+        key: &RequestKey,
+    ) -> Result<Option<Uuid>, OnceError> {
+        let row: Option<(String, bool, Uuid)> = sqlx::query_as(
+            "SELECT method, digest = $3, resource_id FROM request_keys
+              WHERE caller = $1 AND request_id = $2",
+        )
+        .bind(&key.caller)
+        .bind(key.id.as_str())
+        .bind(key.digest.as_slice())
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((method, same, resource)) = row else {
+            return Ok(None);
+        };
+        let request_id = key.id.to_string();
+        match (method == key.method, same) {
+            (true, true) => Ok(Some(resource)),
+            (true, false) => Err(OnceError::Changed { request_id, method }),
+            (false, _) => Err(OnceError::Reused { request_id, method }),
+        }
     }
 }
 

@@ -261,7 +261,12 @@ pub async fn prepare(
     }
     let pool = nsk_db::connect(
         &config.database,
-        &[nsk_events::migrator(), calendar::migrator(), migrator],
+        &[
+            nsk_events::migrator(),
+            calendar::migrator(),
+            migrator,
+            nsk_db::requests::migrator(),
+        ],
     )
     .await?;
     let outbox = nsk_events::Outbox::new(&config.service, &config.kafka);
@@ -480,6 +485,46 @@ pub mod testing {
             )
             .await
             .unwrap_or_else(|(e, _)| panic!("{e}"));
+    }
+
+    /// Reads `service`'s topic from its beginning until `count` envelopes have arrived (at most
+    /// 30 s), under a consumer group of its own: what the service published, in order.
+    pub async fn read_events(
+        config: &nsk_config::ServiceConfig,
+        service: &str,
+        count: usize,
+    ) -> Vec<nsk_proto::nsk::events::v1::EventEnvelope> {
+        use rdkafka::consumer::{Consumer as _, StreamConsumer};
+        use rdkafka::Message as _;
+        let topic = config.kafka.topic_of(service);
+        let consumer: StreamConsumer = nsk_events::kafka::base_config(&config.kafka)
+            .set("group.id", format!("{topic}.reader.{}", uuid_v7()))
+            .set("auto.offset.reset", "earliest")
+            .set("enable.auto.commit", "false")
+            .create()
+            .unwrap_or_else(|e| panic!("{e}"));
+        consumer
+            .subscribe(&[&topic])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut envelopes = Vec::with_capacity(count);
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while envelopes.len() < count {
+            let message = tokio::time::timeout_at(deadline, consumer.recv())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "{topic}: only {} of {count} events arrived",
+                        envelopes.len()
+                    )
+                })
+                .unwrap_or_else(|e| panic!("{e}"));
+            let payload = message.payload().unwrap_or_default();
+            envelopes.push(
+                <nsk_proto::nsk::events::v1::EventEnvelope as prost::Message>::decode(payload)
+                    .unwrap_or_else(|e| panic!("{topic}: not an envelope: {e}")),
+            );
+        }
+        envelopes
     }
 
     fn uuid_v7() -> String {

@@ -764,9 +764,11 @@ pub async fn insert_finding(conn: &mut PgConnection, f: &Finding) -> Result<(), 
 /// The finding a request recorded.
 pub async fn finding_by_request(
     conn: &mut PgConnection,
+    actor: &str,
     request_id: &str,
 ) -> Result<Option<Finding>, sqlx::Error> {
-    let row = sqlx::query("SELECT * FROM findings WHERE request_id = $1")
+    let row = sqlx::query("SELECT * FROM findings WHERE actor = $1 AND request_id = $2")
+        .bind(actor)
         .bind(request_id)
         .fetch_optional(conn)
         .await?;
