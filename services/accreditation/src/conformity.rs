@@ -106,18 +106,18 @@ pub async fn register(
     if !violations.is_empty() {
         return Err(ApiError::invalid_fields(violations));
     }
-    let taken: Option<i32> =
+    let taken: Option<nsk_kz::CenterNumber> =
         sqlx::query_scalar("SELECT center_number FROM certificates WHERE serial_number = $1")
             .bind(&number)
             .fetch_optional(&mut *tx)
             .await?;
     if let Some(center) = taken {
         return Err(ApiError::already_exists(format!(
-            "certificate {number} is already entered, for center {center:04}"
+            "certificate {number} is already entered, for center {center}"
         )));
     }
     let center_number = allocate_center_number(&mut tx).await?;
-    let code = cert::format_center_number(center_number).unwrap_or_default();
+    let code = center_number.to_string();
     let at = Utc::now().trunc_subsecs(6);
     let certificate = StoredCertificate {
         id,

@@ -445,7 +445,7 @@ pub fn certificate_to_proto(
     pb::Certificate {
         id: c.id.to_string(),
         serial_number: c.serial_number.clone(),
-        center_number: cert::format_center_number(c.center_number).unwrap_or_default(),
+        center_number: c.center_number.to_string(),
         center_bin: c.center_bin.clone(),
         center_name: c.center_name.clone(),
         scope: scope_to_proto(&c.scope),
@@ -593,7 +593,7 @@ impl AccreditationApi {
             .into_iter()
             .map(|m| pb::NotRenewableMatch {
                 founder: m.founder,
-                center_number: cert::format_center_number(m.center_number).unwrap_or_default(),
+                center_number: m.center_number.to_string(),
                 center_name: m.center_name,
                 listed_since: m.since.to_string(),
             })
@@ -1278,9 +1278,7 @@ impl AccreditationService for AccreditationApi {
                 number
             }
         };
-        let center_code = cert::format_center_number(center_number).ok_or_else(|| {
-            ApiError::internal(format!("center number {center_number} out of range"))
-        })?;
+        let center_code = center_number.to_string();
         let running = store::count_certificates(&mut tx, center_number)
             .await
             .map_err(ApiError::from)?
@@ -1684,7 +1682,7 @@ impl AccreditationService for AccreditationApi {
                         old.updated_at = now();
                         store::save_certificate(tx, &old).await?;
                         let center_code =
-                            cert::format_center_number(old.center_number).unwrap_or_default();
+                            old.center_number.to_string();
                         let running = store::count_certificates(tx, old.center_number).await? + 1;
                         let at = now();
                         // The successor keeps the center number, the scope and the validity.
@@ -1761,7 +1759,7 @@ impl AccreditationService for AccreditationApi {
                                 ));
                             }
                             let number = allocate_center_number(tx).await?;
-                            let code = cert::format_center_number(number).unwrap_or_default();
+                            let code = number.to_string();
                             let successor = StoredCertificate {
                                 id: Uuid::now_v7(),
                                 serial_number: format!("{code}-{}-001", on.format("%Y")),
@@ -2010,7 +2008,6 @@ impl AccreditationService for AccreditationApi {
         let caller = self.verifier.caller(&request)?;
         let raw = request.get_ref().center_number.trim().to_string();
         let number = nsk_kz::CenterNumber::parse(&raw)
-            .map(nsk_kz::CenterNumber::get)
             .map_err(|rule| ApiError::invalid_field("center_number", rule))?;
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
         let center = store::get_center(&mut conn, number)
@@ -2121,7 +2118,9 @@ pub(crate) fn scope_from_proto(
 }
 
 /// The next center number of Appendix 2, level 5; they are never reused.
-pub(crate) async fn allocate_center_number(conn: &mut PgConnection) -> Result<i32, ApiError> {
+pub(crate) async fn allocate_center_number(
+    conn: &mut PgConnection,
+) -> Result<nsk_kz::CenterNumber, ApiError> {
     store::allocate_center_number(conn).await.map_err(|err| {
         if matches!(&err, sqlx::Error::Database(db) if db.code().as_deref() == Some("2200H")) {
             ApiError::failed_precondition(
@@ -2167,7 +2166,7 @@ async fn center_to_proto(
         .find(|c| Some(c.id) == center.current_certificate_id)
         .or(certificates.last());
     Ok(pb::Center {
-        center_number: cert::format_center_number(center.number).unwrap_or_default(),
+        center_number: center.number.to_string(),
         bin: center.bin.clone(),
         name: center.name.clone(),
         status: current.map_or(pb::CertificateStatus::Unspecified, |c| {
@@ -2179,12 +2178,12 @@ async fn center_to_proto(
         certificates: certificates.iter().map(register).collect(),
         predecessor_center_number: center
             .predecessor_number
-            .and_then(cert::format_center_number)
+            .map(|n| n.to_string())
             .unwrap_or_default(),
         successor_center_numbers: store::successor_centers(conn, center.number)
             .await?
             .into_iter()
-            .filter_map(cert::format_center_number)
+            .map(|n| n.to_string())
             .collect(),
         not_renewable: center.not_renewable_since.is_some(),
         founders: if center.not_renewable_since.is_some() {

@@ -24,7 +24,6 @@ pub async fn center_results(
 ) -> Result<pb::CenterResults, ApiError> {
     let raw = request.center_number.trim();
     let number = nsk_kz::CenterNumber::parse(raw)
-        .map(nsk_kz::CenterNumber::get)
         .map_err(|rule| ApiError::invalid_field("center_number", rule))?;
     let to = month_field(&request.to_month, "to_month")?.unwrap_or_else(|| month_of(today));
     let from = match month_field(&request.from_month, "from_month")? {

@@ -12,7 +12,6 @@ use nsk_proto::nsk::common::v1 as common;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::certificate::format_center_number;
 use crate::store::notices::{self, NoticeRow};
 use crate::store::{Document, StoredCertificate};
 
@@ -67,7 +66,7 @@ pub async fn deliver(
     };
     notices::deliver(conn, &row).await?;
     tracing::info!(
-        center = c.center_number,
+        center = %c.center_number,
         kind = kind.code(),
         "notice delivered to the center"
     );
@@ -82,9 +81,9 @@ pub async fn list(
     request: &pb::ListNoticesRequest,
 ) -> Result<pb::ListNoticesResponse, ApiError> {
     let raw = request.center_number.trim();
-    let number = nsk_kz::CenterNumber::parse(raw)
-        .map(nsk_kz::CenterNumber::get)
+    let center = nsk_kz::CenterNumber::parse(raw)
         .map_err(|rule| ApiError::invalid_field("center_number", rule))?;
+    let number = center;
     let identity = caller.require(&[
         Role::RecognitionCenter,
         Role::NceOfficer,
@@ -94,12 +93,14 @@ pub async fn list(
     let official = [Role::NceOfficer, Role::AuthorizedBodyAdmin, Role::Auditor]
         .iter()
         .any(|r| identity.has(*r));
-    let own = identity.has(Role::RecognitionCenter) && identity.center.as_deref() == Some(raw);
+    let own = identity.own_center().ok() == Some(center);
     if !official && !own {
         return Err(ApiError::permission_denied(format!(
-            "a center reads only its own notices: the token of {} is for center {}, not {raw}",
+            "a center reads only its own notices: the token of {} is for center {}, not {center}",
             identity.subject,
-            identity.center.as_deref().unwrap_or("none")
+            identity
+                .center
+                .map_or_else(|| "none".to_string(), |c| c.to_string())
         )));
     }
     let mut tx = pool.begin().await?;
@@ -144,7 +145,7 @@ pub fn revocation_text(
     let mut text = format!(
         "By the decision of {decided_on} the National Chamber of Entrepreneurs revoked accreditation certificate {} of recognition center {} on ground {ground} ({article}).",
         c.serial_number,
-        format_center_number(c.center_number).unwrap_or_default()
+        c.center_number
     );
     if !documents.is_empty() {
         text.push_str(&format!(

@@ -107,11 +107,11 @@ impl KnownCenters {
         conn: &mut PgConnection,
         certificate: Option<accreditation::Certificate>,
         event_id: Uuid,
-    ) -> Result<(Uuid, i32, NaiveDate), HandlerError> {
+    ) -> Result<(Uuid, nsk_kz::CenterNumber, NaiveDate), HandlerError> {
         let c = certificate
             .ok_or_else(|| HandlerError::Permanent("the event carries no certificate".into()))?;
         let id = uuid(&c.id, "certificate id")?;
-        let number: i32 = c
+        let number: nsk_kz::CenterNumber = c
             .center_number
             .parse()
             .map_err(|_| HandlerError::Permanent(format!("center number {:?}", c.center_number)))?;
@@ -164,9 +164,13 @@ impl EventHandler for KnownCenters {
             let record = store::CancellationRecord {
                 cancelled_on: since,
                 reason: format!(
-                    "the accreditation certificate of center {number:04} was revoked on confirmed complaints (Art. 26.2.4)"
+                    "the accreditation certificate of center {number} was revoked on confirmed complaints (Art. 26.2.4)"
                 ),
-                basis: (b.number, date(&b.date, "basis date").unwrap_or(since), b.title),
+                basis: nsk_errors::fields::Document {
+                    number: b.number,
+                    date: date(&b.date, "basis date").unwrap_or(since),
+                    title: b.title,
+                },
                 ground: Some(Ground::RevocationOnComplaints),
                 replaced_by: None,
             };
@@ -184,7 +188,7 @@ impl EventHandler for KnownCenters {
                 request_id: event.envelope.event_id.clone(),
             };
             crate::grpc::publish_cancellations(&self.outbox, conn, &context, &cancelled).await?;
-            tracing::info!(certificate_id = %id, center = number, documents = e.document_serial_numbers.len(), "certificate revoked");
+            tracing::info!(certificate_id = %id, center = %number, documents = e.document_serial_numbers.len(), "certificate revoked");
             return Ok(());
         } else if event.is::<accreditation::CertificateRenewed>() {
             (
@@ -215,7 +219,7 @@ impl EventHandler for KnownCenters {
             let old = uuid(&replaced, "replaced certificate id")?;
             store::add_certificate_status(conn, old, "replaced", since, event_id).await?;
         }
-        tracing::info!(certificate_id = %id, center = number, "recognition center updated");
+        tracing::info!(certificate_id = %id, center = %number, "recognition center updated");
         Ok(())
     }
 }

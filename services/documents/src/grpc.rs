@@ -8,6 +8,7 @@ use nsk_errors::fields::{optional_date, uuid as parse_id};
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_events::{Aggregate, EventContext, Outbox};
 use nsk_identity::{Identity, Role, TokenVerifier};
+use nsk_kz::CenterNumber;
 use nsk_proto::google::api::HttpBody;
 use nsk_proto::nsk::accreditation::v1 as accreditation;
 use nsk_proto::nsk::common::v1 as common;
@@ -90,7 +91,7 @@ fn open_data_row(d: &StoredDocument, day: NaiveDate) -> [String; 9] {
         d.profession_id.to_string(),
         d.profession_name.clone(),
         d.nqf_level.to_string(),
-        code4(d.center_number),
+        d.center_number.to_string(),
         d.issue_date.to_string(),
         d.valid_until.to_string(),
         status_word(status_of(d, day)).to_string(),
@@ -129,7 +130,7 @@ fn export_chunk(
                 "profession_id": d.profession_id,
                 "profession_name": d.profession_name,
                 "nqf_level": d.nqf_level,
-                "center_number": code4(d.center_number),
+                "center_number": d.center_number.to_string(),
                 "issue_date": d.issue_date,
                 "valid_until": d.valid_until,
                 "status": status_word(status_of(d, day)),
@@ -164,20 +165,13 @@ fn page_token(raw: &str) -> Result<Option<Uuid>, ApiError> {
     }
 }
 
-fn center_number(raw: &str, field: &str) -> Result<i32, ApiError> {
-    nsk_kz::CenterNumber::parse(raw)
-        .map(nsk_kz::CenterNumber::get)
-        .map_err(|rule| ApiError::invalid_field(field, rule))
+fn center_number(raw: &str, field: &str) -> Result<CenterNumber, ApiError> {
+    CenterNumber::parse(raw).map_err(|rule| ApiError::invalid_field(field, rule))
 }
 
 /// The center a recognition center's token speaks for.
-fn own_center(identity: &Identity) -> Result<i32, ApiError> {
-    let raw = identity.center.as_deref().ok_or_else(|| {
-        ApiError::permission_denied(
-            "the token of a recognition center must carry its center number",
-        )
-    })?;
-    center_number(raw, "center")
+fn own_center(identity: &Identity) -> Result<CenterNumber, ApiError> {
+    identity.own_center()
 }
 
 fn status_of(d: &StoredDocument, day: NaiveDate) -> pb::DocumentStatus {
@@ -216,17 +210,13 @@ fn cancellation_to_proto(c: &CancellationRecord) -> pb::Cancellation {
         cancelled_on: c.cancelled_on.to_string(),
         reason: c.reason.clone(),
         basis: Some(common::BasisDocument {
-            number: c.basis.0.clone(),
-            date: c.basis.1.to_string(),
-            title: c.basis.2.clone(),
+            number: c.basis.number.clone(),
+            date: c.basis.date.to_string(),
+            title: c.basis.title.clone(),
         }),
         ground: ground_to_proto(c.ground) as i32,
         replaced_by_serial_number: c.replaced_by.clone().unwrap_or_default(),
     }
-}
-
-fn code4(n: i32) -> String {
-    nsk_kz::CenterNumber::from_i32(n).map_or_else(|| format!("{n:04}"), |c| c.to_string())
 }
 
 /// The whole document, for the center that issued it and for officials.
@@ -256,7 +246,7 @@ pub fn document_to_proto(d: &StoredDocument) -> pb::Document {
         protocol_date: d.protocol_date.to_string(),
         issue_date: d.issue_date.to_string(),
         valid_until: d.valid_until.to_string(),
-        center_number: code4(d.center_number),
+        center_number: d.center_number.to_string(),
         head_of_center: d.head_of_center.clone(),
         voucher_id: d.voucher_id.clone(),
         status: status_of(d, today()) as i32,
@@ -275,7 +265,7 @@ pub fn verification(d: &StoredDocument) -> pb::Verification {
         profession_name: d.profession_name.clone(),
         nqf_level: d.nqf_level,
         separate_skills: d.separate_skills.clone(),
-        center_number: code4(d.center_number),
+        center_number: d.center_number.to_string(),
         issue_date: d.issue_date.to_string(),
         valid_until: d.valid_until.to_string(),
         cancellation: d.cancellation.as_ref().map(cancellation_to_proto),
@@ -499,7 +489,7 @@ impl DocumentsApi {
     /// center could act when it can no longer act `today`.
     async fn center_on(
         &self,
-        center: i32,
+        center: CenterNumber,
         profession: Uuid,
         day: NaiveDate,
         today: NaiveDate,
@@ -552,7 +542,7 @@ impl DocumentsApi {
         let center = own_center(identity)?;
         // A request id is the center's own, whichever of its systems sends it.
         let key = RequestKey::new(
-            &format!("center:{}", code4(center)),
+            &format!("center:{center}"),
             "IssueDocument",
             &request.request_id,
             &request.encode_to_vec(),
@@ -576,7 +566,7 @@ impl DocumentsApi {
             .center_on(center, fields.profession_id, day, issue_date)
             .await?;
         let issuance = Issuance {
-            center: code4(center),
+            center: center.to_string(),
             level: fields.level,
             procedure_date: day,
             skills: fields.skills.clone(),
@@ -659,8 +649,7 @@ impl DocumentsApi {
             level: fields.level,
             // Appendix 2, level 4: the day of the procedure, not of registration.
             date: day,
-            center: u16::try_from(center)
-                .map_err(|_| ApiError::internal("center number out of range"))?,
+            center,
             sequence: u32::try_from(sequence)
                 .ok()
                 .filter(|s| *s <= 99_999_999)
@@ -697,7 +686,7 @@ impl DocumentsApi {
             serial_number: document.serial_number.clone(),
             profession_id: document.profession_id.to_string(),
             nqf_level: document.nqf_level,
-            center_number: code4(center),
+            center_number: center.to_string(),
             issue_date: issue_date.to_string(),
             valid_until: valid_until.to_string(),
             voucher_id: document.voucher_id.clone(),
@@ -727,7 +716,7 @@ impl DocumentsApi {
 }
 
 /// A recognition center asking for another center's document.
-fn is_other_center(identity: &Identity, center: i32) -> bool {
+fn is_other_center(identity: &Identity, center: CenterNumber) -> bool {
     let official = identity.has(Role::AuthorizedBodyAdmin) || identity.has(Role::Auditor);
     !official && own_center(identity).ok() != Some(center)
 }
@@ -1084,7 +1073,7 @@ impl DocumentRegistry for DocumentsApi {
         let record = CancellationRecord {
             cancelled_on: today(),
             reason,
-            basis: (basis.number, basis.date, basis.title),
+            basis,
             ground: Some(ground),
             replaced_by: replacement_serial,
         };

@@ -86,17 +86,9 @@ async fn read_row(
     let protocol_date = date("protocol_date", &d.protocol_date);
     let issue_date = date("issue_date", &d.issue_date);
     let valid_until = date("valid_until", &d.valid_until);
-    let center = d
-        .center_number
-        .trim()
-        .parse::<u16>()
-        .ok()
-        .filter(|n| d.center_number.trim().len() == 4 && (1..=9999).contains(n));
+    let center = nsk_kz::CenterNumber::parse(&d.center_number).ok();
     if center.is_none() {
-        violate(
-            "center_number",
-            "must be the center's number, 4 digits 0001-9999".into(),
-        );
+        violate("center_number", nsk_kz::CenterNumber::RULE.into());
     }
     let text = |raw: &str| raw.split_whitespace().collect::<Vec<_>>().join(" ");
     let (center_name, head, protocol_number) = (
@@ -202,7 +194,7 @@ async fn read_row(
     Ok(Some(StoredDocument {
         id: Uuid::now_v7(),
         serial_number: record.serial.to_string(),
-        center_number: i32::from(center),
+        center_number: center,
         sequence: i64::from(record.serial.sequence),
         holder: record.holder,
         holder_name,
@@ -276,7 +268,7 @@ pub async fn migrate(
                 violations.push(FieldViolation {
                     field: format!("documents[{i}].serial_number"),
                     description: format!(
-                        "center {:04} already has document number {} in the registry: {other}",
+                        "center {} already has document number {} in the registry: {other}",
                         row.center_number, row.sequence
                     ),
                 });
@@ -319,7 +311,7 @@ pub async fn migrate(
             .unwrap_or_else(|| migration_id.to_string()),
     };
     // The centers' sequences continue after the numbers their old documents used.
-    let mut highest: BTreeMap<i32, i64> = BTreeMap::new();
+    let mut highest: BTreeMap<nsk_kz::CenterNumber, i64> = BTreeMap::new();
     for row in &rows {
         let at = highest.entry(row.center_number).or_default();
         *at = (*at).max(row.sequence);
@@ -341,7 +333,7 @@ pub async fn migrate(
             serial_number: row.serial_number.clone(),
             profession_id: row.profession_id.to_string(),
             nqf_level: row.nqf_level,
-            center_number: format!("{:04}", row.center_number),
+            center_number: row.center_number.to_string(),
             issue_date: row.issue_date.to_string(),
             valid_until: row.valid_until.to_string(),
             voucher_id: row.voucher_id.clone(),

@@ -3,6 +3,7 @@
 use crate::domain::cancellation::Ground;
 use crate::domain::holder::HolderId;
 use chrono::NaiveDate;
+use nsk_kz::CenterNumber;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
@@ -111,7 +112,7 @@ pub async fn known_versions(pool: &PgPool, id: Uuid) -> Result<Vec<i64>, sqlx::E
 #[derive(Debug, Clone)]
 pub struct KnownCertificateRow {
     pub certificate_id: Uuid,
-    pub center_number: i32,
+    pub center_number: CenterNumber,
     pub serial_number: String,
     pub valid_from: NaiveDate,
     pub valid_until: NaiveDate,
@@ -120,7 +121,7 @@ pub struct KnownCertificateRow {
 
 pub async fn upsert_center(
     conn: &mut PgConnection,
-    number: i32,
+    number: CenterNumber,
     bin: &str,
     name: &str,
 ) -> Result<(), sqlx::Error> {
@@ -183,7 +184,7 @@ pub async fn add_cancellation_by_revocation(
     conn: &mut PgConnection,
     serial_number: &str,
     certificate_id: Uuid,
-    center_number: i32,
+    center_number: CenterNumber,
     revoked_on: NaiveDate,
     basis: &str,
 ) -> Result<(), sqlx::Error> {
@@ -203,7 +204,7 @@ pub async fn add_cancellation_by_revocation(
 
 pub async fn known_center(
     pool: &PgPool,
-    number: i32,
+    number: CenterNumber,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
     sqlx::query_as("SELECT bin, name FROM known_centers WHERE center_number = $1")
         .bind(number)
@@ -213,7 +214,7 @@ pub async fn known_center(
 
 pub async fn known_certificates(
     pool: &PgPool,
-    number: i32,
+    number: CenterNumber,
 ) -> Result<Vec<KnownCertificateRow>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT * FROM known_certificates WHERE center_number = $1 ORDER BY valid_from, certificate_id",
@@ -250,7 +251,7 @@ pub async fn certificate_statuses(
 
 pub async fn cancellations_of_center(
     pool: &PgPool,
-    number: i32,
+    number: CenterNumber,
 ) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT serial_number FROM cancellations_by_revocation WHERE center_number = $1 ORDER BY serial_number",
@@ -267,7 +268,7 @@ pub async fn cancellations_of_center(
 pub struct StoredDocument {
     pub id: Uuid,
     pub serial_number: String,
-    pub center_number: i32,
+    pub center_number: CenterNumber,
     pub sequence: i64,
     pub holder: HolderId,
     pub holder_name: String,
@@ -294,8 +295,8 @@ pub struct StoredDocument {
 pub struct CancellationRecord {
     pub cancelled_on: NaiveDate,
     pub reason: String,
-    /// Number, date and title of the basis document.
-    pub basis: (String, NaiveDate, String),
+    /// The document the cancellation rests on.
+    pub basis: nsk_errors::fields::Document,
     /// The legal ground; `None` only for cancellations recorded before grounds were kept.
     pub ground: Option<Ground>,
     /// For a document registered in error: the serial of the one that replaces it.
@@ -365,7 +366,10 @@ fn decode_document(r: &sqlx::postgres::PgRow) -> Result<StoredDocument, sqlx::Er
 /// The next number in the center's sequence. The counter row stays locked until the caller's
 /// transaction ends, so concurrent issuances for one center take numbers one after another;
 /// if the transaction rolls back, so does the number.
-pub async fn next_sequence(conn: &mut PgConnection, center: i32) -> Result<i64, sqlx::Error> {
+pub async fn next_sequence(
+    conn: &mut PgConnection,
+    center: CenterNumber,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "INSERT INTO center_sequences (center_number, last_sequence) VALUES ($1, 1)
          ON CONFLICT (center_number) DO UPDATE SET last_sequence = center_sequences.last_sequence + 1
@@ -379,7 +383,7 @@ pub async fn next_sequence(conn: &mut PgConnection, center: i32) -> Result<i64, 
 /// The serial of the document center `center` numbered `sequence`, if any.
 pub async fn serial_at(
     pool: &PgPool,
-    center: i32,
+    center: CenterNumber,
     sequence: i64,
 ) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
@@ -462,7 +466,7 @@ pub async fn cancel_documents(
     conn: &mut PgConnection,
     ids: &[Uuid],
     serials: &[String],
-    center: Option<i32>,
+    center: Option<CenterNumber>,
     record: &CancellationRecord,
 ) -> Result<Vec<StoredDocument>, sqlx::Error> {
     let basis =
@@ -492,7 +496,7 @@ pub async fn cancel_documents(
 /// What a list of documents is asked for; one of the first three is set.
 #[derive(Debug, Clone, Default)]
 pub struct DocumentFilter {
-    pub center_number: Option<i32>,
+    pub center_number: Option<CenterNumber>,
     pub holder_iin: Option<String>,
     /// A holder without an IIN: (document number, issuing country).
     pub holder_document: Option<(String, String)>,
@@ -585,7 +589,7 @@ pub async fn known_voucher(
         number: String,
         holder_iin: String,
         status: String,
-        center_number: Option<i32>,
+        center_number: Option<CenterNumber>,
         profession_id: Option<Uuid>,
     }
     let by_id = Uuid::parse_str(named).ok();

@@ -7,14 +7,14 @@ use nsk_proto::nsk::common::v1 as common;
 use nsk_proto::nsk::professions::v1 as pb;
 use sqlx::PgConnection;
 
-use crate::domain::Basis;
+use crate::domain::Document;
 use crate::grpc::to_proto;
 use crate::store::{ChangeKind, HistoryEntry, StoredProfession};
 
 /// The aggregate type of register entries in event envelopes.
 pub const AGGREGATE: &str = "profession";
 
-fn basis(b: &Basis) -> common::BasisDocument {
+fn basis(b: &Document) -> common::BasisDocument {
     common::BasisDocument {
         number: b.number.clone(),
         date: b.date.to_string(),

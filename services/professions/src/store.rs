@@ -147,7 +147,7 @@ pub struct HistoryEntry<'a> {
     pub kind: ChangeKind,
     pub changed_fields: &'a [String],
     pub reason: &'a str,
-    pub basis: &'a crate::domain::Basis,
+    pub basis: &'a crate::domain::Document,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value, sqlx::Error> {
@@ -280,7 +280,7 @@ pub struct HistoryRow {
     pub kind: String,
     pub changed_fields: Vec<String>,
     pub reason: String,
-    pub basis: Option<crate::domain::Basis>,
+    pub basis: Option<crate::domain::Document>,
     pub actor: String,
     pub actor_role: String,
     pub request_id: String,

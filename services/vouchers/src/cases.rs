@@ -457,15 +457,8 @@ pub async fn change_voucher<E: prost::Name>(
 }
 
 /// The center acting: its number from its token.
-pub fn own_center(identity: &Identity) -> Result<u16, ApiError> {
-    identity
-        .center
-        .as_deref()
-        .and_then(|c| nsk_kz::CenterNumber::parse(c).ok())
-        .and_then(|c| u16::try_from(c.get()).ok())
-        .ok_or_else(|| {
-            ApiError::permission_denied("a recognition center's token names its center number")
-        })
+pub fn own_center(identity: &Identity) -> Result<nsk_kz::CenterNumber, ApiError> {
+    identity.own_center()
 }
 
 /// Art. 29.2: a center redeems the voucher for the procedure its holder chose.
@@ -576,7 +569,7 @@ pub async fn report_failed(
         let claim = store::ClaimRow {
             id: Uuid::now_v7(),
             voucher_id: s.voucher.id,
-            center_number: i32::from(center),
+            center_number: center,
             region: s.voucher.region.clone(),
             amount_tiyn: s.voucher.rate_tiyn,
             outcome: "failed".into(),

@@ -85,7 +85,7 @@ pub fn voucher_to_proto(s: &StoredVoucher) -> pb::Voucher {
             level,
             ..
         } => (
-            format!("{center:04}"),
+            center.to_string(),
             profession.to_string(),
             i32::from(*level),
             String::new(),
@@ -93,7 +93,7 @@ pub fn voucher_to_proto(s: &StoredVoucher) -> pb::Voucher {
         Status::Used {
             center, outcome, ..
         } => (
-            format!("{center:04}"),
+            center.to_string(),
             String::new(),
             0,
             match outcome {
@@ -151,7 +151,7 @@ pub fn claim_to_proto(c: &ClaimRow) -> pb::Reimbursement {
     pb::Reimbursement {
         id: c.id.to_string(),
         voucher_id: c.voucher_id.to_string(),
-        center_number: format!("{:04}", c.center_number),
+        center_number: c.center_number.to_string(),
         document_serial: c.document_serial.clone().unwrap_or_default(),
         amount_tiyn: c.amount_tiyn,
         due_since: c.claimed_on.to_string(),
@@ -172,7 +172,7 @@ pub fn claim_csv_line(c: &ClaimRow) -> String {
         }
     };
     format!(
-        "{},{},{},{:04},{},{},{},{},{}\n",
+        "{},{},{},{},{},{},{},{},{}\n",
         c.id,
         c.claimed_on,
         quote(&c.region),

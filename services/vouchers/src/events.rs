@@ -196,9 +196,7 @@ impl Inputs {
                 return Ok(()); // heard before
             }
         }
-        let center: u16 = e
-            .center_number
-            .parse()
+        let center = nsk_kz::CenterNumber::parse(&e.center_number)
             .map_err(|_| HandlerError::Permanent(format!("center number {:?}", e.center_number)))?;
         let on = date(&e.issue_date, "issue date")?;
         let holder = stored.voucher.holder_iin.clone();
@@ -222,7 +220,7 @@ impl Inputs {
             &crate::store::ClaimRow {
                 id: Uuid::now_v7(),
                 voucher_id: id,
-                center_number: i32::from(center),
+                center_number: center,
                 region: stored.voucher.region.clone(),
                 amount_tiyn: stored.voucher.rate_tiyn,
                 outcome: "passed".into(),

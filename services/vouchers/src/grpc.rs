@@ -212,7 +212,7 @@ impl VoucherService for VouchersApi {
                 ),
             }
         } else {
-            Some(i32::from(cases::own_center(&identity)?))
+            Some(cases::own_center(&identity)?.get())
         };
         let profession = match request.profession_id.trim() {
             "" => None,
@@ -329,7 +329,7 @@ impl VoucherService for VouchersApi {
         let center = if official || identity.has(Role::EmploymentOffice) {
             None
         } else {
-            Some(i32::from(cases::own_center(&identity)?))
+            Some(cases::own_center(&identity)?.get())
         };
         let region = region_asked(&identity, &request.region)?;
         let after = match request.page_token.as_str() {

@@ -254,7 +254,7 @@ struct VoucherRow {
     rate_tiyn: i64,
     terms_version: i64,
     sick_leaves: Json<Vec<StoredSickLeave>>,
-    center_number: Option<i32>,
+    center_number: Option<nsk_kz::CenterNumber>,
     profession_id: Option<Uuid>,
     nqf_level: Option<i32>,
     cancel_reason: Option<String>,
@@ -269,7 +269,7 @@ impl TryFrom<VoucherRow> for StoredVoucher {
 
     fn try_from(r: VoucherRow) -> Result<Self, Self::Error> {
         let corrupt = |what: &str| sqlx::Error::Decode(format!("voucher {}: {what}", r.id).into());
-        let center = r.center_number.and_then(|c| u16::try_from(c).ok());
+        let center = r.center_number;
         let status = match r.status.as_str() {
             "issued" => Status::Issued,
             "redeemed" => Status::Redeemed {
@@ -339,7 +339,7 @@ impl TryFrom<VoucherRow> for StoredVoucher {
 #[derive(Default)]
 struct StatusColumns {
     code: &'static str,
-    center: Option<i32>,
+    center: Option<nsk_kz::CenterNumber>,
     profession: Option<Uuid>,
     level: Option<i32>,
     reason: Option<String>,
@@ -359,7 +359,7 @@ fn status_columns(s: &Status) -> StatusColumns {
             ..
         } => StatusColumns {
             code: "redeemed",
-            center: Some(i32::from(*center)),
+            center: Some(*center),
             profession: Some(*profession),
             level: Some(i32::from(*level)),
             ..Default::default()
@@ -371,7 +371,7 @@ fn status_columns(s: &Status) -> StatusColumns {
                 Outcome::Passed { .. } => "used_passed",
                 Outcome::Failed => "used_failed",
             },
-            center: Some(i32::from(*center)),
+            center: Some(*center),
             document_serial: match outcome {
                 Outcome::Passed { document_serial } => Some(document_serial.clone()),
                 Outcome::Failed => None,
@@ -582,7 +582,7 @@ pub async fn audit_reads(
 /// What the read model says of center `center` on `today`, for `profession`.
 pub async fn center_today(
     conn: &mut PgConnection,
-    center: u16,
+    center: nsk_kz::CenterNumber,
     profession: Uuid,
     today: NaiveDate,
 ) -> Result<crate::domain::voucher::CenterToday, sqlx::Error> {
@@ -591,7 +591,7 @@ pub async fn center_today(
           WHERE center_number = $1 AND status = 'active' AND status_since <= $2
             AND valid_from <= $2 AND valid_until >= $2",
     )
-    .bind(i32::from(center))
+    .bind(center)
     .bind(today)
     .fetch_all(conn)
     .await?;
@@ -637,7 +637,7 @@ pub async fn profession_in_register(
 pub struct ClaimRow {
     pub id: Uuid,
     pub voucher_id: Uuid,
-    pub center_number: i32,
+    pub center_number: nsk_kz::CenterNumber,
     pub region: String,
     pub amount_tiyn: i64,
     pub outcome: String,

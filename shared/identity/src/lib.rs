@@ -103,11 +103,22 @@ pub struct Claims {
 pub struct Identity {
     pub subject: String,
     pub roles: Vec<Role>,
-    pub center: Option<String>,
+    /// A recognition center's number, as its token names it (checked when the token is read).
+    pub center: Option<nsk_kz::CenterNumber>,
     pub region: Option<String>,
 }
 
 impl Identity {
+    /// The center a recognition center's token acts for; a center acts only for itself.
+    pub fn own_center(&self) -> Result<nsk_kz::CenterNumber, ApiError> {
+        match self.center {
+            Some(center) if self.has(Role::RecognitionCenter) => Ok(center),
+            _ => Err(ApiError::permission_denied(
+                "a recognition center's token that names its center number is needed",
+            )),
+        }
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
@@ -234,10 +245,18 @@ impl TokenVerifier {
                 roles.push(role);
             }
         }
+        let center = match claims.center.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(nsk_kz::CenterNumber::parse(raw).map_err(|_| {
+                ApiError::unauthenticated(
+                    "the token's center claim is not a center number (four digits, 0001-9999)",
+                )
+            })?),
+        };
         Ok(Identity {
             subject: claims.sub,
             roles,
-            center: claims.center,
+            center,
             region: claims.region,
         })
     }
@@ -385,7 +404,40 @@ mod tests {
         let identity = verifier().verify(&token).unwrap();
         assert_eq!(identity.subject, "admin-1");
         assert_eq!(identity.roles, vec![Role::RecognitionCenter]);
-        assert_eq!(identity.center.as_deref(), Some("0042"));
+        assert_eq!(
+            identity.center.map(|c| c.to_string()).as_deref(),
+            Some("0042")
+        );
+    }
+
+    #[test]
+    fn a_center_acts_only_as_the_center_its_token_names_with_a_valid_number() {
+        let signer = signer(dev::ISSUER, dev::AUDIENCE);
+        let center = verifier()
+            .verify(
+                &signer
+                    .mint(&request(vec![Role::RecognitionCenter], 60))
+                    .unwrap(),
+            )
+            .unwrap();
+        assert_eq!(center.own_center().unwrap().to_string(), "0042");
+        // The same number on an official's token does not make the official a center.
+        let official = verifier()
+            .verify(
+                &signer
+                    .mint(&request(vec![Role::AuthorizedBodyAdmin], 60))
+                    .unwrap(),
+            )
+            .unwrap();
+        assert_eq!(
+            official.own_center().unwrap_err().kind,
+            nsk_errors::ErrorKind::PermissionDenied
+        );
+        let mut bad = request(vec![Role::RecognitionCenter], 60);
+        bad.center = Some("42a".into());
+        let err = verifier().verify(&signer.mint(&bad).unwrap()).unwrap_err();
+        assert_eq!(err.kind, nsk_errors::ErrorKind::Unauthenticated);
+        assert!(err.message.contains("center claim"), "{err:?}");
     }
 
     #[test]

@@ -147,9 +147,47 @@ impl CenterNumber {
     }
 }
 
+impl std::str::FromStr for CenterNumber {
+    type Err = &'static str;
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Self::parse(raw)
+    }
+}
+
 impl fmt::Display for CenterNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}", self.0)
+    }
+}
+
+/// Stored as an `integer`; a stored number outside 1-9999 is a decoding error, not a center.
+#[cfg(feature = "sqlx")]
+mod center_number_in_postgres {
+    use sqlx::encode::IsNull;
+    use sqlx::error::BoxDynError;
+    use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
+    use sqlx::{Decode, Encode, Postgres, Type};
+
+    use super::CenterNumber;
+
+    impl Type<Postgres> for CenterNumber {
+        fn type_info() -> PgTypeInfo {
+            <i32 as Type<Postgres>>::type_info()
+        }
+    }
+
+    impl Encode<'_, Postgres> for CenterNumber {
+        fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+            <i32 as Encode<Postgres>>::encode_by_ref(&self.get(), buf)
+        }
+    }
+
+    impl<'r> Decode<'r, Postgres> for CenterNumber {
+        fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+            let n = <i32 as Decode<Postgres>>::decode(value)?;
+            CenterNumber::from_i32(n)
+                .ok_or_else(|| format!("stored center number {n} is outside 0001-9999").into())
+        }
     }
 }
 

@@ -178,7 +178,7 @@ impl Revocation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedDocument {
     pub serial_number: String,
-    pub center_number: i32,
+    pub center_number: nsk_kz::CenterNumber,
 }
 
 impl Revocation {
@@ -188,7 +188,7 @@ impl Revocation {
     /// the position in the list as sent and the rule.
     pub fn check_documents_of(
         &self,
-        center: i32,
+        center: nsk_kz::CenterNumber,
         held: &[IssuedDocument],
     ) -> Result<(), Vec<(usize, String)>> {
         let problems: Vec<(usize, String)> = self
@@ -201,7 +201,7 @@ impl Revocation {
                         "{serial} is not a document in the registry of issued documents; a revocation on ground 4 cancels only documents the center issued (Art. 26.2.4)"
                     ))),
                     Some(d) if d.center_number != center => Some((i, format!(
-                        "{serial} was issued at center {:04}, not at center {center:04} whose certificate is revoked (Art. 26.2.4: the documents issued at that center)",
+                        "{serial} was issued at center {}, not at center {center} whose certificate is revoked (Art. 26.2.4: the documents issued at that center)",
                         d.center_number
                     ))),
                     Some(_) => None,
@@ -460,11 +460,6 @@ pub fn terminate(
     }
 }
 
-/// A center number as printed in serials: four digits.
-pub fn format_center_number(number: i32) -> Option<String> {
-    nsk_kz::CenterNumber::from_i32(number).map(|c| c.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -602,11 +597,11 @@ mod tests {
         let held = [
             IssuedDocument {
                 serial_number: own.into(),
-                center_number: 42,
+                center_number: nsk_kz::CenterNumber::new(42).unwrap(),
             },
             IssuedDocument {
                 serial_number: foreign.into(),
-                center_number: 43,
+                center_number: nsk_kz::CenterNumber::new(43).unwrap(),
             },
         ];
         let revocation = Revocation::new(
@@ -615,7 +610,9 @@ mod tests {
             false,
         )
         .unwrap();
-        let problems = revocation.check_documents_of(42, &held).unwrap_err();
+        let problems = revocation
+            .check_documents_of(nsk_kz::CenterNumber::new(42).unwrap(), &held)
+            .unwrap_err();
         assert_eq!(problems.len(), 2);
         assert_eq!(problems[0].0, 1);
         assert!(
@@ -630,9 +627,14 @@ mod tests {
             false,
         )
         .unwrap();
-        assert_eq!(only_own.check_documents_of(42, &held), Ok(()));
+        assert_eq!(
+            only_own.check_documents_of(nsk_kz::CenterNumber::new(42).unwrap(), &held),
+            Ok(())
+        );
         // The same document named against its own center's neighbour is refused.
-        assert!(only_own.check_documents_of(43, &held).is_err());
+        assert!(only_own
+            .check_documents_of(nsk_kz::CenterNumber::new(43).unwrap(), &held)
+            .is_err());
     }
 
     #[test]
@@ -759,14 +761,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn center_numbers_are_four_digits_from_0001_to_9999() {
-        assert_eq!(format_center_number(42).as_deref(), Some("0042"));
-        assert_eq!(format_center_number(9999).as_deref(), Some("9999"));
-        assert_eq!(format_center_number(0), None);
-        assert_eq!(format_center_number(10_000), None);
     }
 
     #[test]

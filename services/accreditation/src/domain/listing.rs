@@ -13,7 +13,7 @@ use super::Refused;
 /// A center on the list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
-    pub center_number: i32,
+    pub center_number: nsk_kz::CenterNumber,
     pub name: String,
     pub bin: String,
     pub founders: Vec<String>,
@@ -24,7 +24,7 @@ pub struct Listed {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FounderMatch {
     pub founder: String,
-    pub center_number: i32,
+    pub center_number: nsk_kz::CenterNumber,
     pub center_name: String,
     pub since: NaiveDate,
 }
@@ -34,7 +34,7 @@ pub struct FounderMatch {
 pub fn check_not_listed(bin: &str, listed: &[Listed]) -> Result<(), Refused> {
     match listed.iter().find(|l| l.bin == bin) {
         Some(l) => Err(Refused::new(format!(
-            "the legal entity with BIN {bin} holds center {:04}, listed since {} as not subject to renewal for violations concerning the health, life support and safety of citizens (Art. 26.5): it receives no new certificate",
+            "the legal entity with BIN {bin} holds center {}, listed since {} as not subject to renewal for violations concerning the health, life support and safety of citizens (Art. 26.5): it receives no new certificate",
             l.center_number, l.since
         ))),
         None => Ok(()),
@@ -104,7 +104,7 @@ mod tests {
 
     fn listed() -> Vec<Listed> {
         vec![Listed {
-            center_number: 42,
+            center_number: nsk_kz::CenterNumber::new(42).unwrap(),
             name: "Unsafe Welding LLP".into(),
             bin: "971240001315".into(),
             founders: vec!["Серикбаев Нурлан".into(), "Alfa Holding LLP".into()],
@@ -131,7 +131,7 @@ mod tests {
             &listed(),
         );
         assert_eq!(found.len(), 1);
-        assert_eq!(found[0].center_number, 42);
+        assert_eq!(found[0].center_number.get(), 42);
         assert_eq!(found[0].founder, "  alfa   holding llp ");
         assert!(founder_matches(&["Серикбаев Нурлан".into()], &[]).is_empty());
     }

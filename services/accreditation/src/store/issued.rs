@@ -11,7 +11,7 @@ use crate::domain::certificate::IssuedDocument;
 pub struct IssuedRow {
     pub serial_number: String,
     pub document_id: Uuid,
-    pub center_number: i32,
+    pub center_number: nsk_kz::CenterNumber,
     pub profession_id: Uuid,
     pub procedure_date: Option<NaiveDate>,
     pub issue_date: NaiveDate,
@@ -57,7 +57,7 @@ pub async fn issued_documents(
     conn: &mut PgConnection,
     serials: &[String],
 ) -> Result<Vec<IssuedDocument>, sqlx::Error> {
-    let rows: Vec<(String, i32)> = sqlx::query_as(
+    let rows: Vec<(String, nsk_kz::CenterNumber)> = sqlx::query_as(
         "SELECT serial_number, center_number FROM issued_documents WHERE serial_number = ANY($1)",
     )
     .bind(serials)
@@ -86,7 +86,7 @@ pub struct MonthRow {
 /// registered late, and documents cancelled that month. Months with nothing are left out.
 pub async fn results_by_month(
     conn: &mut PgConnection,
-    center: i32,
+    center: nsk_kz::CenterNumber,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<MonthRow>, sqlx::Error> {

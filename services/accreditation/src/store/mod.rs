@@ -80,7 +80,7 @@ pub struct RevocationRecord {
 pub struct StoredCertificate {
     pub id: Uuid,
     pub serial_number: String,
-    pub center_number: i32,
+    pub center_number: nsk_kz::CenterNumber,
     pub center_bin: String,
     pub center_name: String,
     pub scope: Vec<ScopeEntry>,
@@ -102,14 +102,14 @@ pub struct StoredCertificate {
 
 #[derive(Debug, Clone)]
 pub struct Center {
-    pub number: i32,
+    pub number: nsk_kz::CenterNumber,
     pub bin: String,
     pub name: String,
     pub founders: Vec<String>,
     pub not_renewable_since: Option<NaiveDate>,
     pub current_certificate_id: Option<Uuid>,
     /// Art. 26.1: the center it succeeded in a division or separation.
-    pub predecessor_number: Option<i32>,
+    pub predecessor_number: Option<nsk_kz::CenterNumber>,
 }
 
 /// One step of a case.
@@ -393,7 +393,7 @@ pub async fn get_certificate(
 /// Every certificate of a center, oldest first.
 pub async fn certificates_of_center(
     conn: &mut PgConnection,
-    number: i32,
+    number: nsk_kz::CenterNumber,
 ) -> Result<Vec<StoredCertificate>, sqlx::Error> {
     sqlx::query(
         "SELECT * FROM certificates WHERE center_number = $1 ORDER BY issued_on, created_at",
@@ -437,7 +437,10 @@ pub async fn successor(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>
 }
 
 /// How many certificates a center has had: the running number in the next serial.
-pub async fn count_certificates(conn: &mut PgConnection, number: i32) -> Result<i64, sqlx::Error> {
+pub async fn count_certificates(
+    conn: &mut PgConnection,
+    number: nsk_kz::CenterNumber,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM certificates WHERE center_number = $1")
         .bind(number)
         .fetch_one(conn)
@@ -470,11 +473,16 @@ pub async fn lock_expired(
 // ---- centers ----
 
 /// The next center number; an error once all 9999 are given (they are never reused).
-pub async fn allocate_center_number(conn: &mut PgConnection) -> Result<i32, sqlx::Error> {
+pub async fn allocate_center_number(
+    conn: &mut PgConnection,
+) -> Result<nsk_kz::CenterNumber, sqlx::Error> {
     let number: i64 = sqlx::query_scalar("SELECT nextval('center_number_seq')")
         .fetch_one(conn)
         .await?;
-    i32::try_from(number).map_err(|_| corrupt(format!("center number {number} out of range")))
+    i32::try_from(number)
+        .ok()
+        .and_then(nsk_kz::CenterNumber::from_i32)
+        .ok_or_else(|| corrupt(format!("center number {number} out of range")))
 }
 
 fn decode_center(row: &sqlx::postgres::PgRow) -> Result<Center, sqlx::Error> {
@@ -492,8 +500,8 @@ fn decode_center(row: &sqlx::postgres::PgRow) -> Result<Center, sqlx::Error> {
 /// The centers that succeeded center `number` in a division or separation.
 pub async fn successor_centers(
     conn: &mut PgConnection,
-    number: i32,
-) -> Result<Vec<i32>, sqlx::Error> {
+    number: nsk_kz::CenterNumber,
+) -> Result<Vec<nsk_kz::CenterNumber>, sqlx::Error> {
     sqlx::query_scalar("SELECT number FROM centers WHERE predecessor_number = $1 ORDER BY number")
         .bind(number)
         .fetch_all(conn)
@@ -540,7 +548,7 @@ pub async fn save_center(conn: &mut PgConnection, c: &Center) -> Result<(), sqlx
 
 pub async fn get_center(
     conn: &mut PgConnection,
-    number: i32,
+    number: nsk_kz::CenterNumber,
 ) -> Result<Option<Center>, sqlx::Error> {
     sqlx::query("SELECT * FROM centers WHERE number = $1")
         .bind(number)

@@ -9,7 +9,7 @@ use super::Document;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NoticeRow {
     pub id: Uuid,
-    pub center_number: i32,
+    pub center_number: nsk_kz::CenterNumber,
     /// `revocation`, `renewal` or `termination`.
     pub kind: String,
     pub certificate_id: Uuid,
@@ -48,7 +48,7 @@ pub async fn deliver(conn: &mut PgConnection, n: &NoticeRow) -> Result<(), sqlx:
 /// The center's notices, newest first.
 pub async fn of_center(
     conn: &mut PgConnection,
-    center_number: i32,
+    center_number: nsk_kz::CenterNumber,
 ) -> Result<Vec<NoticeRow>, sqlx::Error> {
     sqlx::query(
         "SELECT n.*, c.serial_number FROM notices n JOIN certificates c ON c.id = n.certificate_id
@@ -82,7 +82,7 @@ pub async fn of_center(
 /// Records the center's first read of each of its unread notices.
 pub async fn mark_read(
     conn: &mut PgConnection,
-    center_number: i32,
+    center_number: nsk_kz::CenterNumber,
     reader: &str,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {

@@ -5,6 +5,7 @@
 //! 2023 on, when the Law took effect.
 
 use chrono::NaiveDate;
+use nsk_kz::CenterNumber;
 
 use super::holder::HolderId;
 use super::serial::SerialNumber;
@@ -19,7 +20,7 @@ pub struct Migrated {
     pub serial: SerialNumber,
     pub holder: HolderId,
     pub level: u8,
-    pub center: u16,
+    pub center: CenterNumber,
     pub procedure_date: NaiveDate,
     pub protocol_date: NaiveDate,
     pub issue_date: NaiveDate,
@@ -53,7 +54,7 @@ pub fn problems(m: &Migrated, today: NaiveDate) -> Vec<(&'static str, String)> {
         out.push((
             "serial_number",
             format!(
-                "part 5 says center {:04}, the document center {:04}",
+                "part 5 says center {}, the document center {}",
                 m.serial.center, m.center
             ),
         ));
@@ -104,7 +105,7 @@ mod tests {
             serial: "25110-72120001-4-150923-0007-00000012".parse().unwrap(),
             holder: HolderId::parse("900101300037", "", "").unwrap(),
             level: 4,
-            center: 7,
+            center: CenterNumber::new(7).unwrap(),
             procedure_date: day("2023-09-15"),
             protocol_date: day("2023-09-18"),
             issue_date: day("2023-09-20"),
@@ -124,7 +125,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert!(found[0].1.contains("part 4"), "{found:?}");
         let other_center = Migrated {
-            center: 8,
+            center: CenterNumber::new(8).unwrap(),
             ..migrated()
         };
         assert!(problems(&other_center, day("2026-11-23"))[0]

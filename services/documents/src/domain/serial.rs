@@ -11,6 +11,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
+use nsk_kz::CenterNumber;
 
 /// A parsed serial number; [`fmt::Display`] prints it back exactly.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -24,7 +25,7 @@ pub struct SerialNumber {
     /// The date of the recognition procedure (printed DDMMYY, years 2000-2099).
     pub date: NaiveDate,
     /// The center number from accreditation, 0001-9999.
-    pub center: u16,
+    pub center: CenterNumber,
     /// The center's running number of documents, from 1, without gaps.
     pub sequence: u32,
 }
@@ -85,9 +86,9 @@ impl FromStr for SerialNumber {
         ) else {
             return bad("part 4, the date of the recognition procedure DDMMYY, is not a date");
         };
-        if !digits(center, 4) || center == "0000" {
+        let Ok(center) = CenterNumber::parse(center) else {
             return bad("part 5, the center number, must be 4 digits from 0001 to 9999");
-        }
+        };
         if !digits(sequence, 8) || sequence == "00000000" {
             return bad("part 6, the center's sequence, must be 8 digits from 00000001");
         }
@@ -96,7 +97,7 @@ impl FromStr for SerialNumber {
             nkz: nkz.to_string(),
             level,
             date,
-            center: center.parse().unwrap_or(0),
+            center,
             sequence: number(sequence),
         })
     }
@@ -106,7 +107,7 @@ impl fmt::Display for SerialNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}-{}-{}-{:02}{:02}{:02}-{:04}-{:08}",
+            "{}-{}-{}-{:02}{:02}{:02}-{}-{:08}",
             self.oked,
             self.nkz,
             self.level,
@@ -132,7 +133,7 @@ mod tests {
         assert_eq!(serial.nkz, "72120001");
         assert_eq!(serial.level, 4);
         assert_eq!(serial.date, NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
-        assert_eq!(serial.center, 42);
+        assert_eq!(serial.center.get(), 42);
         assert_eq!(serial.sequence, 17);
         assert_eq!(serial.to_string(), raw);
     }
@@ -189,6 +190,7 @@ mod tests {
             sequence in 1u32..=99_999_999,
         ) {
             let date = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Duration::days(days);
+            let center = CenterNumber::new(center).unwrap();
             let serial = SerialNumber { oked, nkz, level, date, center, sequence };
             let printed = serial.to_string();
             prop_assert_eq!(printed.len(), 5 + 8 + 1 + 6 + 4 + 8 + 5);

@@ -1,6 +1,8 @@
 //! A document that names a voucher (Art. 29.2, 29.4): the voucher is the holder's, its center
 //! redeemed it for the procedure in this profession, and the registry knows it so.
 
+use nsk_kz::CenterNumber;
+
 /// The voucher as the registry heard of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KnownVoucher {
@@ -8,7 +10,7 @@ pub struct KnownVoucher {
     pub holder_iin: String,
     /// issued, redeemed, used, expired, cancelled.
     pub status: String,
-    pub center_number: Option<i32>,
+    pub center_number: Option<CenterNumber>,
     pub profession_id: Option<uuid::Uuid>,
 }
 
@@ -16,7 +18,7 @@ pub struct KnownVoucher {
 pub fn refusals(
     named: &str,
     voucher: Option<&KnownVoucher>,
-    center: i32,
+    center: CenterNumber,
     holder_iin: Option<&str>,
     profession: uuid::Uuid,
 ) -> Vec<String> {
@@ -33,9 +35,10 @@ pub fn refusals(
         ));
     } else if v.center_number != Some(center) {
         reasons.push(format!(
-            "voucher {} was redeemed by center {:04}, not {center:04}",
+            "voucher {} was redeemed by center {}, not {center}",
             v.number,
-            v.center_number.unwrap_or(0)
+            v.center_number
+                .map_or_else(|| "none".to_string(), |c| c.to_string())
         ));
     }
     if holder_iin != Some(v.holder_iin.as_str()) {
@@ -56,12 +59,16 @@ mod tests {
 
     const HOLDER: &str = "900101300037";
 
-    fn redeemed(center: i32) -> KnownVoucher {
+    fn c(n: u16) -> CenterNumber {
+        CenterNumber::new(n).unwrap()
+    }
+
+    fn redeemed(center: u16) -> KnownVoucher {
         KnownVoucher {
             number: "VC-2026-00000001".into(),
             holder_iin: HOLDER.into(),
             status: "redeemed".into(),
-            center_number: Some(center),
+            center_number: CenterNumber::new(center),
             profession_id: Some(uuid::Uuid::from_u128(7)),
         }
     }
@@ -70,17 +77,17 @@ mod tests {
     fn a_document_names_only_a_voucher_its_center_redeemed_for_that_holder_and_profession_art_29() {
         let welder = uuid::Uuid::from_u128(7);
         let v = redeemed(42);
-        assert!(refusals("x", Some(&v), 42, Some(HOLDER), welder).is_empty());
-        assert!(refusals("x", None, 42, Some(HOLDER), welder)[0].contains("not known"));
+        assert!(refusals("x", Some(&v), c(42), Some(HOLDER), welder).is_empty());
+        assert!(refusals("x", None, c(42), Some(HOLDER), welder)[0].contains("not known"));
+        assert!(refusals("x", Some(&v), c(43), Some(HOLDER), welder)[0]
+            .contains("center 0042, not 0043"));
         assert!(
-            refusals("x", Some(&v), 43, Some(HOLDER), welder)[0].contains("center 0042, not 0043")
+            refusals("x", Some(&v), c(42), Some("900101300047"), welder)[0]
+                .contains("another person")
         );
+        assert!(refusals("x", Some(&v), c(42), None, welder)[0].contains("another person"));
         assert!(
-            refusals("x", Some(&v), 42, Some("900101300047"), welder)[0].contains("another person")
-        );
-        assert!(refusals("x", Some(&v), 42, None, welder)[0].contains("another person"));
-        assert!(
-            refusals("x", Some(&v), 42, Some(HOLDER), uuid::Uuid::from_u128(8))[0]
+            refusals("x", Some(&v), c(42), Some(HOLDER), uuid::Uuid::from_u128(8))[0]
                 .contains("another profession")
         );
         let issued = KnownVoucher {
@@ -88,6 +95,6 @@ mod tests {
             center_number: None,
             ..redeemed(42)
         };
-        assert!(refusals("x", Some(&issued), 42, Some(HOLDER), welder)[0].contains("is issued"));
+        assert!(refusals("x", Some(&issued), c(42), Some(HOLDER), welder)[0].contains("is issued"));
     }
 }

@@ -85,13 +85,9 @@ pub struct Names {
     pub en: String,
 }
 
-/// The document a change rests on (for inclusion: the National council's recommendation).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Basis {
-    pub number: String,
-    pub date: NaiveDate,
-    pub title: String,
-}
+/// The document a change rests on (for inclusion: the National council's recommendation): the
+/// one basis-document type of the platform.
+pub use nsk_errors::fields::Document;
 
 /// What an entry rests on: an approved professional standard, or qualification requirements
 /// where there is none (Art. 1.6).
@@ -170,7 +166,7 @@ pub struct ProfessionEntry {
     pub document_validity_months: i32,
     pub separate_skills: SeparateSkills,
     pub grounding: Grounding,
-    pub inclusion_basis: Basis,
+    pub inclusion_basis: Document,
 }
 
 /// The fields of an entry as a caller sent them, before any check.
@@ -347,7 +343,7 @@ impl ProfessionEntry {
                     document_validity_months: draft.document_validity_months,
                     separate_skills,
                     grounding,
-                    inclusion_basis: Basis {
+                    inclusion_basis: Document {
                         number: basis_number,
                         date,
                         title: draft.basis_title.trim().to_string(),
@@ -364,7 +360,7 @@ impl ProfessionEntry {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeReason {
     pub reason: String,
-    pub basis: Basis,
+    pub basis: Document,
 }
 
 impl ChangeReason {
@@ -382,26 +378,13 @@ impl ChangeReason {
                 description: "is required: every change of the register says why".into(),
             });
         }
-        if number.trim().is_empty() {
-            violations.push(FieldViolation {
-                field: "basis.number".into(),
-                description: "is required: the number of the document the change rests on".into(),
-            });
-        }
-        let date = NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d").map_err(|_| {
-            violations.push(FieldViolation {
-                field: "basis.date".into(),
-                description: "must be the date of the document as YYYY-MM-DD".into(),
-            })
-        });
-        match date {
-            Ok(date) if violations.is_empty() => Ok(Self {
+        let basis = nsk_errors::fields::document(number, date, title, "basis")
+            .map_err(|err| violations.extend(err.violations))
+            .ok();
+        match basis {
+            Some(basis) if violations.is_empty() => Ok(Self {
                 reason: reason.to_string(),
-                basis: Basis {
-                    number: number.trim().to_string(),
-                    date,
-                    title: title.trim().to_string(),
-                },
+                basis,
             }),
             _ => Err(violations),
         }

@@ -6,6 +6,7 @@
 //! for the holder's temporary disability, cancelled if not used within its validity (Art. 29.3).
 
 use chrono::{Days, NaiveDate};
+use nsk_kz::CenterNumber;
 use uuid::Uuid;
 
 use super::Refused;
@@ -26,13 +27,13 @@ pub enum Status {
     Issued,
     /// A center took it for a procedure in a profession at a level.
     Redeemed {
-        center: u16,
+        center: CenterNumber,
         profession: Uuid,
         level: u8,
         on: NaiveDate,
     },
     Used {
-        center: u16,
+        center: CenterNumber,
         outcome: Outcome,
         on: NaiveDate,
     },
@@ -68,7 +69,7 @@ pub struct SickLeave {
 /// What a center is, for the voucher, on the day it acts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CenterToday {
-    pub number: u16,
+    pub number: CenterNumber,
     /// Its certificate is active today.
     pub active: bool,
     /// The levels at which its scope covers the profession; `None` if not at all.
@@ -121,12 +122,12 @@ impl Voucher {
             Status::Issued => {}
             Status::Redeemed { center: c, .. } if *c == center.number => {
                 return Err(Refused::new(format!(
-                    "center {c:04} has already redeemed this voucher"
+                    "center {c} has already redeemed this voucher"
                 )))
             }
             Status::Redeemed { center: c, .. } => {
                 return Err(Refused::new(format!(
-                    "the voucher is redeemed by center {c:04}: it is redeemed elsewhere only after that center releases it (Art. 29.2)"
+                    "the voucher is redeemed by center {c}: it is redeemed elsewhere only after that center releases it (Art. 29.2)"
                 )))
             }
             other => {
@@ -155,17 +156,17 @@ impl Voucher {
         }
         if !center.active {
             reasons.push(format!(
-                "center {:04} has no active accreditation certificate today",
+                "center {} has no active accreditation certificate today",
                 center.number
             ));
         }
         match &center.levels {
             None => reasons.push(format!(
-                "the accreditation of center {:04} does not cover this profession",
+                "the accreditation of center {} does not cover this profession",
                 center.number
             )),
             Some(levels) if !levels.contains(&level) => reasons.push(format!(
-                "the accreditation of center {:04} covers this profession at levels {:?}, not {level}",
+                "the accreditation of center {} covers this profession at levels {:?}, not {level}",
                 center.number, levels
             )),
             Some(_) => {}
@@ -183,14 +184,14 @@ impl Voucher {
     }
 
     /// The redeeming center gives the voucher back (the holder chose another center).
-    pub fn release(&mut self, center: u16) -> Result<Happened, Refused> {
+    pub fn release(&mut self, center: CenterNumber) -> Result<Happened, Refused> {
         match &self.status {
             Status::Redeemed { center: c, .. } if *c == center => {
                 self.status = Status::Issued;
                 Ok(Happened::Released)
             }
             Status::Redeemed { center: c, .. } => Err(Refused::new(format!(
-                "the voucher is redeemed by center {c:04}, not {center:04}: only that center releases it"
+                "the voucher is redeemed by center {c}, not {center}: only that center releases it"
             ))),
             other => Err(Refused::new(format!(
                 "the voucher is {}: only a redeemed voucher is released",
@@ -204,7 +205,7 @@ impl Voucher {
     /// center's, for the holder and the profession it was redeemed for.
     pub fn use_for(
         &mut self,
-        center: u16,
+        center: CenterNumber,
         holder_iin: &str,
         profession: Uuid,
         outcome: Outcome,
@@ -224,7 +225,7 @@ impl Voucher {
         let mut reasons = Vec::new();
         if *by != center {
             reasons.push(format!(
-                "the voucher was redeemed by center {by:04}, not {center:04}"
+                "the voucher was redeemed by center {by}, not {center}"
             ));
         }
         if holder_iin != self.holder_iin {
@@ -301,7 +302,7 @@ impl Voucher {
                 Ok(Happened::Ended)
             }
             Status::Redeemed { center, .. } => Err(Refused::new(format!(
-                "the voucher is redeemed by center {center:04} for a procedure: the center releases it before it is cancelled"
+                "the voucher is redeemed by center {center} for a procedure: the center releases it before it is cancelled"
             ))),
             other => Err(Refused::new(format!(
                 "the voucher is {}: a used, expired or cancelled voucher is not cancelled",
@@ -381,9 +382,13 @@ mod tests {
         }
     }
 
+    fn n(number: u16) -> CenterNumber {
+        CenterNumber::new(number).unwrap()
+    }
+
     fn center(number: u16) -> CenterToday {
         CenterToday {
-            number,
+            number: n(number),
             active: true,
             levels: Some(vec![3, 4]),
         }
@@ -414,8 +419,8 @@ mod tests {
             elsewhere.0.contains("redeemed by center 0042"),
             "{elsewhere}"
         );
-        assert!(v.release(43).is_err());
-        assert_eq!(v.release(42), Ok(Happened::Released));
+        assert!(v.release(n(43)).is_err());
+        assert_eq!(v.release(n(42)), Ok(Happened::Released));
         assert!(v
             .redeem(&center(43), HOLDER, WELDER, true, 3, d("2026-11-23"))
             .is_ok());
@@ -425,7 +430,7 @@ mod tests {
     fn every_reason_a_redemption_is_refused_is_given() {
         let mut v = voucher();
         let inactive = CenterToday {
-            number: 42,
+            number: n(42),
             active: false,
             levels: Some(vec![3]),
         };
@@ -450,12 +455,12 @@ mod tests {
         v.redeem(&center(42), HOLDER, WELDER, true, 4, d("2026-11-23"))
             .unwrap();
         let other = v
-            .use_for(43, HOLDER, WELDER, Outcome::Failed, d("2026-12-10"))
+            .use_for(n(43), HOLDER, WELDER, Outcome::Failed, d("2026-12-10"))
             .unwrap_err();
         assert!(other.0.contains("not 0043"), "{other}");
         let stranger = v
             .use_for(
-                42,
+                n(42),
                 "040101600011",
                 Uuid::from_u128(8),
                 Outcome::Failed,
@@ -464,7 +469,7 @@ mod tests {
             .unwrap_err();
         assert!(stranger.0.contains("another person") && stranger.0.contains("another profession"));
         assert_eq!(
-            v.use_for(42, HOLDER, WELDER, Outcome::Failed, d("2026-12-10")),
+            v.use_for(n(42), HOLDER, WELDER, Outcome::Failed, d("2026-12-10")),
             Ok(Happened::Used)
         );
         assert!(
