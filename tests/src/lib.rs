@@ -19,6 +19,8 @@ const SERVICES: [&str; 5] = nsk_config::SERVICES;
 
 pub struct Platform {
     children: Vec<(String, Child)>,
+    /// The environment each service was started with, for more instances of it.
+    envs: Vec<(String, Vec<(String, String)>)>,
     pub gateway: String,
     pub service_addrs: Vec<(String, String)>,
     /// The database of each service: (service, database name).
@@ -104,6 +106,7 @@ impl Platform {
         let mut children = Vec::new();
         let mut service_addrs = Vec::new();
         let mut databases = Vec::new();
+        let mut envs = Vec::new();
         for service in SERVICES {
             let db = nsk_db::testing::fresh_database(service).await.unwrap();
             databases.push((service.to_string(), db.name.clone()));
@@ -119,6 +122,7 @@ impl Platform {
                 service.to_string(),
                 spawn(&format!("nsk-{service}"), &env, &log_dir),
             ));
+            envs.push((service.to_string(), env));
             service_addrs.push((service.to_string(), addr));
         }
         let gateway_addr = format!("127.0.0.1:{}", free_port());
@@ -133,6 +137,7 @@ impl Platform {
         children.push(("gateway".into(), spawn("nsk-gateway", &env, &log_dir)));
         let platform = Self {
             children,
+            envs,
             gateway: format!("http://{gateway_addr}"),
             service_addrs,
             databases,
@@ -184,6 +189,46 @@ impl Platform {
             }
         }
         out
+    }
+
+    /// Starts one more instance of `service` as `name` (its log is `name.log`): the same database,
+    /// topics and consumer group, its own port, with `extra` environment on top. The instance
+    /// stops with the platform.
+    pub fn start_instance(&mut self, service: &str, name: &str, extra: &[(&str, &str)]) {
+        let (_, env) = self
+            .envs
+            .iter()
+            .find(|(s, _)| s == service)
+            .unwrap_or_else(|| panic!("no service {service}"));
+        let mut env = env.clone();
+        env.retain(|(k, _)| k != "NSK_GRPC_ADDR");
+        env.push(("NSK_GRPC_ADDR".into(), format!("127.0.0.1:{}", free_port())));
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let log = std::fs::File::create(self.log_dir.join(format!("{name}.log"))).unwrap();
+        let err = log.try_clone().unwrap();
+        let child = Command::new(binary(&format!("nsk-{service}")))
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .current_dir(nsk_runtime::testing::workspace_root())
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(err))
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        self.children.push((name.to_string(), child));
+    }
+
+    /// The URL of `service`'s database, for checks a test makes beside the API.
+    pub fn database_url(&self, service: &str) -> String {
+        let (_, name) = self
+            .databases
+            .iter()
+            .find(|(s, _)| s == service)
+            .unwrap_or_else(|| panic!("no service {service}"));
+        let server = std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let base = server.rsplit_once('/').map_or(server.as_str(), |(b, _)| b);
+        format!("{base}/{name}")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -204,15 +204,7 @@ async fn main() {
 
     // Bulk-load a million documents straight into the registry's table: issuing them one by one
     // through the API would take the rest of the hour.
-    let db_name = &platform
-        .databases
-        .iter()
-        .find(|(s, _)| s == "documents")
-        .unwrap()
-        .1;
-    let server = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let db_url = format!("{}/{db_name}", server.rsplit_once('/').unwrap().0);
+    let db_url = platform.database_url("documents");
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2)
         .connect(&db_url)

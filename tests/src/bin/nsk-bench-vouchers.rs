@@ -194,15 +194,7 @@ async fn main() {
     .await;
 
     // The baseline on the same database: the service's transaction, in SQL.
-    let db_name = &platform
-        .databases
-        .iter()
-        .find(|(s, _)| s == "vouchers")
-        .unwrap()
-        .1;
-    let server = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let db_url = format!("{}/{db_name}", server.rsplit_once('/').unwrap().0);
+    let db_url = platform.database_url("vouchers");
     let script = std::env::temp_dir().join("nsk-voucher-issue.sql");
     std::fs::write(
         &script,

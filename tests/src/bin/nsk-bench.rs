@@ -128,17 +128,9 @@ async fn main() {
     );
     let ids: Vec<String> = all_ids(&platform).await;
 
-    let db_name = &platform
-        .databases
-        .iter()
-        .find(|(s, _)| s == "professions")
-        .unwrap()
-        .1;
-    let server = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(CONCURRENCY as u32)
-        .connect(&format!("{}/{db_name}", server.rsplit_once('/').unwrap().0))
+        .connect(&platform.database_url("professions"))
         .await
         .unwrap();
     // The register vacuums itself after an import, in the background; wait until it has, so the
