@@ -59,23 +59,8 @@ fn certificate(
 /// The registry, having heard of a welder (levels 3-4, one separate skill, 60 months) in the
 /// register since 1 January 2026, and of center 0042 accredited for it since 5 January.
 async fn spawn_app(label: &str) -> TestApp {
-    let prefix = nsk_runtime::testing::unique_prefix(label);
-    let config = nsk_runtime::testing::service_config("documents", &prefix).await;
-    let topics = vec![
-        config.kafka.topic_of("professions"),
-        config.kafka.topic_of("accreditation"),
-    ];
-    nsk_events::kafka::ensure_topics(&config.kafka, &topics)
-        .await
-        .unwrap();
-    let app = nsk_documents::build(config.clone()).await.unwrap();
-    let addr = app.grpc_addr();
-    tokio::spawn(app.run());
-    let channel = Channel::from_shared(format!("http://{addr}"))
-        .unwrap()
-        .connect()
-        .await
-        .unwrap();
+    let (config, channel) =
+        nsk_runtime::testing::spawn("documents", label, nsk_documents::build).await;
     let app = TestApp {
         client: DocumentRegistryClient::new(channel),
         config,
