@@ -1,12 +1,18 @@
 //! Professional standards and their approval workflow (Law Art. 1.14, 5.5, 9, 19, 20) (`nsk-standards`).
 //!
-//! - `domain/` — the approval workflow of Art. 5.5 as a state machine, the content of a
-//!   standard and its rules, versions, diffs; no I/O;
-//! - `store` — SQL: versions, their steps, the list;
-//! - `grpc` — the `StandardsService` service: proto <-> domain, who may do what;
-//! - `events` — the events it publishes through the outbox;
+//! - `domain/` — the law: the approval workflow of Art. 5.5 as a state machine, the content of
+//!   a standard and its rules, versions, diffs; no I/O;
+//! - `cases` — one function per command and read: one transaction (request key, lock, load,
+//!   the domain decides, store, events); what handlers call;
+//! - `grpc` — the `StandardsService` handlers: authorize, convert, call a case, convert back;
+//! - `convert` — proto <-> domain, a leaf that handlers, cases and events import;
+//! - `events` — the one `Event` enum it publishes through the outbox, at the standard's
+//!   revision;
+//! - `store` — SQL only: versions, their steps, the list;
 //! - `migrations/` — its own database, created and migrated at start.
 
+pub mod cases;
+pub mod convert;
 pub mod domain;
 pub mod events;
 pub mod grpc;
