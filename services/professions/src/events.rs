@@ -7,8 +7,8 @@ use nsk_proto::nsk::common::v1 as common;
 use nsk_proto::nsk::professions::v1 as pb;
 use sqlx::PgConnection;
 
+use crate::convert::to_proto;
 use crate::domain::Document;
-use crate::grpc::to_proto;
 use crate::store::{ChangeKind, HistoryEntry, StoredProfession};
 
 /// The aggregate type of register entries in event envelopes.

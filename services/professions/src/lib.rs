@@ -1,13 +1,18 @@
 //! The register of professions service (`nsk-professions`).
 //!
-//! - `domain/` — the entry and its rules (Law Art. 5.6, 20, 21.5), no I/O;
-//! - `store` — SQL: entries, their history, applied request ids;
-//! - `grpc` — the `ProfessionRegistry` service: proto <-> domain, who may do what;
-//! - `events` — the events it publishes through the outbox;
+//! - `domain/` — the law: the entry and its rules (Law Art. 5.6, 9, 20, 21.5), no I/O;
+//! - `cases` — one function per command and read: one transaction (request key, lock, the
+//!   version the caller saw, the domain decides, history row, event); what handlers call;
+//! - `grpc` — the `ProfessionRegistry` handlers: authorize, convert, call a case, convert back;
+//! - `convert` — proto <-> domain, a leaf that handlers, cases and events import;
+//! - `events` — the events it publishes through the outbox, and the standards it hears;
+//! - `store` — SQL only: entries, their history, the standards heard;
 //! - `calendar` — the `WorkingCalendar` service: the authorized body loads and amends the
 //!   working-day calendar by year, which every service follows.
 
 pub mod calendar;
+pub mod cases;
+pub mod convert;
 pub mod domain;
 pub mod events;
 pub mod grpc;
