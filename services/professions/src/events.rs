@@ -160,13 +160,14 @@ impl ApprovedStandards {
             actor: event.envelope.actor.clone(),
             request_id: event.envelope.event_id.clone(),
         };
-        for profession_id in flagged {
+        for (profession_id, version) in flagged {
             let profession = profession_id.to_string();
-            // The flag is not a new version of the entry: the aggregate version stays 0.
+            // The flag is not a new version of the entry: the event carries the version the
+            // entry is at.
             let aggregate = Aggregate {
                 kind: AGGREGATE,
                 id: &profession,
-                version: 0,
+                version,
             };
             let flag = pb::ProfessionReviewFlagged {
                 profession_id: profession.clone(),

@@ -615,22 +615,25 @@ pub async fn standard_withdrawn(
     Ok(changed == 1)
 }
 
-/// Flags every entry resting on `standard_id` version `superseded` for review; returns their ids.
+/// Flags every entry resting on `standard_id` version `superseded` for review; returns their
+/// ids with the entries' versions (a flag does not make a new version).
 pub async fn flag_for_review(
     conn: &mut PgConnection,
     standard_id: Uuid,
     superseded: i32,
     superseding: i32,
-) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
-        "INSERT INTO review_flags (profession_id, standard_id, superseded_version, superseding_version)
-         SELECT id, $1, $2, $3 FROM professions
-         WHERE entry->'grounding'->'Standard'->>'id' = $1::text
-           AND (entry->'grounding'->'Standard'->>'version')::int = $2
-         ON CONFLICT (profession_id) DO UPDATE
-            SET standard_id = EXCLUDED.standard_id, superseded_version = EXCLUDED.superseded_version,
-                superseding_version = EXCLUDED.superseding_version, flagged_at = now()
-         RETURNING profession_id",
+) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
+    sqlx::query_as(
+        "WITH flagged AS (
+            INSERT INTO review_flags (profession_id, standard_id, superseded_version, superseding_version)
+            SELECT id, $1, $2, $3 FROM professions
+            WHERE entry->'grounding'->'Standard'->>'id' = $1::text
+              AND (entry->'grounding'->'Standard'->>'version')::int = $2
+            ON CONFLICT (profession_id) DO UPDATE
+               SET standard_id = EXCLUDED.standard_id, superseded_version = EXCLUDED.superseded_version,
+                   superseding_version = EXCLUDED.superseding_version, flagged_at = now()
+            RETURNING profession_id)
+         SELECT p.id, p.version FROM flagged f JOIN professions p ON p.id = f.profession_id",
     )
     .bind(standard_id)
     .bind(superseded)

@@ -130,6 +130,8 @@ async fn a_superseded_standard_flags_the_professions_resting_on_it_for_review() 
         .into_iter()
         .filter(|e| e.event_type == pb::ProfessionReviewFlagged::full_name())
         .map(|e| {
+            // A flag is no new version: the envelope carries the version the entry is at.
+            assert_eq!(e.aggregate_version, 1, "{e:?}");
             let flag = pb::ProfessionReviewFlagged::decode(e.payload.as_slice()).unwrap();
             assert_eq!((flag.superseded_version, flag.superseding_version), (1, 2));
             flag.profession_id
