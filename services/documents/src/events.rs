@@ -187,7 +187,7 @@ impl EventHandler for KnownCenters {
                 actor: event.envelope.actor.clone(),
                 request_id: event.envelope.event_id.clone(),
             };
-            crate::grpc::publish_cancellations(&self.outbox, conn, &context, &cancelled).await?;
+            crate::publish::cancellations(&self.outbox, conn, &context, &cancelled).await?;
             tracing::info!(certificate_id = %id, center = %number, documents = e.document_serial_numbers.len(), "certificate revoked");
             return Ok(());
         } else if event.is::<accreditation::CertificateRenewed>() {

@@ -1,15 +1,28 @@
 //! The registry of issued and cancelled documents (`nsk-documents`).
 //!
-//! - `domain/` — the rules of documents (Rules p. 18, Appendix 2; Law Art. 21, 26.2), no I/O;
-//! - `store` — SQL, including the read models of the registers of professions and centers;
-//! - `grpc` — the `DocumentRegistry` service;
-//! - `migration` — documents from before the platform, brought in by the authorized body;
-//! - `events` — consumers of other services' events: professions and accreditation.
+//! - `domain/` — the law: the rules of documents (Rules p. 18, Appendix 2; Law Art. 21, 26.2,
+//!   29), no I/O;
+//! - `cases` — one function per command and read: issuance, cancellation, verification, the
+//!   lists, the open data; what handlers call;
+//! - `migration` — documents from before the platform, brought in by the authorized body (a
+//!   case of its own);
+//! - `access` — who sees which documents (a center its own, officials any, a person's only
+//!   officials, audited);
+//! - `grpc` — the `DocumentRegistry` handlers: authorize, convert, call a case, convert back;
+//! - `convert` — proto <-> domain and the open-data rows, a leaf;
+//! - `publish` — the events it announces, one enum, at the document's version;
+//! - `events` — consumers of other services' events: professions, accreditation, vouchers;
+//! - `store` — SQL only, including the read models of the registers it hears;
+//! - `qr` — the QR code of a document's verification URL.
 
+pub mod access;
+pub mod cases;
+pub mod convert;
 pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod migration;
+pub mod publish;
 pub mod qr;
 pub mod store;
 

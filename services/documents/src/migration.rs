@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{NaiveDate, SubsecRound, Utc};
 use nsk_calendar::WorkingCalendar;
 use nsk_errors::{ApiError, FieldViolation};
-use nsk_events::{Aggregate, EventContext, Outbox};
+use nsk_events::{EventContext, Outbox};
 use nsk_identity::Identity;
 use nsk_proto::nsk::documents::v1 as pb;
 use nsk_proto::nsk::professions::v1 as professions;
@@ -19,6 +19,7 @@ use crate::domain::holder::HolderId;
 use crate::domain::issuance;
 use crate::domain::migration::{self, Migrated};
 use crate::domain::serial::SerialNumber;
+use crate::publish::{publish, Event};
 use crate::store::{self, StoredDocument};
 
 /// The most documents one batch brings.
@@ -218,6 +219,7 @@ async fn read_row(
         cancellation: None,
         created_at: Utc::now().trunc_subsecs(6),
         center_name,
+        version: 1,
     }))
 }
 
@@ -328,26 +330,11 @@ pub async fn migrate(
             .bind(migration_id)
             .execute(&mut *tx)
             .await?;
-        let event = pb::DocumentIssued {
-            document_id: row.id.to_string(),
-            serial_number: row.serial_number.clone(),
-            profession_id: row.profession_id.to_string(),
-            nqf_level: row.nqf_level,
-            center_number: row.center_number.to_string(),
-            issue_date: row.issue_date.to_string(),
-            valid_until: row.valid_until.to_string(),
-            voucher_id: row.voucher_id.clone(),
-            procedure_date: row.procedure_date.to_string(),
-            issued_late: row.issued_late,
+        let event = Event::Issued {
+            document: row,
             migrated: true,
         };
-        let id = row.id.to_string();
-        let aggregate = Aggregate {
-            kind: crate::grpc::AGGREGATE,
-            id: &id,
-            version: 1,
-        };
-        outbox.append(&mut tx, aggregate, &context, &event).await?;
+        publish(outbox, &mut tx, &context, &event).await?;
     }
     for (center, sequence) in highest {
         sqlx::query(

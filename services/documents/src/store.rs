@@ -267,6 +267,8 @@ pub async fn cancellations_of_center(
 #[derive(Debug, Clone)]
 pub struct StoredDocument {
     pub id: Uuid,
+    /// 1 when registered, one more with each change: the version its events carry.
+    pub version: i64,
     pub serial_number: String,
     pub center_number: CenterNumber,
     pub sequence: i64,
@@ -340,6 +342,7 @@ fn decode_document(r: &sqlx::postgres::PgRow) -> Result<StoredDocument, sqlx::Er
     };
     Ok(StoredDocument {
         id: r.try_get("id")?,
+        version: r.try_get("version")?,
         serial_number: r.try_get("serial_number")?,
         center_number: r.try_get("center_number")?,
         sequence: r.try_get("sequence")?,
@@ -473,7 +476,7 @@ pub async fn cancel_documents(
         serde_json::to_value(&record.basis).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query(
         "UPDATE documents SET cancelled_on = $3, cancel_reason = $4, cancel_basis = $5,
-                cancel_ground = $6, replaced_by = $7
+                cancel_ground = $6, replaced_by = $7, version = version + 1
           WHERE (id = ANY($1) OR serial_number = ANY($2)) AND cancelled_on IS NULL
             AND ($8::integer IS NULL OR center_number = $8)
           RETURNING *",

@@ -713,6 +713,29 @@ async fn an_official_cancels_only_on_a_legal_ground_from_the_closed_list_with_it
         .into_inner();
     assert_eq!(public.documents.len(), 1);
     assert_eq!(public.documents[0].serial_number, doc.serial_number);
+
+    // Each event carries the document's version: 1 registered, 2 cancelled.
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    let envelopes: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT envelope FROM outbox WHERE message_key = $1 ORDER BY seq")
+            .bind(&doc.id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let seen: Vec<(String, i64)> = envelopes
+        .iter()
+        .map(|bytes| {
+            let e = nsk_proto::nsk::events::v1::EventEnvelope::decode(bytes.as_slice()).unwrap();
+            (e.event_type, e.aggregate_version)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (pb::DocumentIssued::full_name(), 1),
+            (pb::DocumentCancelled::full_name(), 2)
+        ]
+    );
 }
 
 #[tokio::test]

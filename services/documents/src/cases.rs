@@ -1,0 +1,516 @@
+//! One function per command and read of the registry: issuance (Rules p. 18) checked against
+//! what the registry heard of professions, centers and vouchers, in one transaction with its
+//! event; cancellation; verification; the lists and the open data. The gRPC handlers call these;
+//! nothing here knows of gRPC. Migration of old documents is its own flow (`migration`).
+
+use chrono::{NaiveDate, SubsecRound, Utc};
+use futures::Stream;
+use nsk_calendar::SharedCalendar;
+use nsk_db::requests::{Once, RequestKey};
+use nsk_errors::ApiError;
+use nsk_events::{EventContext, Outbox};
+use nsk_identity::Identity;
+use nsk_kz::CenterNumber;
+use nsk_proto::nsk::accreditation::v1 as accreditation;
+use nsk_proto::nsk::documents::v1 as pb;
+use nsk_proto::nsk::professions::v1 as professions;
+use prost::Message as _;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::access;
+use crate::convert::{export_chunk, known_certificate_to_proto, IssueFields};
+use crate::domain::cancellation::{self, Ground};
+use crate::domain::issuance::{self, CenterOnDay, Issuance, ProfessionOnDay};
+use crate::domain::serial::SerialNumber;
+use crate::publish::{self, Event};
+use crate::store::{self, CancellationRecord, DocumentFilter, StoredDocument};
+
+/// Documents per chunk of the open-data export.
+const EXPORT_PAGE: i64 = 1000;
+
+/// What an official's cancellation names besides the document.
+pub struct Cancellation {
+    pub reason: String,
+    pub basis: nsk_errors::fields::Document,
+    pub ground: Option<Ground>,
+    /// For a document registered in error: the serial of the one that replaces it.
+    pub replaced_by: Option<String>,
+}
+
+/// The registry's commands and reads.
+pub struct Registry {
+    pool: PgPool,
+    outbox: Outbox,
+    calendar: SharedCalendar,
+}
+
+impl Registry {
+    pub fn new(pool: PgPool, outbox: Outbox, calendar: SharedCalendar) -> Self {
+        Self {
+            pool,
+            outbox,
+            calendar,
+        }
+    }
+
+    /// The register of professions as the registry knew it on `day`, for one profession.
+    async fn profession_on(
+        &self,
+        id: Uuid,
+        day: NaiveDate,
+    ) -> Result<Option<(ProfessionOnDay, String)>, ApiError> {
+        let Some(row) = store::profession_as_of(&self.pool, id, day).await? else {
+            return Ok(None);
+        };
+        let entry = professions::Profession::decode(row.snapshot.as_slice()).map_err(|e| {
+            ApiError::internal(format!("stored snapshot of {id} does not decode: {e}"))
+        })?;
+        let name = entry
+            .names
+            .as_ref()
+            .map(|n| n.ru.clone())
+            .unwrap_or_default();
+        Ok(Some((
+            ProfessionOnDay {
+                active: row.active,
+                oked: entry.oked_code,
+                nkz: entry.nkz_code,
+                nqf_levels: entry
+                    .nqf_levels
+                    .iter()
+                    .filter_map(|l| u8::try_from(*l).ok())
+                    .collect(),
+                validity_months: u32::try_from(entry.document_validity_months).unwrap_or(0),
+                separate_skills_allowed: entry.separate_skills_allowed,
+                separate_skills: entry.separate_skills,
+            },
+            name,
+        )))
+    }
+
+    /// What accreditation said of `center` on `day`, for `profession`, and the last day the
+    /// center could act when it can no longer act `today`.
+    async fn center_on(
+        &self,
+        center: CenterNumber,
+        profession: Uuid,
+        day: NaiveDate,
+        today: NaiveDate,
+    ) -> Result<(CenterOnDay, Option<NaiveDate>), ApiError> {
+        let mut on_day = CenterOnDay {
+            certificate_active: false,
+            scope_levels: None,
+        };
+        let mut periods = Vec::new();
+        for row in store::known_certificates(&self.pool, center).await? {
+            let statuses = store::certificate_statuses(&self.pool, row.certificate_id).await?;
+            let active = crate::domain::certificate_active_on(
+                row.valid_from,
+                row.valid_until,
+                &statuses,
+                day,
+            );
+            periods.push((row.valid_from, row.valid_until, statuses));
+            if !active {
+                continue;
+            }
+            let certificate =
+                accreditation::Certificate::decode(row.snapshot.as_slice()).map_err(|e| {
+                    ApiError::internal(format!(
+                        "stored certificate {} does not decode: {e}",
+                        row.certificate_id
+                    ))
+                })?;
+            on_day.certificate_active = true;
+            on_day.scope_levels = certificate
+                .scope
+                .iter()
+                .find(|s| s.profession_id == profession.to_string())
+                .map(|s| {
+                    s.nqf_levels
+                        .iter()
+                        .filter_map(|l| u8::try_from(*l).ok())
+                        .collect()
+                });
+        }
+        let last_active = issuance::last_active_day(&periods, day, today);
+        Ok((on_day, last_active))
+    }
+
+    /// A recognition center registers a document it issued (Rules p. 18): the profession in
+    /// the register on the day of the procedure, the center accredited for it then, the
+    /// voucher named its own; the serial of Appendix 2 from the center's sequence.
+    pub async fn issue(
+        &self,
+        identity: &Identity,
+        key: Option<&RequestKey>,
+        fields: IssueFields,
+        issue_date: NaiveDate,
+    ) -> Result<StoredDocument, ApiError> {
+        let center = identity.own_center()?;
+        // A retried request returns the document it made (before the checks, which the first
+        // attempt's document would now fail).
+        if let Some(key) = key {
+            let mut conn = self.pool.acquire().await?;
+            if let Some(id) = nsk_db::requests::applied(&mut conn, key).await? {
+                return store::get_document(&mut conn, id).await?.ok_or_else(|| {
+                    ApiError::internal(format!("request {} lost its document", key.id()))
+                });
+            }
+        }
+        let day = fields.procedure_date;
+        let profession = self.profession_on(fields.profession_id, day).await?;
+        let (center_on_day, last_active) = self
+            .center_on(center, fields.profession_id, day, issue_date)
+            .await?;
+        let issuance = Issuance {
+            center: center.to_string(),
+            level: fields.level,
+            procedure_date: day,
+            skills: fields.skills.clone(),
+        };
+        let mut refusals = issuance::refusals(
+            &issuance,
+            &center_on_day,
+            profession.as_ref().map(|(p, _)| p),
+        );
+        // No backdating once the center's certificate has ended (Rules p. 17-18).
+        if let (true, Some(last_active)) = (refusals.is_empty(), last_active) {
+            refusals.extend(
+                issuance::refusals_after_end(
+                    &self.calendar.current(),
+                    last_active,
+                    day,
+                    fields.protocol_date,
+                    issue_date,
+                )
+                .map_err(|e| {
+                    ApiError::failed_precondition(format!(
+                        "the working-day calendar cannot judge the deadlines after the center's accreditation ended: {e}"
+                    ))
+                })?,
+            );
+        }
+        // Art. 29.2, 29.4: a voucher named is the one its center redeemed for this holder and
+        // profession; the document keeps the voucher's id.
+        let mut voucher_id = fields.voucher_id.clone();
+        if !fields.voucher_id.is_empty() {
+            let known = store::known_voucher(&self.pool, &fields.voucher_id).await?;
+            refusals.extend(crate::domain::voucher::refusals(
+                &fields.voucher_id,
+                known.as_ref().map(|(_, v)| v),
+                center,
+                fields.holder.iin(),
+                fields.profession_id,
+            ));
+            if let Some((id, _)) = known {
+                voucher_id = id.to_string();
+            }
+        }
+        let (profession, profession_name) = match (refusals.is_empty(), profession) {
+            (true, Some(found)) => found,
+            _ => {
+                return Err(ApiError::failed_precondition(format!(
+                    "the document cannot be registered: {}",
+                    refusals.join("; ")
+                )))
+            }
+        };
+        let valid_until = issuance::valid_until(issue_date, profession.validity_months)
+            .ok_or_else(|| ApiError::internal("validity out of range"))?;
+        let issued_late =
+            issuance::issued_late(&self.calendar.current(), fields.protocol_date, issue_date)
+                .map_err(|e| {
+                    ApiError::failed_precondition(format!(
+                        "the working-day calendar cannot judge the protocol's date: {e}"
+                    ))
+                })?;
+        // Appendix 2: the center's name as the register has it today, the issue day.
+        let center_name = store::known_center(&self.pool, center)
+            .await?
+            .map(|(_, name)| name)
+            .unwrap_or_default();
+        let id = Uuid::now_v7();
+        let mut tx = self.pool.begin().await?;
+        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key, id).await? {
+            // A concurrent retry won; return what it made.
+            tx.rollback().await?;
+            let mut conn = self.pool.acquire().await?;
+            return store::get_document(&mut conn, done)
+                .await?
+                .ok_or_else(|| ApiError::internal(format!("request {done} lost its document")));
+        }
+        let sequence = store::next_sequence(&mut tx, center).await?;
+        let serial = SerialNumber {
+            oked: profession.oked.clone(),
+            nkz: SerialNumber::nkz_part(&profession.nkz),
+            level: fields.level,
+            // Appendix 2, level 4: the day of the procedure, not of registration.
+            date: day,
+            center,
+            sequence: u32::try_from(sequence)
+                .ok()
+                .filter(|s| *s <= 99_999_999)
+                .ok_or_else(|| {
+                    ApiError::failed_precondition("the center's sequence of 8 digits is exhausted")
+                })?,
+        };
+        let document = StoredDocument {
+            id,
+            version: 1,
+            serial_number: serial.to_string(),
+            center_number: center,
+            sequence,
+            holder: fields.holder,
+            holder_name: fields.holder_name,
+            profession_id: fields.profession_id,
+            profession_name,
+            nqf_level: i32::from(fields.level),
+            separate_skills: fields.skills,
+            procedure_date: day,
+            protocol_number: fields.protocol_number,
+            protocol_date: fields.protocol_date,
+            issue_date,
+            valid_until,
+            head_of_center: fields.head_of_center,
+            voucher_id,
+            issued_late,
+            cancellation: None,
+            created_at: Utc::now().trunc_subsecs(6),
+            center_name,
+        };
+        store::insert_document(&mut tx, &document).await?;
+        let context = EventContext {
+            actor: identity.subject.clone(),
+            request_id: key
+                .map(|k| k.id().to_string())
+                .unwrap_or_else(|| id.to_string()),
+        };
+        let event = Event::Issued {
+            document: &document,
+            migrated: false,
+        };
+        publish::publish(&self.outbox, &mut tx, &context, &event).await?;
+        tx.commit().await?;
+        tracing::info!(document_id = %id, serial = %document.serial_number, late = issued_late, "document registered");
+        Ok(document)
+    }
+
+    /// The whole document, for the center that issued it and for officials; to anyone else
+    /// it does not exist.
+    pub async fn get(&self, identity: &Identity, id: Uuid) -> Result<StoredDocument, ApiError> {
+        let mut conn = self.pool.acquire().await?;
+        store::get_document(&mut conn, id)
+            .await?
+            .filter(|d| access::may_read(identity, d.center_number))
+            .ok_or_else(|| ApiError::not_found("document", &id.to_string()))
+    }
+
+    /// A page of documents within the caller's scope; a read of a person's documents is
+    /// recorded, by IIN or by identity document.
+    pub async fn list(
+        &self,
+        identity: &Identity,
+        filter: &DocumentFilter,
+    ) -> Result<Vec<StoredDocument>, ApiError> {
+        let found = store::list_documents(&self.pool, filter).await?;
+        let person = match (&filter.holder_iin, &filter.holder_document) {
+            (Some(iin), _) => Some(iin.clone()),
+            (None, Some((number, country))) => Some(format!("{country} {number}")),
+            (None, None) => None,
+        };
+        if let Some(person) = person {
+            store::audit_iin_lookup(
+                &self.pool,
+                &identity.subject,
+                identity.primary_role(),
+                &person,
+                found.len() as i32,
+            )
+            .await?;
+            tracing::info!(official = %identity.subject, found = found.len(), "documents looked up by person");
+        }
+        Ok(found)
+    }
+
+    /// Public: a document by its serial, if the registry holds it.
+    pub async fn by_serial(
+        &self,
+        serial: &SerialNumber,
+    ) -> Result<Option<StoredDocument>, ApiError> {
+        Ok(store::document_by_serial(&self.pool, &serial.to_string()).await?)
+    }
+
+    /// Public: the cancelled documents (Art. 26.2).
+    pub async fn cancelled(
+        &self,
+        filter: &DocumentFilter,
+    ) -> Result<Vec<StoredDocument>, ApiError> {
+        Ok(store::list_documents(&self.pool, filter).await?)
+    }
+
+    /// The authorized body cancels a document on a ground of the closed list, with its basis
+    /// (Art. 26.2; Rules: a court's decision, or registered in error and replaced).
+    pub async fn cancel(
+        &self,
+        identity: &Identity,
+        id: Uuid,
+        key: Option<&RequestKey>,
+        what: Cancellation,
+        today: NaiveDate,
+    ) -> Result<StoredDocument, ApiError> {
+        let mut tx = self.pool.begin().await?;
+        if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key, id).await? {
+            tx.rollback().await?;
+            let mut conn = self.pool.acquire().await?;
+            return store::get_document(&mut conn, done)
+                .await?
+                .ok_or_else(|| ApiError::not_found("document", &done.to_string()));
+        }
+        let existing = store::get_document(&mut tx, id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("document", &id.to_string()))?;
+        if let Some(done) = &existing.cancellation {
+            return Err(ApiError::failed_precondition(format!(
+                "the document was already cancelled on {}: {}",
+                done.cancelled_on, done.reason
+            )));
+        }
+        let replacement = match &what.replaced_by {
+            Some(serial) => store::document_by_serial(&self.pool, serial)
+                .await?
+                .map(|d| cancellation::Replacement {
+                    serial_number: d.serial_number,
+                    holder: d.holder.to_string(),
+                    cancelled: d.cancellation.is_some(),
+                }),
+            None => None,
+        };
+        let ground = cancellation::official_cancellation(
+            what.ground,
+            &existing.serial_number,
+            &existing.holder.to_string(),
+            what.replaced_by.is_some(),
+            replacement.as_ref(),
+        )
+        .map_err(|refused| ApiError::invalid_field(refused.field, refused.rule))?;
+        let record = CancellationRecord {
+            cancelled_on: today,
+            reason: what.reason,
+            basis: what.basis,
+            ground: Some(ground),
+            replaced_by: what.replaced_by,
+        };
+        let cancelled = store::cancel_documents(&mut tx, &[id], &[], None, &record).await?;
+        let context = EventContext {
+            actor: identity.subject.clone(),
+            request_id: key
+                .map(|k| k.id().to_string())
+                .unwrap_or_else(|| Uuid::now_v7().to_string()),
+        };
+        publish::cancellations(&self.outbox, &mut tx, &context, &cancelled).await?;
+        tx.commit().await?;
+        cancelled
+            .into_iter()
+            .next()
+            .ok_or_else(|| ApiError::internal("the cancelled document vanished"))
+    }
+
+    /// Public: what the registry knows of a recognition center, and whether it could act on
+    /// `as_of`.
+    pub async fn known_center(
+        &self,
+        number: CenterNumber,
+        as_of: NaiveDate,
+    ) -> Result<pb::KnownCenter, ApiError> {
+        let (bin, name) = store::known_center(&self.pool, number)
+            .await?
+            .ok_or_else(|| ApiError::not_found("recognition center", &number.to_string()))?;
+        let mut certificates = Vec::new();
+        let mut active_certificate_id = String::new();
+        for row in store::known_certificates(&self.pool, number).await? {
+            let statuses = store::certificate_statuses(&self.pool, row.certificate_id).await?;
+            if crate::domain::certificate_active_on(
+                row.valid_from,
+                row.valid_until,
+                &statuses,
+                as_of,
+            ) {
+                active_certificate_id = row.certificate_id.to_string();
+            }
+            certificates.push(known_certificate_to_proto(row, statuses)?);
+        }
+        Ok(pb::KnownCenter {
+            center_number: number.to_string(),
+            bin,
+            name,
+            certificates,
+            active_certificate_id,
+            as_of: as_of.to_string(),
+            documents_to_cancel: store::cancellations_of_center(&self.pool, number).await?,
+        })
+    }
+
+    /// Public: what the registry knows of a profession, now or as of a date.
+    pub async fn registered_profession(
+        &self,
+        id: Uuid,
+        as_of: Option<NaiveDate>,
+    ) -> Result<pb::RegisteredProfession, ApiError> {
+        let row = match as_of {
+            None => store::current_profession(&self.pool, id).await?,
+            Some(date) => store::profession_as_of(&self.pool, id, date).await?,
+        };
+        let row = row.ok_or_else(|| ApiError::not_found("profession", &id.to_string()))?;
+        let known_versions = store::known_versions(&self.pool, id).await?;
+        crate::convert::registered_profession_to_proto(id, row, known_versions)
+    }
+
+    /// The authorized body brings in documents issued before the platform (its own flow,
+    /// `migration`): the migration's id and how many documents it brought.
+    pub async fn migrate(
+        &self,
+        identity: &Identity,
+        request: pb::MigrateDocumentsRequest,
+        today: NaiveDate,
+    ) -> Result<(Uuid, i32), ApiError> {
+        crate::migration::migrate(
+            &self.pool,
+            &self.outbox,
+            &self.calendar.current(),
+            identity,
+            request,
+            today,
+        )
+        .await
+    }
+
+    /// Open data, page by page in id order, so memory stays flat for millions of rows: CSV
+    /// (the header in the first chunk) or JSON lines, each chunk's bytes.
+    pub fn export(
+        &self,
+        csv: bool,
+        day: NaiveDate,
+    ) -> impl Stream<Item = Result<Vec<u8>, ApiError>> + Send + 'static {
+        let pool = self.pool.clone();
+        futures::stream::unfold(Some((Uuid::nil(), true)), move |state| {
+            let pool = pool.clone();
+            async move {
+                let (after, first) = state?;
+                let page = match store::export_page(&pool, after, EXPORT_PAGE).await {
+                    Ok(page) => page,
+                    Err(err) => return Some((Err(ApiError::from(err)), None)),
+                };
+                if page.is_empty() && !first {
+                    return None;
+                }
+                let next = (page.len() as i64 == EXPORT_PAGE)
+                    .then(|| page.last().map(|d| (d.id, false)))
+                    .flatten();
+                let chunk = export_chunk(&page, csv, first, day).map_err(ApiError::internal);
+                Some((chunk, next))
+            }
+        })
+    }
+}

@@ -1,0 +1,87 @@
+//! What the registry announces (topic `nsk.documents.v1`): one [`Event`] enum, appended to the
+//! outbox in the transaction of the change, at the document's version (1 when registered, one
+//! more with each change).
+
+use nsk_events::{Aggregate, EventContext, Outbox};
+use nsk_proto::nsk::documents::v1 as pb;
+use sqlx::PgConnection;
+
+use crate::convert::cancellation_to_proto;
+use crate::store::StoredDocument;
+
+/// The aggregate type of documents in event envelopes.
+pub const AGGREGATE: &str = "document";
+
+pub enum Event<'a> {
+    /// Registered by its center, or brought in by a migration (`migrated`).
+    Issued {
+        document: &'a StoredDocument,
+        migrated: bool,
+    },
+    Cancelled(&'a StoredDocument),
+}
+
+impl Event<'_> {
+    fn document(&self) -> &StoredDocument {
+        match self {
+            Event::Issued { document, .. } | Event::Cancelled(document) => document,
+        }
+    }
+}
+
+/// Appends `event` to the outbox in the caller's transaction.
+pub async fn publish(
+    outbox: &Outbox,
+    conn: &mut PgConnection,
+    context: &EventContext,
+    event: &Event<'_>,
+) -> Result<(), sqlx::Error> {
+    let d = event.document();
+    let id = d.id.to_string();
+    let aggregate = Aggregate {
+        kind: AGGREGATE,
+        id: &id,
+        version: d.version,
+    };
+    match event {
+        Event::Issued { document, migrated } => {
+            let e = pb::DocumentIssued {
+                document_id: id.clone(),
+                serial_number: document.serial_number.clone(),
+                profession_id: document.profession_id.to_string(),
+                nqf_level: document.nqf_level,
+                center_number: document.center_number.to_string(),
+                issue_date: document.issue_date.to_string(),
+                valid_until: document.valid_until.to_string(),
+                voucher_id: document.voucher_id.clone(),
+                procedure_date: document.procedure_date.to_string(),
+                issued_late: document.issued_late,
+                migrated: *migrated,
+            };
+            outbox.append(conn, aggregate, context, &e).await?;
+        }
+        Event::Cancelled(document) => {
+            let e = pb::DocumentCancelled {
+                document_id: id.clone(),
+                serial_number: document.serial_number.clone(),
+                cancellation: document.cancellation.as_ref().map(cancellation_to_proto),
+            };
+            outbox.append(conn, aggregate, context, &e).await?;
+            tracing::info!(document_id = %document.id, serial = %document.serial_number, "document cancelled");
+        }
+    }
+    Ok(())
+}
+
+/// Appends `DocumentCancelled` for each document.
+pub async fn cancellations(
+    outbox: &Outbox,
+    conn: &mut PgConnection,
+    context: &EventContext,
+    cancelled: &[StoredDocument],
+) -> Result<(), sqlx::Error> {
+    for d in cancelled {
+        publish(outbox, conn, context, &Event::Cancelled(d)).await?;
+    }
+    Ok(())
+}
