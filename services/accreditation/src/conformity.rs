@@ -12,9 +12,10 @@ use nsk_proto::nsk::accreditation::v1 as pb;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::cases::allocate_center_number;
+use crate::convert::{certificate_for_event, scope_from_proto};
 use crate::domain::application as app;
 use crate::domain::certificate::{self as cert, Route, Status};
-use crate::grpc::{allocate_center_number, certificate_for_event, scope_from_proto};
 use crate::store::{self, Center, Step, StoredCertificate};
 
 /// Enters the certificate; returns its id (the one entered before, for a retried request).

@@ -60,9 +60,9 @@ pub async fn terminate(
         at: Utc::now(),
     };
     store::add_step(conn, c.id, &step).await?;
-    let certificate = crate::grpc::certificate_for_event(&c);
+    let certificate = crate::convert::certificate_for_event(&c);
     let event = pb::CertificateTerminated {
-        ground: crate::grpc::termination_to_proto(t.ground) as i32,
+        ground: crate::convert::termination_to_proto(t.ground) as i32,
         terminated_on: c.status_since.to_string(),
         certificate: Some(certificate.clone()),
     };

@@ -2,8 +2,12 @@
 //!
 //! - `domain/` — the law: stages of Art. 23.2, criteria of Art. 24, the certificate's
 //!   lifecycle of Art. 25-26, working-day deadlines; no I/O;
-//! - `store` — SQL: centers, applications, certificates, steps, deadlines, findings;
-//! - `grpc` — the `AccreditationService` service: proto <-> domain, who may do what;
+//! - `cases/` — one function per command and read: one transaction (request key, lock, the
+//!   domain decides, steps, deadlines, events); what handlers call;
+//! - `grpc` — the `AccreditationService` handlers: authorize, convert, call a case, convert
+//!   back;
+//! - `convert` — proto <-> domain and the parsers every command shares, a leaf;
+//! - `store/` — SQL only: centers, applications, certificates, steps, deadlines, findings;
 //! - `events` — what it publishes, and what it hears: the register of professions and the
 //!   registry of documents (what each center issued);
 //! - `notices` — decisions delivered to centers via the platform (Art. 26.4);
@@ -13,7 +17,9 @@
 //! - `expiry` — termination, and the job that expires certificates after their last day;
 //! - `migrations/` — its own database, created and migrated at start.
 
+pub mod cases;
 pub mod conformity;
+pub mod convert;
 pub mod domain;
 pub mod events;
 pub mod expiry;

@@ -406,6 +406,28 @@ pub async fn certificates_of_center(
     .collect()
 }
 
+/// The certificates of each center in `numbers`: one query for a page of centers.
+pub async fn certificates_of_centers(
+    conn: &mut PgConnection,
+    numbers: &[nsk_kz::CenterNumber],
+) -> Result<HashMap<nsk_kz::CenterNumber, Vec<StoredCertificate>>, sqlx::Error> {
+    let numbers: Vec<i32> = numbers.iter().map(|n| n.get()).collect();
+    let rows = sqlx::query(
+        "SELECT * FROM certificates WHERE center_number = ANY($1) ORDER BY issued_on, created_at",
+    )
+    .bind(numbers)
+    .fetch_all(conn)
+    .await?;
+    let mut out: HashMap<nsk_kz::CenterNumber, Vec<StoredCertificate>> = HashMap::new();
+    for row in &rows {
+        let certificate = decode_certificate(row)?;
+        out.entry(certificate.center_number)
+            .or_default()
+            .push(certificate);
+    }
+    Ok(out)
+}
+
 /// The status history of each certificate in `ids`, in the order the statuses took effect.
 pub async fn status_history(
     conn: &mut PgConnection,
@@ -497,15 +519,24 @@ fn decode_center(row: &sqlx::postgres::PgRow) -> Result<Center, sqlx::Error> {
     })
 }
 
-/// The centers that succeeded center `number` in a division or separation.
+/// The centers that succeeded each center of `numbers` in a division or separation.
 pub async fn successor_centers(
     conn: &mut PgConnection,
-    number: nsk_kz::CenterNumber,
-) -> Result<Vec<nsk_kz::CenterNumber>, sqlx::Error> {
-    sqlx::query_scalar("SELECT number FROM centers WHERE predecessor_number = $1 ORDER BY number")
-        .bind(number)
-        .fetch_all(conn)
-        .await
+    numbers: &[nsk_kz::CenterNumber],
+) -> Result<HashMap<nsk_kz::CenterNumber, Vec<nsk_kz::CenterNumber>>, sqlx::Error> {
+    let numbers: Vec<i32> = numbers.iter().map(|n| n.get()).collect();
+    let rows: Vec<(nsk_kz::CenterNumber, nsk_kz::CenterNumber)> = sqlx::query_as(
+        "SELECT predecessor_number, number FROM centers
+          WHERE predecessor_number = ANY($1) ORDER BY number",
+    )
+    .bind(numbers)
+    .fetch_all(conn)
+    .await?;
+    let mut out: HashMap<nsk_kz::CenterNumber, Vec<nsk_kz::CenterNumber>> = HashMap::new();
+    for (predecessor, number) in rows {
+        out.entry(predecessor).or_default().push(number);
+    }
+    Ok(out)
 }
 
 pub async fn insert_center(
@@ -634,25 +665,59 @@ pub async fn add_step(
     Ok(())
 }
 
+fn decode_step(row: &sqlx::postgres::PgRow) -> Result<Step, sqlx::Error> {
+    Ok(Step {
+        what: row.try_get("what")?,
+        actor: row.try_get("actor")?,
+        actor_role: row.try_get("actor_role")?,
+        document: opt_from_json(row.try_get("document")?)?,
+        remarks: row.try_get("remarks")?,
+        acted_on: row.try_get("acted_on")?,
+        request_id: row.try_get("request_id")?,
+        at: row.try_get("recorded_at")?,
+    })
+}
+
 pub async fn steps(conn: &mut PgConnection, case_id: Uuid) -> Result<Vec<Step>, sqlx::Error> {
     let rows = sqlx::query("SELECT * FROM case_steps WHERE case_id = $1 ORDER BY seq")
         .bind(case_id)
         .fetch_all(conn)
         .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(Step {
-                what: row.try_get("what")?,
-                actor: row.try_get("actor")?,
-                actor_role: row.try_get("actor_role")?,
-                document: opt_from_json(row.try_get("document")?)?,
-                remarks: row.try_get("remarks")?,
-                acted_on: row.try_get("acted_on")?,
-                request_id: row.try_get("request_id")?,
-                at: row.try_get("recorded_at")?,
-            })
-        })
-        .collect()
+    rows.iter().map(decode_step).collect()
+}
+
+/// The steps of each case in `ids`, in their order: one query for a page of cases.
+pub async fn steps_of(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Step>>, sqlx::Error> {
+    let rows = sqlx::query("SELECT * FROM case_steps WHERE case_id = ANY($1) ORDER BY seq")
+        .bind(ids)
+        .fetch_all(conn)
+        .await?;
+    let mut out: HashMap<Uuid, Vec<Step>> = HashMap::new();
+    for row in &rows {
+        let case_id: Uuid = row.try_get("case_id")?;
+        out.entry(case_id).or_default().push(decode_step(row)?);
+    }
+    Ok(out)
+}
+
+/// The deadlines of each case in `ids`: one query for a page of cases.
+pub async fn deadlines_of(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<DeadlineRow>>, sqlx::Error> {
+    let rows = sqlx::query("SELECT * FROM deadlines WHERE case_id = ANY($1) ORDER BY id")
+        .bind(ids)
+        .fetch_all(conn)
+        .await?;
+    let mut out: HashMap<Uuid, Vec<DeadlineRow>> = HashMap::new();
+    for row in &rows {
+        let deadline = decode_deadline(row)?;
+        out.entry(deadline.case_id).or_default().push(deadline);
+    }
+    Ok(out)
 }
 
 /// Opens a deadline of a case.
