@@ -1,7 +1,7 @@
 //! Events of accreditation (topic `nsk.accreditation.v1`), appended to the outbox in the
 //! transaction of the change, and the register of professions heard from its topic.
 
-use nsk_events::{Aggregate, EventContext, HandlerError, Outbox, ReceivedEvent};
+use nsk_events::{EventContext, HandlerError, Outbox, ReceivedEvent};
 use nsk_proto::nsk::accreditation::v1 as pb;
 use nsk_proto::nsk::documents::v1 as documents;
 use nsk_proto::nsk::professions::v1 as professions;
@@ -14,7 +14,7 @@ pub const APPLICATION: &str = "accreditation_application";
 /// across its certificates, keep their order.
 pub const CENTER: &str = "recognition_center";
 
-/// Appends an event about application `id`.
+/// Appends an event about application `id`, at the application's next version.
 pub async fn application_event<M: prost::Name>(
     outbox: &Outbox,
     conn: &mut PgConnection,
@@ -22,16 +22,13 @@ pub async fn application_event<M: prost::Name>(
     id: Uuid,
     event: &M,
 ) -> Result<Uuid, sqlx::Error> {
-    let id = id.to_string();
-    let aggregate = Aggregate {
-        kind: APPLICATION,
-        id: &id,
-        version: 0,
-    };
-    outbox.append(conn, aggregate, context, event).await
+    outbox
+        .append_next(conn, APPLICATION, &id.to_string(), context, event)
+        .await
 }
 
-/// Appends an event about a certificate of center `center_number`.
+/// Appends an event about a certificate of center `center_number`, at the center's next
+/// version.
 pub async fn center_event<M: prost::Name>(
     outbox: &Outbox,
     conn: &mut PgConnection,
@@ -39,12 +36,9 @@ pub async fn center_event<M: prost::Name>(
     center_number: &str,
     event: &M,
 ) -> Result<Uuid, sqlx::Error> {
-    let aggregate = Aggregate {
-        kind: CENTER,
-        id: center_number,
-        version: 0,
-    };
-    outbox.append(conn, aggregate, context, event).await
+    outbox
+        .append_next(conn, CENTER, center_number, context, event)
+        .await
 }
 
 /// What accreditation hears: the register of professions (and the working-day calendar the

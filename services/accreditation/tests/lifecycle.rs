@@ -665,6 +665,23 @@ async fn revocation_on_ground_4_names_the_documents_and_a_safety_violation_bars_
     let envelope = EventEnvelope::decode(payloads[0].as_slice()).unwrap();
     let event = pb::CertificateRevoked::decode(envelope.payload.as_slice()).unwrap();
     assert_eq!(event.document_serial_numbers, [serial]);
+    // The center's events are numbered in the order they committed: issued 1, revoked 2.
+    let center_events: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT envelope FROM outbox WHERE message_key = $1 ORDER BY seq")
+            .bind(&envelope.aggregate_id)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    let versions: Vec<i64> = center_events
+        .iter()
+        .map(|bytes| {
+            EventEnvelope::decode(bytes.as_slice())
+                .unwrap()
+                .aggregate_version
+        })
+        .collect();
+    assert_eq!(versions, (1..=versions.len() as i64).collect::<Vec<_>>());
+    assert_eq!(envelope.aggregate_version, versions.len() as i64);
     assert_eq!(
         event.ground,
         pb::RevocationGround::ConfirmedComplaints as i32

@@ -381,16 +381,7 @@ async fn append<M: prost::Name>(
 ) -> Result<(), ApiError> {
     let id = voucher.voucher.id.to_string();
     outbox
-        .append(
-            tx,
-            Aggregate {
-                kind: VOUCHER,
-                id: &id,
-                version: 0,
-            },
-            &context(identity, key),
-            event,
-        )
+        .append_next(tx, VOUCHER, &id, &context(identity, key), event)
         .await?;
     Ok(())
 }
@@ -724,13 +715,10 @@ pub async fn decide_claim(
         claim: Some(crate::convert::claim_to_proto(&claim)),
     };
     outbox
-        .append(
+        .append_next(
             &mut tx,
-            Aggregate {
-                kind: VOUCHER,
-                id: &aggregate,
-                version: 0,
-            },
+            VOUCHER,
+            &aggregate,
             &context(identity, key.as_ref()),
             &event,
         )

@@ -242,16 +242,7 @@ impl Inputs {
             document_serial: e.serial_number.clone(),
         };
         self.outbox
-            .append(
-                conn,
-                nsk_events::Aggregate {
-                    kind: crate::cases::VOUCHER,
-                    id: &key,
-                    version: 0,
-                },
-                &context,
-                &used,
-            )
+            .append_next(conn, crate::cases::VOUCHER, &key, &context, &used)
             .await?;
         tracing::info!(voucher = %stored.number, document = %e.serial_number, "voucher used by a passed procedure");
         Ok(())

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, SubsecRound, Utc};
 use nsk_errors::ApiError;
-use nsk_events::{Aggregate, EventContext, Outbox};
+use nsk_events::{EventContext, Outbox};
 use nsk_proto::nsk::vouchers::v1 as pb;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -64,16 +64,7 @@ pub async fn expire_due(pool: &PgPool, outbox: &Outbox, today: NaiveDate) -> Res
                 voucher: Some(voucher_to_proto(&stored)),
             };
             outbox
-                .append(
-                    &mut tx,
-                    Aggregate {
-                        kind: crate::cases::VOUCHER,
-                        id: &key,
-                        version: 0,
-                    },
-                    &context,
-                    &event,
-                )
+                .append_next(&mut tx, crate::cases::VOUCHER, &key, &context, &event)
                 .await?;
             total += 1;
         }

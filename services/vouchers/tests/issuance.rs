@@ -385,6 +385,23 @@ async fn disability_extends_the_voucher_by_the_days_within_its_validity_art_29_3
         backwards.message().contains("sick_leave.to"),
         "{backwards:?}"
     );
+
+    // The voucher's events are numbered in order: issued 1, extended 2 and 3 (the refused
+    // extensions announced nothing).
+    let envelopes = testing::read_events(&app.config, "vouchers", 4).await;
+    let versions: Vec<(String, i64)> = envelopes
+        .into_iter()
+        .filter(|e| e.aggregate_id == voucher.id)
+        .map(|e| (e.event_type, e.aggregate_version))
+        .collect();
+    assert_eq!(
+        versions,
+        vec![
+            ("nsk.vouchers.v1.VoucherIssued".to_string(), 1),
+            ("nsk.vouchers.v1.VoucherExtended".to_string(), 2),
+            ("nsk.vouchers.v1.VoucherExtended".to_string(), 3),
+        ]
+    );
 }
 
 #[tokio::test]

@@ -44,6 +44,30 @@ impl Outbox {
 
     /// Appends an event in the caller's transaction; it is published only if that commits.
     /// Returns the event id.
+    /// Appends an event of an aggregate that keeps no version of its own, numbering it: the
+    /// aggregate's version becomes the count of its events so far (the row lock orders
+    /// concurrent changes of one aggregate, as their transactions commit).
+    pub async fn append_next<M: prost::Name>(
+        &self,
+        conn: &mut PgConnection,
+        kind: &str,
+        id: &str,
+        context: &EventContext,
+        payload: &M,
+    ) -> Result<Uuid, sqlx::Error> {
+        let version: i64 = sqlx::query_scalar(
+            "INSERT INTO aggregate_versions (kind, id, version) VALUES ($1, $2, 1)
+             ON CONFLICT (kind, id) DO UPDATE SET version = aggregate_versions.version + 1
+             RETURNING version",
+        )
+        .bind(kind)
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+        let aggregate = Aggregate { kind, id, version };
+        self.append(conn, aggregate, context, payload).await
+    }
+
     pub async fn append<M: prost::Name>(
         &self,
         conn: &mut PgConnection,
