@@ -107,12 +107,7 @@ pub async fn register(
     if !violations.is_empty() {
         return Err(ApiError::invalid_fields(violations));
     }
-    let taken: Option<nsk_kz::CenterNumber> =
-        sqlx::query_scalar("SELECT center_number FROM certificates WHERE serial_number = $1")
-            .bind(&number)
-            .fetch_optional(&mut *tx)
-            .await?;
-    if let Some(center) = taken {
+    if let Some(center) = store::center_of_serial(&mut tx, &number).await? {
         return Err(ApiError::already_exists(format!(
             "certificate {number} is already entered, for center {center}"
         )));

@@ -292,20 +292,15 @@ pub async fn migrate(
             request_id.unwrap_or_default()
         )));
     }
-    sqlx::query(
-        "INSERT INTO document_migrations (id, actor, actor_role, request_id, basis, documents)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(migration_id)
-    .bind(&identity.subject)
-    .bind(identity.primary_role())
-    .bind(request_id.unwrap_or_default())
-    .bind(serde_json::json!({
-        "number": basis.number, "date": basis.date, "title": basis.title
-    }))
-    .bind(i32::try_from(rows.len()).unwrap_or(i32::MAX))
-    .execute(&mut *tx)
-    .await?;
+    let record = store::MigrationRecord {
+        id: migration_id,
+        actor: &identity.subject,
+        actor_role: identity.primary_role(),
+        request_id: request_id.unwrap_or_default(),
+        basis: &basis,
+        documents: i32::try_from(rows.len()).unwrap_or(i32::MAX),
+    };
+    store::insert_migration(&mut tx, &record).await?;
     let context = EventContext {
         actor: identity.subject.clone(),
         request_id: request_id
@@ -325,11 +320,7 @@ pub async fn migrate(
             )),
             _ => ApiError::from(err),
         })?;
-        sqlx::query("UPDATE documents SET migration_id = $2 WHERE id = $1")
-            .bind(row.id)
-            .bind(migration_id)
-            .execute(&mut *tx)
-            .await?;
+        store::mark_migrated(&mut tx, row.id, migration_id).await?;
         let event = Event::Issued {
             document: row,
             migrated: true,
@@ -337,15 +328,7 @@ pub async fn migrate(
         publish(outbox, &mut tx, &context, &event).await?;
     }
     for (center, sequence) in highest {
-        sqlx::query(
-            "INSERT INTO center_sequences (center_number, last_sequence) VALUES ($1, $2)
-             ON CONFLICT (center_number) DO UPDATE
-                SET last_sequence = GREATEST(center_sequences.last_sequence, EXCLUDED.last_sequence)",
-        )
-        .bind(center)
-        .bind(sequence)
-        .execute(&mut *tx)
-        .await?;
+        store::continue_sequence_after(&mut tx, center, sequence).await?;
     }
     tx.commit().await?;
     tracing::info!(migration = %migration_id, documents = rows.len(), actor = %identity.subject, "documents migrated");

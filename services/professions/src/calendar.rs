@@ -168,12 +168,9 @@ impl WorkingCalendarApi {
                 .find(|y| y.year == year)
                 .ok_or_else(|| ApiError::internal("a loaded year vanished"));
         }
-        let current: Option<i64> =
-            sqlx::query_scalar("SELECT version FROM calendar_years WHERE year = $1 FOR UPDATE")
-                .bind(year)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let current = current.unwrap_or(0);
+        let current = crate::store::lock_calendar_year(&mut tx, year)
+            .await?
+            .unwrap_or(0);
         if request.expected_version != 0 && request.expected_version != current {
             return Err(ApiError::aborted(format!(
                 "calendar year {year} is at version {current}, not {}: it changed since you read it; read it again",
@@ -188,17 +185,14 @@ impl WorkingCalendarApi {
             updated_at: now,
         };
         shared::store_year(&mut tx, &stored).await?;
-        sqlx::query(
-            "INSERT INTO calendar_year_history (year, version, data, basis, actor, actor_role, request_id)
-             VALUES ($1, $2, (SELECT data FROM calendar_years WHERE year = $1),
-                     (SELECT basis FROM calendar_years WHERE year = $1), $3, $4, $5)",
+        crate::store::record_calendar_change(
+            &mut tx,
+            year,
+            stored.version,
+            &identity.subject,
+            identity.primary_role(),
+            request_id.unwrap_or_default(),
         )
-        .bind(year)
-        .bind(stored.version)
-        .bind(&identity.subject)
-        .bind(identity.primary_role())
-        .bind(request_id.unwrap_or_default())
-        .execute(&mut *tx)
         .await?;
         let mut next = (*self.calendar.current()).clone();
         next.load_year(&data)

@@ -354,10 +354,7 @@ impl Register {
         // minutes; the register does it now, without making the caller wait.
         let pool = self.pool.clone();
         tokio::spawn(async move {
-            match sqlx::query("VACUUM (ANALYZE) professions")
-                .execute(&pool)
-                .await
-            {
+            match store::vacuum(&pool).await {
                 Ok(_) => tracing::info!("register vacuumed and analysed after the import"),
                 Err(err) => {
                     tracing::warn!(error = %err, "vacuum after the import failed; autovacuum will do it")

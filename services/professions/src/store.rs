@@ -650,3 +650,47 @@ pub async fn clear_review(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx:
         .await?;
     Ok(())
 }
+
+/// After a bulk load: vacuums and analyses the register, so that searches by name use the
+/// trigram indexes again.
+pub async fn vacuum(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query("VACUUM (ANALYZE) professions")
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Locks a calendar year's row; its version, if it is loaded.
+pub async fn lock_calendar_year(
+    conn: &mut PgConnection,
+    year: i32,
+) -> Result<Option<i64>, sqlx::Error> {
+    sqlx::query_scalar("SELECT version FROM calendar_years WHERE year = $1 FOR UPDATE")
+        .bind(year)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The history row of a calendar year's version, as it now stands.
+pub async fn record_calendar_change(
+    conn: &mut PgConnection,
+    year: i32,
+    version: i64,
+    actor: &str,
+    actor_role: &str,
+    request_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO calendar_year_history (year, version, data, basis, actor, actor_role, request_id)
+         VALUES ($1, $2, (SELECT data FROM calendar_years WHERE year = $1),
+                 (SELECT basis FROM calendar_years WHERE year = $1), $3, $4, $5)",
+    )
+    .bind(year)
+    .bind(version)
+    .bind(actor)
+    .bind(actor_role)
+    .bind(request_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}

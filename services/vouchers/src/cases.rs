@@ -727,3 +727,15 @@ pub async fn decide_claim(
     tracing::info!(claim = %claim.id, status = %claim.status, "claim decided");
     Ok(claim)
 }
+
+/// A page of vouchers within the caller's scope; each read of a holder's voucher is recorded.
+pub async fn list_vouchers(
+    pool: &PgPool,
+    identity: &Identity,
+    filter: &store::VoucherFilter,
+) -> Result<Vec<StoredVoucher>, ApiError> {
+    let found = store::list_vouchers(pool, filter).await?;
+    let ids: Vec<Uuid> = found.iter().map(|s| s.voucher.id).collect();
+    store::audit_reads(pool, &identity.subject, identity.primary_role(), &ids).await?;
+    Ok(found)
+}

@@ -49,25 +49,17 @@ async fn hear_certificate(
             .map(|s| serde_json::json!({"profession_id": s.profession_id, "nqf_levels": s.nqf_levels}))
             .collect(),
     );
-    sqlx::query(
-        "INSERT INTO known_certificates (certificate_id, center_number, status, status_since, valid_from, valid_until, scope)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (certificate_id) DO UPDATE SET status = EXCLUDED.status, status_since = EXCLUDED.status_since,
-             valid_until = EXCLUDED.valid_until, scope = EXCLUDED.scope",
-    )
-    .bind(uuid(&c.id, "certificate id")?)
-    .bind(
-        c.center_number
-            .parse::<i32>()
+    let certificate = crate::store::HeardCertificate {
+        id: uuid(&c.id, "certificate id")?,
+        center: nsk_kz::CenterNumber::parse(&c.center_number)
             .map_err(|_| HandlerError::Permanent(format!("center number {:?}", c.center_number)))?,
-    )
-    .bind(status_code(c.status))
-    .bind(date(&c.status_since, "status_since")?)
-    .bind(date(&c.valid_from, "valid_from")?)
-    .bind(date(&c.valid_until, "valid_until")?)
-    .bind(scope)
-    .execute(conn)
-    .await?;
+        status: status_code(c.status),
+        status_since: date(&c.status_since, "status_since")?,
+        valid_from: date(&c.valid_from, "valid_from")?,
+        valid_until: date(&c.valid_until, "valid_until")?,
+        scope,
+    };
+    crate::store::hear_certificate(conn, &certificate).await?;
     Ok(())
 }
 
@@ -75,11 +67,12 @@ async fn replaced(conn: &mut PgConnection, id: &str, since: &str) -> Result<(), 
     if id.is_empty() {
         return Ok(());
     }
-    sqlx::query("UPDATE known_certificates SET status = 'replaced', status_since = $2 WHERE certificate_id = $1")
-        .bind(uuid(id, "replaced certificate id")?)
-        .bind(date(since, "replaced since")?)
-        .execute(conn)
-        .await?;
+    crate::store::certificate_replaced(
+        conn,
+        uuid(id, "replaced certificate id")?,
+        date(since, "replaced since")?,
+    )
+    .await?;
     Ok(())
 }
 
@@ -156,17 +149,13 @@ impl nsk_events::EventHandler for Inputs {
             };
             let p = entry
                 .ok_or_else(|| HandlerError::Permanent("the event carries no profession".into()))?;
-            sqlx::query(
-                "INSERT INTO registered_professions (profession_id, active, nqf_levels, version) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (profession_id) DO UPDATE SET active = EXCLUDED.active, nqf_levels = EXCLUDED.nqf_levels,
-                     version = EXCLUDED.version
-                  WHERE registered_professions.version < EXCLUDED.version",
+            crate::store::hear_profession(
+                conn,
+                uuid(&p.id, "profession id")?,
+                p.status == professions::ProfessionStatus::Active as i32,
+                &p.nqf_levels,
+                p.version,
             )
-            .bind(uuid(&p.id, "profession id")?)
-            .bind(p.status == professions::ProfessionStatus::Active as i32)
-            .bind(&p.nqf_levels)
-            .bind(p.version)
-            .execute(conn)
             .await?;
         }
         Ok(())

@@ -10,7 +10,6 @@ use nsk_events::{EventContext, Outbox};
 use nsk_proto::nsk::vouchers::v1 as pb;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use crate::convert::voucher_to_proto;
 use crate::store;
@@ -26,14 +25,7 @@ pub async fn expire_due(pool: &PgPool, outbox: &Outbox, today: NaiveDate) -> Res
     loop {
         let mut tx = pool.begin().await?;
         // SKIP LOCKED: another instance's batch is its own; each voucher ends once.
-        let due: Vec<Uuid> = sqlx::query_scalar(
-            "SELECT id FROM vouchers WHERE status = 'issued' AND valid_until < $1
-              ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
-        )
-        .bind(today)
-        .bind(BATCH)
-        .fetch_all(&mut *tx)
-        .await?;
+        let due = store::lock_due_batch(&mut tx, today, BATCH).await?;
         if due.is_empty() {
             tx.commit().await?;
             return Ok(total);

@@ -80,6 +80,56 @@ const READERS: [Role; 3] = [
     Role::EmploymentOffice,
 ];
 
+/// The list `identity` asked for, scoped to what it may see: an office its own region, a
+/// center the vouchers it redeemed (and used), the authorized body and auditors any.
+fn voucher_filter(
+    identity: &nsk_identity::Identity,
+    request: &pb::ListVouchersRequest,
+) -> Result<VoucherFilter, ApiError> {
+    // A center sees the vouchers it redeemed (and used).
+    let official = READERS.iter().any(|r| identity.has(*r));
+    let center = if official {
+        match request.center_number.trim() {
+            "" => None,
+            raw => Some(
+                nsk_kz::CenterNumber::parse(raw)
+                    .map_err(|rule| ApiError::invalid_field("center_number", rule))?
+                    .get(),
+            ),
+        }
+    } else {
+        Some(cases::own_center(identity)?.get())
+    };
+    let profession = match request.profession_id.trim() {
+        "" => None,
+        raw => Some(nsk_errors::fields::uuid(raw, "profession_id")?),
+    };
+    let limit = page_size(request.page_size)?;
+    // An office sees its own region, whatever it asks; the others any.
+    let region = region_asked(identity, &request.region)?;
+    let date = |raw: &str, field: &str| nsk_errors::fields::optional_date(raw, field);
+    let filter = VoucherFilter {
+        region,
+        center,
+        profession,
+        statuses: status_codes(request.status)
+            .ok_or_else(|| ApiError::invalid_field("status", "is not a voucher status"))?,
+        issued_from: date(&request.issued_from, "issued_from")?,
+        issued_to: date(&request.issued_to, "issued_to")?,
+        after: match request.page_token.as_str() {
+            "" => None,
+            token => Some(Uuid::parse_str(token).map_err(|_| {
+                ApiError::invalid_field(
+                    "page_token",
+                    "must be a next_page_token of an earlier page",
+                )
+            })?),
+        },
+        limit,
+    };
+    Ok(filter)
+}
+
 #[tonic::async_trait]
 impl VoucherService for VouchersApi {
     async fn set_voucher_terms(
@@ -199,57 +249,10 @@ impl VoucherService for VouchersApi {
                 Role::RecognitionCenter,
             ])?
             .clone();
-        let request = request.into_inner();
-        // A center sees the vouchers it redeemed (and used).
-        let official = READERS.iter().any(|r| identity.has(*r));
-        let center = if official {
-            match request.center_number.trim() {
-                "" => None,
-                raw => Some(
-                    nsk_kz::CenterNumber::parse(raw)
-                        .map_err(|rule| ApiError::invalid_field("center_number", rule))?
-                        .get(),
-                ),
-            }
-        } else {
-            Some(cases::own_center(&identity)?.get())
-        };
-        let profession = match request.profession_id.trim() {
-            "" => None,
-            raw => Some(nsk_errors::fields::uuid(raw, "profession_id")?),
-        };
-        let limit = page_size(request.page_size)?;
-        // An office sees its own region, whatever it asks; the others any.
-        let region = region_asked(&identity, &request.region)?;
-        let date = |raw: &str, field: &str| nsk_errors::fields::optional_date(raw, field);
-        let filter = VoucherFilter {
-            region,
-            center,
-            profession,
-            statuses: status_codes(request.status)
-                .ok_or_else(|| ApiError::invalid_field("status", "is not a voucher status"))?,
-            issued_from: date(&request.issued_from, "issued_from")?,
-            issued_to: date(&request.issued_to, "issued_to")?,
-            after: match request.page_token.as_str() {
-                "" => None,
-                token => Some(Uuid::parse_str(token).map_err(|_| {
-                    ApiError::invalid_field(
-                        "page_token",
-                        "must be a next_page_token of an earlier page",
-                    )
-                })?),
-            },
-            limit,
-        };
-        let found = store::list_vouchers(&self.pool, &filter)
-            .await
-            .map_err(ApiError::from)?;
-        let ids: Vec<Uuid> = found.iter().map(|s| s.voucher.id).collect();
-        store::audit_reads(&self.pool, &identity.subject, identity.primary_role(), &ids)
-            .await
-            .map_err(ApiError::from)?;
+        let filter = voucher_filter(&identity, &request.into_inner())?;
+        let found = cases::list_vouchers(&self.pool, &identity, &filter).await?;
         let next_page_token = match found.last() {
-            Some(last) if found.len() as i64 == limit => last.voucher.id.to_string(),
+            Some(last) if found.len() as i64 == filter.limit => last.voucher.id.to_string(),
             _ => String::new(),
         };
         Ok(Response::new(pb::ListVouchersResponse {

@@ -794,3 +794,93 @@ pub async fn statistics(
     .fetch_all(pool)
     .await
 }
+
+/// A certificate of a center as the vouchers register hears it from accreditation.
+pub struct HeardCertificate {
+    pub id: Uuid,
+    pub center: nsk_kz::CenterNumber,
+    pub status: &'static str,
+    pub status_since: NaiveDate,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    /// `[{"profession_id", "nqf_levels"}]`.
+    pub scope: serde_json::Value,
+}
+
+pub async fn hear_certificate(
+    conn: &mut PgConnection,
+    c: &HeardCertificate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO known_certificates (certificate_id, center_number, status, status_since, valid_from, valid_until, scope)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (certificate_id) DO UPDATE SET status = EXCLUDED.status, status_since = EXCLUDED.status_since,
+             valid_until = EXCLUDED.valid_until, scope = EXCLUDED.scope",
+    )
+    .bind(c.id)
+    .bind(c.center)
+    .bind(c.status)
+    .bind(c.status_since)
+    .bind(c.valid_from)
+    .bind(c.valid_until)
+    .bind(&c.scope)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A certificate replaced on re-accreditation or reissue, from `since`.
+pub async fn certificate_replaced(
+    conn: &mut PgConnection,
+    id: Uuid,
+    since: NaiveDate,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE known_certificates SET status = 'replaced', status_since = $2 WHERE certificate_id = $1",
+    )
+    .bind(id)
+    .bind(since)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A profession as heard from the register; an older version heard late changes nothing.
+pub async fn hear_profession(
+    conn: &mut PgConnection,
+    id: Uuid,
+    active: bool,
+    nqf_levels: &[i32],
+    version: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO registered_professions (profession_id, active, nqf_levels, version) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (profession_id) DO UPDATE SET active = EXCLUDED.active, nqf_levels = EXCLUDED.nqf_levels,
+             version = EXCLUDED.version
+          WHERE registered_professions.version < EXCLUDED.version",
+    )
+    .bind(id)
+    .bind(active)
+    .bind(nqf_levels)
+    .bind(version)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Locks up to `limit` issued vouchers past their last day before `today`, skipping those
+/// another instance of the job holds: each voucher ends once.
+pub async fn lock_due_batch(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    limit: i64,
+) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM vouchers WHERE status = 'issued' AND valid_until < $1
+          ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(today)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}

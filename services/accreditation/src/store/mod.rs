@@ -391,6 +391,17 @@ pub async fn get_certificate(
 }
 
 /// Every certificate of a center, oldest first.
+/// The center of the certificate with this serial number, if one is entered.
+pub async fn center_of_serial(
+    conn: &mut PgConnection,
+    serial: &str,
+) -> Result<Option<nsk_kz::CenterNumber>, sqlx::Error> {
+    sqlx::query_scalar("SELECT center_number FROM certificates WHERE serial_number = $1")
+        .bind(serial)
+        .fetch_optional(conn)
+        .await
+}
+
 pub async fn certificates_of_center(
     conn: &mut PgConnection,
     number: nsk_kz::CenterNumber,
