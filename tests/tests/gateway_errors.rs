@@ -62,7 +62,8 @@ async fn malformed_requests_get_a_status_that_names_the_problem() {
     bad_code["nkzCode"] = json!("8343-01");
     let (status, problem) = post(&platform, admin.clone(), &bad_code).await;
     assert_eq!(status, 400, "{problem}");
-    assert_eq!(problem["violations"][0]["field"], "profession.nkz_code");
+    // Named as the caller wrote it (JSON), not as the service calls it (proto).
+    assert_eq!(problem["violations"][0]["field"], "profession.nkzCode");
     assert!(
         problem["detail"]
             .as_str()

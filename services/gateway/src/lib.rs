@@ -90,7 +90,8 @@ impl Application {
             .route("/readyz", get(readyz))
             .route("/openapi.json", get(openapi_json))
             .fallback(dispatch)
-            .with_state(Arc::new(gateway));
+            .with_state(Arc::new(gateway))
+            .layer(axum::middleware::from_fn(harden));
         let listener = TcpListener::bind(config.http_addr).await.map_err(|e| {
             anyhow::anyhow!(
                 "cannot listen on {}: {e}; is another process using it?",
@@ -127,6 +128,67 @@ impl Application {
             .await?;
         Ok(())
     }
+}
+
+/// Headers on every answer: no sniffing, no framing, no referrer, no active content; HSTS when
+/// the request came over TLS (`X-Forwarded-Proto: https` from the TLS terminator). CORS: public
+/// reads (`GET`, without credentials) from any origin, nothing else — a preflight allows `GET`
+/// only and no `Authorization` header, so a page elsewhere cannot act with a user's token.
+async fn harden(request: Request, next: axum::middleware::Next) -> Response {
+    let https = request
+        .headers()
+        .get("x-forwarded-proto")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let method = request.method().clone();
+    let mut response = if method == http::Method::OPTIONS {
+        let mut preflight = http::StatusCode::NO_CONTENT.into_response();
+        let h = preflight.headers_mut();
+        h.insert(
+            http::header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET"),
+        );
+        h.insert(
+            http::header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("86400"),
+        );
+        h.insert(
+            http::header::ALLOW,
+            HeaderValue::from_static("GET, OPTIONS"),
+        );
+        preflight
+    } else {
+        next.run(request).await
+    };
+    let h = response.headers_mut();
+    h.insert(
+        http::header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        http::header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("DENY"),
+    );
+    h.insert(
+        http::header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.entry(http::header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
+    if https {
+        h.insert(
+            http::header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    if method == http::Method::GET || method == http::Method::OPTIONS {
+        h.insert(
+            http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
+    response
 }
 
 async fn openapi_json(State(gw): State<Arc<Gateway>>) -> Response {
@@ -196,24 +258,55 @@ async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response 
     .await
 }
 
+/// The largest `Authorization` header read: a token is a few hundred bytes; kilobytes are an
+/// attack or a mistake, and would overflow the header limits of the hop to the service.
+const MAX_AUTHORIZATION_BYTES: usize = 8 * 1024;
+
 async fn rest(gw: &Gateway, request: Request) -> Response {
     let (parts, body) = request.into_parts();
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        // Answered at once, without reading what the client announced.
+        let err = ApiError::new(
+            ErrorKind::PayloadTooLarge,
+            "the body is larger than 4 MiB, the most a call takes",
+        );
+        return problem_response(&Problem::from(&err));
+    }
+    // The body is read before any answer, so that an early refusal (no token, no route)
+    // leaves the connection usable for the client's next request.
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => {
+            let err = ApiError::new(
+                ErrorKind::PayloadTooLarge,
+                "the body is larger than 4 MiB, the most a call takes",
+            );
+            return problem_response(&Problem::from(&err));
+        }
+    };
+    if parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .is_some_and(|v| v.len() > MAX_AUTHORIZATION_BYTES)
+    {
+        let err = ApiError::new(
+            ErrorKind::HeadersTooLarge,
+            "the Authorization header is larger than 8 KiB; send the bearer token alone",
+        );
+        return problem_response(&Problem::from(&err));
+    }
     let caller = match gw.verifier.caller_from_http(&parts.headers) {
         Ok(caller) => caller,
         Err(err) => return problem_response(&Problem::from(&err)),
     };
     let (route, bound) = match routes::find(&gw.routes, &parts.method, parts.uri.path()) {
         Lookup::Found(route, bound) => (route, bound),
-        Lookup::MethodNotAllowed => {
-            let mut problem = Problem::new(
-                ErrorKind::InvalidArgument,
-                format!("{} is not allowed on {}", parts.method, parts.uri.path()),
-                vec![],
-            );
-            problem.status = 405;
-            problem.title = "Method Not Allowed".into();
-            return problem_response(&problem);
-        }
+        Lookup::MethodNotAllowed(allowed) => return method_not_allowed(&parts, &allowed),
         Lookup::NotFound => {
             let detail = format!(
                 "no route {} {}; see /openapi.json",
@@ -229,13 +322,9 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
         );
         return problem_response(&Problem::from(&err));
     }
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(body) => body,
-        Err(_) => {
-            let err = ApiError::invalid_field("body", "must be at most 4 MiB");
-            return problem_response(&Problem::from(&err));
-        }
-    };
+    if let Err(err) = check_media_type(route, &parts.headers, &body) {
+        return problem_response(&Problem::from(&err));
+    }
     let message = match transcode::request_message(route, &bound, parts.uri.query(), &body) {
         Ok(message) => message,
         Err(err) => return problem_response(&Problem::from(&err)),
@@ -290,7 +379,61 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
             Ok(json) => ([(http::header::CONTENT_TYPE, "application/json")], json).into_response(),
             Err(err) => problem_response(&Problem::from(&err)),
         },
-        Err(status) => problem_response(&upstream_problem(&route.service, &status)),
+        Err(status) => {
+            let mut problem = upstream_problem(&route.service, &status);
+            transcode::json_field_names(&mut problem);
+            problem_response(&problem)
+        }
+    }
+}
+
+/// 405, with the methods the path takes in `Allow`.
+fn method_not_allowed(parts: &http::request::Parts, allowed: &[http::Method]) -> Response {
+    let allow = allowed
+        .iter()
+        .map(http::Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let err = ApiError::new(
+        ErrorKind::MethodNotAllowed,
+        format!(
+            "{} is not allowed on {}; it takes {allow}",
+            parts.method,
+            parts.uri.path()
+        ),
+    );
+    let mut response = problem_response(&Problem::from(&err));
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(http::header::ALLOW, value);
+    }
+    response
+}
+
+/// A call that takes a JSON body takes only JSON: `application/json` or a `+json` type.
+fn check_media_type(route: &Route, headers: &http::HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    if route.body == routes::BodyMapping::None || body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(());
+    }
+    let media_type = headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        });
+    match media_type.as_deref() {
+        Some("application/json") => Ok(()),
+        Some(t) if t.starts_with("application/") && t.ends_with("+json") => Ok(()),
+        other => Err(ApiError::new(
+            ErrorKind::UnsupportedMediaType,
+            format!(
+                "the body must be JSON, sent with Content-Type: application/json (it came as {})",
+                other.unwrap_or("no Content-Type")
+            ),
+        )),
     }
 }
 

@@ -88,15 +88,21 @@ impl PathTemplate {
     }
 }
 
-/// Decodes %XX escapes; invalid escapes stay as they are.
+/// Decodes %XX escapes, byte by byte (an escape never splits a character: a `%` followed by
+/// anything but two hex digits stays as it is); bytes that decode to no UTF-8 text become
+/// U+FFFD.
 pub fn percent_decode(s: &str) -> String {
+    let hex = |b: u8| (b as char).to_digit(16).and_then(|d| u8::try_from(d).ok());
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
+        if bytes[i] == b'%' {
+            if let (Some(high), Some(low)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                out.push(high * 16 + low);
                 i += 3;
                 continue;
             }
@@ -230,11 +236,13 @@ pub fn load(pool: &DescriptorPool) -> Result<Vec<Route>, String> {
 /// Finds the route of a request: the matching template with the fewest variables wins, so that
 /// `/v1/professions/{id}/history` is not mistaken for something else.
 pub fn find<'a>(routes: &'a [Route], method: &http::Method, path: &str) -> Lookup<'a> {
-    let mut path_matched = false;
+    let mut allowed: Vec<http::Method> = Vec::new();
     let mut best: Option<(&Route, Vec<(String, String)>)> = None;
     for route in routes {
         if let Some(bound) = route.path.matches(path) {
-            path_matched = true;
+            if !allowed.contains(&route.http_method) {
+                allowed.push(route.http_method.clone());
+            }
             if route.http_method == *method
                 && best.as_ref().is_none_or(|(_, b)| bound.len() < b.len())
             {
@@ -244,20 +252,35 @@ pub fn find<'a>(routes: &'a [Route], method: &http::Method, path: &str) -> Looku
     }
     match best {
         Some((route, bound)) => Lookup::Found(route, bound),
-        None if path_matched => Lookup::MethodNotAllowed,
+        None if !allowed.is_empty() => Lookup::MethodNotAllowed(allowed),
         None => Lookup::NotFound,
     }
 }
 
 pub enum Lookup<'a> {
     Found(&'a Route, Vec<(String, String)>),
-    MethodNotAllowed,
+    /// The path exists, for these methods only.
+    MethodNotAllowed(Vec<http::Method>),
     NotFound,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_decoding_works_on_bytes_and_never_splits_a_character() {
+        assert_eq!(percent_decode("a%20b"), "a b");
+        assert_eq!(percent_decode("%D1%81%D0%B2%D0%B0%D1%80"), "свар");
+        // A broken escape before a two-byte character stays as it is (this panicked once).
+        assert_eq!(percent_decode("%aД"), "%aД");
+        assert_eq!(percent_decode("%Д"), "%Д");
+        assert_eq!(percent_decode("%"), "%");
+        assert_eq!(percent_decode("%4"), "%4");
+        assert_eq!(percent_decode("100%"), "100%");
+        // Bytes that are no UTF-8 become the replacement character, not an error.
+        assert_eq!(percent_decode("%FF"), "\u{FFFD}");
+    }
 
     #[test]
     fn templates_bind_variables_and_verbs() {
@@ -299,10 +322,13 @@ mod tests {
         assert!(
             matches!(find(&routes, &http::Method::GET, "/v1/professions/x/history"), Lookup::Found(r, _) if r.method.name() == "ListProfessionHistory")
         );
-        assert!(matches!(
-            find(&routes, &http::Method::DELETE, "/v1/professions"),
-            Lookup::MethodNotAllowed
-        ));
+        match find(&routes, &http::Method::DELETE, "/v1/professions") {
+            Lookup::MethodNotAllowed(allowed) => {
+                assert!(allowed.contains(&http::Method::GET), "{allowed:?}");
+                assert!(allowed.contains(&http::Method::POST), "{allowed:?}");
+            }
+            _ => panic!("DELETE /v1/professions is not a 405"),
+        }
         assert!(matches!(
             find(&routes, &http::Method::GET, "/v1/nothing"),
             Lookup::NotFound

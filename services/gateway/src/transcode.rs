@@ -74,6 +74,20 @@ pub fn request_message(
             }
         }
     }
+    // A NUL is no character of any register: refused here, naming the field, before it
+    // reaches a service (PostgreSQL cannot store it).
+    let mut nul = Vec::new();
+    nul_fields(&message, "", &mut nul);
+    if !nul.is_empty() {
+        return Err(ApiError::invalid_fields(
+            nul.into_iter()
+                .map(|field| FieldViolation {
+                    field,
+                    description: "must not contain the NUL character (\\u0000)".into(),
+                })
+                .collect(),
+        ));
+    }
     // Path variables win over anything the body said.
     for (name, raw) in bound {
         let field = input
@@ -84,6 +98,67 @@ pub fn request_message(
         message.set_field(&field, value);
     }
     Ok(message)
+}
+
+/// The JSON paths of every text in `message` that holds a NUL.
+fn nul_fields(message: &DynamicMessage, prefix: &str, out: &mut Vec<String>) {
+    for (field, value) in message.fields() {
+        let path = format!("{prefix}{}", field.json_name());
+        match value {
+            Value::String(text) if text.contains('\0') => out.push(path),
+            Value::Message(inner) => nul_fields(inner, &format!("{path}."), out),
+            Value::List(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(text) if text.contains('\0') => {
+                            out.push(format!("{path}[{i}]"))
+                        }
+                        Value::Message(inner) => nul_fields(inner, &format!("{path}[{i}]."), out),
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The field paths of a problem as the caller wrote them: the services name fields by their
+/// proto names (`profession.nkz_code`), a REST caller by their JSON names
+/// (`profession.nkzCode`); the detail says the same.
+pub fn json_field_names(problem: &mut Problem) {
+    for violation in &mut problem.violations {
+        let json = json_path(&violation.field);
+        if json != violation.field {
+            problem.detail = problem
+                .detail
+                .replace(&format!("{}: ", violation.field), &format!("{json}: "));
+            violation.field = json;
+        }
+    }
+}
+
+/// `rows[3].nkz_code` -> `rows[3].nkzCode`: each segment in lower camel case (the proto3 JSON
+/// names), indexes kept.
+pub fn json_path(path: &str) -> String {
+    path.split('.')
+        .map(|segment| {
+            let mut out = String::with_capacity(segment.len());
+            let mut upper = false;
+            for c in segment.chars() {
+                if c == '_' {
+                    upper = true;
+                } else if upper {
+                    out.extend(c.to_uppercase());
+                    upper = false;
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn parse_json(
@@ -235,4 +310,21 @@ impl Decoder for RawCodec {
 /// Encodes a request message for the wire.
 pub fn encode(message: &DynamicMessage) -> Bytes {
     Bytes::from(message.encode_to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_field_path_reads_as_the_json_the_caller_sent() {
+        assert_eq!(json_path("profession.nkz_code"), "profession.nkzCode");
+        assert_eq!(json_path("rows[3].nkz_code"), "rows[3].nkzCode");
+        assert_eq!(
+            json_path("successors[0].scope[1]"),
+            "successors[0].scope[1]"
+        );
+        assert_eq!(json_path("sick_leave.to"), "sickLeave.to");
+        assert_eq!(json_path("id"), "id");
+    }
 }

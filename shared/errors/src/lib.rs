@@ -32,6 +32,16 @@ pub enum ErrorKind {
     Unavailable,
     /// A method of the contract that is not built yet.
     NotImplemented,
+    /// HTTP only: the path exists, not for this method (the answer says which are allowed).
+    MethodNotAllowed,
+    /// HTTP only: the body is not of a media type the call takes.
+    UnsupportedMediaType,
+    /// The body is larger than the call takes.
+    PayloadTooLarge,
+    /// HTTP only: a header (a token, say) is larger than the platform reads.
+    HeadersTooLarge,
+    /// Too many requests from this caller; retry after the time the answer names.
+    RateLimited,
     /// A fault of ours; the caller can do nothing but report the incident id.
     Internal,
 }
@@ -49,6 +59,11 @@ impl ErrorKind {
             Self::Aborted => (Code::Aborted, 409),
             Self::Unavailable => (Code::Unavailable, 503),
             Self::NotImplemented => (Code::Unimplemented, 501),
+            Self::MethodNotAllowed => (Code::Unimplemented, 405),
+            Self::UnsupportedMediaType => (Code::InvalidArgument, 415),
+            Self::PayloadTooLarge => (Code::ResourceExhausted, 413),
+            Self::HeadersTooLarge => (Code::InvalidArgument, 431),
+            Self::RateLimited => (Code::ResourceExhausted, 429),
             Self::Internal => (Code::Internal, 500),
         }
     }
@@ -72,10 +87,8 @@ impl ErrorKind {
             Code::PermissionDenied => Self::PermissionDenied,
             Code::Unauthenticated => Self::Unauthenticated,
             Code::Aborted => Self::Aborted,
-            Code::Unavailable
-            | Code::DeadlineExceeded
-            | Code::Cancelled
-            | Code::ResourceExhausted => Self::Unavailable,
+            Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled => Self::Unavailable,
+            Code::ResourceExhausted => Self::RateLimited,
             Code::Unimplemented => Self::NotImplemented,
             _ => Self::Internal,
         }
@@ -181,6 +194,13 @@ impl From<sqlx::Error> for ApiError {
                     return Self::already_exists(format!(
                         "a record with the same {constraint} already exists"
                     ));
+                }
+                // character_not_in_repertoire, untranslatable_character: a NUL in a text.
+                Some("22021") | Some("22P05") => {
+                    return Self::invalid_field(
+                        "body",
+                        "a text contains the NUL character (\\u0000), which the register does not store",
+                    );
                 }
                 // serialization_failure, deadlock_detected: a concurrent change won.
                 Some("40001") | Some("40P01") => {
@@ -313,7 +333,12 @@ fn title_of(status: u16) -> &'static str {
         401 => "Unauthorized",
         403 => "Forbidden",
         404 => "Not Found",
+        405 => "Method Not Allowed",
         409 => "Conflict",
+        413 => "Content Too Large",
+        415 => "Unsupported Media Type",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
         501 => "Not Implemented",
         503 => "Service Unavailable",
         _ => "Internal Server Error",

@@ -1,0 +1,252 @@
+//! What the gateway does with input an attacker — or a broken client — sends: never a panic,
+//! never a 5xx, always a status that names the problem, and a connection that stays usable.
+//! Raw TCP where a client library would clean the request up first.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use nsk_e2e::Platform;
+use nsk_identity::Role;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn profession(en: &str) -> Value {
+    json!({
+        "names": {"kk": "Крановщик", "ru": "Машинист крана", "en": en},
+        "nkzCode": "83430001",
+        "okedCode": "43990",
+        "nqfLevels": [3],
+        "documentValidityMonths": 36,
+        "qualificationRequirementsApply": true,
+        "inclusionBasis": {"number": "3", "date": "2026-01-20"}
+    })
+}
+
+/// One HTTP/1.1 response read off `stream`: status, headers (lower-case names), body.
+async fn read_response(stream: &mut TcpStream) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        let n = stream.read(&mut byte).await.unwrap();
+        assert!(
+            n == 1,
+            "the connection closed before a response: {:?}",
+            String::from_utf8_lossy(&buf)
+        );
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).to_string();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(": "))
+        .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .map(|(_, v)| v.parse().unwrap())
+        .expect("a problem document has a content-length");
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.unwrap();
+    (status, headers, body)
+}
+
+async fn connect(platform: &Platform) -> TcpStream {
+    TcpStream::connect(platform.gateway.trim_start_matches("http://"))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn hostile_requests_get_a_4xx_that_names_the_problem_and_never_a_5xx() {
+    let platform = Platform::start("hostile").await;
+    let admin = platform.token(&[Role::AuthorizedBodyAdmin]);
+
+    // A broken escape before a Cyrillic letter, raw on the wire: this once panicked the
+    // gateway and dropped the connection. Now the serial is simply malformed; the connection
+    // serves the next request.
+    let mut stream = connect(&platform).await;
+    let mut raw = b"GET /v1/verify/%a".to_vec();
+    raw.extend("Д".as_bytes());
+    raw.extend(b" HTTP/1.1\r\nHost: x\r\n\r\n");
+    stream.write_all(&raw).await.unwrap();
+    let (status, _, body) = read_response(&mut stream).await;
+    assert_eq!(status, 400, "{}", String::from_utf8_lossy(&body));
+    let mut raw = b"GET /v1/professions?name=%a".to_vec();
+    raw.extend("Д".as_bytes());
+    raw.extend(b" HTTP/1.1\r\nHost: x\r\n\r\n");
+    stream.write_all(&raw).await.unwrap();
+    let (status, _, body) = read_response(&mut stream).await;
+    assert!(
+        status == 200 || status == 400,
+        "{status}: {}",
+        String::from_utf8_lossy(&body)
+    );
+
+    // A refusal before the body is read (no token on a change) keeps the connection usable.
+    let body = profession("Crane operator").to_string();
+    let request = format!(
+        "POST /v1/professions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let (status, _, _) = read_response(&mut stream).await;
+    assert_eq!(status, 401);
+    stream
+        .write_all(b"GET /v1/verify/nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (status, _, _) = read_response(&mut stream).await;
+    assert_eq!(status, 400, "the connection stayed usable after the 401");
+
+    // A NUL in a text: 400 naming the field as the caller wrote it.
+    let reply = platform
+        .http
+        .post(platform.url("/v1/professions"))
+        .bearer_auth(&admin)
+        .json(&profession("Crane\u{0}operator"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 400);
+    let problem: Value = reply.json().await.unwrap();
+    assert_eq!(
+        problem["violations"][0]["field"], "profession.names.en",
+        "{problem}"
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("NUL"),
+        "{problem}"
+    );
+
+    // A method the path does not take: 405, with what it takes.
+    let reply = platform
+        .http
+        .delete(platform.url("/v1/professions"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 405);
+    let allow = reply.headers()["allow"].to_str().unwrap().to_string();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+    let problem: Value = reply.json().await.unwrap();
+    assert_eq!(problem["code"], "METHOD_NOT_ALLOWED");
+
+    // A body that is not JSON by its type: 415.
+    let reply = platform
+        .http
+        .post(platform.url("/v1/professions"))
+        .bearer_auth(&admin)
+        .header("content-type", "text/plain")
+        .body(profession("Crane operator").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 415);
+
+    // A token of 20 KB: 431, not a 503 from the hop to the service.
+    let reply = platform
+        .http
+        .get(platform.url("/v1/professions"))
+        .bearer_auth("a".repeat(20_000))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 431);
+
+    // A body of 5 MB announced: 413 at once, before the client sends it.
+    let mut stream = connect(&platform).await;
+    let request = format!(
+        "POST /v1/professions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {admin}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        5 * 1024 * 1024
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let (status, _, body) = read_response(&mut stream).await;
+    assert_eq!(status, 413, "{}", String::from_utf8_lossy(&body));
+
+    // And a well-formed request still works.
+    let reply = platform
+        .http
+        .post(platform.url("/v1/professions"))
+        .bearer_auth(&admin)
+        .json(&profession("Crane operator"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers_and_cors_allows_public_reads_only() {
+    let platform = Platform::start("headers").await;
+    let reply = platform
+        .http
+        .get(platform.url("/v1/verify/nothing"))
+        .header("origin", "https://employer.example")
+        .send()
+        .await
+        .unwrap();
+    let h = reply.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert!(h["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .contains("frame-ancestors 'none'"));
+    assert_eq!(h["access-control-allow-origin"], "*");
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "HSTS only behind TLS"
+    );
+
+    // A page elsewhere may not send a user's token: the preflight allows GET and no headers.
+    let reply = platform
+        .http
+        .request(reqwest::Method::OPTIONS, platform.url("/v1/professions"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 204);
+    assert_eq!(reply.headers()["access-control-allow-methods"], "GET");
+    assert!(reply
+        .headers()
+        .get("access-control-allow-headers")
+        .is_none());
+    // A change answers no CORS header: a browser keeps the answer from a foreign page.
+    let reply = platform
+        .http
+        .post(platform.url("/v1/professions"))
+        .header("origin", "https://evil.example")
+        .json(&profession("Crane operator"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 401);
+    assert!(reply.headers().get("access-control-allow-origin").is_none());
+
+    // Behind the TLS terminator: HSTS.
+    let reply = platform
+        .http
+        .get(platform.url("/healthz"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert!(reply.headers()["strict-transport-security"]
+        .to_str()
+        .unwrap()
+        .contains("max-age="));
+}
