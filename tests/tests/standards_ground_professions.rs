@@ -24,7 +24,14 @@ async fn call(
         _ => platform.http.post(url).json(body),
     };
     if let Some(role) = role {
-        request = request.bearer_auth(platform.token(&[role]));
+        // The sectoral body and the council of the standard's sector (Art. 5.5).
+        let token = match role {
+            Role::SectoralBody | Role::IndustryCouncil => {
+                nsk_runtime::testing::sector_token("e2e-user", role, "Manufacturing")
+            }
+            _ => platform.token(&[role]),
+        };
+        request = request.bearer_auth(token);
     }
     let reply = request.send().await.unwrap();
     let status = reply.status().as_u16();
@@ -58,7 +65,7 @@ async fn approve(platform: &Platform, id: &str) -> Value {
         ("STANDARD_STATUS_NCE_CONCLUSION_RECORDED", Role::NceOfficer),
         (
             "STANDARD_STATUS_AGREED_BY_INDUSTRY_COUNCIL",
-            Role::SectoralBody,
+            Role::IndustryCouncil,
         ),
         (
             "STANDARD_STATUS_AGREED_BY_AUTHORIZED_BODY",

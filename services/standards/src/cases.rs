@@ -19,8 +19,9 @@ use crate::events::{self, Event};
 use crate::store::{self, Document, StandardVersion, StepRecord};
 
 /// Those who work on standards, and so see drafts (Art. 5.5), and auditors.
-pub const WORKERS: [Role; 4] = [
+pub const WORKERS: [Role; 5] = [
     Role::SectoralBody,
+    Role::IndustryCouncil,
     Role::NceOfficer,
     Role::AuthorizedBodyAdmin,
     Role::Auditor,
@@ -35,6 +36,7 @@ pub fn sees_drafts(caller: &Caller) -> bool {
 pub fn role_of(party: Party) -> Role {
     match party {
         Party::SectoralBody => Role::SectoralBody,
+        Party::IndustryCouncil => Role::IndustryCouncil,
         Party::Nce => Role::NceOfficer,
         Party::AuthorizedBody => Role::AuthorizedBodyAdmin,
     }
@@ -42,14 +44,40 @@ pub fn role_of(party: Party) -> Role {
 
 /// The parties of Art. 5.5 the caller acts for.
 fn parties_of(identity: &Identity) -> Vec<Party> {
-    [Party::SectoralBody, Party::Nce, Party::AuthorizedBody]
-        .into_iter()
-        .filter(|p| identity.has(role_of(*p)))
-        .collect()
+    [
+        Party::SectoralBody,
+        Party::IndustryCouncil,
+        Party::Nce,
+        Party::AuthorizedBody,
+    ]
+    .into_iter()
+    .filter(|p| identity.has(role_of(*p)))
+    .collect()
 }
 
 fn refused(err: Refusal) -> ApiError {
-    ApiError::failed_precondition(err.to_string())
+    match err {
+        Refusal::OtherSector { .. } | Refusal::NoSector => {
+            ApiError::permission_denied(err.to_string())
+        }
+        _ => ApiError::failed_precondition(err.to_string()),
+    }
+}
+
+/// Art. 5.5: when the party acting is the sectoral body or the industry council, the standard
+/// must be of its sector.
+fn check_sector(
+    identity: &Identity,
+    party: Party,
+    standard: &StandardVersion,
+) -> Result<(), ApiError> {
+    match party {
+        Party::SectoralBody | Party::IndustryCouncil => {
+            domain::own_sector(identity.sector.as_deref(), &standard.content.sector)
+                .map_err(refused)
+        }
+        Party::Nce | Party::AuthorizedBody => Ok(()),
+    }
 }
 
 fn now() -> DateTime<Utc> {
@@ -209,6 +237,12 @@ impl Standards {
         key: Option<&RequestKey>,
         content: StandardContent,
     ) -> Result<StandardVersion, ApiError> {
+        // A draft that names no sector yet is of its developer's.
+        let mut content = content;
+        if content.sector.trim().is_empty() {
+            content.sector = identity.sector.clone().unwrap_or_default();
+        }
+        domain::own_sector(identity.sector.as_deref(), &content.sector).map_err(refused)?;
         let at = now();
         let id = Uuid::now_v7();
         let context = EventContext {
@@ -267,6 +301,7 @@ impl Standards {
             Begun::Open(open) => open,
         };
         let mut version = open.working().await?;
+        check_sector(identity, Party::SectoralBody, &version)?;
         if version.stage != Stage::Draft {
             return Err(ApiError::failed_precondition(format!(
                 "version {} is {}: only a draft can be changed; ask for it to be returned for rework (Art. 5.5)",
@@ -277,6 +312,8 @@ impl Standards {
             .content
             .updated(&proposed, &mask, "standard.")
             .map_err(ApiError::invalid_fields)?;
+        // Nor may a draft be moved to another sector.
+        domain::own_sector(identity.sector.as_deref(), &next.sector).map_err(refused)?;
         let changed_fields: Vec<String> =
             domain::diff(&version.content.rendered_fields(), &next.rendered_fields())
                 .into_iter()
@@ -307,6 +344,7 @@ impl Standards {
             Begun::Open(open) => open,
         };
         let mut version = open.working().await?;
+        check_sector(identity, step.party(), &version)?;
         let number = version.version;
         if step == Step::Submit {
             let missing = version.content.missing_for_submission();
@@ -399,6 +437,7 @@ impl Standards {
                 ApiError::permission_denied("only the parties of Art. 5.5 return a draft")
             }));
         };
+        check_sector(identity, party, &version)?;
         let mut record = open.step(reached, role_of(party), document, remarks);
         record.returned = true;
         version.stage = reached;
@@ -434,6 +473,7 @@ impl Standards {
             .map(|(v, _)| *v)
             .ok_or_else(|| no_working_version(&open.versions))?;
         let base = open.load(published).await?;
+        check_sector(identity, Party::SectoralBody, &base)?;
         let record = open.step(
             Stage::Draft,
             Role::SectoralBody,
@@ -490,6 +530,9 @@ impl Standards {
                 version.stage,
                 party_role.as_str()
             )));
+        }
+        if !in_the_list {
+            check_sector(identity, Party::SectoralBody, &version)?;
         }
         if in_the_list && document.is_none() {
             return Err(ApiError::invalid_field(

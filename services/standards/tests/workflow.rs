@@ -33,7 +33,13 @@ fn as_role<T>(message: T, subject: &str, role: Role) -> Request<T> {
 }
 
 fn sectoral<T>(message: T) -> Request<T> {
-    as_role(message, "ministry-of-industry", Role::SectoralBody)
+    let token = testing::sector_token("ministry-of-industry", Role::SectoralBody, "Manufacturing");
+    testing::bearer(message, &token)
+}
+
+fn council<T>(message: T) -> Request<T> {
+    let token = testing::sector_token("metallurgy-council", Role::IndustryCouncil, "Manufacturing");
+    testing::bearer(message, &token)
 }
 
 fn nce<T>(message: T) -> Request<T> {
@@ -75,6 +81,13 @@ fn welder() -> pb::Standard {
         developer_kind: pb::DeveloperKind::SectoralBody as i32,
         developer_name: "Ministry of Industry".into(),
         ..Default::default()
+    }
+}
+
+fn welder_request() -> pb::CreateStandardRequest {
+    pb::CreateStandardRequest {
+        request_id: String::new(),
+        standard: Some(welder()),
     }
 }
 
@@ -124,6 +137,7 @@ async fn approve_from(client: &mut Client, id: &str, from: S) -> pb::Standard {
             S::AgreedByAuthorizedBody | S::Published => {
                 client.advance_standard(admin(request)).await
             }
+            S::AgreedByIndustryCouncil => client.advance_standard(council(request)).await,
             _ => client.advance_standard(sectoral(request)).await,
         };
         let standard = reply
@@ -164,7 +178,7 @@ async fn the_whole_approval_records_each_step_and_publishes_the_standard() {
             "sectoral-body",
             "sectoral-body",
             "nce-officer",
-            "sectoral-body",
+            "industry-council",
             "authorized-body-admin",
             "sectoral-body",
             "authorized-body-admin"
@@ -398,7 +412,7 @@ async fn a_return_for_rework_goes_back_to_draft_with_remarks_and_coordination_st
         ),
         (
             S::AgreedByIndustryCouncil,
-            sectoral(step(&id, S::AgreedByIndustryCouncil, "3")),
+            council(step(&id, S::AgreedByIndustryCouncil, "3")),
         ),
     ] {
         let reached = app
@@ -454,7 +468,7 @@ async fn a_return_for_rework_goes_back_to_draft_with_remarks_and_coordination_st
     assert_eq!(again.code(), Code::FailedPrecondition);
     let skip = app
         .client
-        .advance_standard(sectoral(step(&id, S::AgreedByIndustryCouncil, "4")))
+        .advance_standard(council(step(&id, S::AgreedByIndustryCouncil, "4")))
         .await
         .unwrap_err();
     assert_eq!(skip.code(), Code::FailedPrecondition);
@@ -690,4 +704,89 @@ async fn a_retried_request_is_applied_once() {
         .into_inner();
     assert_eq!(concluded.status, S::NceConclusionRecorded as i32);
     assert_eq!(concluded.steps.len(), 3);
+}
+
+#[tokio::test]
+async fn a_sectoral_body_and_its_council_act_for_their_own_sector_and_each_in_its_own_part_art_5_5()
+{
+    let mut app = spawn_app("stdsector").await;
+    let created = create(&mut app.client, welder()).await;
+    let id = created.id.clone();
+    let agriculture =
+        testing::sector_token("ministry-of-agriculture", Role::SectoralBody, "Agriculture");
+    // Another ministry neither rewrites nor submits this ministry's draft.
+    let mut rewrite = pb::UpdateDraftRequest {
+        id: id.clone(),
+        request_id: String::new(),
+        standard: Some(welder()),
+        update_mask: vec!["sector".into()],
+    };
+    let refused = app
+        .client
+        .update_draft(testing::bearer(rewrite.clone(), &agriculture))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(refused.message().contains("Manufacturing"), "{refused:?}");
+    let refused = app
+        .client
+        .advance_standard(testing::bearer(step(&id, S::Submitted, "1"), &agriculture))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    // Nor may the owner move its draft into another sector.
+    rewrite.standard.as_mut().unwrap().sector = "Agriculture".into();
+    let refused = app
+        .client
+        .update_draft(sectoral(rewrite))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    // A sectoral body's token that names no sector acts for none.
+    let no_sector = as_role(welder_request(), "ministry-x", Role::SectoralBody);
+    let refused = app.client.create_standard(no_sector).await.unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+
+    app.client
+        .advance_standard(sectoral(step(&id, S::Submitted, "1")))
+        .await
+        .unwrap();
+    app.client
+        .advance_standard(nce(step(&id, S::NceConclusionRecorded, "2")))
+        .await
+        .unwrap();
+    // The council agrees; the sectoral body cannot record the council's agreement itself.
+    let refused = app
+        .client
+        .advance_standard(sectoral(step(&id, S::AgreedByIndustryCouncil, "3")))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    assert!(
+        refused.message().contains("industry-council"),
+        "{refused:?}"
+    );
+    // Nor does another sector's council.
+    let other_council = testing::sector_token("agro-council", Role::IndustryCouncil, "Agriculture");
+    let refused = app
+        .client
+        .advance_standard(testing::bearer(
+            step(&id, S::AgreedByIndustryCouncil, "3"),
+            &other_council,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
+    let agreed = app
+        .client
+        .advance_standard(council(step(&id, S::AgreedByIndustryCouncil, "3")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(agreed.status, S::AgreedByIndustryCouncil as i32);
+    let stamp = agreed.steps.last().unwrap().stamp.clone().unwrap();
+    assert_eq!(
+        (stamp.actor.as_str(), stamp.actor_role.as_str()),
+        ("metallurgy-council", "industry-council")
+    );
 }

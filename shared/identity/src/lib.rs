@@ -22,8 +22,12 @@ use serde::{Deserialize, Serialize};
 pub enum Role {
     /// The authorized body (Ministry of Labour): keeps the registers, sees everything.
     AuthorizedBodyAdmin,
-    /// A sectoral state body or industry council working on standards.
+    /// A sectoral state body: develops and approves the standards of its sector (Art. 5.5);
+    /// scoped to its sector.
     SectoralBody,
+    /// A sectoral (industry) council: agrees the draft standards of its sector, a party of its
+    /// own (Art. 5.5, 12); scoped to its sector.
+    IndustryCouncil,
     /// An accreditation officer of the National Chamber of Entrepreneurs.
     NceOfficer,
     /// An employment office; scoped to its region.
@@ -35,9 +39,10 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 7] = [
         Role::AuthorizedBodyAdmin,
         Role::SectoralBody,
+        Role::IndustryCouncil,
         Role::NceOfficer,
         Role::EmploymentOffice,
         Role::RecognitionCenter,
@@ -48,6 +53,7 @@ impl Role {
         match self {
             Role::AuthorizedBodyAdmin => "authorized-body-admin",
             Role::SectoralBody => "sectoral-body",
+            Role::IndustryCouncil => "industry-council",
             Role::NceOfficer => "nce-officer",
             Role::EmploymentOffice => "employment-office",
             Role::RecognitionCenter => "recognition-center",
@@ -96,6 +102,9 @@ pub struct Claims {
     /// Region code, for an employment office's token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// Sector, for a sectoral body's or an industry council's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
 }
 
 /// A verified caller.
@@ -106,6 +115,8 @@ pub struct Identity {
     /// A recognition center's number, as its token names it (checked when the token is read).
     pub center: Option<nsk_kz::CenterNumber>,
     pub region: Option<String>,
+    /// The sector a sectoral body or an industry council acts for.
+    pub sector: Option<String>,
 }
 
 impl Identity {
@@ -258,6 +269,7 @@ impl TokenVerifier {
             roles,
             center,
             region: claims.region,
+            sector: claims.sector.filter(|s| !s.trim().is_empty()),
         })
     }
 
@@ -308,6 +320,7 @@ pub struct TokenRequest {
     pub roles: Vec<Role>,
     pub center: Option<String>,
     pub region: Option<String>,
+    pub sector: Option<String>,
     pub ttl: Duration,
 }
 
@@ -343,6 +356,7 @@ impl TokenSigner {
                 .collect(),
             center: request.center.clone(),
             region: request.region.clone(),
+            sector: request.sector.clone(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
     }
@@ -392,6 +406,7 @@ mod tests {
             roles,
             center: Some("0042".into()),
             region: None,
+            sector: None,
             ttl: Duration::from_secs(ttl_secs),
         }
     }
@@ -475,6 +490,7 @@ mod tests {
                 roles: vec![],
                 center: None,
                 region: None,
+                sector: None,
             };
             jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &s.key).unwrap()
         };
@@ -501,6 +517,7 @@ mod tests {
             roles: vec![Role::NceOfficer],
             center: None,
             region: None,
+            sector: None,
         });
         let denied = officer.require(&[Role::AuthorizedBodyAdmin]).unwrap_err();
         assert_eq!(denied.kind, ErrorKind::PermissionDenied);

@@ -538,12 +538,18 @@ pub mod testing {
             &[nsk_identity::Role::EmploymentOffice],
             None,
             Some(region),
+            None,
         )
     }
 
     /// A signed dev token with `roles` (and a center number for recognition centers).
     pub fn token(subject: &str, roles: &[nsk_identity::Role], center: Option<&str>) -> String {
-        mint(subject, roles, center, None)
+        mint(subject, roles, center, None, None)
+    }
+
+    /// A signed dev token of a sectoral body or an industry council of `sector`.
+    pub fn sector_token(subject: &str, role: nsk_identity::Role, sector: &str) -> String {
+        mint(subject, &[role], None, None, Some(sector))
     }
 
     fn mint(
@@ -551,6 +557,7 @@ pub mod testing {
         roles: &[nsk_identity::Role],
         center: Option<&str>,
         region: Option<&str>,
+        sector: Option<&str>,
     ) -> String {
         let signer = nsk_identity::TokenSigner::from_pem_file(
             &workspace_root().join(nsk_identity::dev::PRIVATE_KEY),
@@ -564,6 +571,7 @@ pub mod testing {
                 roles: roles.to_vec(),
                 center: center.map(str::to_string),
                 region: region.map(str::to_string),
+                sector: sector.map(str::to_string),
                 ttl: std::time::Duration::from_secs(3600),
             })
             .unwrap_or_else(|e| panic!("{e}"))

@@ -94,8 +94,11 @@ impl fmt::Display for Stage {
 /// Who takes part in the approval of Art. 5.5.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Party {
-    /// The sectoral state body, which develops and approves; also the industry council.
+    /// The sectoral state body, which develops and approves the standards of its sector.
     SectoralBody,
+    /// The sectoral (industry) council, which agrees a draft; it does not approve (Art. 5.5,
+    /// 12): a party of its own.
+    IndustryCouncil,
     /// The National Chamber of Entrepreneurs, whose conclusion is advisory.
     Nce,
     /// The authorized body (Ministry of Labour), which agrees and keeps the list.
@@ -145,7 +148,8 @@ impl Step {
     /// The party the law gives this step to.
     pub fn party(self) -> Party {
         match self {
-            Step::Submit | Step::AgreeByIndustryCouncil | Step::Approve => Party::SectoralBody,
+            Step::Submit | Step::Approve => Party::SectoralBody,
+            Step::AgreeByIndustryCouncil => Party::IndustryCouncil,
             Step::RecordNceConclusion(_) => Party::Nce,
             Step::AgreeByAuthorizedBody | Step::Publish => Party::AuthorizedBody,
         }
@@ -203,6 +207,28 @@ pub enum Refusal {
     VersionAlreadyOpen { version: i32, stage: Stage },
     #[error("the standard is {0}; {1}")]
     Other(Stage, &'static str),
+    #[error("the standard is of sector {standard:?}, the caller acts for sector {caller:?}: a sectoral body and an industry council act for their own sector only (Art. 5.5)")]
+    OtherSector { standard: String, caller: String },
+    #[error("the token names no sector: a sectoral body and an industry council act for their own sector only (Art. 5.5)")]
+    NoSector,
+}
+
+/// Art. 5.5: the sectoral body develops and approves the standards of its own sector, and the
+/// council of that sector agrees them; neither acts on another sector's. Sectors are compared
+/// as written, ignoring case and surrounding spaces.
+pub fn own_sector(caller: Option<&str>, standard: &str) -> Result<(), Refusal> {
+    let caller = caller
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or(Refusal::NoSector)?;
+    if caller.to_lowercase() == standard.trim().to_lowercase() {
+        Ok(())
+    } else {
+        Err(Refusal::OtherSector {
+            standard: standard.trim().to_string(),
+            caller: caller.to_string(),
+        })
+    }
 }
 
 /// Takes `step` from `current` on behalf of `party`: the stage reached, or why not.
@@ -443,6 +469,17 @@ mod tests {
             Party::Nce
         );
         assert_eq!(Step::Approve.party(), Party::SectoralBody);
+        // The council agrees; the sectoral body cannot agree for it.
+        assert_eq!(Step::AgreeByIndustryCouncil.party(), Party::IndustryCouncil);
+        assert!(matches!(
+            advance(
+                Stage::NceConclusionRecorded,
+                Step::AgreeByIndustryCouncil,
+                Party::SectoralBody,
+                true
+            ),
+            Err(Refusal::WrongParty { .. })
+        ));
         assert_eq!(Step::Publish.party(), Party::AuthorizedBody);
     }
 
@@ -619,6 +656,20 @@ mod tests {
                 ("sector".into(), "industry".into(), String::new()),
                 ("developer".into(), String::new(), "assoc".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn a_sectoral_body_acts_for_its_own_sector_only_art_5_5() {
+        assert_eq!(own_sector(Some("Manufacturing"), " manufacturing "), Ok(()));
+        assert!(matches!(
+            own_sector(Some("Agriculture"), "Manufacturing"),
+            Err(Refusal::OtherSector { .. })
+        ));
+        assert_eq!(own_sector(None, "Manufacturing"), Err(Refusal::NoSector));
+        assert_eq!(
+            own_sector(Some("  "), "Manufacturing"),
+            Err(Refusal::NoSector)
         );
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! nsk-dev-token --role authorized-body-admin [--role auditor] [--subject admin-1]
-//!               [--center 0042] [--region almaty] [--ttl-minutes 60]
+//!               [--center 0042] [--region almaty] [--sector S] [--ttl-minutes 60]
 //!               [--key deploy/dev-keys/dev-jwt.key.pem] [--issuer nsk-dev] [--audience nsk-registry]
 //! ```
 //! Prints the token on stdout, so that `TOKEN=$(nsk-dev-token --role ...)` works.
@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         Err(message) => {
             eprintln!("nsk-dev-token: {message}");
             eprintln!(
-                "usage: nsk-dev-token --role ROLE [--role ROLE] [--subject S] [--center NNNN] [--region R] \
+                "usage: nsk-dev-token --role ROLE [--role ROLE] [--subject S] [--center NNNN] [--region R] [--sector S] \
                  [--ttl-minutes N] [--key PEM] [--issuer I] [--audience A]"
             );
             ExitCode::from(2)
@@ -55,6 +55,7 @@ fn run(args: Vec<String>) -> Result<String, String> {
                 request.center = Some(center);
             }
             "--region" => request.region = Some(value()?),
+            "--sector" => request.sector = Some(value()?),
             "--ttl-minutes" => {
                 let raw = value()?;
                 let minutes: u64 = raw
