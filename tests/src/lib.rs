@@ -76,7 +76,8 @@ impl Platform {
         Self::start_with(label, &[]).await
     }
 
-    /// As [`Platform::start`], with more environment for some services: (service, name, value).
+    /// As [`Platform::start`], with more environment for some services: (service, name, value);
+    /// the service may be `gateway`.
     pub async fn start_with(label: &str, extra: &[(&str, &str, &str)]) -> Self {
         let prefix = nsk_runtime::testing::unique_prefix(label);
         let log_dir = target_dir()
@@ -128,6 +129,13 @@ impl Platform {
         let gateway_addr = format!("127.0.0.1:{}", free_port());
         let mut env = common.to_vec();
         env.push(("NSK_HTTP_ADDR".into(), gateway_addr.clone()));
+        // The tests drive the platform faster than any one person would: no abuse limits
+        // unless a test sets them (("gateway", "NSK_RATE_PER_IP", "5"), say).
+        env.push(("NSK_RATE_PER_CALLER".into(), "0".into()));
+        env.push(("NSK_RATE_PER_IP".into(), "0".into()));
+        for (_, name, value) in extra.iter().filter(|(s, _, _)| *s == "gateway") {
+            env.push((name.to_string(), value.to_string()));
+        }
         for (service, addr) in &service_addrs {
             env.push((
                 format!("NSK_{}_URL", service.to_ascii_uppercase()),

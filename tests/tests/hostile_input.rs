@@ -173,6 +173,17 @@ async fn hostile_requests_get_a_4xx_that_names_the_problem_and_never_a_5xx() {
     let (status, _, body) = read_response(&mut stream).await;
     assert_eq!(status, 413, "{}", String::from_utf8_lossy(&body));
 
+    // A search text of 60,000 characters is no name: 400, not a query a hundred times dearer.
+    let reply = platform
+        .http
+        .get(platform.url(&format!("/v1/professions?name={}", "a".repeat(60_000))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 400);
+    let problem: Value = reply.json().await.unwrap();
+    assert_eq!(problem["violations"][0]["field"], "name", "{problem}");
+
     // And a well-formed request still works.
     let reply = platform
         .http
@@ -249,4 +260,121 @@ async fn every_answer_carries_the_security_headers_and_cors_allows_public_reads_
         .to_str()
         .unwrap()
         .contains("max-age="));
+}
+
+#[tokio::test]
+async fn a_flood_is_throttled_per_caller_with_retry_after_and_others_are_served() {
+    let platform = Platform::start_with(
+        "flood",
+        &[
+            ("gateway", "NSK_RATE_PER_IP", "5"),
+            ("gateway", "NSK_RATE_PER_CALLER", "5"),
+        ],
+    )
+    .await;
+    // Serial enumeration without a token: a burst of ten, then 429 with when to come back.
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for n in 1..=30 {
+        let reply = platform
+            .http
+            .get(platform.url(&format!("/v1/verify/25110-72120001-4-010126-0001-{n:08}")))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(reply.status().as_u16());
+        if reply.status() == 429 {
+            retry_after = reply
+                .headers()
+                .get("retry-after")
+                .map(|v| v.to_str().unwrap().parse::<u64>().unwrap());
+            let problem: Value = reply.json().await.unwrap();
+            assert_eq!(problem["code"], "RATE_LIMITED", "{problem}");
+        }
+    }
+    // A burst of twice the rate, and a little refill while they ran.
+    let served = statuses.iter().filter(|s| **s == 200).count();
+    assert!((10..=13).contains(&served), "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        retry_after.is_some_and(|s| (1..=2).contains(&s)),
+        "{retry_after:?}"
+    );
+
+    // A caller with a token has a bucket of its own: the anonymous flood does not stop it.
+    let reply = platform
+        .http
+        .get(platform.url("/v1/professions"))
+        .bearer_auth(platform.token(&[Role::Auditor]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+
+    // After the wait, the address is served again.
+    tokio::time::sleep(std::time::Duration::from_secs(retry_after.unwrap_or(1))).await;
+    let reply = platform
+        .http
+        .get(platform.url("/v1/verify/25110-72120001-4-010126-0001-00000001"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+}
+
+/// Reads until the peer closes; `None` when it has not closed within `within`.
+async fn closed_within(stream: &mut TcpStream, within: std::time::Duration) -> Option<Vec<u8>> {
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    let mut buf = [0u8; 4096];
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(got),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_and_idle_connections_are_closed_after_the_header_read_timeout() {
+    let platform = Platform::start_with(
+        "slowloris",
+        &[("gateway", "NSK_HEADER_READ_TIMEOUT_MS", "1000")],
+    )
+    .await;
+    let second = std::time::Duration::from_secs(1);
+    // Half a request line, then nothing: closed, not kept.
+    let mut slow = connect(&platform).await;
+    slow.write_all(b"GET /v1/verify/x HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut slow, 3 * second).await.is_some(),
+        "a connection sending its headers slowly stayed open"
+    );
+    // A connection opened and never used.
+    let mut silent = connect(&platform).await;
+    assert!(closed_within(&mut silent, 3 * second).await.is_some());
+    // A keep-alive connection after its request, idle.
+    let mut idle = connect(&platform).await;
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let (status, _, _) = read_response(&mut idle).await;
+    assert_eq!(status, 200);
+    assert!(
+        closed_within(&mut idle, 3 * second).await.is_some(),
+        "an idle keep-alive connection stayed open"
+    );
+    // A connection that keeps asking is served all along.
+    let mut busy = connect(&platform).await;
+    for _ in 0..4 {
+        busy.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let (status, _, _) = read_response(&mut busy).await;
+        assert_eq!(status, 200);
+        tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    }
 }

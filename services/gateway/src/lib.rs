@@ -7,6 +7,7 @@
 //!   `/healthz`, `/readyz`; bearer tokens verified before anything is forwarded, and forwarded
 //!   so that each service checks roles again.
 
+pub mod limits;
 pub mod openapi;
 pub mod routes;
 pub mod transcode;
@@ -49,6 +50,11 @@ struct Gateway {
     verifier: TokenVerifier,
     timeout: Duration,
     openapi: String,
+    /// Per token subject.
+    per_caller: limits::Limiter,
+    /// Per address, for callers without a token.
+    per_ip: limits::Limiter,
+    body_read_timeout: Duration,
 }
 
 pub struct Application {
@@ -56,6 +62,7 @@ pub struct Application {
     addr: SocketAddr,
     router: Router,
     shutdown: nsk_runtime::CancellationToken,
+    header_read_timeout: Duration,
 }
 
 impl Application {
@@ -81,6 +88,9 @@ impl Application {
             channels,
             verifier: TokenVerifier::from_config(&config.auth)?,
             timeout: config.upstream_timeout,
+            per_caller: limits::Limiter::new(config.limits.per_caller),
+            per_ip: limits::Limiter::new(config.limits.per_ip),
+            body_read_timeout: config.limits.body_read_timeout,
         };
         let router = Router::new()
             .route(
@@ -104,6 +114,7 @@ impl Application {
             addr,
             router,
             shutdown: nsk_runtime::CancellationToken::new(),
+            header_read_timeout: config.limits.header_read_timeout,
         })
     }
 
@@ -115,17 +126,80 @@ impl Application {
         self.shutdown.clone()
     }
 
+    /// Serves until shutdown, then lets the requests in flight finish. Each connection: HTTP/1
+    /// or HTTP/2; its request headers must arrive within the header-read timeout, which also
+    /// closes a keep-alive connection left idle that long (slow or idle clients hold no
+    /// connection for long).
     pub async fn run(self) -> anyhow::Result<()> {
+        use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
         tracing::info!(addr = %self.addr, "gateway serving REST and gRPC");
-        // TCP_NODELAY: a response in several writes must not wait for the client's delayed ACK.
-        let listener = axum::serve::ListenerExt::tap_io(self.listener, |tcp| {
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.header_read_timeout);
+        builder
+            .http2()
+            .timer(TokioTimer::new())
+            .keep_alive_interval(Some(Duration::from_secs(20)))
+            .keep_alive_timeout(self.header_read_timeout);
+        // Every connection task holds a sender; when all are gone, all connections closed.
+        let (open, mut all_closed) = tokio::sync::mpsc::channel::<()>(1);
+        loop {
+            let (tcp, peer) = tokio::select! {
+                () = self.shutdown.cancelled() => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot accept a connection");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            // TCP_NODELAY: a response in several writes must not wait for the delayed ACK.
             if let Err(err) = tcp.set_nodelay(true) {
                 tracing::warn!(error = %err, "cannot set TCP_NODELAY on a connection");
             }
-        });
-        axum::serve(listener, self.router)
-            .with_graceful_shutdown(self.shutdown.cancelled_owned())
-            .await?;
+            let router = self.router.clone();
+            let service = hyper::service::service_fn(
+                move |mut request: http::Request<hyper::body::Incoming>| {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    let mut router = router.clone();
+                    async move { router.call(request.map(Body::new)).await }
+                },
+            );
+            let builder = builder.clone();
+            let shutdown = self.shutdown.clone();
+            let open = open.clone();
+            let first_byte_within = self.header_read_timeout;
+            tokio::spawn(async move {
+                // HTTP/1 or HTTP/2 is told from the first bytes, which hyper would wait for
+                // forever: a connection that sends none in time is closed here.
+                let mut first = [0u8; 1];
+                match tokio::time::timeout(first_byte_within, tcp.peek(&mut first)).await {
+                    Ok(Ok(n)) if n > 0 => {}
+                    _ => return,
+                }
+                let connection = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
+                tokio::pin!(connection);
+                let served = tokio::select! {
+                    served = connection.as_mut() => served,
+                    () = shutdown.cancelled() => {
+                        connection.as_mut().graceful_shutdown();
+                        connection.await
+                    }
+                };
+                if let Err(err) = served {
+                    tracing::debug!(error = %err, %peer, "connection ended");
+                }
+                drop(open);
+            });
+        }
+        drop(open);
+        let _ = all_closed.recv().await;
         Ok(())
     }
 }
@@ -279,9 +353,24 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
     }
     // The body is read before any answer, so that an early refusal (no token, no route)
     // leaves the connection usable for the client's next request.
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(body) => body,
+    let body = match tokio::time::timeout(
+        gw.body_read_timeout,
+        axum::body::to_bytes(body, MAX_BODY_BYTES),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
         Err(_) => {
+            let mut problem = Problem::new(
+                ErrorKind::InvalidArgument,
+                "the body did not arrive in time; send it whole, at once",
+                vec![],
+            );
+            problem.status = 408;
+            problem.title = "Request Timeout".into();
+            return problem_response(&problem);
+        }
+        Ok(Err(_)) => {
             let err = ApiError::new(
                 ErrorKind::PayloadTooLarge,
                 "the body is larger than 4 MiB, the most a call takes",
@@ -304,6 +393,9 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
         Ok(caller) => caller,
         Err(err) => return problem_response(&Problem::from(&err)),
     };
+    if let Some(retry_after) = over_limit(gw, &caller, &parts.extensions) {
+        return too_many(retry_after);
+    }
     let (route, bound) = match routes::find(&gw.routes, &parts.method, parts.uri.path()) {
         Lookup::Found(route, bound) => (route, bound),
         Lookup::MethodNotAllowed(allowed) => return method_not_allowed(&parts, &allowed),
@@ -385,6 +477,37 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
             problem_response(&problem)
         }
     }
+}
+
+/// The caller's bucket: its token's subject, or its address without a token. `Err(seconds)`
+/// when it is empty.
+fn over_limit(gw: &Gateway, caller: &Caller, request_extensions: &http::Extensions) -> Option<u64> {
+    let now = std::time::Instant::now();
+    let taken = match caller {
+        Caller::Authenticated(identity) => gw
+            .per_caller
+            .take(&format!("sub:{}", identity.subject), now),
+        Caller::Anonymous => {
+            let addr = request_extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default();
+            gw.per_ip.take(&format!("ip:{addr}"), now)
+        }
+    };
+    taken.err().map(limits::retry_after_secs)
+}
+
+fn too_many(retry_after: u64) -> Response {
+    let err = ApiError::new(
+        ErrorKind::RateLimited,
+        format!("too many requests from this caller; retry in {retry_after} s"),
+    );
+    let mut response = problem_response(&Problem::from(&err));
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
 }
 
 /// 405, with the methods the path takes in `Allow`.
@@ -557,6 +680,16 @@ async fn grpc_proxy(gw: &Gateway, request: Request) -> Response {
         Ok(caller) => caller,
         Err(err) => return status_response(tonic::Status::from(err)),
     };
+    if let Some(retry_after) = over_limit(gw, &caller, request.extensions()) {
+        let mut status = tonic::Status::resource_exhausted(format!(
+            "too many requests from this caller; retry in {retry_after} s"
+        ));
+        status.metadata_mut().insert(
+            "retry-after",
+            tonic::metadata::MetadataValue::from(retry_after),
+        );
+        return status_response(status);
+    }
     if caller == Caller::Anonymous && gw.mutating_grpc_paths.contains(&path) {
         return status_response(tonic::Status::unauthenticated(
             "this call changes a register: send authorization: Bearer <token> metadata",

@@ -20,6 +20,8 @@ use crate::store::{HistoryRow, ListFilter, SortKey, StoredProfession};
 
 const DEFAULT_PAGE_SIZE: i32 = 50;
 const MAX_PAGE_SIZE: i32 = 500;
+/// The longest text searched for.
+pub const MAX_SEARCH_CHARS: usize = 200;
 /// The largest file an import takes in one go.
 pub const MAX_IMPORT_ROWS: usize = 100_000;
 
@@ -49,6 +51,14 @@ pub fn change_reason(
 /// means today, which the case settles).
 pub fn list_filter(request: &pb::ListProfessionsRequest) -> Result<ListFilter, ApiError> {
     let page_size = page_size(request.page_size)?;
+    // A name is searched by its parts; a text of thousands of characters is no name, and
+    // would cost the database a hundred times a real search.
+    if request.name.chars().count() > MAX_SEARCH_CHARS {
+        return Err(ApiError::invalid_field(
+            "name",
+            format!("must be at most {MAX_SEARCH_CHARS} characters"),
+        ));
+    }
     let (sort, descending) = parse_order_by(&request.order_by)?;
     let after = match request.page_token.as_str() {
         "" => None,

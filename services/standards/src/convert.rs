@@ -290,6 +290,12 @@ pub fn list_filter(
             ))
         }
     };
+    if request.title.chars().count() > 200 {
+        return Err(ApiError::invalid_field(
+            "title",
+            "must be at most 200 characters",
+        ));
+    }
     Ok(Some(ListFilter {
         stages,
         nkz_code,

@@ -443,6 +443,23 @@ pub struct GatewayConfig {
     pub upstream_timeout: Duration,
     pub auth: AuthConfig,
     pub log_format: LogFormat,
+    /// Abuse limits; 0 turns one off.
+    pub limits: Limits,
+}
+
+/// How much one caller may ask of the gateway.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limits {
+    /// `NSK_RATE_PER_CALLER`: requests per second of one token subject (a bucket of twice as
+    /// many absorbs a burst).
+    pub per_caller: u32,
+    /// `NSK_RATE_PER_IP`: requests per second from one address without a token.
+    pub per_ip: u32,
+    /// `NSK_HEADER_READ_TIMEOUT_MS`: how long a connection may take to send a request's
+    /// headers, and stay idle between requests, before it is closed.
+    pub header_read_timeout: Duration,
+    /// `NSK_BODY_READ_TIMEOUT_MS`: how long a request's body may take to arrive.
+    pub body_read_timeout: Duration,
 }
 
 impl GatewayConfig {
@@ -480,12 +497,41 @@ impl GatewayConfig {
             LogFormat::Pretty,
             "must be pretty or json",
         );
+        let limits = Limits {
+            per_caller: r.parse(
+                "NSK_RATE_PER_CALLER",
+                50,
+                "must be a whole number of requests per second (0: no limit)",
+            ),
+            per_ip: r.parse(
+                "NSK_RATE_PER_IP",
+                20,
+                "must be a whole number of requests per second (0: no limit)",
+            ),
+            header_read_timeout: Duration::from_millis(
+                r.parse::<u64>(
+                    "NSK_HEADER_READ_TIMEOUT_MS",
+                    10_000,
+                    "must be a whole number of milliseconds",
+                )
+                .max(1),
+            ),
+            body_read_timeout: Duration::from_millis(
+                r.parse::<u64>(
+                    "NSK_BODY_READ_TIMEOUT_MS",
+                    30_000,
+                    "must be a whole number of milliseconds",
+                )
+                .max(1),
+            ),
+        };
         r.finish(Self {
             http_addr,
             upstreams,
             upstream_timeout: Duration::from_millis(timeout_ms.max(1)),
             auth,
             log_format,
+            limits,
         })
     }
 }
