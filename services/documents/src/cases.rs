@@ -301,10 +301,20 @@ impl Registry {
     /// it does not exist.
     pub async fn get(&self, identity: &Identity, id: Uuid) -> Result<StoredDocument, ApiError> {
         let mut conn = self.pool.acquire().await?;
-        store::get_document(&mut conn, id)
+        let document = store::get_document(&mut conn, id)
             .await?
             .filter(|d| access::may_read(identity, d.center_number))
-            .ok_or_else(|| ApiError::not_found("document", &id.to_string()))
+            .ok_or_else(|| ApiError::not_found("document", &id.to_string()))?;
+        drop(conn);
+        // The whole document names its holder: the read is audited.
+        store::audit_document_reads(
+            &self.pool,
+            &identity.subject,
+            identity.primary_role(),
+            &[id],
+        )
+        .await?;
+        Ok(document)
     }
 
     /// A page of documents within the caller's scope; a read of a person's documents is
@@ -330,6 +340,15 @@ impl Registry {
             )
             .await?;
             tracing::info!(official = %identity.subject, found = found.len(), "documents looked up by person");
+        } else {
+            let ids: Vec<Uuid> = found.iter().map(|d| d.id).collect();
+            store::audit_document_reads(
+                &self.pool,
+                &identity.subject,
+                identity.primary_role(),
+                &ids,
+            )
+            .await?;
         }
         Ok(found)
     }

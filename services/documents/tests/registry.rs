@@ -401,6 +401,40 @@ async fn a_center_registers_a_document_with_its_serial_and_anyone_verifies_it() 
         "{}",
         next.serial_number
     );
+
+    // The center reads its document back, holder and all: the read is in the audit trail,
+    // after the registration itself, and the trail is intact.
+    app.client
+        .get_document(center(pb::GetDocumentRequest { id: doc.id.clone() }))
+        .await
+        .unwrap();
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    let trail: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT actor, action, subject FROM audit_log WHERE subject = $1 ORDER BY seq",
+    )
+    .bind(format!("document/{}", doc.id))
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        trail,
+        vec![
+            (
+                "center-0042-system".to_string(),
+                "nsk.documents.v1.DocumentIssued".to_string(),
+                format!("document/{}", doc.id)
+            ),
+            (
+                "center-0042-system".to_string(),
+                "read:document".to_string(),
+                format!("document/{}", doc.id)
+            ),
+        ]
+    );
+    assert!(matches!(
+        nsk_db::audit::verify(&pool).await.unwrap(),
+        nsk_db::audit::Verdict::Intact { .. }
+    ));
 }
 
 #[tokio::test]

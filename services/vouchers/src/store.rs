@@ -568,14 +568,35 @@ pub async fn audit_reads(
     role: &str,
     vouchers: &[Uuid],
 ) -> Result<(), sqlx::Error> {
+    if vouchers.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO holder_reads (reader, role, voucher) SELECT $1, $2, unnest($3::uuid[])",
     )
     .bind(reader)
     .bind(role)
     .bind(vouchers)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
+    let subject = match vouchers {
+        [one] => format!("voucher/{one}"),
+        _ => format!("vouchers/{}", vouchers.len()),
+    };
+    let ids = vouchers
+        .iter()
+        .map(Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let entry = nsk_db::audit::Entry {
+        actor: reader,
+        action: "read:voucher",
+        subject: &subject,
+        detail: &format!("as {role}: {ids}"),
+    };
+    nsk_db::audit::append(&mut tx, &entry).await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -127,6 +127,32 @@ pub async fn connect(cfg: &DatabaseConfig, migrators: &[Migrator]) -> Result<PgP
     Ok(pool)
 }
 
+pub mod audit;
+
+/// A pool that acts as the services' role ([`audit::APP_ROLE`]): every connection sets it
+/// first, so the service can append to its audit trail but not rewrite it. Opened after
+/// [`connect`] has migrated the database and [`audit::separate_roles`] has run.
+pub async fn connect_as_app(cfg: &DatabaseConfig) -> Result<PgPool, DbError> {
+    let options = server_options(cfg)?.database(&cfg.name);
+    PgPoolOptions::new()
+        .max_connections(cfg.max_connections)
+        .acquire_timeout(CONNECT_TIMEOUT)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::query(&format!("SET ROLE {}", audit::APP_ROLE))
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(|e| DbError::Unreachable {
+            target: target(cfg),
+            cause: e.to_string(),
+        })
+}
+
 /// Request ids of mutating calls already applied, so that a retried call is applied once.
 /// One table for every service, `request_keys`, made by this crate's own migrations
 /// ([`requests::migrator`]).

@@ -106,8 +106,20 @@ impl Outbox {
         .bind(envelope.encode_to_vec())
         .bind(trace.get("traceparent"))
         .bind(trace.get("tracestate"))
-        .execute(conn)
+        .execute(&mut *conn)
         .await?;
+        // Every change announces itself here, so every change is audited here: who, what, on
+        // which aggregate, by which request, in the same transaction.
+        let entry = nsk_db::audit::Entry {
+            actor: &context.actor,
+            action: &envelope.event_type,
+            subject: &format!("{}/{}", aggregate.kind, aggregate.id),
+            detail: &format!(
+                "request {}, version {}",
+                context.request_id, aggregate.version
+            ),
+        };
+        nsk_db::audit::append(conn, &entry).await?;
         Ok(event_id)
     }
 }

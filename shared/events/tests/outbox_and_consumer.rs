@@ -39,7 +39,7 @@ fn kafka(prefix: &str) -> KafkaConfig {
 
 async fn database(label: &str) -> PgPool {
     let db = nsk_db::testing::fresh_database(label).await.unwrap();
-    let pool = nsk_db::connect(&db, &[nsk_events::migrator()])
+    let pool = nsk_db::connect(&db, &[nsk_events::migrator(), nsk_db::requests::migrator()])
         .await
         .unwrap();
     sqlx::query("CREATE TABLE effects (id bigserial PRIMARY KEY, note text NOT NULL)")

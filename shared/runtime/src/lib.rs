@@ -259,7 +259,9 @@ pub async fn prepare(
         );
         nsk_calendar::set_clock_offset_days(config.clock_offset_days);
     }
-    let pool = nsk_db::connect(
+    // Migrated by the database's administrator, then served by a pool acting as the services'
+    // role, which may only append to the audit trail (least privilege).
+    let admin = nsk_db::connect(
         &config.database,
         &[
             nsk_events::migrator(),
@@ -269,6 +271,9 @@ pub async fn prepare(
         ],
     )
     .await?;
+    nsk_db::audit::separate_roles(&admin).await?;
+    admin.close().await;
+    let pool = nsk_db::connect_as_app(&config.database).await?;
     let outbox = nsk_events::Outbox::new(&config.service, &config.kafka);
     let verifier = nsk_identity::TokenVerifier::from_config(&config.auth)?;
     let mut host = Host::bind(config.grpc_addr).await?;

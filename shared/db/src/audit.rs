@@ -1,0 +1,215 @@
+//! The audit trail every service keeps (`audit_log`, made by this crate's migrations): who did
+//! or read what, appended in the transaction of the act and hash-chained, so that no entry can
+//! be edited, removed or slipped in without [`verify`] naming the first broken link. The
+//! services act as the role [`APP_ROLE`], which may only append to it and read it; the trail
+//! belongs to [`AUDIT_ROLE`] ([`separate_roles`]).
+
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+
+/// The role the services act as: every right on their own tables, append and read on the
+/// audit trail.
+pub const APP_ROLE: &str = "nsk_app";
+/// The role that owns the audit trail.
+pub const AUDIT_ROLE: &str = "nsk_audit";
+
+/// One act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry<'a> {
+    /// Who: the token's subject, or the job or consumer that acted.
+    pub actor: &'a str,
+    /// What: an event's type for a change (`nsk.documents.v1.DocumentIssued`), `read:<what>`
+    /// for a read of personal data.
+    pub action: &'a str,
+    /// On what: the aggregate (`document/<id>`) or the person looked up.
+    pub subject: &'a str,
+    /// Anything more: the request id, how many records a read returned.
+    pub detail: &'a str,
+}
+
+/// The hash of an entry: SHA-256 over the hash before it and the entry's fields, each
+/// length-prefixed so that no two entries hash alike by moving text between fields.
+fn chain_hash(prev: &[u8], seq: i64, at: &str, entry: &Entry<'_>) -> Vec<u8> {
+    let mut hasher = Sha256::new();
+    hasher.update(prev);
+    hasher.update(seq.to_be_bytes());
+    for field in [at, entry.actor, entry.action, entry.subject, entry.detail] {
+        hasher.update((field.len() as u64).to_be_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hasher.finalize().to_vec()
+}
+
+/// Appends `entry` in the caller's transaction; returns its number. The head of the chain
+/// stays locked until the transaction ends, so entries chain in commit order.
+pub async fn append(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<i64, sqlx::Error> {
+    let (seq, prev, at): (i64, Vec<u8>, String) = sqlx::query_as(
+        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1
+         RETURNING seq, hash, to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let hash = chain_hash(&prev, seq, &at, entry);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)
+         VALUES ($1, $2::timestamptz, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(seq)
+    .bind(&at)
+    .bind(entry.actor)
+    .bind(entry.action)
+    .bind(entry.subject)
+    .bind(entry.detail)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+        .bind(&hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(seq)
+}
+
+/// Appends `entry` in a transaction of its own: for a read, which changes nothing else.
+pub async fn record(pool: &PgPool, entry: &Entry<'_>) -> Result<i64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let seq = append(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(seq)
+}
+
+/// What [`verify`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every entry, 1 to `entries`, chains to the one before.
+    Intact { entries: i64 },
+    /// The first entry that does not: its number and why.
+    Broken { seq: i64, why: String },
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    seq: i64,
+    at: String,
+    actor: String,
+    action: String,
+    subject: String,
+    detail: String,
+    prev_hash: Vec<u8>,
+    hash: Vec<u8>,
+}
+
+/// Walks the whole trail in order and recomputes each link.
+pub async fn verify(pool: &PgPool) -> Result<Verdict, sqlx::Error> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at,
+                actor, action, subject, detail, prev_hash, hash
+           FROM audit_log ORDER BY seq",
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut prev: Vec<u8> = Vec::new();
+    let mut expected = 1;
+    for row in &rows {
+        if row.seq != expected {
+            return Ok(Verdict::Broken {
+                seq: expected,
+                why: format!("entry {expected} is missing (the next is {})", row.seq),
+            });
+        }
+        if row.prev_hash != prev {
+            return Ok(Verdict::Broken {
+                seq: row.seq,
+                why: "it does not carry the hash of the entry before it".into(),
+            });
+        }
+        let entry = Entry {
+            actor: &row.actor,
+            action: &row.action,
+            subject: &row.subject,
+            detail: &row.detail,
+        };
+        if chain_hash(&prev, row.seq, &row.at, &entry) != row.hash {
+            return Ok(Verdict::Broken {
+                seq: row.seq,
+                why: "its content does not match its hash: it was changed".into(),
+            });
+        }
+        prev = row.hash.clone();
+        expected += 1;
+    }
+    let head: (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    if head.0 != expected - 1 || head.1 != prev {
+        return Ok(Verdict::Broken {
+            seq: expected,
+            why: format!(
+                "the head says {} entries, the trail holds {}: entries were removed at the end",
+                head.0,
+                expected - 1
+            ),
+        });
+    }
+    Ok(Verdict::Intact {
+        entries: expected - 1,
+    })
+}
+
+/// Least privilege in the service's database, run by its administrator after the
+/// migrations: the roles exist; the trail belongs to [`AUDIT_ROLE`] and [`APP_ROLE`] may
+/// only append to it and read it; every other table belongs to [`APP_ROLE`].
+pub async fn separate_roles(admin: &PgPool) -> Result<(), sqlx::Error> {
+    for role in [APP_ROLE, AUDIT_ROLE] {
+        // Roles are the server's, shared by every database; services starting at once may
+        // race to create one, which is fine.
+        let created = sqlx::query(&format!("CREATE ROLE {role} NOLOGIN"))
+            .execute(admin)
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(db))
+                if matches!(db.code().as_deref(), Some("42710") | Some("23505")) => {}
+            Err(err) => return Err(err),
+        }
+    }
+    // Only what is not so yet: a change of owner locks the table, which another instance of
+    // the service may be using.
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'
+          AND tablename NOT IN ('audit_log', 'audit_head') AND tableowner <> $1
+          ORDER BY tablename",
+    )
+    .bind(APP_ROLE)
+    .fetch_all(admin)
+    .await?;
+    let mut conn = admin.acquire().await?;
+    for table in tables {
+        sqlx::query(&format!(
+            "ALTER TABLE public.\"{table}\" OWNER TO {APP_ROLE}"
+        ))
+        .execute(&mut *conn)
+        .await?;
+    }
+    let trail_owner: Option<String> = sqlx::query_scalar(
+        "SELECT tableowner::text FROM pg_tables WHERE schemaname = 'public' AND tablename = 'audit_log'",
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    if trail_owner.as_deref() == Some(AUDIT_ROLE) {
+        return Ok(());
+    }
+    for statement in [
+        format!("GRANT USAGE, CREATE ON SCHEMA public TO {APP_ROLE}"),
+        format!("ALTER TABLE audit_log OWNER TO {AUDIT_ROLE}"),
+        format!("ALTER TABLE audit_head OWNER TO {AUDIT_ROLE}"),
+        format!("ALTER FUNCTION audit_log_is_append_only() OWNER TO {AUDIT_ROLE}"),
+        format!("REVOKE ALL ON audit_log, audit_head FROM {APP_ROLE}"),
+        format!("GRANT SELECT, INSERT ON audit_log TO {APP_ROLE}"),
+        format!("GRANT SELECT, UPDATE ON audit_head TO {APP_ROLE}"),
+    ] {
+        sqlx::query(&statement).execute(&mut *conn).await?;
+    }
+    Ok(())
+}

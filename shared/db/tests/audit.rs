@@ -1,0 +1,170 @@
+//! The audit trail nobody can rewrite, against the real PostgreSQL: entries chained in commit
+//! order under concurrency; the services' role may append but not change or remove; the owner
+//! is stopped by the trigger; and an entry edited or removed by someone who gets past both is
+//! named by the verifier, and by the `nsk-audit` command.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+use nsk_db::audit::{self, Entry, Verdict};
+
+async fn database() -> (nsk_config::DatabaseConfig, sqlx::PgPool) {
+    let cfg = nsk_db::testing::fresh_database("audit").await.unwrap();
+    let admin = nsk_db::connect(&cfg, &[nsk_db::requests::migrator()])
+        .await
+        .unwrap();
+    audit::separate_roles(&admin).await.unwrap();
+    (cfg, admin)
+}
+
+fn entry<'a>(actor: &'a str, subject: &'a str) -> Entry<'a> {
+    Entry {
+        actor,
+        action: "read:document",
+        subject,
+        detail: "as auditor",
+    }
+}
+
+#[tokio::test]
+async fn concurrent_appends_chain_in_commit_order_and_verify_intact() {
+    let (cfg, _admin) = database().await;
+    let app = nsk_db::connect_as_app(&cfg).await.unwrap();
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            let actor = format!("official-{}", n % 4);
+            let subject = format!("document/{n}");
+            audit::record(&app, &entry(&actor, &subject)).await.unwrap()
+        }));
+    }
+    let mut numbers = Vec::new();
+    for task in tasks {
+        numbers.push(task.await.unwrap());
+    }
+    numbers.sort();
+    assert_eq!(numbers, (1..=40).collect::<Vec<i64>>());
+    // A rolled-back act leaves no entry and no gap.
+    let mut tx = app.begin().await.unwrap();
+    audit::append(&mut tx, &entry("official-9", "document/x"))
+        .await
+        .unwrap();
+    tx.rollback().await.unwrap();
+    assert_eq!(
+        audit::verify(&app).await.unwrap(),
+        Verdict::Intact { entries: 40 }
+    );
+}
+
+#[tokio::test]
+async fn the_services_role_appends_but_cannot_rewrite_and_the_owner_is_stopped_too() {
+    let (cfg, admin) = database().await;
+    let app = nsk_db::connect_as_app(&cfg).await.unwrap();
+    audit::record(&app, &entry("official-1", "document/1"))
+        .await
+        .unwrap();
+    for statement in [
+        "UPDATE audit_log SET detail = 'nothing to see'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+    ] {
+        let err = sqlx::query(statement).execute(&app).await.unwrap_err();
+        let code = err
+            .as_database_error()
+            .and_then(|e| e.code())
+            .map(|c| c.to_string());
+        assert_eq!(code.as_deref(), Some("42501"), "{statement}: {err}");
+    }
+    // Even the database's administrator meets the trigger.
+    let err = sqlx::query("UPDATE audit_log SET detail = 'nothing to see'")
+        .execute(&admin)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    assert_eq!(
+        audit::verify(&app).await.unwrap(),
+        Verdict::Intact { entries: 1 }
+    );
+}
+
+#[tokio::test]
+async fn an_edited_or_removed_entry_is_named_by_the_verifier_and_the_command() {
+    let (cfg, admin) = database().await;
+    for n in 1..=5 {
+        audit::record(&admin, &entry("official-1", &format!("document/{n}")))
+            .await
+            .unwrap();
+    }
+    // Someone with the server's superuser gets past the trigger and edits entry 3.
+    let mut conn = admin.acquire().await.unwrap();
+    sqlx::query("SET session_replication_role = replica")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET actor = 'somebody-else' WHERE seq = 3")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    match audit::verify(&admin).await.unwrap() {
+        Verdict::Broken { seq, why } => {
+            assert_eq!(seq, 3);
+            assert!(why.contains("changed"), "{why}");
+        }
+        intact => panic!("an edited entry passed: {intact:?}"),
+    }
+    let binary = nsk_runtime_bin("nsk-audit");
+    let output = std::process::Command::new(&binary)
+        .args(["verify", "--database", &cfg.name])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let printed = String::from_utf8_lossy(&output.stdout);
+    assert!(printed.contains("broken at entry 3"), "{printed}");
+
+    // Put back, then remove entry 4: the gap is named.
+    sqlx::query("UPDATE audit_log SET actor = 'official-1' WHERE seq = 3")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq = 4")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    match audit::verify(&admin).await.unwrap() {
+        Verdict::Broken { seq, why } => {
+            assert_eq!(seq, 4);
+            assert!(why.contains("missing"), "{why}");
+        }
+        intact => panic!("a removed entry passed: {intact:?}"),
+    }
+    // And the last one removed: the head tells.
+    sqlx::query("INSERT INTO audit_log SELECT 4, at, actor, action, 'document/4', detail, prev_hash, hash FROM audit_log WHERE seq = 3")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq >= 4")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    match audit::verify(&admin).await.unwrap() {
+        Verdict::Broken { why, .. } => assert!(why.contains("removed at the end"), "{why}"),
+        intact => panic!("a truncated trail passed: {intact:?}"),
+    }
+}
+
+/// A binary of the workspace, built by `make test` before the tests run.
+fn nsk_runtime_bin(name: &str) -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target")
+        });
+    let path = target.join("debug").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the binaries first (make test does)",
+        path.display()
+    );
+    path
+}
