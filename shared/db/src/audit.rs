@@ -192,6 +192,12 @@ pub async fn separate_roles(admin: &PgPool) -> Result<(), sqlx::Error> {
         .execute(&mut *conn)
         .await?;
     }
+    // Sequences of their own (center numbers, voucher numbers): used by the services.
+    sqlx::query(&format!(
+        "GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {APP_ROLE}"
+    ))
+    .execute(&mut *conn)
+    .await?;
     let trail_owner: Option<String> = sqlx::query_scalar(
         "SELECT tableowner::text FROM pg_tables WHERE schemaname = 'public' AND tablename = 'audit_log'",
     )
