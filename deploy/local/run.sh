@@ -34,6 +34,8 @@ else
 fi
 
 export NSK_HTTP_ADDR="${NSK_HTTP_ADDR:-127.0.0.1:8080}"
+# Local use: the development key signs and checks tokens (production refuses it).
+export NSK_PROFILE="${NSK_PROFILE:-development}"
 for addr in "$NSK_HTTP_ADDR" 127.0.0.1:5005{1..5}; do
   if port_open "${addr##*:}"; then
     die "port ${addr##*:} is in use; stop what uses it (or an earlier make run) and try again"

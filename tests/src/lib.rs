@@ -95,6 +95,7 @@ impl Platform {
             ),
             ("NSK_TOPIC_PREFIX".to_string(), prefix.clone()),
             ("NSK_RELAY_INTERVAL_MS".to_string(), "20".to_string()),
+            ("NSK_PROFILE".to_string(), "development".to_string()),
             (
                 "NSK_JWT_PUBLIC_KEY_FILE".to_string(),
                 root.join(nsk_identity::dev::PUBLIC_KEY)

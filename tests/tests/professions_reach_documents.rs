@@ -182,6 +182,7 @@ async fn first_published_event(platform: &Platform) -> (nsk_config::KafkaConfig,
         &nsk_config::Env::from_pairs([
             ("KAFKA_BROKERS", nsk_runtime::testing::kafka_brokers()),
             ("NSK_TOPIC_PREFIX", platform.prefix.clone()),
+            ("NSK_PROFILE", "development".to_string()),
             (
                 "NSK_JWT_PUBLIC_KEY_FILE",
                 nsk_runtime::testing::workspace_root()

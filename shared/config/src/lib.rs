@@ -169,11 +169,47 @@ pub struct AuthConfig {
     pub audience: String,
 }
 
+/// The development key pair's public half, committed with the project: anyone can sign with
+/// its private half, so production refuses it.
+const DEV_PUBLIC_KEY: &str = include_str!("../../../deploy/dev-keys/dev-jwt.pub.pem");
+
 impl AuthConfig {
+    /// `NSK_PROFILE`: `production` (the default) needs the identity provider's key in
+    /// `NSK_JWT_PUBLIC_KEY_FILE` and refuses the development key; `development` (what `make run`
+    /// and the tests set) defaults to it.
     fn read(r: &mut Reader<'_>) -> Self {
-        let public_key_file =
-            PathBuf::from(r.string("NSK_JWT_PUBLIC_KEY_FILE", "deploy/dev-keys/dev-jwt.pub.pem"));
-        if !public_key_file.is_file() {
+        let profile = r.string("NSK_PROFILE", "production");
+        let development = match profile.as_str() {
+            "development" => true,
+            "production" => false,
+            other => {
+                r.problem("NSK_PROFILE", other, "must be production or development");
+                false
+            }
+        };
+        let default_key = if development {
+            "deploy/dev-keys/dev-jwt.pub.pem"
+        } else {
+            ""
+        };
+        let public_key_file = PathBuf::from(r.string("NSK_JWT_PUBLIC_KEY_FILE", default_key));
+        if !development && public_key_file.as_os_str().is_empty() {
+            r.problem(
+                "NSK_JWT_PUBLIC_KEY_FILE",
+                "",
+                "is required in production: the PEM file of the identity provider's Ed25519 public key",
+            );
+        } else if !development
+            && std::fs::read_to_string(&public_key_file)
+                .is_ok_and(|pem| pem.trim() == DEV_PUBLIC_KEY.trim())
+        {
+            let shown = public_key_file.display().to_string();
+            r.problem(
+                "NSK_JWT_PUBLIC_KEY_FILE",
+                &shown,
+                "is the development key, whose private half is published with the project: production needs the identity provider's key (NSK_PROFILE=development is for local use)",
+            );
+        } else if !public_key_file.is_file() {
             let shown = public_key_file.display().to_string();
             r.problem(
                 "NSK_JWT_PUBLIC_KEY_FILE",
@@ -550,7 +586,10 @@ mod tests {
 
     #[test]
     fn defaults_give_each_service_its_own_port_and_database() {
-        let env = Env::from_pairs([("NSK_JWT_PUBLIC_KEY_FILE", key_file())]);
+        let env = Env::from_pairs([
+            ("NSK_JWT_PUBLIC_KEY_FILE", key_file()),
+            ("NSK_PROFILE", "development".into()),
+        ]);
         let professions = ServiceConfig::load("professions", &env).unwrap();
         let documents = ServiceConfig::load("documents", &env).unwrap();
         assert_eq!(professions.grpc_addr.port(), 50051);
@@ -593,6 +632,7 @@ mod tests {
         let env = Env::from_pairs([
             ("NSK_TOPIC_PREFIX", "t42."),
             ("NSK_JWT_PUBLIC_KEY_FILE", &key_file()),
+            ("NSK_PROFILE", "development"),
         ]);
         let cfg = ServiceConfig::load("documents", &env).unwrap();
         assert_eq!(cfg.kafka.topic_of("professions"), "t42.nsk.professions.v1");
@@ -600,6 +640,38 @@ mod tests {
             cfg.kafka.dead_letter_topic_of("documents"),
             "t42.nsk.documents.v1.dlq"
         );
+    }
+
+    #[test]
+    fn production_refuses_the_development_key_and_needs_one_of_its_own() {
+        let missing = ServiceConfig::load(
+            "professions",
+            &Env::from_pairs([("NSK_LOG_FORMAT", "json")]),
+        )
+        .unwrap_err();
+        assert_eq!(missing.problems[0].variable, "NSK_JWT_PUBLIC_KEY_FILE");
+        assert!(
+            missing.to_string().contains("required in production"),
+            "{missing}"
+        );
+        let dev = ServiceConfig::load(
+            "professions",
+            &Env::from_pairs([("NSK_JWT_PUBLIC_KEY_FILE", key_file())]),
+        )
+        .unwrap_err();
+        assert!(dev.to_string().contains("development key"), "{dev}");
+        // The same key in development is fine, and the default there.
+        assert!(ServiceConfig::load(
+            "professions",
+            &Env::from_pairs([
+                ("NSK_JWT_PUBLIC_KEY_FILE", key_file().as_str()),
+                ("NSK_PROFILE", "development"),
+            ]),
+        )
+        .is_ok());
+        let typo = ServiceConfig::load("professions", &Env::from_pairs([("NSK_PROFILE", "prod")]))
+            .unwrap_err();
+        assert_eq!(typo.problems[0].variable, "NSK_PROFILE");
     }
 
     #[test]
@@ -616,6 +688,7 @@ mod tests {
         let env = Env::from_pairs([
             ("NSK_PROFESSIONS_URL", "http://10.0.0.5:7000"),
             ("NSK_JWT_PUBLIC_KEY_FILE", &key_file()),
+            ("NSK_PROFILE", "development"),
         ]);
         let cfg = GatewayConfig::load(&env).unwrap();
         assert_eq!(cfg.upstreams.len(), 5);

@@ -24,6 +24,7 @@ fn kafka(prefix: &str) -> KafkaConfig {
     let env = nsk_config::Env::from_pairs([
         ("KAFKA_BROKERS", nsk_runtime::testing::kafka_brokers()),
         ("NSK_TOPIC_PREFIX", prefix.to_string()),
+        ("NSK_PROFILE", "development".to_string()),
         (
             "NSK_JWT_PUBLIC_KEY_FILE",
             nsk_runtime::testing::workspace_root()

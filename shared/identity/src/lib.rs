@@ -86,6 +86,9 @@ fn role_list() -> String {
         .join(", ")
 }
 
+/// The longest a token may live, from `iat` to `exp`.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
+
 /// The claims of an NSK token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claims {
@@ -94,6 +97,9 @@ pub struct Claims {
     pub sub: String,
     pub exp: u64,
     pub iat: u64,
+    /// Not before: a token minted for later is refused until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<u64>,
     #[serde(default)]
     pub roles: Vec<String>,
     /// Center number, for a recognition center's token.
@@ -227,7 +233,8 @@ impl TokenVerifier {
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&cfg.issuer]);
         validation.set_audience(&[&cfg.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
         Ok(Self { key, validation })
     }
 
@@ -242,13 +249,22 @@ impl TokenVerifier {
                     K::InvalidAudience => "the token is not meant for this platform (audience)",
                     K::InvalidSignature => "the token's signature does not verify",
                     K::MissingRequiredClaim(_) => {
-                        "the token lacks a required claim (exp, iss, aud, sub)"
+                        "the token lacks a required claim (exp, iat, iss, aud, sub)"
                     }
+                    K::ImmatureSignature => "the token is not valid yet (nbf)",
                     _ => "the token is malformed",
                 };
                 ApiError::unauthenticated(why)
             })?;
         let claims = data.claims;
+        // A token is a session's, not a standing credential: one that lives longer than a
+        // working day is refused, whoever signed it (machine clients use API keys).
+        if claims.exp.saturating_sub(claims.iat) > MAX_TOKEN_LIFETIME.as_secs() {
+            return Err(ApiError::unauthenticated(format!(
+                "the token lives longer than {} hours; ask the identity provider for a shorter one",
+                MAX_TOKEN_LIFETIME.as_secs() / 3600
+            )));
+        }
         let mut roles = Vec::new();
         for raw in &claims.roles {
             // Unknown roles from a newer issuer are ignored rather than failing the whole token.
@@ -349,6 +365,7 @@ impl TokenSigner {
             sub: request.subject.clone(),
             iat: now,
             exp: now + request.ttl.as_secs(),
+            nbf: None,
             roles: request
                 .roles
                 .iter()
@@ -487,6 +504,7 @@ mod tests {
                 sub: "x".into(),
                 iat: now - 7200,
                 exp: now - 3600,
+                nbf: None,
                 roles: vec![],
                 center: None,
                 region: None,
@@ -495,6 +513,46 @@ mod tests {
             jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &s.key).unwrap()
         };
         assert!(v.verify(&token).unwrap_err().message.contains("expired"));
+        // Minted for later (nbf an hour ahead), and minted to live a month: both refused.
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        let claims = |iat: u64, exp: u64, nbf: Option<u64>| Claims {
+            iss: dev::ISSUER.into(),
+            aud: dev::AUDIENCE.into(),
+            sub: "x".into(),
+            iat,
+            exp,
+            nbf,
+            roles: vec![],
+            center: None,
+            region: None,
+            sector: None,
+        };
+        let s = signer(dev::ISSUER, dev::AUDIENCE);
+        let early = jsonwebtoken::encode(
+            &Header::new(Algorithm::EdDSA),
+            &claims(now, now + 7200, Some(now + 3600)),
+            &s.key,
+        )
+        .unwrap();
+        assert!(v
+            .verify(&early)
+            .unwrap_err()
+            .message
+            .contains("not valid yet"));
+        let standing = jsonwebtoken::encode(
+            &Header::new(Algorithm::EdDSA),
+            &claims(now, now + 30 * 24 * 3600, None),
+            &s.key,
+        )
+        .unwrap();
+        assert!(v
+            .verify(&standing)
+            .unwrap_err()
+            .message
+            .contains("longer than 12 hours"));
         let good = signer(dev::ISSUER, dev::AUDIENCE)
             .mint(&request(vec![Role::Auditor], 60))
             .unwrap();

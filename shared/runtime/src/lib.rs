@@ -366,6 +366,7 @@ pub mod testing {
             ("NSK_TOPIC_PREFIX", prefix.to_string()),
             ("NSK_CONSUMER_GROUP", format!("{prefix}{service}")),
             ("NSK_RELAY_INTERVAL_MS", "20".to_string()),
+            ("NSK_PROFILE", "development".to_string()),
             (
                 "NSK_JWT_PUBLIC_KEY_FILE",
                 root.join(nsk_identity::dev::PUBLIC_KEY)

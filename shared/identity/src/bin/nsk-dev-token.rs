@@ -61,7 +61,13 @@ fn run(args: Vec<String>) -> Result<String, String> {
                 let minutes: u64 = raw
                     .parse()
                     .map_err(|_| format!("--ttl-minutes must be a number, got {raw:?}"))?;
-                request.ttl = Duration::from_secs(minutes * 60);
+                request.ttl = Duration::from_secs(minutes.saturating_mul(60));
+                if request.ttl > nsk_identity::MAX_TOKEN_LIFETIME || minutes == 0 {
+                    return Err(format!(
+                        "--ttl-minutes must be 1 to {}: the platform refuses longer-lived tokens",
+                        nsk_identity::MAX_TOKEN_LIFETIME.as_secs() / 60
+                    ));
+                }
             }
             "--key" => key = PathBuf::from(value()?),
             "--issuer" => issuer = value()?,
