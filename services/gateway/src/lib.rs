@@ -7,6 +7,7 @@
 //!   `/healthz`, `/readyz`; bearer tokens verified before anything is forwarded, and forwarded
 //!   so that each service checks roles again.
 
+pub mod access;
 pub mod limits;
 pub mod openapi;
 pub mod routes;
@@ -44,8 +45,8 @@ const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 struct Gateway {
     routes: Vec<Route>,
-    /// gRPC paths of mutating methods: these need a token even over native gRPC.
-    mutating_grpc_paths: Vec<String>,
+    /// Who may call each method (`proto/nsk/access.json`).
+    access: access::Access,
     channels: HashMap<String, Channel>,
     verifier: TokenVerifier,
     timeout: Duration,
@@ -79,11 +80,7 @@ impl Application {
         }
         let gateway = Gateway {
             openapi: serde_json::to_string_pretty(&openapi::document(&routes))?,
-            mutating_grpc_paths: routes
-                .iter()
-                .filter(|r| r.is_mutating())
-                .map(|r| r.grpc_path.clone())
-                .collect(),
+            access: access::Access::load(access::MATRIX, &pool).map_err(anyhow::Error::msg)?,
             routes,
             channels,
             verifier: TokenVerifier::from_config(&config.auth)?,
@@ -408,10 +405,7 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
             return problem_response(&Problem::new(ErrorKind::NotFound, detail, vec![]));
         }
     };
-    if route.is_mutating() && caller == Caller::Anonymous {
-        let err = ApiError::unauthenticated(
-            "this call changes a register: send Authorization: Bearer <token>",
-        );
+    if let Err(err) = gw.access.check(&route.grpc_path, &caller) {
         return problem_response(&Problem::from(&err));
     }
     if let Err(err) = check_media_type(route, &parts.headers, &body) {
@@ -690,10 +684,11 @@ async fn grpc_proxy(gw: &Gateway, request: Request) -> Response {
         );
         return status_response(status);
     }
-    if caller == Caller::Anonymous && gw.mutating_grpc_paths.contains(&path) {
-        return status_response(tonic::Status::unauthenticated(
-            "this call changes a register: send authorization: Bearer <token> metadata",
-        ));
+    // Reflection is public; every method of the contract is as the access table says.
+    if !package.starts_with("grpc.reflection.") {
+        if let Err(err) = gw.access.check(&path, &caller) {
+            return status_response(tonic::Status::from(err));
+        }
     }
     let (mut parts, body) = request.into_parts();
     for (key, value) in nsk_telemetry::current_context() {

@@ -157,7 +157,11 @@ impl StandardsService for StandardsApi {
     ) -> Result<Response<pb::Standard>, Status> {
         let caller = self.verifier.caller(&request)?;
         let identity = caller
-            .require(&[Role::SectoralBody, Role::AuthorizedBodyAdmin])?
+            .require(&[
+                Role::SectoralBody,
+                Role::IndustryCouncil,
+                Role::AuthorizedBodyAdmin,
+            ])?
             .clone();
         let request = request.into_inner();
         let id = parse_id(&request.id, "id")?;
