@@ -95,7 +95,7 @@ async fn every_route_answers_every_role_as_the_access_table_says() {
                 Some("a server error")
             } else if may && (status == 401 || status == 403) {
                 Some("refused a role the table allows")
-            } else if !may && !(status == 401 || status == 403) {
+            } else if !(may || status == 401 || status == 403) {
                 Some("let in a role the table does not allow")
             } else if !may && role.is_none() && status != 401 {
                 Some("answered no token with other than 401")
