@@ -78,9 +78,10 @@ impl Application {
                 .connect_lazy();
             channels.insert(service.clone(), channel);
         }
+        let access = access::Access::load(access::MATRIX, &pool).map_err(anyhow::Error::msg)?;
         let gateway = Gateway {
-            openapi: serde_json::to_string_pretty(&openapi::document(&routes))?,
-            access: access::Access::load(access::MATRIX, &pool).map_err(anyhow::Error::msg)?,
+            openapi: serde_json::to_string_pretty(&openapi::document(&routes, &access))?,
+            access,
             routes,
             channels,
             verifier: TokenVerifier::from_config(&config.auth)?,

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 
 use crate::routes::{BodyMapping, Route};
 
-pub fn document(routes: &[Route]) -> Value {
+pub fn document(routes: &[Route], access: &crate::access::Access) -> Value {
     let mut paths: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     let mut schemas: BTreeMap<String, Value> = BTreeMap::new();
     for route in routes {
@@ -70,8 +70,14 @@ pub fn document(routes: &[Route]) -> Value {
             operation["requestBody"] =
                 json!({"required": true, "content": {"application/json": {"schema": schema}}});
         }
-        if route.is_mutating() {
+        // Who may call it, from the same table the gateway enforces.
+        if let Some(crate::access::Allowed::Roles(roles)) = access.allowed(&route.grpc_path) {
+            let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
             operation["security"] = json!([{"bearer": []}]);
+            operation["x-roles"] = json!(names);
+            operation["responses"]["401"] = json!({"description": "No valid token"});
+            operation["responses"]["403"] =
+                json!({"description": format!("The token's role is none of {}", names.join(", "))});
         }
         let path = openapi_path(route);
         paths
@@ -190,7 +196,8 @@ mod tests {
     #[test]
     fn the_document_describes_the_register_routes_and_their_schemas() {
         let pool = prost_reflect::DescriptorPool::decode(nsk_proto::FILE_DESCRIPTOR_SET).unwrap();
-        let doc = document(&crate::routes::load(&pool).unwrap());
+        let access = crate::access::Access::load(crate::access::MATRIX, &pool).unwrap();
+        let doc = document(&crate::routes::load(&pool).unwrap(), &access);
         let post = &doc["paths"]["/v1/professions"]["post"];
         assert_eq!(post["operationId"], "RegisterProfession");
         assert_eq!(post["security"][0]["bearer"], json!([]));
@@ -209,6 +216,14 @@ mod tests {
             .iter()
             .any(|p| p["name"] == "pageSize"));
         assert!(get.get("security").is_none());
+        // A read for some roles only says so too, with the roles.
+        let documents = &doc["paths"]["/v1/documents"]["get"];
+        assert_eq!(documents["security"][0]["bearer"], json!([]));
+        assert_eq!(
+            documents["x-roles"],
+            json!(["recognition-center", "authorized-body-admin", "auditor"])
+        );
+        assert_eq!(post["x-roles"], json!(["authorized-body-admin"]));
         assert!(post["summary"].as_str().unwrap().contains("Art. 5.6"));
     }
 }
