@@ -327,4 +327,40 @@ mod tests {
         assert_eq!(json_path("sick_leave.to"), "sickLeave.to");
         assert_eq!(json_path("id"), "id");
     }
+
+    fn register_route() -> crate::routes::Route {
+        let pool = prost_reflect::DescriptorPool::decode(nsk_proto::FILE_DESCRIPTOR_SET).unwrap();
+        crate::routes::load(&pool)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.grpc_path.ends_with("/RegisterProfession"))
+            .unwrap()
+    }
+
+    // Fuzzing by property: whatever a caller sends as a query string or a body, the
+    // transcoder answers a message or an error naming the problem; it never panics.
+    proptest::proptest! {
+        #[test]
+        fn no_query_or_body_makes_the_transcoder_panic(
+            query in "\\PC{0,80}",
+            body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+        ) {
+            let route = register_route();
+            let _ = request_message(&route, &[], Some(&query), &body);
+        }
+
+        #[test]
+        fn no_json_shape_makes_the_transcoder_panic(body in "\\PC{0,120}") {
+            let route = register_route();
+            let _ = request_message(&route, &[], None, body.as_bytes());
+        }
+
+        #[test]
+        fn percent_decoding_answers_every_text_and_keeps_text_without_escapes(raw in "\\PC{0,60}") {
+            let decoded = crate::routes::percent_decode(&raw);
+            if !raw.contains('%') {
+                proptest::prop_assert_eq!(decoded, raw);
+            }
+        }
+    }
 }

@@ -322,4 +322,27 @@ mod tests {
         }
         format!("{eleven}{}", check_digit(&digits).unwrap())
     }
+
+    // Fuzzing by property: whatever text arrives, the parsers answer, and what they accept
+    // prints back to the same value.
+    proptest::proptest! {
+        #[test]
+        fn no_text_makes_a_parser_panic_and_what_parses_prints_back(raw in "\\PC{0,40}") {
+            if let Ok(iin) = Iin::parse(&raw) {
+                proptest::prop_assert_eq!(Iin::parse(iin.as_str()).ok(), Some(iin.clone()));
+            }
+            if let Ok(bin) = Bin::parse(&raw) {
+                proptest::prop_assert_eq!(Bin::parse(bin.as_str()).ok(), Some(bin.clone()));
+            }
+            if let Ok(center) = CenterNumber::parse(&raw) {
+                proptest::prop_assert_eq!(CenterNumber::parse(&center.to_string()), Ok(center));
+            }
+        }
+
+        #[test]
+        fn twelve_digits_are_judged_without_panic(raw in "[0-9]{12}") {
+            let _ = Iin::parse(&raw);
+            let _ = Bin::parse(&raw);
+        }
+    }
 }
