@@ -13,11 +13,13 @@
 //! - `publish` — the events it announces, one enum, at the document's version;
 //! - `events` — consumers of other services' events: professions, accreditation, vouchers;
 //! - `store` — SQL only, including the read models of the registers it hears;
-//! - `qr` — the QR code of a document's verification URL.
+//! - `qr` — the QR code of a document's verification URL;
+//! - `counting` — public verification counted per day, never per check.
 
 pub mod access;
 pub mod cases;
 pub mod convert;
+pub mod counting;
 pub mod domain;
 pub mod events;
 pub mod grpc;
@@ -64,13 +66,19 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     host.spawn("registry-consumer", |shutdown| async move {
         consumer.run(shutdown).await
     });
+    let verifications = std::sync::Arc::new(counting::VerificationCounter::default());
+    let (counted, counts_pool) = (verifications.clone(), base.pool.clone());
+    host.spawn("verification-counts", move |shutdown| {
+        counted.run(counts_pool, shutdown)
+    });
     let api = grpc::DocumentsApi::new(
         base.pool,
         base.outbox,
         base.verifier,
         base.calendar,
         config.public_url.clone(),
-    );
+    )
+    .counting(verifications);
     let routes = tonic::service::Routes::new(DocumentRegistryServer::new(api));
     Ok(ServiceApp::new(
         host,

@@ -1192,3 +1192,44 @@ async fn the_authorized_body_migrates_documents_from_before_the_platform_as_they
             .unwrap();
     assert_eq!(recorded, [("center-0042-system".to_string(), 2)]);
 }
+
+#[tokio::test]
+async fn public_verification_is_counted_per_day_and_never_logged_per_check() {
+    let mut app = spawn_app("doccount").await;
+    for n in 1..=3 {
+        app.client
+            .verify_document(pb::VerifyDocumentRequest {
+                serial_number: format!("25110-72120001-4-201126-0042-{n:08}"),
+            })
+            .await
+            .unwrap();
+    }
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    let counted = nsk_runtime::testing::eventually(
+        Duration::from_secs(20),
+        "the day's count reached the database",
+        || {
+            let pool = pool.clone();
+            async move {
+                let n: Option<i64> =
+                    sqlx::query_scalar("SELECT count FROM verification_counts WHERE day = $1")
+                        .bind(today())
+                        .fetch_optional(&pool)
+                        .await
+                        .ok()
+                        .flatten();
+                n.filter(|n| *n >= 3)
+            }
+        },
+    )
+    .await;
+    assert_eq!(counted, 3);
+    // Nothing of a single check is kept: no serial in the audit trail.
+    let logged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE detail LIKE '%0042-0000000%' OR subject LIKE '%0042-0000000%'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(logged, 0);
+}

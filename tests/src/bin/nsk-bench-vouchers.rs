@@ -5,7 +5,8 @@
 //! - issuance through the vouchers service's gRPC API for one region (every issuance commits
 //!   that region's budget row) and for the 17 regions in parallel;
 //! - the baseline: `pgbench` running the same transaction on the same database — read the
-//!   person's year and the terms, commit the budget, insert the voucher and its event.
+//!   person's year and the terms, commit the budget, insert the voucher and its event, and
+//!   append the audit entry to the hash chain.
 //!
 //! Numbers are vouchers per second and p50/p99, each also as a ratio of the baseline.
 
@@ -214,6 +215,11 @@ async fn main() {
                'pgbench', now(), now()) ON CONFLICT DO NOTHING;\n\
              INSERT INTO outbox (event_id, topic, message_key, event_type, envelope) \
                VALUES (gen_random_uuid(), 'bench', 'bench', 'bench', decode(repeat('ab', 400), 'hex'));\n\
+             UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash;\n\
+             INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
+               SELECT seq, now(), 'pgbench', 'nsk.vouchers.v1.VoucherIssued', 'voucher/bench', 'request bench', hash, \
+               sha256(hash || 'bench'::bytea) FROM audit_head WHERE id = 1;\n\
+             UPDATE audit_head SET hash = sha256(hash || 'bench'::bytea) WHERE id = 1;\n\
              COMMIT;\n",
             REGIONS.join("','")
         ),
