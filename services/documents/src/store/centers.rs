@@ -1,0 +1,156 @@
+//! The register of recognition centers as the registry hears it from accreditation's events.
+
+use super::*;
+
+/// A certificate as the registry holds it.
+#[derive(Debug, Clone)]
+pub struct KnownCertificateRow {
+    pub certificate_id: Uuid,
+    pub center_number: CenterNumber,
+    pub serial_number: String,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub snapshot: Vec<u8>,
+}
+
+pub async fn upsert_center(
+    conn: &mut PgConnection,
+    number: CenterNumber,
+    bin: &str,
+    name: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO known_centers (center_number, bin, name) VALUES ($1, $2, $3)
+         ON CONFLICT (center_number) DO UPDATE SET bin = EXCLUDED.bin, name = EXCLUDED.name, updated_at = now()",
+    )
+    .bind(number)
+    .bind(bin)
+    .bind(name)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn upsert_certificate(
+    conn: &mut PgConnection,
+    c: &KnownCertificateRow,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO known_certificates (certificate_id, center_number, serial_number, valid_from, valid_until, snapshot)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (certificate_id) DO UPDATE
+            SET valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until, snapshot = EXCLUDED.snapshot",
+    )
+    .bind(c.certificate_id)
+    .bind(c.center_number)
+    .bind(&c.serial_number)
+    .bind(c.valid_from)
+    .bind(c.valid_until)
+    .bind(&c.snapshot)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records a status of a known certificate from `since`; false if the certificate is unknown.
+pub async fn add_certificate_status(
+    conn: &mut PgConnection,
+    certificate_id: Uuid,
+    status: &str,
+    since: NaiveDate,
+    event_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let inserted = sqlx::query(
+        "INSERT INTO known_certificate_statuses (certificate_id, status, since, event_id)
+         SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM known_certificates WHERE certificate_id = $1)",
+    )
+    .bind(certificate_id)
+    .bind(status)
+    .bind(since)
+    .bind(event_id)
+    .execute(conn)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+pub async fn add_cancellation_by_revocation(
+    conn: &mut PgConnection,
+    serial_number: &str,
+    certificate_id: Uuid,
+    center_number: CenterNumber,
+    revoked_on: NaiveDate,
+    basis: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO cancellations_by_revocation (serial_number, certificate_id, center_number, revoked_on, basis)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial_number) DO NOTHING",
+    )
+    .bind(serial_number)
+    .bind(certificate_id)
+    .bind(center_number)
+    .bind(revoked_on)
+    .bind(basis)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn known_center(
+    pool: &PgPool,
+    number: CenterNumber,
+) -> Result<Option<(String, String)>, sqlx::Error> {
+    sqlx::query_as("SELECT bin, name FROM known_centers WHERE center_number = $1")
+        .bind(number)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn known_certificates(
+    pool: &PgPool,
+    number: CenterNumber,
+) -> Result<Vec<KnownCertificateRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT * FROM known_certificates WHERE center_number = $1 ORDER BY valid_from, certificate_id",
+    )
+    .bind(number)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(KnownCertificateRow {
+                certificate_id: row.try_get("certificate_id")?,
+                center_number: row.try_get("center_number")?,
+                serial_number: row.try_get("serial_number")?,
+                valid_from: row.try_get("valid_from")?,
+                valid_until: row.try_get("valid_until")?,
+                snapshot: row.try_get("snapshot")?,
+            })
+        })
+        .collect()
+}
+
+/// The statuses of a certificate in the order they took effect.
+pub async fn certificate_statuses(
+    pool: &PgPool,
+    certificate_id: Uuid,
+) -> Result<Vec<(String, NaiveDate)>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT status, since FROM known_certificate_statuses WHERE certificate_id = $1 ORDER BY since, id",
+    )
+    .bind(certificate_id)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn cancellations_of_center(
+    pool: &PgPool,
+    number: CenterNumber,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT serial_number FROM cancellations_by_revocation WHERE center_number = $1 ORDER BY serial_number",
+    )
+    .bind(number)
+    .fetch_all(pool)
+    .await
+}

@@ -1,0 +1,303 @@
+//! The documents: their rows, numbering, registration, cancellation, lists and the open data.
+
+use super::*;
+
+/// A registered document as stored.
+#[derive(Debug, Clone)]
+pub struct StoredDocument {
+    pub id: Uuid,
+    /// 1 when registered, one more with each change: the version its events carry.
+    pub version: i64,
+    pub serial_number: String,
+    pub center_number: CenterNumber,
+    pub sequence: i64,
+    pub holder: HolderId,
+    pub holder_name: String,
+    pub profession_id: Uuid,
+    pub profession_name: String,
+    pub nqf_level: i32,
+    pub separate_skills: Vec<String>,
+    pub procedure_date: NaiveDate,
+    pub protocol_number: String,
+    pub protocol_date: NaiveDate,
+    pub issue_date: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub head_of_center: String,
+    pub voucher_id: String,
+    pub issued_late: bool,
+    pub cancellation: Option<CancellationRecord>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Appendix 2: the center's name on the issue day.
+    pub center_name: String,
+}
+
+/// Why, when and on what a document was cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancellationRecord {
+    pub cancelled_on: NaiveDate,
+    pub reason: String,
+    /// The document the cancellation rests on.
+    pub basis: nsk_errors::fields::Document,
+    /// The legal ground; `None` only for cancellations recorded before grounds were kept.
+    pub ground: Option<Ground>,
+    /// For a document registered in error: the serial of the one that replaces it.
+    pub replaced_by: Option<String>,
+}
+
+fn decode_holder(r: &sqlx::postgres::PgRow) -> Result<HolderId, sqlx::Error> {
+    let iin: Option<String> = r.try_get("holder_iin")?;
+    let number: Option<String> = r.try_get("holder_document_number")?;
+    let country: Option<String> = r.try_get("holder_document_country")?;
+    let corrupt = |what: String| sqlx::Error::Decode(what.into());
+    match (iin, number, country) {
+        (Some(iin), _, _) => nsk_kz::Iin::parse(&iin)
+            .map(HolderId::Iin)
+            .map_err(|rule| corrupt(format!("stored IIN: {rule}"))),
+        (None, Some(number), Some(country)) => Ok(HolderId::Document { number, country }),
+        _ => Err(corrupt("a document without its holder's identity".into())),
+    }
+}
+
+fn decode_document(r: &sqlx::postgres::PgRow) -> Result<StoredDocument, sqlx::Error> {
+    let cancelled_on: Option<NaiveDate> = r.try_get("cancelled_on")?;
+    let cancellation = match cancelled_on {
+        Some(cancelled_on) => {
+            let basis: serde_json::Value = r.try_get("cancel_basis")?;
+            Some(CancellationRecord {
+                cancelled_on,
+                reason: r
+                    .try_get::<Option<String>, _>("cancel_reason")?
+                    .unwrap_or_default(),
+                basis: serde_json::from_value(basis)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                ground: r
+                    .try_get::<Option<String>, _>("cancel_ground")?
+                    .as_deref()
+                    .and_then(Ground::from_code),
+                replaced_by: r.try_get("replaced_by")?,
+            })
+        }
+        None => None,
+    };
+    Ok(StoredDocument {
+        id: r.try_get("id")?,
+        version: r.try_get("version")?,
+        serial_number: r.try_get("serial_number")?,
+        center_number: r.try_get("center_number")?,
+        sequence: r.try_get("sequence")?,
+        holder: decode_holder(r)?,
+        holder_name: r.try_get("holder_name")?,
+        profession_id: r.try_get("profession_id")?,
+        profession_name: r.try_get("profession_name")?,
+        nqf_level: r.try_get("nqf_level")?,
+        separate_skills: r.try_get("separate_skills")?,
+        procedure_date: r.try_get("procedure_date")?,
+        protocol_number: r.try_get("protocol_number")?,
+        protocol_date: r.try_get("protocol_date")?,
+        issue_date: r.try_get("issue_date")?,
+        valid_until: r.try_get("valid_until")?,
+        head_of_center: r.try_get("head_of_center")?,
+        voucher_id: r.try_get("voucher_id")?,
+        issued_late: r.try_get("issued_late")?,
+        cancellation,
+        created_at: r.try_get("created_at")?,
+        center_name: r.try_get("center_name")?,
+    })
+}
+
+/// The next number in the center's sequence. The counter row stays locked until the caller's
+/// transaction ends, so concurrent issuances for one center take numbers one after another;
+/// if the transaction rolls back, so does the number.
+pub async fn next_sequence(
+    conn: &mut PgConnection,
+    center: CenterNumber,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "INSERT INTO center_sequences (center_number, last_sequence) VALUES ($1, 1)
+         ON CONFLICT (center_number) DO UPDATE SET last_sequence = center_sequences.last_sequence + 1
+         RETURNING last_sequence",
+    )
+    .bind(center)
+    .fetch_one(conn)
+    .await
+}
+
+/// The serial of the document center `center` numbered `sequence`, if any.
+pub async fn serial_at(
+    pool: &PgPool,
+    center: CenterNumber,
+    sequence: i64,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT serial_number FROM documents WHERE center_number = $1 AND sequence = $2",
+    )
+    .bind(center)
+    .bind(sequence)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn insert_document(
+    conn: &mut PgConnection,
+    d: &StoredDocument,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO documents (id, serial_number, center_number, sequence, holder_iin, holder_name, profession_id,
+             profession_name, nqf_level, separate_skills, procedure_date, protocol_number, protocol_date, issue_date,
+             valid_until, head_of_center, voucher_id, issued_late, created_at, center_name,
+             holder_document_number, holder_document_country)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+    )
+    .bind(d.id)
+    .bind(&d.serial_number)
+    .bind(d.center_number)
+    .bind(d.sequence)
+    .bind(d.holder.iin())
+    .bind(&d.holder_name)
+    .bind(d.profession_id)
+    .bind(&d.profession_name)
+    .bind(d.nqf_level)
+    .bind(&d.separate_skills)
+    .bind(d.procedure_date)
+    .bind(&d.protocol_number)
+    .bind(d.protocol_date)
+    .bind(d.issue_date)
+    .bind(d.valid_until)
+    .bind(&d.head_of_center)
+    .bind(&d.voucher_id)
+    .bind(d.issued_late)
+    .bind(d.created_at)
+    .bind(&d.center_name)
+    .bind(d.holder.document().map(|(number, _)| number))
+    .bind(d.holder.document().map(|(_, country)| country))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn get_document(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<StoredDocument>, sqlx::Error> {
+    sqlx::query("SELECT * FROM documents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(decode_document)
+        .transpose()
+}
+
+pub async fn document_by_serial(
+    pool: &PgPool,
+    serial: &str,
+) -> Result<Option<StoredDocument>, sqlx::Error> {
+    sqlx::query("SELECT * FROM documents WHERE serial_number = $1")
+        .bind(serial)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(decode_document)
+        .transpose()
+}
+
+/// Cancels documents (by id or serial) not yet cancelled; returns those it cancelled.
+/// Cancels the documents named by id or serial that are not cancelled yet; with `center`, only
+/// those that center issued (Art. 26.2.4 cancels the revoked center's documents, no other's).
+pub async fn cancel_documents(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    serials: &[String],
+    center: Option<CenterNumber>,
+    record: &CancellationRecord,
+) -> Result<Vec<StoredDocument>, sqlx::Error> {
+    let basis =
+        serde_json::to_value(&record.basis).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    sqlx::query(
+        "UPDATE documents SET cancelled_on = $3, cancel_reason = $4, cancel_basis = $5,
+                cancel_ground = $6, replaced_by = $7, version = version + 1
+          WHERE (id = ANY($1) OR serial_number = ANY($2)) AND cancelled_on IS NULL
+            AND ($8::integer IS NULL OR center_number = $8)
+          RETURNING *",
+    )
+    .bind(ids)
+    .bind(serials)
+    .bind(record.cancelled_on)
+    .bind(&record.reason)
+    .bind(basis)
+    .bind(record.ground.map(Ground::code))
+    .bind(&record.replaced_by)
+    .bind(center)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(decode_document)
+    .collect()
+}
+
+/// What a list of documents is asked for; one of the first three is set.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentFilter {
+    pub center_number: Option<CenterNumber>,
+    pub holder_iin: Option<String>,
+    /// A holder without an IIN: (document number, issuing country).
+    pub holder_document: Option<(String, String)>,
+    /// Only cancelled documents, with the filters of the public list.
+    pub cancelled: bool,
+    pub cancelled_from: Option<NaiveDate>,
+    pub cancelled_to: Option<NaiveDate>,
+    pub profession_id: Option<Uuid>,
+    /// Keyset: the last id of the previous page (ids are time-ordered).
+    pub after: Option<Uuid>,
+    pub limit: i64,
+}
+
+pub async fn list_documents(
+    pool: &PgPool,
+    f: &DocumentFilter,
+) -> Result<Vec<StoredDocument>, sqlx::Error> {
+    sqlx::query(
+        "SELECT * FROM documents
+          WHERE ($1::int IS NULL OR center_number = $1)
+            AND ($2::text IS NULL OR holder_iin = $2)
+            AND (NOT $3 OR cancelled_on IS NOT NULL)
+            AND ($4::date IS NULL OR cancelled_on >= $4)
+            AND ($5::date IS NULL OR cancelled_on <= $5)
+            AND ($6::uuid IS NULL OR profession_id = $6)
+            AND id > $7
+            AND ($9::text IS NULL OR (holder_document_number = $9 AND holder_document_country = $10))
+          ORDER BY id LIMIT $8",
+    )
+    .bind(f.center_number)
+    .bind(&f.holder_iin)
+    .bind(f.cancelled)
+    .bind(f.cancelled_from)
+    .bind(f.cancelled_to)
+    .bind(f.profession_id)
+    .bind(f.after.unwrap_or(Uuid::nil()))
+    .bind(f.limit)
+    .bind(f.holder_document.as_ref().map(|(number, _)| number))
+    .bind(f.holder_document.as_ref().map(|(_, country)| country))
+    .fetch_all(pool)
+    .await?
+    .iter()
+    .map(decode_document)
+    .collect()
+}
+
+/// The open data of the registry, page by page in id order: no personal data.
+pub async fn export_page(
+    pool: &PgPool,
+    after: Uuid,
+    limit: i64,
+) -> Result<Vec<StoredDocument>, sqlx::Error> {
+    list_documents(
+        pool,
+        &DocumentFilter {
+            after: Some(after),
+            limit,
+            ..Default::default()
+        },
+    )
+    .await
+}

@@ -1,0 +1,125 @@
+//! SQL of the documents registry, and nothing else: here the register of professions as the
+//! registry heard it; `centers` (recognition centers and their certificates, heard from
+//! accreditation), `documents` (rows, numbering, registration, cancellation, lists, open data),
+//! `vouchers` (heard from the vouchers register), `reads` (reads of a person's data, recorded),
+//! `migrations` (batches from before the platform), `counts` (verification per day).
+
+use crate::domain::cancellation::Ground;
+use crate::domain::holder::HolderId;
+use chrono::NaiveDate;
+use nsk_kz::CenterNumber;
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+mod centers;
+mod counts;
+mod documents;
+mod migrations;
+mod reads;
+mod vouchers;
+
+pub use centers::*;
+pub use counts::*;
+pub use documents::*;
+pub use migrations::*;
+pub use reads::*;
+pub use vouchers::*;
+
+/// A version of a profession as the registry holds it, with the register's encoded entry.
+#[derive(Debug, Clone)]
+pub struct ProfessionRow {
+    pub profession_id: Uuid,
+    pub version: i64,
+    pub active: bool,
+    pub effective_from: NaiveDate,
+    pub snapshot: Vec<u8>,
+}
+
+/// Applies one version received from the register: appends it to the history and moves the
+/// current view forward (never back: a late, older version only joins the history).
+pub async fn apply_profession_version(
+    conn: &mut PgConnection,
+    row: &ProfessionRow,
+    event_id: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO registered_profession_versions (profession_id, version, active, effective_from, snapshot, event_id)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(row.profession_id)
+    .bind(row.version)
+    .bind(row.active)
+    .bind(row.effective_from)
+    .bind(&row.snapshot)
+    .bind(event_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO registered_professions (profession_id, version, active, effective_from, snapshot)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (profession_id) DO UPDATE
+            SET version = EXCLUDED.version, active = EXCLUDED.active,
+                effective_from = EXCLUDED.effective_from, snapshot = EXCLUDED.snapshot, updated_at = now()
+            WHERE registered_professions.version < EXCLUDED.version",
+    )
+    .bind(row.profession_id)
+    .bind(row.version)
+    .bind(row.active)
+    .bind(row.effective_from)
+    .bind(&row.snapshot)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+fn decode(r: &sqlx::postgres::PgRow) -> Result<ProfessionRow, sqlx::Error> {
+    Ok(ProfessionRow {
+        profession_id: r.try_get("profession_id")?,
+        version: r.try_get("version")?,
+        active: r.try_get("active")?,
+        effective_from: r.try_get("effective_from")?,
+        snapshot: r.try_get("snapshot")?,
+    })
+}
+
+pub async fn current_profession(
+    pool: &PgPool,
+    id: Uuid,
+) -> Result<Option<ProfessionRow>, sqlx::Error> {
+    sqlx::query("SELECT * FROM registered_professions WHERE profession_id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?
+        .as_ref()
+        .map(decode)
+        .transpose()
+}
+
+pub async fn profession_as_of(
+    pool: &PgPool,
+    id: Uuid,
+    date: NaiveDate,
+) -> Result<Option<ProfessionRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT * FROM registered_profession_versions
+         WHERE profession_id = $1 AND effective_from <= $2
+         ORDER BY version DESC, id DESC LIMIT 1",
+    )
+    .bind(id)
+    .bind(date)
+    .fetch_optional(pool)
+    .await?
+    .as_ref()
+    .map(decode)
+    .transpose()
+}
+
+/// Versions received for a profession, in the order received.
+pub async fn known_versions(pool: &PgPool, id: Uuid) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT version FROM registered_profession_versions WHERE profession_id = $1 ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await
+}
