@@ -63,6 +63,34 @@ async fn hear_certificate(
     Ok(())
 }
 
+/// The certificate a revocation, renewal or termination carries (its new status); `None` for
+/// any other event.
+fn certificate_changed(
+    event: &ReceivedEvent,
+) -> Result<Option<Option<accreditation::Certificate>>, HandlerError> {
+    Ok(if event.is::<accreditation::CertificateRevoked>() {
+        Some(
+            event
+                .decode::<accreditation::CertificateRevoked>()?
+                .certificate,
+        )
+    } else if event.is::<accreditation::CertificateRenewed>() {
+        Some(
+            event
+                .decode::<accreditation::CertificateRenewed>()?
+                .certificate,
+        )
+    } else if event.is::<accreditation::CertificateTerminated>() {
+        Some(
+            event
+                .decode::<accreditation::CertificateTerminated>()?
+                .certificate,
+        )
+    } else {
+        None
+    })
+}
+
 async fn replaced(conn: &mut PgConnection, id: &str, since: &str) -> Result<(), HandlerError> {
     if id.is_empty() {
         return Ok(());
@@ -105,30 +133,8 @@ impl nsk_events::EventHandler for Inputs {
                 .unwrap_or_default();
             hear_certificate(conn, e.certificate).await?;
             replaced(conn, &e.previous_certificate_id, &since).await?;
-        } else if event.is::<accreditation::CertificateRevoked>() {
-            hear_certificate(
-                conn,
-                event
-                    .decode::<accreditation::CertificateRevoked>()?
-                    .certificate,
-            )
-            .await?;
-        } else if event.is::<accreditation::CertificateRenewed>() {
-            hear_certificate(
-                conn,
-                event
-                    .decode::<accreditation::CertificateRenewed>()?
-                    .certificate,
-            )
-            .await?;
-        } else if event.is::<accreditation::CertificateTerminated>() {
-            hear_certificate(
-                conn,
-                event
-                    .decode::<accreditation::CertificateTerminated>()?
-                    .certificate,
-            )
-            .await?;
+        } else if let Some(certificate) = certificate_changed(event)? {
+            hear_certificate(conn, certificate).await?;
         } else {
             let entry = if event.is::<professions::ProfessionRegistered>() {
                 event
