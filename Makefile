@@ -4,13 +4,14 @@ SHELL := /bin/bash
 
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps build run test lint fmt bench broker clean-test-dbs
+.PHONY: help deps build run test lint fmt bench broker clean-test-dbs sqlx
 
 help:
 	@echo "make deps   install what the platform needs (the Tansu broker) once"
 	@echo "make run    build and run the whole platform locally; Ctrl-C stops it"
 	@echo "make test   fmt check, then every unit, integration and cross-service test"
-	@echo "make lint   clippy on every target, warnings are errors"
+	@echo "make lint   clippy on every target, warnings are errors; the stores' query data is current"
+	@echo "make sqlx   rewrite the stores' query data (services/*/.sqlx) after a SQL or migration change"
 	@echo "make bench  benchmarks (see README)"
 
 deps:
@@ -28,6 +29,10 @@ test: deps
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	@deploy/local/sqlx.sh check
+
+sqlx:
+	@deploy/local/sqlx.sh prepare
 
 fmt:
 	cargo fmt --all

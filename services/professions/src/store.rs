@@ -1,7 +1,7 @@
 //! SQL of the register of professions.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{ProfessionEntry, Status};
@@ -105,20 +105,37 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
-fn decode(row: &sqlx::postgres::PgRow) -> Result<StoredProfession, sqlx::Error> {
-    let entry: serde_json::Value = row.try_get("entry")?;
-    let entry: ProfessionEntry =
-        serde_json::from_value(entry).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-    let status: String = row.try_get("status")?;
-    Ok(StoredProfession {
-        id: row.try_get("id")?,
-        entry,
-        status: Status::parse(&status)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown status {status}").into()))?,
-        version: row.try_get("version")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+/// A row of the register (or of its history, read as the register stood), as stored.
+#[derive(sqlx::FromRow)]
+struct ProfessionRow {
+    id: Uuid,
+    entry: serde_json::Value,
+    status: String,
+    version: i64,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ProfessionRow> for StoredProfession {
+    type Error = sqlx::Error;
+
+    fn try_from(row: ProfessionRow) -> Result<Self, Self::Error> {
+        Ok(StoredProfession {
+            id: row.id,
+            entry: serde_json::from_value(row.entry)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            status: Status::parse(&row.status).ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown status {}", row.status).into())
+            })?,
+            version: row.version,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+fn decode_all(rows: Vec<ProfessionRow>) -> Result<Vec<StoredProfession>, sqlx::Error> {
+    rows.into_iter().map(StoredProfession::try_from).collect()
 }
 
 /// What kind of change a history row records.
@@ -160,25 +177,25 @@ async fn append_history(
     entry: &HistoryEntry<'_>,
     change: &Change<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO profession_history
             (profession_id, version, kind, entry, status, changed_fields, reason, basis,
              actor, actor_role, request_id, effective_from, recorded_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        profession.id,
+        profession.version,
+        entry.kind.as_str(),
+        json(&profession.entry)?,
+        profession.status.as_str(),
+        entry.changed_fields,
+        entry.reason,
+        json(entry.basis)?,
+        change.actor,
+        change.actor_role,
+        change.request_id,
+        change.effective_from,
+        change.at,
     )
-    .bind(profession.id)
-    .bind(profession.version)
-    .bind(entry.kind.as_str())
-    .bind(json(&profession.entry)?)
-    .bind(profession.status.as_str())
-    .bind(entry.changed_fields)
-    .bind(entry.reason)
-    .bind(json(entry.basis)?)
-    .bind(change.actor)
-    .bind(change.actor_role)
-    .bind(change.request_id)
-    .bind(change.effective_from)
-    .bind(change.at)
     .execute(conn)
     .await?;
     Ok(())
@@ -191,21 +208,23 @@ pub async fn insert(
     history: &HistoryEntry<'_>,
     change: &Change<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO professions (id, nkz_code, oked_code, name_kk, name_ru, name_en, entry, status, version, created_at, updated_at, effective_from)
+    sqlx::query!(
+        "INSERT INTO professions
+            (id, nkz_code, oked_code, name_kk, name_ru, name_en, entry, status, version,
+             created_at, updated_at, effective_from)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
+        profession.id,
+        profession.entry.nkz_code.as_str(),
+        profession.entry.oked_code.as_str(),
+        profession.entry.names.kk,
+        profession.entry.names.ru,
+        profession.entry.names.en,
+        json(&profession.entry)?,
+        profession.status.as_str(),
+        profession.version,
+        profession.created_at,
+        change.effective_from,
     )
-    .bind(profession.id)
-    .bind(profession.entry.nkz_code.as_str())
-    .bind(profession.entry.oked_code.as_str())
-    .bind(&profession.entry.names.kk)
-    .bind(&profession.entry.names.ru)
-    .bind(&profession.entry.names.en)
-    .bind(json(&profession.entry)?)
-    .bind(profession.status.as_str())
-    .bind(profession.version)
-    .bind(profession.created_at)
-    .bind(change.effective_from)
     .execute(&mut *conn)
     .await?;
     append_history(conn, profession, history, change).await
@@ -216,13 +235,16 @@ pub async fn lock(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<StoredProfession>, sqlx::Error> {
-    sqlx::query("SELECT * FROM professions WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+    sqlx::query_as!(
+        ProfessionRow,
+        "SELECT id, entry, status, version, created_at, updated_at
+           FROM professions WHERE id = $1 FOR UPDATE",
+        id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(StoredProfession::try_from)
+    .transpose()
 }
 
 /// Writes the next version of an entry and its history row.
@@ -232,23 +254,23 @@ pub async fn update(
     history: &HistoryEntry<'_>,
     change: &Change<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE professions
             SET nkz_code = $2, oked_code = $3, name_kk = $4, name_ru = $5, name_en = $6,
                 entry = $7, status = $8, version = $9, updated_at = $10, effective_from = $11
           WHERE id = $1",
+        profession.id,
+        profession.entry.nkz_code.as_str(),
+        profession.entry.oked_code.as_str(),
+        profession.entry.names.kk,
+        profession.entry.names.ru,
+        profession.entry.names.en,
+        json(&profession.entry)?,
+        profession.status.as_str(),
+        profession.version,
+        profession.updated_at,
+        change.effective_from,
     )
-    .bind(profession.id)
-    .bind(profession.entry.nkz_code.as_str())
-    .bind(profession.entry.oked_code.as_str())
-    .bind(&profession.entry.names.kk)
-    .bind(&profession.entry.names.ru)
-    .bind(&profession.entry.names.en)
-    .bind(json(&profession.entry)?)
-    .bind(profession.status.as_str())
-    .bind(profession.version)
-    .bind(profession.updated_at)
-    .bind(change.effective_from)
     .execute(&mut *conn)
     .await?;
     append_history(conn, profession, history, change).await
@@ -259,18 +281,19 @@ pub async fn latest_effective_from(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<NaiveDate>, sqlx::Error> {
-    sqlx::query_scalar("SELECT effective_from FROM professions WHERE id = $1")
-        .bind(id)
+    sqlx::query_scalar!("SELECT effective_from FROM professions WHERE id = $1", id)
         .fetch_optional(conn)
         .await
 }
 
 /// Whether any entry has a version entered that takes effect after `today`.
 pub async fn any_pending(pool: &PgPool, today: NaiveDate) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM professions WHERE effective_from > $1)")
-        .bind(today)
-        .fetch_one(pool)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM professions WHERE effective_from > $1) AS "any!""#,
+        today,
+    )
+    .fetch_one(pool)
+    .await
 }
 
 /// A recorded change, as the history shows it.
@@ -294,47 +317,58 @@ pub async fn history(
     after_version: i64,
     limit: i64,
 ) -> Result<Vec<HistoryRow>, sqlx::Error> {
-    let rows = sqlx::query(
+    let rows = sqlx::query!(
         "SELECT p.id, h.entry, h.status, h.version, p.created_at, h.recorded_at AS updated_at,
-                h.kind, h.changed_fields, h.reason, h.basis, h.actor, h.actor_role, h.request_id, h.effective_from
+                h.kind, h.changed_fields, h.reason, h.basis, h.actor, h.actor_role, h.request_id,
+                h.effective_from
          FROM profession_history h JOIN professions p ON p.id = h.profession_id
          WHERE h.profession_id = $1 AND h.version > $2
          ORDER BY h.version LIMIT $3",
+        id,
+        after_version,
+        limit,
     )
-    .bind(id)
-    .bind(after_version)
-    .bind(limit)
     .fetch_all(pool)
     .await?;
-    rows.iter()
+    rows.into_iter()
         .map(|row| {
-            let basis: Option<serde_json::Value> = row.try_get("basis")?;
+            let profession = ProfessionRow {
+                id: row.id,
+                entry: row.entry,
+                status: row.status,
+                version: row.version,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+            };
             Ok(HistoryRow {
-                profession: decode(row)?,
-                kind: row.try_get("kind")?,
-                changed_fields: row.try_get("changed_fields")?,
-                reason: row.try_get("reason")?,
-                basis: basis
+                profession: profession.try_into()?,
+                kind: row.kind,
+                changed_fields: row.changed_fields,
+                reason: row.reason,
+                basis: row
+                    .basis
                     .map(serde_json::from_value)
                     .transpose()
                     .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                actor: row.try_get("actor")?,
-                actor_role: row.try_get("actor_role")?,
-                request_id: row.try_get("request_id")?,
-                effective_from: row.try_get("effective_from")?,
+                actor: row.actor,
+                actor_role: row.actor_role,
+                request_id: row.request_id,
+                effective_from: row.effective_from,
             })
         })
         .collect()
 }
 
 pub async fn get(pool: &PgPool, id: Uuid) -> Result<Option<StoredProfession>, sqlx::Error> {
-    sqlx::query("SELECT * FROM professions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+    sqlx::query_as!(
+        ProfessionRow,
+        "SELECT id, entry, status, version, created_at, updated_at FROM professions WHERE id = $1",
+        id,
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(StoredProfession::try_from)
+    .transpose()
 }
 
 /// The entry as it stood at the end of `date`: its last version effective on or before it.
@@ -343,18 +377,18 @@ pub async fn get_as_of(
     id: Uuid,
     date: NaiveDate,
 ) -> Result<Option<StoredProfession>, sqlx::Error> {
-    sqlx::query(
+    sqlx::query_as!(
+        ProfessionRow,
         "SELECT p.id, h.entry, h.status, h.version, p.created_at, h.recorded_at AS updated_at
          FROM profession_history h JOIN professions p ON p.id = h.profession_id
          WHERE h.profession_id = $1 AND h.effective_from <= $2
          ORDER BY h.version DESC LIMIT 1",
+        id,
+        date,
     )
-    .bind(id)
-    .bind(date)
     .fetch_optional(pool)
     .await?
-    .as_ref()
-    .map(decode)
+    .map(StoredProfession::try_from)
     .transpose()
 }
 
@@ -441,7 +475,7 @@ pub async fn list(
 
     let mut page = sqlx::QueryBuilder::new("");
     push_register(&mut page, filter.as_of);
-    page.push("SELECT * FROM register WHERE true");
+    page.push("SELECT id, entry, status, version, created_at, updated_at FROM register WHERE true");
     push_filters(&mut page, filter);
     let column = filter.sort.column();
     let (cmp, dir) = if filter.descending {
@@ -465,12 +499,13 @@ pub async fn list(
     }
     page.push(format!(" ORDER BY {column} {dir}, id {dir} LIMIT "))
         .push_bind(filter.limit);
-    let rows = page
-        .build()
+    // Built at run time (the filters vary), decoded into the same typed row.
+    let rows: Vec<ProfessionRow> = page
+        .build_query_as()
         .persistent(plan_each_time)
         .fetch_all(pool)
         .await?;
-    let items = rows.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+    let items = decode_all(rows)?;
     Ok((items, total))
 }
 
@@ -479,10 +514,10 @@ pub async fn existing_nkz_codes(
     pool: &PgPool,
     codes: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT nkz_code FROM professions WHERE nkz_code = ANY($1) AND nkz_code <> '0'",
+        codes,
     )
-    .bind(codes)
     .fetch_all(pool)
     .await
 }
@@ -497,36 +532,43 @@ pub async fn export_page(
 ) -> Result<Vec<StoredProfession>, sqlx::Error> {
     let rows = match as_of {
         None => {
-            sqlx::query(
-                "SELECT * FROM professions WHERE id > $1 AND ($2 OR status = 'active') ORDER BY id LIMIT $3",
+            sqlx::query_as!(
+                ProfessionRow,
+                "SELECT id, entry, status, version, created_at, updated_at FROM professions
+                  WHERE id > $1 AND ($2 OR status = 'active') ORDER BY id LIMIT $3",
+                after,
+                include_excluded,
+                limit,
             )
-            .bind(after)
-            .bind(include_excluded)
-            .bind(limit)
             .fetch_all(pool)
             .await?
         }
         Some(date) => {
-            sqlx::query(
-                "SELECT * FROM (
+            sqlx::query_as!(
+                ProfessionRow,
+                r#"SELECT id AS "id!", entry AS "entry!", status AS "status!",
+                          version AS "version!", created_at AS "created_at!",
+                          updated_at AS "updated_at!"
+                   FROM (
                     SELECT DISTINCT ON (h.profession_id)
-                           p.id, h.entry, h.status, h.version, p.created_at, h.recorded_at AS updated_at
+                           p.id, h.entry, h.status, h.version, p.created_at,
+                           h.recorded_at AS updated_at
                     FROM profession_history h JOIN professions p ON p.id = h.profession_id
                     WHERE h.effective_from <= $1 AND h.profession_id > $2
                     ORDER BY h.profession_id, h.version DESC
                  ) as_of
                  WHERE $3 OR status = 'active'
-                 ORDER BY id LIMIT $4",
+                 ORDER BY id LIMIT $4"#,
+                date,
+                after,
+                include_excluded,
+                limit,
             )
-            .bind(date)
-            .bind(after)
-            .bind(include_excluded)
-            .bind(limit)
             .fetch_all(pool)
             .await?
         }
     };
-    rows.iter().map(decode).collect()
+    decode_all(rows)
 }
 
 /// Why a standard reference is refused, if it is: `Err` names why the version cannot ground an
@@ -537,13 +579,15 @@ pub async fn standard_problem(
     id: Uuid,
     version: i32,
 ) -> Result<Result<Option<Vec<String>>, String>, sqlx::Error> {
-    let found: Option<(Option<i32>, bool, Option<Vec<String>>)> = sqlx::query_as(
-        "SELECT superseded_by, withdrawn_at IS NOT NULL, separate_skills FROM approved_standards WHERE standard_id = $1 AND version = $2",
+    let found = sqlx::query!(
+        r#"SELECT superseded_by, withdrawn_at IS NOT NULL AS "withdrawn!", separate_skills
+             FROM approved_standards WHERE standard_id = $1 AND version = $2"#,
+        id,
+        version,
     )
-    .bind(id)
-    .bind(version)
     .fetch_optional(conn)
-    .await?;
+    .await?
+    .map(|row| (row.superseded_by, row.withdrawn, row.separate_skills));
     Ok(match found {
         None => Err(format!(
             "standard {id} version {version} is not in the list of approved professional standards"
@@ -566,13 +610,14 @@ pub async fn standard_approved(
     version: i32,
     separate_skills: &[String],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO approved_standards (standard_id, version, separate_skills) VALUES ($1, $2, $3)
-         ON CONFLICT (standard_id, version) DO UPDATE SET separate_skills = EXCLUDED.separate_skills",
+         ON CONFLICT (standard_id, version)
+         DO UPDATE SET separate_skills = EXCLUDED.separate_skills",
+        id,
+        version,
+        separate_skills,
     )
-    .bind(id)
-    .bind(version)
-    .bind(separate_skills)
     .execute(conn)
     .await?;
     Ok(())
@@ -585,13 +630,13 @@ pub async fn standard_superseded(
     version: i32,
     by: i32,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO approved_standards (standard_id, version, superseded_by) VALUES ($1, $2, $3)
          ON CONFLICT (standard_id, version) DO UPDATE SET superseded_by = EXCLUDED.superseded_by",
+        id,
+        version,
+        by,
     )
-    .bind(id)
-    .bind(version)
-    .bind(by)
     .execute(conn)
     .await?;
     Ok(())
@@ -603,12 +648,12 @@ pub async fn standard_withdrawn(
     id: Uuid,
     version: i32,
 ) -> Result<bool, sqlx::Error> {
-    let changed = sqlx::query(
+    let changed = sqlx::query!(
         "UPDATE approved_standards SET withdrawn_at = now()
           WHERE standard_id = $1 AND version = $2 AND withdrawn_at IS NULL",
+        id,
+        version,
     )
-    .bind(id)
-    .bind(version)
     .execute(conn)
     .await?
     .rows_affected();
@@ -623,29 +668,31 @@ pub async fn flag_for_review(
     superseded: i32,
     superseding: i32,
 ) -> Result<Vec<(Uuid, i64)>, sqlx::Error> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "WITH flagged AS (
-            INSERT INTO review_flags (profession_id, standard_id, superseded_version, superseding_version)
-            SELECT id, $1, $2, $3 FROM professions
-            WHERE entry->'grounding'->'Standard'->>'id' = $1::text
+            INSERT INTO review_flags
+                (profession_id, standard_id, superseded_version, superseding_version)
+            SELECT id, $1::uuid, $2, $3 FROM professions
+            WHERE entry->'grounding'->'Standard'->>'id' = $1::uuid::text
               AND (entry->'grounding'->'Standard'->>'version')::int = $2
             ON CONFLICT (profession_id) DO UPDATE
-               SET standard_id = EXCLUDED.standard_id, superseded_version = EXCLUDED.superseded_version,
+               SET standard_id = EXCLUDED.standard_id,
+                   superseded_version = EXCLUDED.superseded_version,
                    superseding_version = EXCLUDED.superseding_version, flagged_at = now()
             RETURNING profession_id)
          SELECT p.id, p.version FROM flagged f JOIN professions p ON p.id = f.profession_id",
+        standard_id,
+        superseded,
+        superseding,
     )
-    .bind(standard_id)
-    .bind(superseded)
-    .bind(superseding)
     .fetch_all(conn)
-    .await
+    .await?;
+    Ok(rows.into_iter().map(|row| (row.id, row.version)).collect())
 }
 
 /// The entry was put on another footing: its review is done.
 pub async fn clear_review(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM review_flags WHERE profession_id = $1")
-        .bind(id)
+    sqlx::query!("DELETE FROM review_flags WHERE profession_id = $1", id)
         .execute(conn)
         .await?;
     Ok(())
@@ -665,10 +712,12 @@ pub async fn lock_calendar_year(
     conn: &mut PgConnection,
     year: i32,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT version FROM calendar_years WHERE year = $1 FOR UPDATE")
-        .bind(year)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar!(
+        "SELECT version FROM calendar_years WHERE year = $1 FOR UPDATE",
+        year,
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// The history row of a calendar year's version, as it now stands.
@@ -680,16 +729,17 @@ pub async fn record_calendar_change(
     actor_role: &str,
     request_id: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO calendar_year_history (year, version, data, basis, actor, actor_role, request_id)
+    sqlx::query!(
+        "INSERT INTO calendar_year_history
+            (year, version, data, basis, actor, actor_role, request_id)
          VALUES ($1, $2, (SELECT data FROM calendar_years WHERE year = $1),
                  (SELECT basis FROM calendar_years WHERE year = $1), $3, $4, $5)",
+        year,
+        version,
+        actor,
+        actor_role,
+        request_id,
     )
-    .bind(year)
-    .bind(version)
-    .bind(actor)
-    .bind(actor_role)
-    .bind(request_id)
     .execute(conn)
     .await?;
     Ok(())

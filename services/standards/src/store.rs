@@ -1,7 +1,7 @@
 //! SQL of professional standards: versions, their approval steps, and the list.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::content::StandardContent;
@@ -53,41 +53,71 @@ fn conclusion_of(code: Option<String>) -> Result<Option<Conclusion>, sqlx::Error
     .transpose()
 }
 
-const VERSION_COLUMNS: &str =
-    "standard_id, version, stage, content, nce_conclusion, created_at, updated_at";
-
-fn decode_version(row: &sqlx::postgres::PgRow) -> Result<StandardVersion, sqlx::Error> {
-    let content: serde_json::Value = row.try_get("content")?;
-    let stage: String = row.try_get("stage")?;
-    Ok(StandardVersion {
-        standard_id: row.try_get("standard_id")?,
-        version: row.try_get("version")?,
-        stage: stage_of(&stage)?,
-        content: serde_json::from_value(content).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        nce_conclusion: conclusion_of(row.try_get("nce_conclusion")?)?,
-        steps: Vec::new(),
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+/// A row of `standard_versions`, as stored.
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    standard_id: Uuid,
+    version: i32,
+    stage: String,
+    content: serde_json::Value,
+    nce_conclusion: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
-fn decode_step(row: &sqlx::postgres::PgRow) -> Result<StepRecord, sqlx::Error> {
-    let reached: String = row.try_get("reached")?;
-    let document: Option<serde_json::Value> = row.try_get("document")?;
-    Ok(StepRecord {
-        reached: stage_of(&reached)?,
-        returned: row.try_get("returned")?,
-        conclusion: conclusion_of(row.try_get("conclusion")?)?,
-        document: document
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-        remarks: row.try_get("remarks")?,
-        actor: row.try_get("actor")?,
-        actor_role: row.try_get("actor_role")?,
-        request_id: row.try_get("request_id")?,
-        at: row.try_get("recorded_at")?,
-    })
+impl TryFrom<VersionRow> for StandardVersion {
+    type Error = sqlx::Error;
+
+    fn try_from(row: VersionRow) -> Result<Self, Self::Error> {
+        Ok(StandardVersion {
+            standard_id: row.standard_id,
+            version: row.version,
+            stage: stage_of(&row.stage)?,
+            content: serde_json::from_value(row.content)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            nce_conclusion: conclusion_of(row.nce_conclusion)?,
+            steps: Vec::new(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+/// A row of `standard_steps`, as stored.
+struct StepRow {
+    standard_id: Uuid,
+    version: i32,
+    reached: String,
+    returned: bool,
+    conclusion: Option<String>,
+    document: Option<serde_json::Value>,
+    remarks: String,
+    actor: String,
+    actor_role: String,
+    request_id: String,
+    recorded_at: DateTime<Utc>,
+}
+
+impl TryFrom<StepRow> for StepRecord {
+    type Error = sqlx::Error;
+
+    fn try_from(row: StepRow) -> Result<Self, Self::Error> {
+        Ok(StepRecord {
+            reached: stage_of(&row.reached)?,
+            returned: row.returned,
+            conclusion: conclusion_of(row.conclusion)?,
+            document: row
+                .document
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            remarks: row.remarks,
+            actor: row.actor,
+            actor_role: row.actor_role,
+            request_id: row.request_id,
+            at: row.recorded_at,
+        })
+    }
 }
 
 /// The lower-cased titles in all three languages, searched with ILIKE.
@@ -109,12 +139,12 @@ pub async fn create(
     first: &StandardVersion,
     created_by: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO standards (id, revision, created_by, created_at) VALUES ($1, 1, $2, $3)",
+        first.standard_id,
+        created_by,
+        first.created_at,
     )
-    .bind(first.standard_id)
-    .bind(created_by)
-    .bind(first.created_at)
     .execute(&mut *conn)
     .await?;
     insert_version(conn, first).await
@@ -126,21 +156,22 @@ pub async fn insert_version(
     v: &StandardVersion,
 ) -> Result<(), sqlx::Error> {
     let levels: Vec<i32> = v.content.nqf_levels.iter().map(|l| i32::from(*l)).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO standard_versions
-             (standard_id, version, stage, content, nce_conclusion, title_search, nkz_codes, nqf_levels, created_at, updated_at)
+             (standard_id, version, stage, content, nce_conclusion, title_search, nkz_codes,
+              nqf_levels, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        v.standard_id,
+        v.version,
+        v.stage.code(),
+        json(&v.content)?,
+        v.nce_conclusion.map(Conclusion::code),
+        title_search(&v.content),
+        &v.content.nkz_codes,
+        &levels,
+        v.created_at,
+        v.updated_at,
     )
-    .bind(v.standard_id)
-    .bind(v.version)
-    .bind(v.stage.code())
-    .bind(json(&v.content)?)
-    .bind(v.nce_conclusion.map(Conclusion::code))
-    .bind(title_search(&v.content))
-    .bind(&v.content.nkz_codes)
-    .bind(&levels)
-    .bind(v.created_at)
-    .bind(v.updated_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -149,21 +180,21 @@ pub async fn insert_version(
 /// Writes a version's stage, content and conclusion back.
 pub async fn save_version(conn: &mut PgConnection, v: &StandardVersion) -> Result<(), sqlx::Error> {
     let levels: Vec<i32> = v.content.nqf_levels.iter().map(|l| i32::from(*l)).collect();
-    sqlx::query(
+    sqlx::query!(
         "UPDATE standard_versions
             SET stage = $3, content = $4, nce_conclusion = $5, title_search = $6, nkz_codes = $7,
                 nqf_levels = $8, updated_at = $9
           WHERE standard_id = $1 AND version = $2",
+        v.standard_id,
+        v.version,
+        v.stage.code(),
+        json(&v.content)?,
+        v.nce_conclusion.map(Conclusion::code),
+        title_search(&v.content),
+        &v.content.nkz_codes,
+        &levels,
+        v.updated_at,
     )
-    .bind(v.standard_id)
-    .bind(v.version)
-    .bind(v.stage.code())
-    .bind(json(&v.content)?)
-    .bind(v.nce_conclusion.map(Conclusion::code))
-    .bind(title_search(&v.content))
-    .bind(&v.content.nkz_codes)
-    .bind(&levels)
-    .bind(v.updated_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -177,13 +208,14 @@ pub async fn set_stage(
     stage: Stage,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE standard_versions SET stage = $3, updated_at = $4 WHERE standard_id = $1 AND version = $2",
+    sqlx::query!(
+        "UPDATE standard_versions SET stage = $3, updated_at = $4
+          WHERE standard_id = $1 AND version = $2",
+        standard_id,
+        version,
+        stage.code(),
+        at,
     )
-    .bind(standard_id)
-    .bind(version)
-    .bind(stage.code())
-    .bind(at)
     .execute(conn)
     .await?;
     Ok(())
@@ -202,23 +234,24 @@ pub async fn add_step(
         .map(serde_json::to_value)
         .transpose()
         .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO standard_steps
-             (standard_id, version, seq, reached, returned, conclusion, document, remarks, actor, actor_role, request_id, recorded_at)
+             (standard_id, version, seq, reached, returned, conclusion, document, remarks, actor,
+              actor_role, request_id, recorded_at)
          SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11
            FROM standard_steps WHERE standard_id = $1 AND version = $2",
+        standard_id,
+        version,
+        step.reached.code(),
+        step.returned,
+        step.conclusion.map(Conclusion::code),
+        document,
+        step.remarks,
+        step.actor,
+        step.actor_role,
+        step.request_id,
+        step.at,
     )
-    .bind(standard_id)
-    .bind(version)
-    .bind(step.reached.code())
-    .bind(step.returned)
-    .bind(step.conclusion.map(Conclusion::code))
-    .bind(document)
-    .bind(&step.remarks)
-    .bind(&step.actor)
-    .bind(&step.actor_role)
-    .bind(&step.request_id)
-    .bind(step.at)
     .execute(conn)
     .await?;
     Ok(())
@@ -231,10 +264,10 @@ pub async fn lock_and_count(
     conn: &mut PgConnection,
     standard_id: Uuid,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "UPDATE standards SET revision = revision + 1 WHERE id = $1 RETURNING revision",
+        standard_id,
     )
-    .bind(standard_id)
     .fetch_optional(conn)
     .await
 }
@@ -244,14 +277,14 @@ pub async fn versions(
     conn: &mut PgConnection,
     standard_id: Uuid,
 ) -> Result<Vec<(i32, Stage)>, sqlx::Error> {
-    let rows: Vec<(i32, String)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT version, stage FROM standard_versions WHERE standard_id = $1 ORDER BY version",
+        standard_id,
     )
-    .bind(standard_id)
     .fetch_all(conn)
     .await?;
     rows.into_iter()
-        .map(|(v, stage)| Ok((v, stage_of(&stage)?)))
+        .map(|row| Ok((row.version, stage_of(&row.stage)?)))
         .collect()
 }
 
@@ -264,24 +297,26 @@ async fn attach_steps(
     }
     let ids: Vec<Uuid> = versions.iter().map(|v| v.standard_id).collect();
     let numbers: Vec<i32> = versions.iter().map(|v| v.version).collect();
-    let rows = sqlx::query(
-        "SELECT s.* FROM standard_steps s
+    let rows = sqlx::query_as!(
+        StepRow,
+        "SELECT s.standard_id, s.version, s.reached, s.returned, s.conclusion, s.document,
+                s.remarks, s.actor, s.actor_role, s.request_id, s.recorded_at
+           FROM standard_steps s
            JOIN UNNEST($1::uuid[], $2::int[]) AS wanted (standard_id, version)
              ON s.standard_id = wanted.standard_id AND s.version = wanted.version
           ORDER BY s.standard_id, s.version, s.seq",
+        &ids,
+        &numbers,
     )
-    .bind(&ids)
-    .bind(&numbers)
     .fetch_all(conn)
     .await?;
-    for row in &rows {
-        let id: Uuid = row.try_get("standard_id")?;
-        let version: i32 = row.try_get("version")?;
+    for row in rows {
+        let (id, version) = (row.standard_id, row.version);
         if let Some(v) = versions
             .iter_mut()
             .find(|v| v.standard_id == id && v.version == version)
         {
-            v.steps.push(decode_step(row)?);
+            v.steps.push(row.try_into()?);
         }
     }
     Ok(())
@@ -293,15 +328,17 @@ pub async fn load(
     standard_id: Uuid,
     version: i32,
 ) -> Result<Option<StandardVersion>, sqlx::Error> {
-    let row = sqlx::query(&format!(
-        "SELECT {VERSION_COLUMNS} FROM standard_versions WHERE standard_id = $1 AND version = $2"
-    ))
-    .bind(standard_id)
-    .bind(version)
+    let row = sqlx::query_as!(
+        VersionRow,
+        "SELECT standard_id, version, stage, content, nce_conclusion, created_at, updated_at
+           FROM standard_versions WHERE standard_id = $1 AND version = $2",
+        standard_id,
+        version,
+    )
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
-    let mut found = [decode_version(&row)?];
+    let mut found = [StandardVersion::try_from(row)?];
     attach_steps(conn, &mut found).await?;
     let [found] = found;
     Ok(Some(found))
@@ -329,16 +366,18 @@ pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<StandardVers
         .title
         .as_ref()
         .map(|t| format!("%{}%", escape_like(t)));
-    let rows = sqlx::query(&format!(
-        "SELECT {VERSION_COLUMNS} FROM standard_versions
+    // Built at run time, not by the macros: a title search must not use a prepared plan.
+    let rows: Vec<VersionRow> = sqlx::query_as(
+        "SELECT standard_id, version, stage, content, nce_conclusion, created_at, updated_at
+           FROM standard_versions
           WHERE stage = ANY($1)
             AND ($2::text IS NULL OR nkz_codes @> ARRAY[$2::text])
             AND ($3::int IS NULL OR nqf_levels @> ARRAY[$3::int])
             AND ($4::text IS NULL OR title_search LIKE $4)
             AND (standard_id, version) > ($5, $6)
           ORDER BY standard_id, version
-          LIMIT $7"
-    ))
+          LIMIT $7",
+    )
     .bind(&stages)
     .bind(&filter.nkz_code)
     .bind(filter.nqf_level)
@@ -351,8 +390,8 @@ pub async fn list(pool: &PgPool, filter: &ListFilter) -> Result<Vec<StandardVers
     .fetch_all(pool)
     .await?;
     let mut found = rows
-        .iter()
-        .map(decode_version)
+        .into_iter()
+        .map(StandardVersion::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     let mut conn = pool.acquire().await?;
     attach_steps(&mut conn, &mut found).await?;

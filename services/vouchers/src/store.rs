@@ -36,10 +36,12 @@ struct TermsRow {
 }
 
 pub async fn terms(conn: &mut PgConnection, year: i32) -> Result<Option<StoredTerms>, sqlx::Error> {
-    let head: Option<TermsRow> = sqlx::query_as(
-        "SELECT validity_days, version, basis, actor, updated_at FROM voucher_terms WHERE year = $1",
+    let head = sqlx::query_as!(
+        TermsRow,
+        r#"SELECT validity_days, version, basis AS "basis: Json<Basis>", actor, updated_at
+             FROM voucher_terms WHERE year = $1"#,
+        year,
     )
-    .bind(year)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(TermsRow {
@@ -52,16 +54,19 @@ pub async fn terms(conn: &mut PgConnection, year: i32) -> Result<Option<StoredTe
     else {
         return Ok(None);
     };
-    let rows: Vec<(String, i64, i64, i64, i64, i64)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT region, rate_tiyn, budget_count, budget_tiyn, committed_count, committed_tiyn
            FROM voucher_region_terms WHERE year = $1 ORDER BY region",
+        year,
     )
-    .bind(year)
     .fetch_all(&mut *conn)
     .await?;
     let mut regions = BTreeMap::new();
     let mut committed = BTreeMap::new();
-    for (region, rate_tiyn, budget_count, budget_tiyn, count, tiyn) in rows {
+    for row in rows {
+        let (region, rate_tiyn, budget_count, budget_tiyn) =
+            (row.region, row.rate_tiyn, row.budget_count, row.budget_tiyn);
+        let (count, tiyn) = (row.committed_count, row.committed_tiyn);
         regions.insert(
             region.clone(),
             RegionTerms {
@@ -91,10 +96,12 @@ pub async fn lock_terms_version(
     conn: &mut PgConnection,
     year: i32,
 ) -> Result<Option<i64>, sqlx::Error> {
-    sqlx::query_scalar("SELECT version FROM voucher_terms WHERE year = $1 FOR UPDATE")
-        .bind(year)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar!(
+        "SELECT version FROM voucher_terms WHERE year = $1 FOR UPDATE",
+        year,
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 /// Writes a year's terms as `version`; the regions' committed amounts stay as they are.
@@ -107,33 +114,33 @@ pub async fn save_terms(
     request_id: &str,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO voucher_terms (year, validity_days, version, basis, actor, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (year) DO UPDATE SET validity_days = EXCLUDED.validity_days,
              version = EXCLUDED.version, basis = EXCLUDED.basis, actor = EXCLUDED.actor,
              updated_at = EXCLUDED.updated_at",
+        terms.year,
+        i32::try_from(terms.validity_days).unwrap_or(i32::MAX),
+        version,
+        Json(basis) as _,
+        actor,
+        at,
     )
-    .bind(terms.year)
-    .bind(i32::try_from(terms.validity_days).unwrap_or(i32::MAX))
-    .bind(version)
-    .bind(Json(basis))
-    .bind(actor)
-    .bind(at)
     .execute(&mut *conn)
     .await?;
     for (region, t) in &terms.regions {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO voucher_region_terms (year, region, rate_tiyn, budget_count, budget_tiyn)
              VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (year, region) DO UPDATE SET rate_tiyn = EXCLUDED.rate_tiyn,
                  budget_count = EXCLUDED.budget_count, budget_tiyn = EXCLUDED.budget_tiyn",
+            terms.year,
+            region,
+            t.rate_tiyn,
+            t.budget_count,
+            t.budget_tiyn,
         )
-        .bind(terms.year)
-        .bind(region)
-        .bind(t.rate_tiyn)
-        .bind(t.budget_count)
-        .bind(t.budget_tiyn)
         .execute(&mut *conn)
         .await?;
     }
@@ -145,14 +152,14 @@ pub async fn save_terms(
         })).collect::<Vec<_>>(),
         "basis": basis,
     });
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO voucher_terms_history (year, version, terms, actor, request_id) VALUES ($1, $2, $3, $4, $5)",
+        terms.year,
+        version,
+        snapshot,
+        actor,
+        request_id,
     )
-    .bind(terms.year)
-    .bind(version)
-    .bind(snapshot)
-    .bind(actor)
-    .bind(request_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -165,15 +172,15 @@ pub async fn commit_budget(
     region: &str,
     rate: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE voucher_region_terms SET committed_count = committed_count + 1,
                 committed_tiyn = committed_tiyn + $3
           WHERE year = $1 AND region = $2
             AND committed_count + 1 <= budget_count AND committed_tiyn + $3 <= budget_tiyn",
+        year,
+        region,
+        rate,
     )
-    .bind(year)
-    .bind(region)
-    .bind(rate)
     .execute(conn)
     .await?
     .rows_affected();
@@ -187,21 +194,21 @@ pub async fn release_budget(
     region: &str,
     rate: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE voucher_region_terms SET committed_count = committed_count - 1,
                 committed_tiyn = committed_tiyn - $3
           WHERE year = $1 AND region = $2",
+        year,
+        region,
+        rate,
     )
-    .bind(year)
-    .bind(region)
-    .bind(rate)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn next_number(conn: &mut PgConnection, year: i32) -> Result<String, sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT nextval('voucher_number_seq')")
+    let n = sqlx::query_scalar!(r#"SELECT nextval('voucher_number_seq') AS "next!""#)
         .fetch_one(conn)
         .await?;
     Ok(format!("VC-{year}-{n:08}"))
@@ -406,36 +413,36 @@ fn sick_leaves(v: &Voucher) -> Json<Vec<StoredSickLeave>> {
 pub async fn insert_voucher(conn: &mut PgConnection, s: &StoredVoucher) -> Result<(), sqlx::Error> {
     let v = &s.voucher;
     let c = status_columns(&v.status);
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO vouchers (id, number, holder_iin, holder_name, region, year, registration, issued_on,
              base_until, valid_until, status, status_since, rate_tiyn, terms_version, sick_leaves,
              center_number, profession_id, nqf_level, cancel_reason, issued_by, created_at, updated_at,
              document_serial)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)",
+        v.id,
+        &s.number,
+        &v.holder_iin,
+        &s.holder_name,
+        &v.region,
+        s.year,
+        Json(&s.registration) as _,
+        v.issued_on,
+        v.base_until,
+        v.valid_until,
+        c.code,
+        s.status_since,
+        v.rate_tiyn,
+        s.terms_version,
+        sick_leaves(v) as _,
+        c.center as _,
+        c.profession,
+        c.level,
+        c.reason,
+        &s.issued_by,
+        s.created_at,
+        s.updated_at,
+        c.document_serial,
     )
-    .bind(v.id)
-    .bind(&s.number)
-    .bind(&v.holder_iin)
-    .bind(&s.holder_name)
-    .bind(&v.region)
-    .bind(s.year)
-    .bind(Json(&s.registration))
-    .bind(v.issued_on)
-    .bind(v.base_until)
-    .bind(v.valid_until)
-    .bind(c.code)
-    .bind(s.status_since)
-    .bind(v.rate_tiyn)
-    .bind(s.terms_version)
-    .bind(sick_leaves(v))
-    .bind(c.center)
-    .bind(c.profession)
-    .bind(c.level)
-    .bind(c.reason)
-    .bind(&s.issued_by)
-    .bind(s.created_at)
-    .bind(s.updated_at)
-    .bind(c.document_serial)
     .execute(conn)
     .await?;
     Ok(())
@@ -444,23 +451,23 @@ pub async fn insert_voucher(conn: &mut PgConnection, s: &StoredVoucher) -> Resul
 pub async fn save_voucher(conn: &mut PgConnection, s: &StoredVoucher) -> Result<(), sqlx::Error> {
     let v = &s.voucher;
     let c = status_columns(&v.status);
-    sqlx::query(
+    sqlx::query!(
         "UPDATE vouchers SET valid_until = $2, status = $3, status_since = $4, sick_leaves = $5,
                 center_number = $6, profession_id = $7, nqf_level = $8, cancel_reason = $9, updated_at = $10,
                 document_serial = $11
           WHERE id = $1",
+        v.id,
+        v.valid_until,
+        c.code,
+        s.status_since,
+        sick_leaves(v) as _,
+        c.center as _,
+        c.profession,
+        c.level,
+        c.reason,
+        s.updated_at,
+        c.document_serial,
     )
-    .bind(v.id)
-    .bind(v.valid_until)
-    .bind(c.code)
-    .bind(s.status_since)
-    .bind(sick_leaves(v))
-    .bind(c.center)
-    .bind(c.profession)
-    .bind(c.level)
-    .bind(c.reason)
-    .bind(s.updated_at)
-    .bind(c.document_serial)
     .execute(conn)
     .await?;
     Ok(())
@@ -470,36 +477,63 @@ pub async fn get_voucher(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<StoredVoucher>, sqlx::Error> {
-    sqlx::query_as::<_, VoucherRow>("SELECT * FROM vouchers WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .map(StoredVoucher::try_from)
-        .transpose()
+    sqlx::query_as!(
+        VoucherRow,
+        r#"SELECT id, number, holder_iin, holder_name, region, year,
+                  registration AS "registration: Json<Registration>", issued_on, base_until,
+                  valid_until, status, status_since, rate_tiyn, terms_version,
+                  sick_leaves AS "sick_leaves: Json<Vec<StoredSickLeave>>",
+                  center_number AS "center_number: nsk_kz::CenterNumber", profession_id,
+                  nqf_level, cancel_reason, document_serial, issued_by, created_at, updated_at
+             FROM vouchers WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(StoredVoucher::try_from)
+    .transpose()
 }
 
 pub async fn lock_voucher(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<StoredVoucher>, sqlx::Error> {
-    sqlx::query_as::<_, VoucherRow>("SELECT * FROM vouchers WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .map(StoredVoucher::try_from)
-        .transpose()
+    sqlx::query_as!(
+        VoucherRow,
+        r#"SELECT id, number, holder_iin, holder_name, region, year,
+                  registration AS "registration: Json<Registration>", issued_on, base_until,
+                  valid_until, status, status_since, rate_tiyn, terms_version,
+                  sick_leaves AS "sick_leaves: Json<Vec<StoredSickLeave>>",
+                  center_number AS "center_number: nsk_kz::CenterNumber", profession_id,
+                  nqf_level, cancel_reason, document_serial, issued_by, created_at, updated_at
+             FROM vouchers WHERE id = $1 FOR UPDATE"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(StoredVoucher::try_from)
+    .transpose()
 }
 
 pub async fn voucher_by_number(
     pool: &PgPool,
     number: &str,
 ) -> Result<Option<StoredVoucher>, sqlx::Error> {
-    sqlx::query_as::<_, VoucherRow>("SELECT * FROM vouchers WHERE number = $1")
-        .bind(number)
-        .fetch_optional(pool)
-        .await?
-        .map(StoredVoucher::try_from)
-        .transpose()
+    sqlx::query_as!(
+        VoucherRow,
+        r#"SELECT id, number, holder_iin, holder_name, region, year,
+                  registration AS "registration: Json<Registration>", issued_on, base_until,
+                  valid_until, status, status_since, rate_tiyn, terms_version,
+                  sick_leaves AS "sick_leaves: Json<Vec<StoredSickLeave>>",
+                  center_number AS "center_number: nsk_kz::CenterNumber", profession_id,
+                  nqf_level, cancel_reason, document_serial, issued_by, created_at, updated_at
+             FROM vouchers WHERE number = $1"#,
+        number,
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(StoredVoucher::try_from)
+    .transpose()
 }
 
 /// The voucher a person already has for `year`, if any: (region, issued on).
@@ -508,11 +542,14 @@ pub async fn voucher_of_year(
     iin: &str,
     year: i32,
 ) -> Result<Option<(String, NaiveDate)>, sqlx::Error> {
-    sqlx::query_as("SELECT region, issued_on FROM vouchers WHERE holder_iin = $1 AND year = $2")
-        .bind(iin)
-        .bind(year)
-        .fetch_optional(conn)
-        .await
+    let row = sqlx::query!(
+        "SELECT region, issued_on FROM vouchers WHERE holder_iin = $1 AND year = $2",
+        iin,
+        year,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|row| (row.region, row.issued_on)))
 }
 
 /// What a list of vouchers is asked for.
@@ -535,8 +572,15 @@ pub async fn list_vouchers(
     pool: &PgPool,
     f: &VoucherFilter,
 ) -> Result<Vec<StoredVoucher>, sqlx::Error> {
-    sqlx::query_as::<_, VoucherRow>(
-        "SELECT * FROM vouchers
+    sqlx::query_as!(
+        VoucherRow,
+        r#"SELECT id, number, holder_iin, holder_name, region, year,
+                  registration AS "registration: Json<Registration>", issued_on, base_until,
+                  valid_until, status, status_since, rate_tiyn, terms_version,
+                  sick_leaves AS "sick_leaves: Json<Vec<StoredSickLeave>>",
+                  center_number AS "center_number: nsk_kz::CenterNumber", profession_id,
+                  nqf_level, cancel_reason, document_serial, issued_by, created_at, updated_at
+             FROM vouchers
           WHERE ($1::text IS NULL OR region = $1)
             AND (cardinality($2::text[]) = 0 OR status = ANY($2))
             AND ($3::date IS NULL OR issued_on >= $3)
@@ -544,16 +588,16 @@ pub async fn list_vouchers(
             AND id > $5
             AND ($7::int IS NULL OR center_number = $7)
             AND ($8::uuid IS NULL OR profession_id = $8)
-          ORDER BY id LIMIT $6",
+          ORDER BY id LIMIT $6"#,
+        f.region,
+        &f.statuses,
+        f.issued_from,
+        f.issued_to,
+        f.after.unwrap_or(Uuid::nil()),
+        f.limit,
+        f.center,
+        f.profession,
     )
-    .bind(&f.region)
-    .bind(&f.statuses)
-    .bind(f.issued_from)
-    .bind(f.issued_to)
-    .bind(f.after.unwrap_or(Uuid::nil()))
-    .bind(f.limit)
-    .bind(f.center)
-    .bind(f.profession)
     .fetch_all(pool)
     .await?
     .into_iter()
@@ -572,12 +616,12 @@ pub async fn audit_reads(
         return Ok(());
     }
     let mut tx = pool.begin().await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO holder_reads (reader, role, voucher) SELECT $1, $2, unnest($3::uuid[])",
+        reader,
+        role,
+        vouchers,
     )
-    .bind(reader)
-    .bind(role)
-    .bind(vouchers)
     .execute(&mut *tx)
     .await?;
     let subject = match vouchers {
@@ -607,17 +651,17 @@ pub async fn center_today(
     profession: Uuid,
     today: NaiveDate,
 ) -> Result<crate::domain::voucher::CenterToday, sqlx::Error> {
-    let rows: Vec<(serde_json::Value,)> = sqlx::query_as(
+    let rows = sqlx::query_scalar!(
         "SELECT scope FROM known_certificates
           WHERE center_number = $1 AND status = 'active' AND status_since <= $2
             AND valid_from <= $2 AND valid_until >= $2",
+        center as _,
+        today,
     )
-    .bind(center)
-    .bind(today)
     .fetch_all(conn)
     .await?;
     let wanted = profession.to_string();
-    let levels = rows.iter().find_map(|(scope,)| {
+    let levels = rows.iter().find_map(|scope| {
         scope.as_array()?.iter().find_map(|entry| {
             (entry.get("profession_id")?.as_str()? == wanted).then(|| {
                 entry
@@ -644,10 +688,10 @@ pub async fn profession_in_register(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query_scalar::<_, bool>(
+    Ok(sqlx::query_scalar!(
         "SELECT active FROM registered_professions WHERE profession_id = $1",
+        id,
     )
-    .bind(id)
     .fetch_optional(conn)
     .await?
     .unwrap_or(false))
@@ -670,22 +714,22 @@ pub struct ClaimRow {
 }
 
 pub async fn insert_claim(conn: &mut PgConnection, c: &ClaimRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO claims (id, voucher_id, center_number, region, amount_tiyn, outcome, document_serial,
              status, reason, claimed_on, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        c.id,
+        c.voucher_id,
+        c.center_number as _,
+        &c.region,
+        c.amount_tiyn,
+        &c.outcome,
+        c.document_serial.as_deref(),
+        &c.status,
+        c.reason.as_deref(),
+        c.claimed_on,
+        c.updated_at,
     )
-    .bind(c.id)
-    .bind(c.voucher_id)
-    .bind(c.center_number)
-    .bind(&c.region)
-    .bind(c.amount_tiyn)
-    .bind(&c.outcome)
-    .bind(&c.document_serial)
-    .bind(&c.status)
-    .bind(&c.reason)
-    .bind(c.claimed_on)
-    .bind(c.updated_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -698,14 +742,18 @@ pub async fn list_claims(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<ClaimRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM claims WHERE ($1::text IS NULL OR region = $1) AND ($2::int IS NULL OR center_number = $2)
-            AND id > $3 ORDER BY id LIMIT $4",
+    sqlx::query_as!(
+        ClaimRow,
+        r#"SELECT id, voucher_id, center_number AS "center_number: nsk_kz::CenterNumber", region,
+                  amount_tiyn, outcome, document_serial, status, reason, claimed_on, updated_at
+             FROM claims
+            WHERE ($1::text IS NULL OR region = $1) AND ($2::int IS NULL OR center_number = $2)
+              AND id > $3 ORDER BY id LIMIT $4"#,
+        region,
+        center,
+        after.unwrap_or(Uuid::nil()),
+        limit,
     )
-    .bind(region)
-    .bind(center)
-    .bind(after.unwrap_or(Uuid::nil()))
-    .bind(limit)
     .fetch_all(pool)
     .await
 }
@@ -714,27 +762,39 @@ pub async fn lock_claim(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<ClaimRow>, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM claims WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        ClaimRow,
+        r#"SELECT id, voucher_id, center_number AS "center_number: nsk_kz::CenterNumber", region,
+                  amount_tiyn, outcome, document_serial, status, reason, claimed_on, updated_at
+             FROM claims WHERE id = $1 FOR UPDATE"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn get_claim(conn: &mut PgConnection, id: Uuid) -> Result<Option<ClaimRow>, sqlx::Error> {
-    sqlx::query_as("SELECT * FROM claims WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_as!(
+        ClaimRow,
+        r#"SELECT id, voucher_id, center_number AS "center_number: nsk_kz::CenterNumber", region,
+                  amount_tiyn, outcome, document_serial, status, reason, claimed_on, updated_at
+             FROM claims WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn save_claim(conn: &mut PgConnection, c: &ClaimRow) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE claims SET status = $2, reason = $3, updated_at = $4 WHERE id = $1")
-        .bind(c.id)
-        .bind(&c.status)
-        .bind(&c.reason)
-        .bind(c.updated_at)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE claims SET status = $2, reason = $3, updated_at = $4 WHERE id = $1",
+        c.id,
+        &c.status,
+        c.reason.as_deref(),
+        c.updated_at,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -745,13 +805,17 @@ pub async fn claims_between(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<ClaimRow>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT * FROM claims WHERE ($1::text IS NULL OR region = $1) AND claimed_on BETWEEN $2 AND $3
-          ORDER BY claimed_on, id",
+    sqlx::query_as!(
+        ClaimRow,
+        r#"SELECT id, voucher_id, center_number AS "center_number: nsk_kz::CenterNumber", region,
+                  amount_tiyn, outcome, document_serial, status, reason, claimed_on, updated_at
+             FROM claims
+            WHERE ($1::text IS NULL OR region = $1) AND claimed_on BETWEEN $2 AND $3
+            ORDER BY claimed_on, id"#,
+        region,
+        from,
+        to,
     )
-    .bind(region)
-    .bind(from)
-    .bind(to)
     .fetch_all(pool)
     .await
 }
@@ -780,6 +844,8 @@ pub async fn statistics(
     year: i32,
     region: Option<&str>,
 ) -> Result<Vec<RegionFigures>, sqlx::Error> {
+    // Checked by the tests, not the macros: every figure is an aggregate the macros would see
+    // as nullable, and the row type already names each one.
     sqlx::query_as(
         "WITH v AS (
              SELECT region,
@@ -832,19 +898,19 @@ pub async fn hear_certificate(
     conn: &mut PgConnection,
     c: &HeardCertificate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO known_certificates (certificate_id, center_number, status, status_since, valid_from, valid_until, scope)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (certificate_id) DO UPDATE SET status = EXCLUDED.status, status_since = EXCLUDED.status_since,
              valid_until = EXCLUDED.valid_until, scope = EXCLUDED.scope",
+        c.id,
+        c.center as _,
+        c.status,
+        c.status_since,
+        c.valid_from,
+        c.valid_until,
+        &c.scope,
     )
-    .bind(c.id)
-    .bind(c.center)
-    .bind(c.status)
-    .bind(c.status_since)
-    .bind(c.valid_from)
-    .bind(c.valid_until)
-    .bind(&c.scope)
     .execute(conn)
     .await?;
     Ok(())
@@ -856,11 +922,11 @@ pub async fn certificate_replaced(
     id: Uuid,
     since: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE known_certificates SET status = 'replaced', status_since = $2 WHERE certificate_id = $1",
+        id,
+        since,
     )
-    .bind(id)
-    .bind(since)
     .execute(conn)
     .await?;
     Ok(())
@@ -874,16 +940,16 @@ pub async fn hear_profession(
     nqf_levels: &[i32],
     version: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO registered_professions (profession_id, active, nqf_levels, version) VALUES ($1, $2, $3, $4)
          ON CONFLICT (profession_id) DO UPDATE SET active = EXCLUDED.active, nqf_levels = EXCLUDED.nqf_levels,
              version = EXCLUDED.version
           WHERE registered_professions.version < EXCLUDED.version",
+        id,
+        active,
+        nqf_levels,
+        version,
     )
-    .bind(id)
-    .bind(active)
-    .bind(nqf_levels)
-    .bind(version)
     .execute(conn)
     .await?;
     Ok(())
@@ -896,12 +962,12 @@ pub async fn lock_due_batch(
     today: NaiveDate,
     limit: i64,
 ) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT id FROM vouchers WHERE status = 'issued' AND valid_until < $1
           ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        today,
+        limit,
     )
-    .bind(today)
-    .bind(limit)
     .fetch_all(conn)
     .await
 }

@@ -19,22 +19,22 @@ pub struct Finding {
 }
 
 pub async fn insert_finding(conn: &mut PgConnection, f: &Finding) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO findings (id, certificate_id, description, concerns_health_or_safety, found_on, opened_revocation_case,
              revocation_decision_due, request_id, actor, actor_role, recorded_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        f.id,
+        f.certificate_id,
+        &f.description,
+        f.concerns_health_or_safety,
+        f.found_on,
+        f.opened_revocation_case,
+        f.revocation_decision_due,
+        f.request_id.as_deref(),
+        &f.actor,
+        &f.actor_role,
+        f.at,
     )
-    .bind(f.id)
-    .bind(f.certificate_id)
-    .bind(&f.description)
-    .bind(f.concerns_health_or_safety)
-    .bind(f.found_on)
-    .bind(f.opened_revocation_case)
-    .bind(f.revocation_decision_due)
-    .bind(&f.request_id)
-    .bind(&f.actor)
-    .bind(&f.actor_role)
-    .bind(f.at)
     .execute(conn)
     .await?;
     Ok(())
@@ -46,24 +46,26 @@ pub async fn finding_by_request(
     actor: &str,
     request_id: &str,
 ) -> Result<Option<Finding>, sqlx::Error> {
-    let row = sqlx::query("SELECT * FROM findings WHERE actor = $1 AND request_id = $2")
-        .bind(actor)
-        .bind(request_id)
-        .fetch_optional(conn)
-        .await?;
+    let row = sqlx::query!(
+        "SELECT * FROM findings WHERE actor = $1 AND request_id = $2",
+        actor,
+        request_id,
+    )
+    .fetch_optional(conn)
+    .await?;
     row.map(|row| {
         Ok(Finding {
-            id: row.try_get("id")?,
-            certificate_id: row.try_get("certificate_id")?,
-            description: row.try_get("description")?,
-            concerns_health_or_safety: row.try_get("concerns_health_or_safety")?,
-            found_on: row.try_get("found_on")?,
-            opened_revocation_case: row.try_get("opened_revocation_case")?,
-            revocation_decision_due: row.try_get("revocation_decision_due")?,
-            request_id: row.try_get("request_id")?,
-            actor: row.try_get("actor")?,
-            actor_role: row.try_get("actor_role")?,
-            at: row.try_get("recorded_at")?,
+            id: row.id,
+            certificate_id: row.certificate_id,
+            description: row.description,
+            concerns_health_or_safety: row.concerns_health_or_safety,
+            found_on: row.found_on,
+            opened_revocation_case: row.opened_revocation_case,
+            revocation_decision_due: row.revocation_decision_due,
+            request_id: row.request_id,
+            actor: row.actor,
+            actor_role: row.actor_role,
+            at: row.recorded_at,
         })
     })
     .transpose()

@@ -20,18 +20,18 @@ pub struct IssuedRow {
 
 /// Records a document once; a redelivered event changes nothing.
 pub async fn hear_issued(conn: &mut PgConnection, row: &IssuedRow) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO issued_documents (serial_number, document_id, center_number, profession_id,
              procedure_date, issue_date, issued_late)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        &row.serial_number,
+        row.document_id,
+        row.center_number as _,
+        row.profession_id,
+        row.procedure_date,
+        row.issue_date,
+        row.issued_late,
     )
-    .bind(&row.serial_number)
-    .bind(row.document_id)
-    .bind(row.center_number)
-    .bind(row.profession_id)
-    .bind(row.procedure_date)
-    .bind(row.issue_date)
-    .bind(row.issued_late)
     .execute(conn)
     .await?;
     Ok(())
@@ -42,11 +42,11 @@ pub async fn hear_cancelled(
     serial_number: &str,
     cancelled_on: NaiveDate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE issued_documents SET cancelled_on = $2 WHERE serial_number = $1 AND cancelled_on IS NULL",
+        serial_number,
+        cancelled_on,
     )
-    .bind(serial_number)
-    .bind(cancelled_on)
     .execute(conn)
     .await?;
     Ok(())
@@ -57,19 +57,14 @@ pub async fn issued_documents(
     conn: &mut PgConnection,
     serials: &[String],
 ) -> Result<Vec<IssuedDocument>, sqlx::Error> {
-    let rows: Vec<(String, nsk_kz::CenterNumber)> = sqlx::query_as(
-        "SELECT serial_number, center_number FROM issued_documents WHERE serial_number = ANY($1)",
+    sqlx::query_as!(
+        IssuedDocument,
+        r#"SELECT serial_number, center_number AS "center_number: nsk_kz::CenterNumber"
+             FROM issued_documents WHERE serial_number = ANY($1)"#,
+        serials,
     )
-    .bind(serials)
     .fetch_all(conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(serial_number, center_number)| IssuedDocument {
-            serial_number,
-            center_number,
-        })
-        .collect())
+    .await
 }
 
 /// One month of a center's results (Art. 25.3).
@@ -90,22 +85,23 @@ pub async fn results_by_month(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<MonthRow>, sqlx::Error> {
-    sqlx::query_as(
-        "WITH events AS (
+    sqlx::query_as!(
+        MonthRow,
+        r#"WITH events AS (
              SELECT date_trunc('month', issue_date)::date AS month, 1 AS issued,
                     issued_late::int AS late, 0 AS cancelled
                FROM issued_documents WHERE center_number = $1
              UNION ALL
              SELECT date_trunc('month', cancelled_on)::date, 0, 0, 1
                FROM issued_documents WHERE center_number = $1 AND cancelled_on IS NOT NULL)
-         SELECT month, sum(issued)::bigint AS issued, sum(late)::bigint AS issued_late,
-                sum(cancelled)::bigint AS cancelled
+         SELECT month AS "month!", sum(issued)::bigint AS "issued!",
+                sum(late)::bigint AS "issued_late!", sum(cancelled)::bigint AS "cancelled!"
            FROM events WHERE month BETWEEN $2 AND $3
-          GROUP BY month ORDER BY month",
+          GROUP BY month ORDER BY month"#,
+        center as _,
+        from,
+        to,
     )
-    .bind(center)
-    .bind(from)
-    .bind(to)
     .fetch_all(conn)
     .await
 }

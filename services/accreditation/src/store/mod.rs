@@ -16,8 +16,9 @@ pub use professions::*;
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use nsk_kz::CenterNumber;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::application::{
@@ -175,42 +176,61 @@ fn from_code<T: DeserializeOwned>(code: Option<String>) -> Result<Option<T>, sql
 
 // ---- applications ----
 
-fn decode_application(row: &sqlx::postgres::PgRow) -> Result<StoredApplication, sqlx::Error> {
-    let stage: String = row.try_get("stage")?;
-    Ok(StoredApplication {
-        id: row.try_get("id")?,
-        stage: Stage::from_code(&stage).ok_or_else(|| corrupt(format!("unknown stage {stage}")))?,
-        form: from_json(row.try_get("form")?)?,
-        filed_on: row.try_get("filed_on")?,
-        site_report: opt_from_json(row.try_get("site_report")?)?,
-        decision: opt_from_json(row.try_get("decision")?)?,
-        agreement: opt_from_json(row.try_get("agreement")?)?,
-        certificate_id: row.try_get("certificate_id")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        appeals: from_json(row.try_get("appeals")?)?,
-    })
+/// A row of `applications`, as stored.
+struct ApplicationRow {
+    id: Uuid,
+    stage: String,
+    form: serde_json::Value,
+    filed_on: NaiveDate,
+    site_report: Option<serde_json::Value>,
+    decision: Option<serde_json::Value>,
+    agreement: Option<serde_json::Value>,
+    certificate_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    appeals: serde_json::Value,
+}
+
+impl TryFrom<ApplicationRow> for StoredApplication {
+    type Error = sqlx::Error;
+
+    fn try_from(row: ApplicationRow) -> Result<Self, Self::Error> {
+        Ok(StoredApplication {
+            id: row.id,
+            stage: Stage::from_code(&row.stage)
+                .ok_or_else(|| corrupt(format!("unknown stage {}", row.stage)))?,
+            form: from_json(row.form)?,
+            filed_on: row.filed_on,
+            site_report: opt_from_json(row.site_report)?,
+            decision: opt_from_json(row.decision)?,
+            agreement: opt_from_json(row.agreement)?,
+            certificate_id: row.certificate_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            appeals: from_json(row.appeals)?,
+        })
+    }
 }
 
 pub async fn insert_application(
     conn: &mut PgConnection,
     a: &StoredApplication,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO applications (id, stage, form, applicant_bin, filed_on, site_report, decision, agreement, certificate_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        a.id,
+        a.stage.code(),
+        to_json(&a.form)?,
+        a.form.applicant_bin.as_str(),
+        a.filed_on,
+        a.site_report.as_ref().map(to_json).transpose()?,
+        a.decision.as_ref().map(to_json).transpose()?,
+        a.agreement.as_ref().map(to_json).transpose()?,
+        a.certificate_id,
+        a.created_at,
+        a.updated_at,
     )
-    .bind(a.id)
-    .bind(a.stage.code())
-    .bind(to_json(&a.form)?)
-    .bind(a.form.applicant_bin.as_str())
-    .bind(a.filed_on)
-    .bind(a.site_report.as_ref().map(to_json).transpose()?)
-    .bind(a.decision.as_ref().map(to_json).transpose()?)
-    .bind(a.agreement.as_ref().map(to_json).transpose()?)
-    .bind(a.certificate_id)
-    .bind(a.created_at)
-    .bind(a.updated_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -220,19 +240,19 @@ pub async fn save_application(
     conn: &mut PgConnection,
     a: &StoredApplication,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE applications SET stage = $2, site_report = $3, decision = $4, agreement = $5, certificate_id = $6, updated_at = $7,
                 appeals = $8
           WHERE id = $1",
+        a.id,
+        a.stage.code(),
+        a.site_report.as_ref().map(to_json).transpose()?,
+        a.decision.as_ref().map(to_json).transpose()?,
+        a.agreement.as_ref().map(to_json).transpose()?,
+        a.certificate_id,
+        a.updated_at,
+        to_json(&a.appeals)?,
     )
-    .bind(a.id)
-    .bind(a.stage.code())
-    .bind(a.site_report.as_ref().map(to_json).transpose()?)
-    .bind(a.decision.as_ref().map(to_json).transpose()?)
-    .bind(a.agreement.as_ref().map(to_json).transpose()?)
-    .bind(a.certificate_id)
-    .bind(a.updated_at)
-    .bind(to_json(&a.appeals)?)
     .execute(conn)
     .await?;
     Ok(())
@@ -243,26 +263,34 @@ pub async fn lock_application(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<StoredApplication>, sqlx::Error> {
-    sqlx::query("SELECT * FROM applications WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(decode_application)
-        .transpose()
+    sqlx::query_as!(
+        ApplicationRow,
+        r#"SELECT id, stage, form, filed_on, site_report, decision, agreement, certificate_id,
+                created_at, updated_at, appeals
+           FROM applications WHERE id = $1 FOR UPDATE"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(StoredApplication::try_from)
+    .transpose()
 }
 
 pub async fn get_application(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<StoredApplication>, sqlx::Error> {
-    sqlx::query("SELECT * FROM applications WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(decode_application)
-        .transpose()
+    sqlx::query_as!(
+        ApplicationRow,
+        r#"SELECT id, stage, form, filed_on, site_report, decision, agreement, certificate_id,
+                created_at, updated_at, appeals
+           FROM applications WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(StoredApplication::try_from)
+    .transpose()
 }
 
 /// A page of applications in id (filing) order.
@@ -273,82 +301,109 @@ pub async fn list_applications(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<StoredApplication>, sqlx::Error> {
-    sqlx::query(
-        "SELECT * FROM applications
+    sqlx::query_as!(
+        ApplicationRow,
+        r#"SELECT id, stage, form, filed_on, site_report, decision, agreement, certificate_id,
+                created_at, updated_at, appeals
+           FROM applications
           WHERE ($1::text IS NULL OR stage = $1) AND ($2::text IS NULL OR applicant_bin = $2) AND id > $3
-          ORDER BY id LIMIT $4",
+          ORDER BY id LIMIT $4"#,
+        stage.map(Stage::code),
+        bin,
+        after.unwrap_or(Uuid::nil()),
+        limit,
     )
-    .bind(stage.map(Stage::code))
-    .bind(bin)
-    .bind(after.unwrap_or(Uuid::nil()))
-    .bind(limit)
     .fetch_all(pool)
     .await?
-    .iter()
-    .map(decode_application)
+    .into_iter()
+    .map(StoredApplication::try_from)
     .collect()
 }
 
 // ---- certificates ----
 
-fn decode_certificate(row: &sqlx::postgres::PgRow) -> Result<StoredCertificate, sqlx::Error> {
-    let status: String = row.try_get("status")?;
-    Ok(StoredCertificate {
-        id: row.try_get("id")?,
-        serial_number: row.try_get("serial_number")?,
-        center_number: row.try_get("center_number")?,
-        center_bin: row.try_get("center_bin")?,
-        center_name: row.try_get("center_name")?,
-        scope: from_json(row.try_get("scope")?)?,
-        issued_on: row.try_get("issued_on")?,
-        valid_from: row.try_get("valid_from")?,
-        valid_until: row.try_get("valid_until")?,
-        status: Status::from_code(&status)
-            .ok_or_else(|| corrupt(format!("unknown status {status}")))?,
-        status_since: row.try_get("status_since")?,
-        previous_certificate_id: row.try_get("previous_certificate_id")?,
-        application_id: row.try_get("application_id")?,
-        revocation: opt_from_json(row.try_get("revocation")?)?,
-        termination_ground: from_code(row.try_get("termination_ground")?)?,
-        reorganisation: from_code(row.try_get("reorganisation")?)?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-        route: {
-            let code: String = row.try_get("route")?;
-            Route::from_code(&code).ok_or_else(|| corrupt(format!("unknown route {code}")))?
-        },
-    })
+/// A row of `certificates`, as stored.
+struct CertificateRow {
+    id: Uuid,
+    serial_number: String,
+    center_number: CenterNumber,
+    center_bin: String,
+    center_name: String,
+    scope: serde_json::Value,
+    issued_on: NaiveDate,
+    valid_from: NaiveDate,
+    valid_until: NaiveDate,
+    status: String,
+    status_since: NaiveDate,
+    previous_certificate_id: Option<Uuid>,
+    application_id: Option<Uuid>,
+    revocation: Option<serde_json::Value>,
+    termination_ground: Option<String>,
+    reorganisation: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    route: String,
+}
+
+impl TryFrom<CertificateRow> for StoredCertificate {
+    type Error = sqlx::Error;
+
+    fn try_from(row: CertificateRow) -> Result<Self, Self::Error> {
+        Ok(StoredCertificate {
+            id: row.id,
+            serial_number: row.serial_number,
+            center_number: row.center_number,
+            center_bin: row.center_bin,
+            center_name: row.center_name,
+            scope: from_json(row.scope)?,
+            issued_on: row.issued_on,
+            valid_from: row.valid_from,
+            valid_until: row.valid_until,
+            status: Status::from_code(&row.status)
+                .ok_or_else(|| corrupt(format!("unknown status {}", row.status)))?,
+            status_since: row.status_since,
+            previous_certificate_id: row.previous_certificate_id,
+            application_id: row.application_id,
+            revocation: opt_from_json(row.revocation)?,
+            termination_ground: from_code(row.termination_ground)?,
+            reorganisation: from_code(row.reorganisation)?,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            route: Route::from_code(&row.route)
+                .ok_or_else(|| corrupt(format!("unknown route {}", row.route)))?,
+        })
+    }
 }
 
 pub async fn insert_certificate(
     conn: &mut PgConnection,
     c: &StoredCertificate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO certificates (id, serial_number, center_number, center_bin, center_name, scope, issued_on, valid_from,
              valid_until, status, status_since, previous_certificate_id, application_id, revocation, termination_ground,
              reorganisation, created_at, updated_at, route)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        c.id,
+        &c.serial_number,
+        c.center_number as _,
+        &c.center_bin,
+        &c.center_name,
+        to_json(&c.scope)?,
+        c.issued_on,
+        c.valid_from,
+        c.valid_until,
+        c.status.code(),
+        c.status_since,
+        c.previous_certificate_id,
+        c.application_id,
+        c.revocation.as_ref().map(to_json).transpose()?,
+        c.termination_ground.as_ref().map(code_of).transpose()?,
+        c.reorganisation.as_ref().map(code_of).transpose()?,
+        c.created_at,
+        c.updated_at,
+        c.route.code(),
     )
-    .bind(c.id)
-    .bind(&c.serial_number)
-    .bind(c.center_number)
-    .bind(&c.center_bin)
-    .bind(&c.center_name)
-    .bind(to_json(&c.scope)?)
-    .bind(c.issued_on)
-    .bind(c.valid_from)
-    .bind(c.valid_until)
-    .bind(c.status.code())
-    .bind(c.status_since)
-    .bind(c.previous_certificate_id)
-    .bind(c.application_id)
-    .bind(c.revocation.as_ref().map(to_json).transpose()?)
-    .bind(c.termination_ground.as_ref().map(code_of).transpose()?)
-    .bind(c.reorganisation.as_ref().map(code_of).transpose()?)
-    .bind(c.created_at)
-    .bind(c.updated_at)
-    .bind(c.route.code())
     .execute(conn)
     .await?;
     Ok(())
@@ -358,16 +413,16 @@ pub async fn save_certificate(
     conn: &mut PgConnection,
     c: &StoredCertificate,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE certificates SET status = $2, status_since = $3, revocation = $4, termination_ground = $5, updated_at = $6
           WHERE id = $1",
+        c.id,
+        c.status.code(),
+        c.status_since,
+        c.revocation.as_ref().map(to_json).transpose()?,
+        c.termination_ground.as_ref().map(code_of).transpose()?,
+        c.updated_at,
     )
-    .bind(c.id)
-    .bind(c.status.code())
-    .bind(c.status_since)
-    .bind(c.revocation.as_ref().map(to_json).transpose()?)
-    .bind(c.termination_ground.as_ref().map(code_of).transpose()?)
-    .bind(c.updated_at)
     .execute(conn)
     .await?;
     Ok(())
@@ -377,26 +432,38 @@ pub async fn lock_certificate(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<StoredCertificate>, sqlx::Error> {
-    sqlx::query("SELECT * FROM certificates WHERE id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(decode_certificate)
-        .transpose()
+    sqlx::query_as!(
+        CertificateRow,
+        r#"SELECT id, serial_number, center_number AS "center_number: CenterNumber", center_bin,
+                center_name, scope, issued_on, valid_from, valid_until, status, status_since,
+                previous_certificate_id, application_id, revocation, termination_ground,
+                reorganisation, created_at, updated_at, route
+           FROM certificates WHERE id = $1 FOR UPDATE"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(StoredCertificate::try_from)
+    .transpose()
 }
 
 pub async fn get_certificate(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<StoredCertificate>, sqlx::Error> {
-    sqlx::query("SELECT * FROM certificates WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(decode_certificate)
-        .transpose()
+    sqlx::query_as!(
+        CertificateRow,
+        r#"SELECT id, serial_number, center_number AS "center_number: CenterNumber", center_bin,
+                center_name, scope, issued_on, valid_from, valid_until, status, status_since,
+                previous_certificate_id, application_id, revocation, termination_ground,
+                reorganisation, created_at, updated_at, route
+           FROM certificates WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(StoredCertificate::try_from)
+    .transpose()
 }
 
 /// Every certificate of a center, oldest first.
@@ -405,24 +472,32 @@ pub async fn center_of_serial(
     conn: &mut PgConnection,
     serial: &str,
 ) -> Result<Option<nsk_kz::CenterNumber>, sqlx::Error> {
-    sqlx::query_scalar("SELECT center_number FROM certificates WHERE serial_number = $1")
-        .bind(serial)
-        .fetch_optional(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT center_number AS "center_number: CenterNumber"
+             FROM certificates WHERE serial_number = $1"#,
+        serial,
+    )
+    .fetch_optional(conn)
+    .await
 }
 
 pub async fn certificates_of_center(
     conn: &mut PgConnection,
     number: nsk_kz::CenterNumber,
 ) -> Result<Vec<StoredCertificate>, sqlx::Error> {
-    sqlx::query(
-        "SELECT * FROM certificates WHERE center_number = $1 ORDER BY issued_on, created_at",
+    sqlx::query_as!(
+        CertificateRow,
+        r#"SELECT id, serial_number, center_number AS "center_number: CenterNumber", center_bin,
+                center_name, scope, issued_on, valid_from, valid_until, status, status_since,
+                previous_certificate_id, application_id, revocation, termination_ground,
+                reorganisation, created_at, updated_at, route
+           FROM certificates WHERE center_number = $1 ORDER BY issued_on, created_at"#,
+        number as _,
     )
-    .bind(number)
     .fetch_all(conn)
     .await?
-    .iter()
-    .map(decode_certificate)
+    .into_iter()
+    .map(StoredCertificate::try_from)
     .collect()
 }
 
@@ -432,15 +507,20 @@ pub async fn certificates_of_centers(
     numbers: &[nsk_kz::CenterNumber],
 ) -> Result<HashMap<nsk_kz::CenterNumber, Vec<StoredCertificate>>, sqlx::Error> {
     let numbers: Vec<i32> = numbers.iter().map(|n| n.get()).collect();
-    let rows = sqlx::query(
-        "SELECT * FROM certificates WHERE center_number = ANY($1) ORDER BY issued_on, created_at",
+    let rows = sqlx::query_as!(
+        CertificateRow,
+        r#"SELECT id, serial_number, center_number AS "center_number: CenterNumber", center_bin,
+                center_name, scope, issued_on, valid_from, valid_until, status, status_since,
+                previous_certificate_id, application_id, revocation, termination_ground,
+                reorganisation, created_at, updated_at, route
+           FROM certificates WHERE center_number = ANY($1) ORDER BY issued_on, created_at"#,
+        &numbers,
     )
-    .bind(numbers)
     .fetch_all(conn)
     .await?;
     let mut out: HashMap<nsk_kz::CenterNumber, Vec<StoredCertificate>> = HashMap::new();
-    for row in &rows {
-        let certificate = decode_certificate(row)?;
+    for row in rows {
+        let certificate = StoredCertificate::try_from(row)?;
         out.entry(certificate.center_number)
             .or_default()
             .push(certificate);
@@ -453,15 +533,16 @@ pub async fn status_history(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, Vec<(Status, NaiveDate)>>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, NaiveDate)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT certificate_id, status, since FROM certificate_status_history
           WHERE certificate_id = ANY($1) ORDER BY id",
+        ids,
     )
-    .bind(ids)
     .fetch_all(conn)
     .await?;
     let mut out: HashMap<Uuid, Vec<(Status, NaiveDate)>> = HashMap::new();
-    for (id, status, since) in rows {
+    for row in rows {
+        let (id, status, since) = (row.certificate_id, row.status, row.since);
         let status = Status::from_code(&status).ok_or_else(|| {
             sqlx::Error::Decode(format!("unknown certificate status {status:?}").into())
         })?;
@@ -472,8 +553,10 @@ pub async fn status_history(
 
 /// The certificate that replaced `id`, if any.
 pub async fn successor(conn: &mut PgConnection, id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
-    sqlx::query_scalar("SELECT id FROM certificates WHERE previous_certificate_id = $1 ORDER BY created_at LIMIT 1")
-        .bind(id)
+    sqlx::query_scalar!(
+        "SELECT id FROM certificates WHERE previous_certificate_id = $1 ORDER BY created_at LIMIT 1",
+        id,
+    )
         .fetch_optional(conn)
         .await
 }
@@ -483,10 +566,12 @@ pub async fn count_certificates(
     conn: &mut PgConnection,
     number: nsk_kz::CenterNumber,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM certificates WHERE center_number = $1")
-        .bind(number)
-        .fetch_one(conn)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM certificates WHERE center_number = $1"#,
+        number as _,
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Live certificates whose last day is before `today`, locked, skipping those another instance
@@ -496,19 +581,24 @@ pub async fn lock_expired(
     today: NaiveDate,
     limit: i64,
 ) -> Result<Vec<StoredCertificate>, sqlx::Error> {
-    sqlx::query(
-        "SELECT * FROM certificates
+    sqlx::query_as!(
+        CertificateRow,
+        r#"SELECT id, serial_number, center_number AS "center_number: CenterNumber", center_bin,
+                center_name, scope, issued_on, valid_from, valid_until, status, status_since,
+                previous_certificate_id, application_id, revocation, termination_ground,
+                reorganisation, created_at, updated_at, route
+           FROM certificates
           WHERE status IN ('active', 'revoked') AND valid_until < $1
           ORDER BY valid_until, id
           LIMIT $2
-          FOR UPDATE SKIP LOCKED",
+          FOR UPDATE SKIP LOCKED"#,
+        today,
+        limit,
     )
-    .bind(today)
-    .bind(limit)
     .fetch_all(conn)
     .await?
-    .iter()
-    .map(decode_certificate)
+    .into_iter()
+    .map(StoredCertificate::try_from)
     .collect()
 }
 
@@ -518,7 +608,7 @@ pub async fn lock_expired(
 pub async fn allocate_center_number(
     conn: &mut PgConnection,
 ) -> Result<nsk_kz::CenterNumber, sqlx::Error> {
-    let number: i64 = sqlx::query_scalar("SELECT nextval('center_number_seq')")
+    let number = sqlx::query_scalar!(r#"SELECT nextval('center_number_seq') AS "next!""#)
         .fetch_one(conn)
         .await?;
     i32::try_from(number)
@@ -527,16 +617,31 @@ pub async fn allocate_center_number(
         .ok_or_else(|| corrupt(format!("center number {number} out of range")))
 }
 
-fn decode_center(row: &sqlx::postgres::PgRow) -> Result<Center, sqlx::Error> {
-    Ok(Center {
-        number: row.try_get("number")?,
-        bin: row.try_get("bin")?,
-        name: row.try_get("name")?,
-        founders: from_json(row.try_get("founders")?)?,
-        not_renewable_since: row.try_get("not_renewable_since")?,
-        current_certificate_id: row.try_get("current_certificate_id")?,
-        predecessor_number: row.try_get("predecessor_number")?,
-    })
+/// A row of `centers`, as stored.
+struct CenterRow {
+    number: CenterNumber,
+    bin: String,
+    name: String,
+    founders: serde_json::Value,
+    not_renewable_since: Option<NaiveDate>,
+    current_certificate_id: Option<Uuid>,
+    predecessor_number: Option<CenterNumber>,
+}
+
+impl TryFrom<CenterRow> for Center {
+    type Error = sqlx::Error;
+
+    fn try_from(row: CenterRow) -> Result<Self, Self::Error> {
+        Ok(Center {
+            number: row.number,
+            bin: row.bin,
+            name: row.name,
+            founders: from_json(row.founders)?,
+            not_renewable_since: row.not_renewable_since,
+            current_certificate_id: row.current_certificate_id,
+            predecessor_number: row.predecessor_number,
+        })
+    }
 }
 
 /// The centers that succeeded each center of `numbers` in a division or separation.
@@ -545,15 +650,17 @@ pub async fn successor_centers(
     numbers: &[nsk_kz::CenterNumber],
 ) -> Result<HashMap<nsk_kz::CenterNumber, Vec<nsk_kz::CenterNumber>>, sqlx::Error> {
     let numbers: Vec<i32> = numbers.iter().map(|n| n.get()).collect();
-    let rows: Vec<(nsk_kz::CenterNumber, nsk_kz::CenterNumber)> = sqlx::query_as(
-        "SELECT predecessor_number, number FROM centers
-          WHERE predecessor_number = ANY($1) ORDER BY number",
+    let rows = sqlx::query!(
+        r#"SELECT predecessor_number AS "predecessor!: CenterNumber",
+                  number AS "number: CenterNumber"
+             FROM centers WHERE predecessor_number = ANY($1) ORDER BY number"#,
+        &numbers,
     )
-    .bind(numbers)
     .fetch_all(conn)
     .await?;
     let mut out: HashMap<nsk_kz::CenterNumber, Vec<nsk_kz::CenterNumber>> = HashMap::new();
-    for (predecessor, number) in rows {
+    for row in rows {
+        let (predecessor, number) = (row.predecessor, row.number);
         out.entry(predecessor).or_default().push(number);
     }
     Ok(out)
@@ -564,34 +671,34 @@ pub async fn insert_center(
     c: &Center,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO centers (number, bin, name, founders, not_renewable_since, current_certificate_id, created_at, predecessor_number)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        c.number as _,
+        &c.bin,
+        &c.name,
+        to_json(&c.founders)?,
+        c.not_renewable_since,
+        c.current_certificate_id,
+        at,
+        c.predecessor_number as _,
     )
-    .bind(c.number)
-    .bind(&c.bin)
-    .bind(&c.name)
-    .bind(to_json(&c.founders)?)
-    .bind(c.not_renewable_since)
-    .bind(c.current_certificate_id)
-    .bind(at)
-    .bind(c.predecessor_number)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn save_center(conn: &mut PgConnection, c: &Center) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE centers SET bin = $2, name = $3, founders = $4, not_renewable_since = $5, current_certificate_id = $6
           WHERE number = $1",
+        c.number as _,
+        &c.bin,
+        &c.name,
+        to_json(&c.founders)?,
+        c.not_renewable_since,
+        c.current_certificate_id,
     )
-    .bind(c.number)
-    .bind(&c.bin)
-    .bind(&c.name)
-    .bind(to_json(&c.founders)?)
-    .bind(c.not_renewable_since)
-    .bind(c.current_certificate_id)
     .execute(conn)
     .await?;
     Ok(())
@@ -601,32 +708,43 @@ pub async fn get_center(
     conn: &mut PgConnection,
     number: nsk_kz::CenterNumber,
 ) -> Result<Option<Center>, sqlx::Error> {
-    sqlx::query("SELECT * FROM centers WHERE number = $1")
-        .bind(number)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(decode_center)
-        .transpose()
+    sqlx::query_as!(
+        CenterRow,
+        r#"SELECT number AS "number: CenterNumber", bin, name, founders,
+                not_renewable_since, current_certificate_id,
+                predecessor_number AS "predecessor_number: CenterNumber"
+           FROM centers WHERE number = $1"#,
+        number as _,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(Center::try_from)
+    .transpose()
 }
 
 /// The list of centers not subject to renewal (Art. 26.5).
 pub async fn listed_centers(conn: &mut PgConnection) -> Result<Vec<Listed>, sqlx::Error> {
-    sqlx::query("SELECT * FROM centers WHERE not_renewable_since IS NOT NULL ORDER BY number")
-        .fetch_all(conn)
-        .await?
-        .iter()
-        .map(|row| {
-            let c = decode_center(row)?;
-            Ok(Listed {
-                center_number: c.number,
-                name: c.name,
-                bin: c.bin,
-                founders: c.founders,
-                since: c.not_renewable_since.unwrap_or_default(),
-            })
+    sqlx::query_as!(
+        CenterRow,
+        r#"SELECT number AS "number: CenterNumber", bin, name, founders,
+                not_renewable_since, current_certificate_id,
+                predecessor_number AS "predecessor_number: CenterNumber"
+             FROM centers WHERE not_renewable_since IS NOT NULL ORDER BY number"#,
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|row| {
+        let c = Center::try_from(row)?;
+        Ok(Listed {
+            center_number: c.number,
+            name: c.name,
+            bin: c.bin,
+            founders: c.founders,
+            since: c.not_renewable_since.unwrap_or_default(),
         })
-        .collect()
+    })
+    .collect()
 }
 
 /// A page of centers by number, filtered by the status of their current certificate, a
@@ -639,23 +757,27 @@ pub async fn list_centers(
     after: i32,
     limit: i64,
 ) -> Result<Vec<Center>, sqlx::Error> {
-    sqlx::query(
-        "SELECT centers.* FROM centers
+    sqlx::query_as!(
+        CenterRow,
+        r#"SELECT centers.number AS "number: CenterNumber", centers.bin, centers.name, centers.founders,
+                centers.not_renewable_since, centers.current_certificate_id,
+                centers.predecessor_number AS "predecessor_number: CenterNumber"
+           FROM centers
            LEFT JOIN certificates current ON current.id = centers.current_certificate_id
           WHERE ($1::text IS NULL OR current.status = $1)
             AND ($2::uuid IS NULL OR current.scope @> jsonb_build_array(jsonb_build_object('profession_id', $2::text)))
             AND (NOT $3 OR centers.not_renewable_since IS NOT NULL)
             AND centers.number > $4
-          ORDER BY centers.number LIMIT $5",
+          ORDER BY centers.number LIMIT $5"#,
+        status.map(Status::code),
+        profession_id,
+        not_renewable_only,
+        after,
+        limit,
     )
-    .bind(status.map(Status::code))
-    .bind(profession_id)
-    .bind(not_renewable_only)
-    .bind(after)
-    .bind(limit)
     .fetch_all(pool)
     .await?
-    .iter()
-    .map(decode_center)
+    .into_iter()
+    .map(Center::try_from)
     .collect()
 }

@@ -1,7 +1,7 @@
 //! SQL of the notices delivered to centers via the platform (Art. 26.4).
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::Document;
@@ -28,18 +28,18 @@ pub async fn deliver(conn: &mut PgConnection, n: &NoticeRow) -> Result<(), sqlx:
         .map(serde_json::to_value)
         .transpose()
         .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO notices (id, center_number, kind, certificate_id, decided_on, delivered_on, text, basis)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        n.id,
+        n.center_number as _,
+        &n.kind,
+        n.certificate_id,
+        n.decided_on,
+        n.delivered_on,
+        &n.text,
+        basis,
     )
-    .bind(n.id)
-    .bind(n.center_number)
-    .bind(&n.kind)
-    .bind(n.certificate_id)
-    .bind(n.decided_on)
-    .bind(n.delivered_on)
-    .bind(&n.text)
-    .bind(basis)
     .execute(conn)
     .await?;
     Ok(())
@@ -50,30 +50,33 @@ pub async fn of_center(
     conn: &mut PgConnection,
     center_number: nsk_kz::CenterNumber,
 ) -> Result<Vec<NoticeRow>, sqlx::Error> {
-    sqlx::query(
-        "SELECT n.*, c.serial_number FROM notices n JOIN certificates c ON c.id = n.certificate_id
-          WHERE n.center_number = $1 ORDER BY n.id DESC",
+    sqlx::query!(
+        r#"SELECT n.id, n.center_number AS "center_number: nsk_kz::CenterNumber", n.kind,
+                  n.certificate_id, c.serial_number, n.decided_on, n.delivered_on, n.text,
+                  n.basis, n.first_read_at
+             FROM notices n JOIN certificates c ON c.id = n.certificate_id
+            WHERE n.center_number = $1 ORDER BY n.id DESC"#,
+        center_number as _,
     )
-    .bind(center_number)
     .fetch_all(conn)
     .await?
-    .iter()
+    .into_iter()
     .map(|r| {
-        let basis: Option<serde_json::Value> = r.try_get("basis")?;
+        let basis = r.basis;
         Ok(NoticeRow {
-            id: r.try_get("id")?,
-            center_number: r.try_get("center_number")?,
-            kind: r.try_get("kind")?,
-            certificate_id: r.try_get("certificate_id")?,
-            certificate_serial_number: r.try_get("serial_number")?,
-            decided_on: r.try_get("decided_on")?,
-            delivered_on: r.try_get("delivered_on")?,
-            text: r.try_get("text")?,
+            id: r.id,
+            center_number: r.center_number,
+            kind: r.kind,
+            certificate_id: r.certificate_id,
+            certificate_serial_number: r.serial_number,
+            decided_on: r.decided_on,
+            delivered_on: r.delivered_on,
+            text: r.text,
             basis: basis
                 .map(serde_json::from_value)
                 .transpose()
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-            first_read_at: r.try_get("first_read_at")?,
+            first_read_at: r.first_read_at,
         })
     })
     .collect()
@@ -86,13 +89,13 @@ pub async fn mark_read(
     reader: &str,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE notices SET first_read_at = $2, first_read_by = $3
           WHERE center_number = $1 AND first_read_at IS NULL",
+        center_number as _,
+        at,
+        reader,
     )
-    .bind(center_number)
-    .bind(at)
-    .bind(reader)
     .execute(conn)
     .await?;
     Ok(())

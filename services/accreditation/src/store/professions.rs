@@ -10,15 +10,15 @@ pub async fn hear_profession(
     nqf_levels: &[i32],
     version: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO registered_professions (profession_id, active, nqf_levels, version) VALUES ($1, $2, $3, $4)
          ON CONFLICT (profession_id) DO UPDATE SET active = EXCLUDED.active, nqf_levels = EXCLUDED.nqf_levels, version = EXCLUDED.version
           WHERE registered_professions.version < EXCLUDED.version",
+        id,
+        active,
+        nqf_levels,
+        version,
     )
-    .bind(id)
-    .bind(active)
-    .bind(nqf_levels)
-    .bind(version)
     .execute(conn)
     .await?;
     Ok(())
@@ -28,15 +28,17 @@ pub async fn registered_professions(
     conn: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, RegisteredProfession>, sqlx::Error> {
-    let rows: Vec<(Uuid, bool, Vec<i32>)> = sqlx::query_as(
-        "SELECT profession_id, active, nqf_levels FROM registered_professions WHERE profession_id = ANY($1)",
+    let rows = sqlx::query!(
+        "SELECT profession_id, active, nqf_levels FROM registered_professions
+          WHERE profession_id = ANY($1)",
+        ids,
     )
-    .bind(ids)
     .fetch_all(conn)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(id, active, levels)| {
+        .map(|row| {
+            let (id, active, levels) = (row.profession_id, row.active, row.nqf_levels);
             (
                 id,
                 RegisteredProfession {

@@ -3,7 +3,7 @@
 use super::*;
 
 /// A certificate as the registry holds it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KnownCertificateRow {
     pub certificate_id: Uuid,
     pub center_number: CenterNumber,
@@ -19,13 +19,13 @@ pub async fn upsert_center(
     bin: &str,
     name: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO known_centers (center_number, bin, name) VALUES ($1, $2, $3)
          ON CONFLICT (center_number) DO UPDATE SET bin = EXCLUDED.bin, name = EXCLUDED.name, updated_at = now()",
+        number as _,
+        bin,
+        name,
     )
-    .bind(number)
-    .bind(bin)
-    .bind(name)
     .execute(conn)
     .await?;
     Ok(())
@@ -35,18 +35,18 @@ pub async fn upsert_certificate(
     conn: &mut PgConnection,
     c: &KnownCertificateRow,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO known_certificates (certificate_id, center_number, serial_number, valid_from, valid_until, snapshot)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (certificate_id) DO UPDATE
             SET valid_from = EXCLUDED.valid_from, valid_until = EXCLUDED.valid_until, snapshot = EXCLUDED.snapshot",
+        c.certificate_id,
+        c.center_number as _,
+        &c.serial_number,
+        c.valid_from,
+        c.valid_until,
+        &c.snapshot,
     )
-    .bind(c.certificate_id)
-    .bind(c.center_number)
-    .bind(&c.serial_number)
-    .bind(c.valid_from)
-    .bind(c.valid_until)
-    .bind(&c.snapshot)
     .execute(conn)
     .await?;
     Ok(())
@@ -60,14 +60,14 @@ pub async fn add_certificate_status(
     since: NaiveDate,
     event_id: Uuid,
 ) -> Result<bool, sqlx::Error> {
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO known_certificate_statuses (certificate_id, status, since, event_id)
          SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM known_certificates WHERE certificate_id = $1)",
+        certificate_id,
+        status,
+        since,
+        event_id,
     )
-    .bind(certificate_id)
-    .bind(status)
-    .bind(since)
-    .bind(event_id)
     .execute(conn)
     .await?
     .rows_affected();
@@ -82,15 +82,15 @@ pub async fn add_cancellation_by_revocation(
     revoked_on: NaiveDate,
     basis: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cancellations_by_revocation (serial_number, certificate_id, center_number, revoked_on, basis)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial_number) DO NOTHING",
+        serial_number,
+        certificate_id,
+        center_number as _,
+        revoked_on,
+        basis,
     )
-    .bind(serial_number)
-    .bind(certificate_id)
-    .bind(center_number)
-    .bind(revoked_on)
-    .bind(basis)
     .execute(conn)
     .await?;
     Ok(())
@@ -100,34 +100,29 @@ pub async fn known_center(
     pool: &PgPool,
     number: CenterNumber,
 ) -> Result<Option<(String, String)>, sqlx::Error> {
-    sqlx::query_as("SELECT bin, name FROM known_centers WHERE center_number = $1")
-        .bind(number)
-        .fetch_optional(pool)
-        .await
+    let row = sqlx::query!(
+        "SELECT bin, name FROM known_centers WHERE center_number = $1",
+        number as _,
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|row| (row.bin, row.name)))
 }
 
 pub async fn known_certificates(
     pool: &PgPool,
     number: CenterNumber,
 ) -> Result<Vec<KnownCertificateRow>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT * FROM known_certificates WHERE center_number = $1 ORDER BY valid_from, certificate_id",
+    sqlx::query_as!(
+        KnownCertificateRow,
+        r#"SELECT certificate_id, center_number AS "center_number: CenterNumber", serial_number,
+                  valid_from, valid_until, snapshot
+             FROM known_certificates WHERE center_number = $1
+            ORDER BY valid_from, certificate_id"#,
+        number as _,
     )
-    .bind(number)
     .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|row| {
-            Ok(KnownCertificateRow {
-                certificate_id: row.try_get("certificate_id")?,
-                center_number: row.try_get("center_number")?,
-                serial_number: row.try_get("serial_number")?,
-                valid_from: row.try_get("valid_from")?,
-                valid_until: row.try_get("valid_until")?,
-                snapshot: row.try_get("snapshot")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// The statuses of a certificate in the order they took effect.
@@ -135,22 +130,27 @@ pub async fn certificate_statuses(
     pool: &PgPool,
     certificate_id: Uuid,
 ) -> Result<Vec<(String, NaiveDate)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT status, since FROM known_certificate_statuses WHERE certificate_id = $1 ORDER BY since, id",
+    let rows = sqlx::query!(
+        "SELECT status, since FROM known_certificate_statuses
+          WHERE certificate_id = $1 ORDER BY since, id",
+        certificate_id,
     )
-    .bind(certificate_id)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.status, row.since))
+        .collect())
 }
 
 pub async fn cancellations_of_center(
     pool: &PgPool,
     number: CenterNumber,
 ) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT serial_number FROM cancellations_by_revocation WHERE center_number = $1 ORDER BY serial_number",
+        number as _,
     )
-    .bind(number)
     .fetch_all(pool)
     .await
 }

@@ -4,12 +4,12 @@ use super::*;
 
 /// Adds `n` public verifications to the count of `day`.
 pub async fn add_verifications(pool: &PgPool, day: NaiveDate, n: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO verification_counts (day, count) VALUES ($1, $2)
          ON CONFLICT (day) DO UPDATE SET count = verification_counts.count + EXCLUDED.count",
+        day,
+        n,
     )
-    .bind(day)
-    .bind(n)
     .execute(pool)
     .await?;
     Ok(())

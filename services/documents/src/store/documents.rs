@@ -44,65 +44,98 @@ pub struct CancellationRecord {
     pub replaced_by: Option<String>,
 }
 
-fn decode_holder(r: &sqlx::postgres::PgRow) -> Result<HolderId, sqlx::Error> {
-    let iin: Option<String> = r.try_get("holder_iin")?;
-    let number: Option<String> = r.try_get("holder_document_number")?;
-    let country: Option<String> = r.try_get("holder_document_country")?;
-    let corrupt = |what: String| sqlx::Error::Decode(what.into());
-    match (iin, number, country) {
-        (Some(iin), _, _) => nsk_kz::Iin::parse(&iin)
-            .map(HolderId::Iin)
-            .map_err(|rule| corrupt(format!("stored IIN: {rule}"))),
-        (None, Some(number), Some(country)) => Ok(HolderId::Document { number, country }),
-        _ => Err(corrupt("a document without its holder's identity".into())),
+/// A row of `documents`, as stored.
+#[derive(sqlx::FromRow)]
+struct DocumentRow {
+    id: Uuid,
+    version: i64,
+    serial_number: String,
+    center_number: CenterNumber,
+    sequence: i64,
+    holder_iin: Option<String>,
+    holder_document_number: Option<String>,
+    holder_document_country: Option<String>,
+    holder_name: String,
+    profession_id: Uuid,
+    profession_name: String,
+    nqf_level: i32,
+    separate_skills: Vec<String>,
+    procedure_date: NaiveDate,
+    protocol_number: String,
+    protocol_date: NaiveDate,
+    issue_date: NaiveDate,
+    valid_until: NaiveDate,
+    head_of_center: String,
+    voucher_id: String,
+    issued_late: bool,
+    cancelled_on: Option<NaiveDate>,
+    cancel_reason: Option<String>,
+    cancel_basis: Option<serde_json::Value>,
+    cancel_ground: Option<String>,
+    replaced_by: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    center_name: String,
+}
+
+fn corrupt(what: String) -> sqlx::Error {
+    sqlx::Error::Decode(what.into())
+}
+
+impl TryFrom<DocumentRow> for StoredDocument {
+    type Error = sqlx::Error;
+
+    fn try_from(r: DocumentRow) -> Result<Self, Self::Error> {
+        let holder = match (
+            r.holder_iin,
+            r.holder_document_number,
+            r.holder_document_country,
+        ) {
+            (Some(iin), _, _) => nsk_kz::Iin::parse(&iin)
+                .map(HolderId::Iin)
+                .map_err(|rule| corrupt(format!("stored IIN: {rule}")))?,
+            (None, Some(number), Some(country)) => HolderId::Document { number, country },
+            _ => return Err(corrupt("a document without its holder's identity".into())),
+        };
+        let cancellation = match r.cancelled_on {
+            Some(cancelled_on) => Some(CancellationRecord {
+                cancelled_on,
+                reason: r.cancel_reason.unwrap_or_default(),
+                basis: serde_json::from_value(r.cancel_basis.unwrap_or_default())
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                ground: r.cancel_ground.as_deref().and_then(Ground::from_code),
+                replaced_by: r.replaced_by,
+            }),
+            None => None,
+        };
+        Ok(StoredDocument {
+            id: r.id,
+            version: r.version,
+            serial_number: r.serial_number,
+            center_number: r.center_number,
+            sequence: r.sequence,
+            holder,
+            holder_name: r.holder_name,
+            profession_id: r.profession_id,
+            profession_name: r.profession_name,
+            nqf_level: r.nqf_level,
+            separate_skills: r.separate_skills,
+            procedure_date: r.procedure_date,
+            protocol_number: r.protocol_number,
+            protocol_date: r.protocol_date,
+            issue_date: r.issue_date,
+            valid_until: r.valid_until,
+            head_of_center: r.head_of_center,
+            voucher_id: r.voucher_id,
+            issued_late: r.issued_late,
+            cancellation,
+            created_at: r.created_at,
+            center_name: r.center_name,
+        })
     }
 }
 
-fn decode_document(r: &sqlx::postgres::PgRow) -> Result<StoredDocument, sqlx::Error> {
-    let cancelled_on: Option<NaiveDate> = r.try_get("cancelled_on")?;
-    let cancellation = match cancelled_on {
-        Some(cancelled_on) => {
-            let basis: serde_json::Value = r.try_get("cancel_basis")?;
-            Some(CancellationRecord {
-                cancelled_on,
-                reason: r
-                    .try_get::<Option<String>, _>("cancel_reason")?
-                    .unwrap_or_default(),
-                basis: serde_json::from_value(basis)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
-                ground: r
-                    .try_get::<Option<String>, _>("cancel_ground")?
-                    .as_deref()
-                    .and_then(Ground::from_code),
-                replaced_by: r.try_get("replaced_by")?,
-            })
-        }
-        None => None,
-    };
-    Ok(StoredDocument {
-        id: r.try_get("id")?,
-        version: r.try_get("version")?,
-        serial_number: r.try_get("serial_number")?,
-        center_number: r.try_get("center_number")?,
-        sequence: r.try_get("sequence")?,
-        holder: decode_holder(r)?,
-        holder_name: r.try_get("holder_name")?,
-        profession_id: r.try_get("profession_id")?,
-        profession_name: r.try_get("profession_name")?,
-        nqf_level: r.try_get("nqf_level")?,
-        separate_skills: r.try_get("separate_skills")?,
-        procedure_date: r.try_get("procedure_date")?,
-        protocol_number: r.try_get("protocol_number")?,
-        protocol_date: r.try_get("protocol_date")?,
-        issue_date: r.try_get("issue_date")?,
-        valid_until: r.try_get("valid_until")?,
-        head_of_center: r.try_get("head_of_center")?,
-        voucher_id: r.try_get("voucher_id")?,
-        issued_late: r.try_get("issued_late")?,
-        cancellation,
-        created_at: r.try_get("created_at")?,
-        center_name: r.try_get("center_name")?,
-    })
+fn decode_all(rows: Vec<DocumentRow>) -> Result<Vec<StoredDocument>, sqlx::Error> {
+    rows.into_iter().map(StoredDocument::try_from).collect()
 }
 
 /// The next number in the center's sequence. The counter row stays locked until the caller's
@@ -112,12 +145,13 @@ pub async fn next_sequence(
     conn: &mut PgConnection,
     center: CenterNumber,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "INSERT INTO center_sequences (center_number, last_sequence) VALUES ($1, 1)
-         ON CONFLICT (center_number) DO UPDATE SET last_sequence = center_sequences.last_sequence + 1
+         ON CONFLICT (center_number)
+         DO UPDATE SET last_sequence = center_sequences.last_sequence + 1
          RETURNING last_sequence",
+        center as _,
     )
-    .bind(center)
     .fetch_one(conn)
     .await
 }
@@ -128,11 +162,11 @@ pub async fn serial_at(
     center: CenterNumber,
     sequence: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT serial_number FROM documents WHERE center_number = $1 AND sequence = $2",
+        center as _,
+        sequence,
     )
-    .bind(center)
-    .bind(sequence)
     .fetch_optional(pool)
     .await
 }
@@ -141,35 +175,37 @@ pub async fn insert_document(
     conn: &mut PgConnection,
     d: &StoredDocument,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO documents (id, serial_number, center_number, sequence, holder_iin, holder_name, profession_id,
-             profession_name, nqf_level, separate_skills, procedure_date, protocol_number, protocol_date, issue_date,
-             valid_until, head_of_center, voucher_id, issued_late, created_at, center_name,
-             holder_document_number, holder_document_country)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)",
+    sqlx::query!(
+        "INSERT INTO documents
+            (id, serial_number, center_number, sequence, holder_iin, holder_name, profession_id,
+             profession_name, nqf_level, separate_skills, procedure_date, protocol_number,
+             protocol_date, issue_date, valid_until, head_of_center, voucher_id, issued_late,
+             created_at, center_name, holder_document_number, holder_document_country)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+                 $19, $20, $21, $22)",
+        d.id,
+        d.serial_number,
+        d.center_number as _,
+        d.sequence,
+        d.holder.iin(),
+        d.holder_name,
+        d.profession_id,
+        d.profession_name,
+        d.nqf_level,
+        &d.separate_skills,
+        d.procedure_date,
+        d.protocol_number,
+        d.protocol_date,
+        d.issue_date,
+        d.valid_until,
+        d.head_of_center,
+        d.voucher_id,
+        d.issued_late,
+        d.created_at,
+        d.center_name,
+        d.holder.document().map(|(number, _)| number),
+        d.holder.document().map(|(_, country)| country),
     )
-    .bind(d.id)
-    .bind(&d.serial_number)
-    .bind(d.center_number)
-    .bind(d.sequence)
-    .bind(d.holder.iin())
-    .bind(&d.holder_name)
-    .bind(d.profession_id)
-    .bind(&d.profession_name)
-    .bind(d.nqf_level)
-    .bind(&d.separate_skills)
-    .bind(d.procedure_date)
-    .bind(&d.protocol_number)
-    .bind(d.protocol_date)
-    .bind(d.issue_date)
-    .bind(d.valid_until)
-    .bind(&d.head_of_center)
-    .bind(&d.voucher_id)
-    .bind(d.issued_late)
-    .bind(d.created_at)
-    .bind(&d.center_name)
-    .bind(d.holder.document().map(|(number, _)| number))
-    .bind(d.holder.document().map(|(_, country)| country))
     .execute(conn)
     .await?;
     Ok(())
@@ -179,26 +215,42 @@ pub async fn get_document(
     conn: &mut PgConnection,
     id: Uuid,
 ) -> Result<Option<StoredDocument>, sqlx::Error> {
-    sqlx::query("SELECT * FROM documents WHERE id = $1")
-        .bind(id)
-        .fetch_optional(conn)
-        .await?
-        .as_ref()
-        .map(decode_document)
-        .transpose()
+    sqlx::query_as!(
+        DocumentRow,
+        r#"SELECT id, version, serial_number, center_number AS "center_number: CenterNumber", sequence,
+                holder_iin, holder_document_number, holder_document_country, holder_name,
+                profession_id, profession_name, nqf_level, separate_skills, procedure_date,
+                protocol_number, protocol_date, issue_date, valid_until, head_of_center,
+                voucher_id, issued_late, cancelled_on, cancel_reason, cancel_basis, cancel_ground,
+                replaced_by, created_at, center_name
+           FROM documents WHERE id = $1"#,
+        id,
+    )
+    .fetch_optional(conn)
+    .await?
+    .map(StoredDocument::try_from)
+    .transpose()
 }
 
 pub async fn document_by_serial(
     pool: &PgPool,
     serial: &str,
 ) -> Result<Option<StoredDocument>, sqlx::Error> {
-    sqlx::query("SELECT * FROM documents WHERE serial_number = $1")
-        .bind(serial)
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(decode_document)
-        .transpose()
+    sqlx::query_as!(
+        DocumentRow,
+        r#"SELECT id, version, serial_number, center_number AS "center_number: CenterNumber", sequence,
+                holder_iin, holder_document_number, holder_document_country, holder_name,
+                profession_id, profession_name, nqf_level, separate_skills, procedure_date,
+                protocol_number, protocol_date, issue_date, valid_until, head_of_center,
+                voucher_id, issued_late, cancelled_on, cancel_reason, cancel_basis, cancel_ground,
+                replaced_by, created_at, center_name
+           FROM documents WHERE serial_number = $1"#,
+        serial,
+    )
+    .fetch_optional(pool)
+    .await?
+    .map(StoredDocument::try_from)
+    .transpose()
 }
 
 /// Cancels documents (by id or serial) not yet cancelled; returns those it cancelled.
@@ -213,26 +265,30 @@ pub async fn cancel_documents(
 ) -> Result<Vec<StoredDocument>, sqlx::Error> {
     let basis =
         serde_json::to_value(&record.basis).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
-        "UPDATE documents SET cancelled_on = $3, cancel_reason = $4, cancel_basis = $5,
+    let rows = sqlx::query_as!(
+        DocumentRow,
+        r#"UPDATE documents SET cancelled_on = $3, cancel_reason = $4, cancel_basis = $5,
                 cancel_ground = $6, replaced_by = $7, version = version + 1
           WHERE (id = ANY($1) OR serial_number = ANY($2)) AND cancelled_on IS NULL
             AND ($8::integer IS NULL OR center_number = $8)
-          RETURNING *",
+          RETURNING id, version, serial_number, center_number AS "center_number: CenterNumber", sequence,
+                holder_iin, holder_document_number, holder_document_country, holder_name,
+                profession_id, profession_name, nqf_level, separate_skills, procedure_date,
+                protocol_number, protocol_date, issue_date, valid_until, head_of_center,
+                voucher_id, issued_late, cancelled_on, cancel_reason, cancel_basis, cancel_ground,
+                replaced_by, created_at, center_name"#,
+        ids,
+        serials,
+        record.cancelled_on,
+        record.reason,
+        basis,
+        record.ground.map(Ground::code),
+        record.replaced_by,
+        center as _,
     )
-    .bind(ids)
-    .bind(serials)
-    .bind(record.cancelled_on)
-    .bind(&record.reason)
-    .bind(basis)
-    .bind(record.ground.map(Ground::code))
-    .bind(&record.replaced_by)
-    .bind(center)
     .fetch_all(conn)
-    .await?
-    .iter()
-    .map(decode_document)
-    .collect()
+    .await?;
+    decode_all(rows)
 }
 
 /// What a list of documents is asked for; one of the first three is set.
@@ -256,8 +312,15 @@ pub async fn list_documents(
     pool: &PgPool,
     f: &DocumentFilter,
 ) -> Result<Vec<StoredDocument>, sqlx::Error> {
-    sqlx::query(
-        "SELECT * FROM documents
+    let rows = sqlx::query_as!(
+        DocumentRow,
+        r#"SELECT id, version, serial_number, center_number AS "center_number: CenterNumber", sequence,
+                holder_iin, holder_document_number, holder_document_country, holder_name,
+                profession_id, profession_name, nqf_level, separate_skills, procedure_date,
+                protocol_number, protocol_date, issue_date, valid_until, head_of_center,
+                voucher_id, issued_late, cancelled_on, cancel_reason, cancel_basis, cancel_ground,
+                replaced_by, created_at, center_name
+           FROM documents
           WHERE ($1::int IS NULL OR center_number = $1)
             AND ($2::text IS NULL OR holder_iin = $2)
             AND (NOT $3 OR cancelled_on IS NOT NULL)
@@ -266,23 +329,21 @@ pub async fn list_documents(
             AND ($6::uuid IS NULL OR profession_id = $6)
             AND id > $7
             AND ($9::text IS NULL OR (holder_document_number = $9 AND holder_document_country = $10))
-          ORDER BY id LIMIT $8",
+          ORDER BY id LIMIT $8"#,
+        f.center_number as _,
+        f.holder_iin,
+        f.cancelled,
+        f.cancelled_from,
+        f.cancelled_to,
+        f.profession_id,
+        f.after.unwrap_or(Uuid::nil()),
+        f.limit,
+        f.holder_document.as_ref().map(|(number, _)| number),
+        f.holder_document.as_ref().map(|(_, country)| country),
     )
-    .bind(f.center_number)
-    .bind(&f.holder_iin)
-    .bind(f.cancelled)
-    .bind(f.cancelled_from)
-    .bind(f.cancelled_to)
-    .bind(f.profession_id)
-    .bind(f.after.unwrap_or(Uuid::nil()))
-    .bind(f.limit)
-    .bind(f.holder_document.as_ref().map(|(number, _)| number))
-    .bind(f.holder_document.as_ref().map(|(_, country)| country))
     .fetch_all(pool)
-    .await?
-    .iter()
-    .map(decode_document)
-    .collect()
+    .await?;
+    decode_all(rows)
 }
 
 /// The open data of the registry, page by page in id order: no personal data.

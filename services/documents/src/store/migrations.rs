@@ -17,16 +17,16 @@ pub async fn insert_migration(
     m: &MigrationRecord<'_>,
 ) -> Result<(), sqlx::Error> {
     let basis = serde_json::to_value(m.basis).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO document_migrations (id, actor, actor_role, request_id, basis, documents)
          VALUES ($1, $2, $3, $4, $5, $6)",
+        m.id,
+        m.actor,
+        m.actor_role,
+        m.request_id,
+        basis,
+        m.documents,
     )
-    .bind(m.id)
-    .bind(m.actor)
-    .bind(m.actor_role)
-    .bind(m.request_id)
-    .bind(basis)
-    .bind(m.documents)
     .execute(conn)
     .await?;
     Ok(())
@@ -38,11 +38,13 @@ pub async fn mark_migrated(
     document: Uuid,
     migration: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE documents SET migration_id = $2 WHERE id = $1")
-        .bind(document)
-        .bind(migration)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE documents SET migration_id = $2 WHERE id = $1",
+        document,
+        migration,
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -52,13 +54,13 @@ pub async fn continue_sequence_after(
     center: CenterNumber,
     sequence: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO center_sequences (center_number, last_sequence) VALUES ($1, $2)
          ON CONFLICT (center_number) DO UPDATE
             SET last_sequence = GREATEST(center_sequences.last_sequence, EXCLUDED.last_sequence)",
+        center as _,
+        sequence,
     )
-    .bind(center)
-    .bind(sequence)
     .execute(conn)
     .await?;
     Ok(())

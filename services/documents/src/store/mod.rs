@@ -8,7 +8,7 @@ use crate::domain::cancellation::Ground;
 use crate::domain::holder::HolderId;
 use chrono::NaiveDate;
 use nsk_kz::CenterNumber;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 mod centers;
@@ -26,7 +26,7 @@ pub use reads::*;
 pub use vouchers::*;
 
 /// A version of a profession as the registry holds it, with the register's encoded entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ProfessionRow {
     pub profession_id: Uuid,
     pub version: i64,
@@ -42,57 +42,48 @@ pub async fn apply_profession_version(
     row: &ProfessionRow,
     event_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO registered_profession_versions (profession_id, version, active, effective_from, snapshot, event_id)
          VALUES ($1, $2, $3, $4, $5, $6)",
+        row.profession_id,
+        row.version,
+        row.active,
+        row.effective_from,
+        &row.snapshot,
+        event_id,
     )
-    .bind(row.profession_id)
-    .bind(row.version)
-    .bind(row.active)
-    .bind(row.effective_from)
-    .bind(&row.snapshot)
-    .bind(event_id)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO registered_professions (profession_id, version, active, effective_from, snapshot)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (profession_id) DO UPDATE
             SET version = EXCLUDED.version, active = EXCLUDED.active,
                 effective_from = EXCLUDED.effective_from, snapshot = EXCLUDED.snapshot, updated_at = now()
             WHERE registered_professions.version < EXCLUDED.version",
+        row.profession_id,
+        row.version,
+        row.active,
+        row.effective_from,
+        &row.snapshot,
     )
-    .bind(row.profession_id)
-    .bind(row.version)
-    .bind(row.active)
-    .bind(row.effective_from)
-    .bind(&row.snapshot)
     .execute(conn)
     .await?;
     Ok(())
-}
-
-fn decode(r: &sqlx::postgres::PgRow) -> Result<ProfessionRow, sqlx::Error> {
-    Ok(ProfessionRow {
-        profession_id: r.try_get("profession_id")?,
-        version: r.try_get("version")?,
-        active: r.try_get("active")?,
-        effective_from: r.try_get("effective_from")?,
-        snapshot: r.try_get("snapshot")?,
-    })
 }
 
 pub async fn current_profession(
     pool: &PgPool,
     id: Uuid,
 ) -> Result<Option<ProfessionRow>, sqlx::Error> {
-    sqlx::query("SELECT * FROM registered_professions WHERE profession_id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?
-        .as_ref()
-        .map(decode)
-        .transpose()
+    sqlx::query_as!(
+        ProfessionRow,
+        "SELECT profession_id, version, active, effective_from, snapshot
+           FROM registered_professions WHERE profession_id = $1",
+        id,
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub async fn profession_as_of(
@@ -100,26 +91,25 @@ pub async fn profession_as_of(
     id: Uuid,
     date: NaiveDate,
 ) -> Result<Option<ProfessionRow>, sqlx::Error> {
-    sqlx::query(
-        "SELECT * FROM registered_profession_versions
+    sqlx::query_as!(
+        ProfessionRow,
+        "SELECT profession_id, version, active, effective_from, snapshot
+           FROM registered_profession_versions
          WHERE profession_id = $1 AND effective_from <= $2
          ORDER BY version DESC, id DESC LIMIT 1",
+        id,
+        date,
     )
-    .bind(id)
-    .bind(date)
     .fetch_optional(pool)
-    .await?
-    .as_ref()
-    .map(decode)
-    .transpose()
+    .await
 }
 
 /// Versions received for a profession, in the order received.
 pub async fn known_versions(pool: &PgPool, id: Uuid) -> Result<Vec<i64>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar!(
         "SELECT version FROM registered_profession_versions WHERE profession_id = $1 ORDER BY id",
+        id,
     )
-    .bind(id)
     .fetch_all(pool)
     .await
 }

@@ -12,13 +12,15 @@ pub async fn audit_iin_lookup(
     found: i32,
 ) -> Result<(), sqlx::Error> {
     let mut tx = pool.begin().await?;
-    sqlx::query("INSERT INTO iin_lookups (official, role, iin, found) VALUES ($1, $2, $3, $4)")
-        .bind(official)
-        .bind(role)
-        .bind(iin)
-        .bind(found)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO iin_lookups (official, role, iin, found) VALUES ($1, $2, $3, $4)",
+        official,
+        role,
+        iin,
+        found,
+    )
+    .execute(&mut *tx)
+    .await?;
     let entry = nsk_db::audit::Entry {
         actor: official,
         action: "read:documents-of-person",

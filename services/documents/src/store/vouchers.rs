@@ -17,12 +17,14 @@ pub async fn known_voucher(
         profession_id: Option<Uuid>,
     }
     let by_id = Uuid::parse_str(named).ok();
-    let row: Option<Row> = sqlx::query_as(
-        "SELECT voucher_id, number, holder_iin, status, center_number, profession_id
-           FROM known_vouchers WHERE voucher_id = $1 OR number = $2",
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT voucher_id, number, holder_iin, status,
+                  center_number AS "center_number: CenterNumber", profession_id
+             FROM known_vouchers WHERE voucher_id = $1 OR number = $2"#,
+        by_id,
+        named.to_ascii_uppercase(),
     )
-    .bind(by_id)
-    .bind(named.to_ascii_uppercase())
     .fetch_optional(pool)
     .await?;
     Ok(row.map(|r| {
@@ -45,18 +47,18 @@ pub async fn hear_voucher(
     id: Uuid,
     v: &crate::domain::voucher::KnownVoucher,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO known_vouchers (voucher_id, number, holder_iin, status, center_number, profession_id)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (voucher_id) DO UPDATE SET status = EXCLUDED.status, center_number = EXCLUDED.center_number,
              profession_id = EXCLUDED.profession_id, updated_at = now()",
+        id,
+        &v.number,
+        &v.holder_iin,
+        &v.status,
+        v.center_number as _,
+        v.profession_id,
     )
-    .bind(id)
-    .bind(&v.number)
-    .bind(&v.holder_iin)
-    .bind(&v.status)
-    .bind(v.center_number)
-    .bind(v.profession_id)
     .execute(conn)
     .await?;
     Ok(())
