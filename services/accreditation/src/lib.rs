@@ -7,7 +7,8 @@
 //! - `grpc` — the `AccreditationService` handlers: authorize, convert, call a case, convert
 //!   back;
 //! - `convert` — proto <-> domain and the parsers every command shares, a leaf;
-//! - `store/` — SQL only, checked at compile time against `.sqlx/`, typed rows: centers, applications, certificates, steps, deadlines, findings;
+//! - `store/` — SQL only, checked at compile time against `.sqlx/`, typed rows: centers,
+//!   applications, certificates, steps, deadlines, findings;
 //! - `events` — what it publishes, and what it hears: the register of professions and the
 //!   registry of documents (what each center issued);
 //! - `notices` — decisions delivered to centers via the platform (Art. 26.4);

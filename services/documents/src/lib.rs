@@ -12,7 +12,8 @@
 //! - `convert` — proto <-> domain and the open-data rows, a leaf;
 //! - `publish` — the events it announces, one enum, at the document's version;
 //! - `events` — consumers of other services' events: professions, accreditation, vouchers;
-//! - `store` — SQL only, checked at compile time against `.sqlx/`, typed rows, including the read models of the registers it hears;
+//! - `store` — SQL only, checked at compile time against `.sqlx/`, typed rows, including the read
+//!   models of the registers it hears;
 //! - `qr` — the QR code of a document's verification URL;
 //! - `counting` — public verification counted per day, never per check.
 

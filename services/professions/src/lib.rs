@@ -6,7 +6,8 @@
 //! - `grpc` — the `ProfessionRegistry` handlers: authorize, convert, call a case, convert back;
 //! - `convert` — proto <-> domain, a leaf that handlers, cases and events import;
 //! - `events` — the events it publishes through the outbox, and the standards it hears;
-//! - `store` — SQL only, checked at compile time against `.sqlx/`, typed rows: entries, their history, the standards heard;
+//! - `store` — SQL only, checked at compile time against `.sqlx/`, typed rows: entries, their
+//!   history, the standards heard;
 //! - `calendar` — the `WorkingCalendar` service: the authorized body loads and amends the
 //!   working-day calendar by year, which every service follows.
 

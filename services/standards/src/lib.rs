@@ -8,7 +8,8 @@
 //! - `convert` — proto <-> domain, a leaf that handlers, cases and events import;
 //! - `events` — the one `Event` enum it publishes through the outbox, at the standard's
 //!   revision;
-//! - `store` — SQL only, checked at compile time against `.sqlx/`, typed rows: versions, their steps, the list;
+//! - `store` — SQL only, checked at compile time against `.sqlx/`, typed rows: versions, their
+//!   steps, the list;
 //! - `migrations/` — its own database, created and migrated at start.
 
 pub mod cases;

@@ -8,7 +8,8 @@
 //! - `convert` — contract <-> domain, shared by handlers, cases and events;
 //! - `expiry` — the job that ends vouchers not used within their validity (Art. 29.3);
 //! - `events` — the read models it keeps: professions and centers' certificates;
-//! - `store` — SQL, checked at compile time against `.sqlx/`, typed rows: terms with committed budgets, vouchers, claims, audited reads;
+//! - `store` — SQL, checked at compile time against `.sqlx/`, typed rows: terms with committed
+//!   budgets, vouchers, claims, audited reads;
 //! - `migrations/` — its own database, created and migrated at start.
 
 pub mod cases;
