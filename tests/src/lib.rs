@@ -102,6 +102,18 @@ impl Platform {
                     .display()
                     .to_string(),
             ),
+            (
+                "NSK_GATEWAY_PUBLIC_KEY_FILE".to_string(),
+                root.join(nsk_identity::dev::GATEWAY_PUBLIC_KEY)
+                    .display()
+                    .to_string(),
+            ),
+            (
+                "NSK_GATEWAY_SIGNING_KEY_FILE".to_string(),
+                root.join(nsk_identity::dev::GATEWAY_PRIVATE_KEY)
+                    .display()
+                    .to_string(),
+            ),
             ("NSK_LOG_FORMAT".to_string(), "json".to_string()),
             ("RUST_LOG".to_string(), "info".to_string()),
         ];
@@ -242,6 +254,16 @@ impl Platform {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.gateway)
+    }
+
+    /// The gRPC endpoint of `service` itself, behind the gateway's back.
+    pub fn service_url(&self, service: &str) -> String {
+        let (_, addr) = self
+            .service_addrs
+            .iter()
+            .find(|(s, _)| s == service)
+            .unwrap_or_else(|| panic!("no service {service}"));
+        format!("http://{addr}")
     }
 
     pub fn token(&self, roles: &[Role]) -> String {

@@ -39,6 +39,7 @@ fn token(role: Role) -> String {
             region: (role == Role::EmploymentOffice).then(|| "almaty".into()),
             sector: matches!(role, Role::SectoralBody | Role::IndustryCouncil)
                 .then(|| "Manufacturing".into()),
+            key: None,
             ttl: std::time::Duration::from_secs(600),
         })
         .unwrap()
@@ -88,6 +89,7 @@ async fn every_route_answers_every_role_as_the_access_table_says() {
             calls += 1;
             let may = match allowed {
                 Allowed::Public => true,
+                Allowed::Internal => false,
                 Allowed::Roles(roles) => role.is_some_and(|r| roles.contains(&r)),
             };
             let who = role.map_or("no token", Role::as_str);

@@ -190,6 +190,13 @@ async fn first_published_event(platform: &Platform) -> (nsk_config::KafkaConfig,
                     .display()
                     .to_string(),
             ),
+            (
+                "NSK_GATEWAY_PUBLIC_KEY_FILE",
+                nsk_runtime::testing::workspace_root()
+                    .join(nsk_identity::dev::GATEWAY_PUBLIC_KEY)
+                    .display()
+                    .to_string(),
+            ),
         ]),
     )
     .unwrap()

@@ -510,3 +510,32 @@ pub fn ground_number(ground: RevocationGround) -> u8 {
         RevocationGround::ConfirmedComplaints => 4,
     }
 }
+
+/// A key as it is listed: never its secret nor its hash.
+pub fn api_key_to_proto(key: &crate::domain::keys::ApiKey, now: DateTime<Utc>) -> pb::ApiKey {
+    use crate::domain::keys::KeyStatus;
+    let revocation = key.revocation();
+    pb::ApiKey {
+        id: key.id().to_string(),
+        center_number: key.center().to_string(),
+        prefix: key.prefix().to_string(),
+        label: key.label().to_string(),
+        status: match key.status(now) {
+            KeyStatus::Active => pb::ApiKeyStatus::Active,
+            KeyStatus::Rotating => pb::ApiKeyStatus::Rotating,
+            KeyStatus::Revoked => pb::ApiKeyStatus::Revoked,
+            KeyStatus::Expired => pb::ApiKeyStatus::Expired,
+        } as i32,
+        created_at: timestamp(key.created_at()),
+        created_by: key.created_by().to_string(),
+        expires_at: timestamp(key.expires_at()),
+        last_used_at: key.last_used_at().map(timestamp).unwrap_or_default(),
+        revoked_at: revocation.map(|r| timestamp(r.at)).unwrap_or_default(),
+        revoked_by: revocation.map(|r| r.by.clone()).unwrap_or_default(),
+        revoke_reason: revocation.map(|r| r.reason.clone()).unwrap_or_default(),
+        replaced_by: key
+            .replaced_by()
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+    }
+}

@@ -169,3 +169,23 @@ pub fn revoked(
         certificate: Some(certificate),
     }
 }
+
+/// Aggregate type of API keys' events.
+pub const API_KEY: &str = "center_api_key";
+
+/// Appends an event about API key `key`, at its version.
+pub async fn key_event<M: prost::Name>(
+    outbox: &Outbox,
+    conn: &mut PgConnection,
+    context: &EventContext,
+    key: &crate::domain::keys::ApiKey,
+    event: &M,
+) -> Result<Uuid, sqlx::Error> {
+    let id = key.id().to_string();
+    let aggregate = nsk_events::Aggregate {
+        kind: API_KEY,
+        id: &id,
+        version: key.version(),
+    };
+    outbox.append(conn, aggregate, context, event).await
+}

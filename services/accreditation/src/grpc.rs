@@ -2,6 +2,7 @@
 //! Each handler is a few lines; the rules are in `domain`, the transactions in `cases` (and in
 //! `conformity`, `notices`, `monitoring`), the conversions in `convert`.
 
+use chrono::Utc;
 use nsk_calendar::SharedCalendar;
 use nsk_db::requests::RequestKey;
 use nsk_errors::fields::{optional_date, uuid as parse_id};
@@ -10,21 +11,23 @@ use nsk_events::Outbox;
 use nsk_identity::{Caller, Identity, Role, TokenVerifier};
 use nsk_proto::nsk::accreditation::v1 as pb;
 use nsk_proto::nsk::accreditation::v1::accreditation_service_server::AccreditationService;
+use nsk_proto::nsk::accreditation::v1::center_keys_server::CenterKeys;
 use nsk_proto::nsk::common::v1 as common;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::cases::{
-    Accreditation, Appeal, ApplicationFilter, CenterFilter, Decision, Examination,
-    MonitoringFinding, Reissue, RevocationOrder, Successor,
+    Accreditation, Appeal, ApplicationFilter, CenterFilter, Decision, Examination, Issued,
+    KeyTerms, MonitoringFinding, Reissue, RevocationOrder, Successor,
 };
 use crate::convert::{
-    act_date, document, form_from_proto, ground_from_proto, not_before, page_size,
-    reorganisation_from_proto, scope_from_proto, stage_from_proto, status_from_proto,
+    act_date, api_key_to_proto, document, form_from_proto, ground_from_proto, not_before,
+    page_size, reorganisation_from_proto, scope_from_proto, stage_from_proto, status_from_proto,
     termination_from_proto, timestamp, today,
 };
 use crate::domain::application::{self as app, ApplicationForm};
 use crate::domain::certificate::{self as cert, Revocation};
+use crate::domain::keys;
 use crate::domain::listing;
 use crate::store::AppealBody;
 
@@ -658,5 +661,139 @@ impl AccreditationService for AccreditationApi {
         let as_of = optional_date(&request.get_ref().as_of, "as_of")?.unwrap_or_else(today);
         let cases = self.cases.overdue(as_of).await?;
         Ok(Response::new(pb::ListOverdueCasesResponse { cases }))
+    }
+}
+
+/// The API keys of centers: the handlers of `CenterKeys`.
+pub struct CenterKeysApi {
+    cases: Accreditation,
+    verifier: TokenVerifier,
+}
+
+impl CenterKeysApi {
+    pub fn new(
+        pool: PgPool,
+        outbox: Outbox,
+        verifier: TokenVerifier,
+        calendar: SharedCalendar,
+    ) -> Self {
+        Self {
+            cases: Accreditation::new(pool, outbox, calendar),
+            verifier,
+        }
+    }
+}
+
+fn center_number(raw: &str) -> Result<nsk_kz::CenterNumber, ApiError> {
+    nsk_kz::CenterNumber::parse(raw.trim())
+        .map_err(|rule| ApiError::invalid_field("center_number", rule))
+}
+
+fn key_terms(label: &str, valid_days: i32, label_required: bool) -> Result<KeyTerms, ApiError> {
+    let label = match keys::label(label) {
+        Ok(label) => label,
+        Err(_) if !label_required && label.trim().is_empty() => String::new(),
+        Err(rule) => return Err(ApiError::invalid_field("label", rule)),
+    };
+    let valid_days =
+        keys::valid_days(valid_days).map_err(|rule| ApiError::invalid_field("valid_days", rule))?;
+    Ok(KeyTerms { label, valid_days })
+}
+
+fn issued(issued: Issued) -> pb::IssuedApiKey {
+    pb::IssuedApiKey {
+        key: Some(api_key_to_proto(&issued.key, Utc::now())),
+        secret: issued.secret.unwrap_or_default(),
+    }
+}
+
+#[tonic::async_trait]
+impl CenterKeys for CenterKeysApi {
+    async fn issue_api_key(
+        &self,
+        request: Request<pb::IssueApiKeyRequest>,
+    ) -> Result<Response<pb::IssuedApiKey>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::NceOfficer])?;
+        let request = request.into_inner();
+        let center = center_number(&request.center_number)?;
+        let terms = key_terms(&request.label, request.valid_days, true)?;
+        let key = key_of(identity, "IssueApiKey", &request.request_id, &request)?;
+        let made = self
+            .cases
+            .issue_key(identity, center, key.as_ref(), terms)
+            .await?;
+        Ok(Response::new(issued(made)))
+    }
+
+    async fn list_api_keys(
+        &self,
+        request: Request<pb::ListApiKeysRequest>,
+    ) -> Result<Response<pb::ListApiKeysResponse>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity =
+            caller.require(&[Role::NceOfficer, Role::Auditor, Role::RecognitionCenter])?;
+        let center = center_number(&request.get_ref().center_number)?;
+        let now = Utc::now();
+        let keys = self.cases.keys_of(identity, center).await?;
+        let keys = keys.iter().map(|k| api_key_to_proto(k, now)).collect();
+        Ok(Response::new(pb::ListApiKeysResponse { keys }))
+    }
+
+    async fn rotate_api_key(
+        &self,
+        request: Request<pb::RotateApiKeyRequest>,
+    ) -> Result<Response<pb::IssuedApiKey>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::NceOfficer])?;
+        let request = request.into_inner();
+        let id = parse_id(&request.key_id, "key_id")?;
+        let overlap = keys::overlap_days(request.overlap_days)
+            .map_err(|rule| ApiError::invalid_field("overlap_days", rule))?;
+        let terms = key_terms(&request.label, request.valid_days, false)?;
+        let key = key_of(identity, "RotateApiKey", &request.request_id, &request)?;
+        let made = self
+            .cases
+            .rotate_key(identity, id, key.as_ref(), overlap, terms)
+            .await?;
+        Ok(Response::new(issued(made)))
+    }
+
+    async fn revoke_api_key(
+        &self,
+        request: Request<pb::RevokeApiKeyRequest>,
+    ) -> Result<Response<pb::ApiKey>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::NceOfficer, Role::RecognitionCenter])?;
+        let request = request.into_inner();
+        let id = parse_id(&request.key_id, "key_id")?;
+        let reason = request.reason.trim().to_string();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            let rule = "is required, 1-500 characters: why the key is stopped";
+            return Err(ApiError::invalid_field("reason", rule).into());
+        }
+        let key = key_of(identity, "RevokeApiKey", &request.request_id, &request)?;
+        let revoked = self
+            .cases
+            .revoke_key(identity, id, key.as_ref(), reason)
+            .await?;
+        Ok(Response::new(api_key_to_proto(&revoked, Utc::now())))
+    }
+
+    async fn authenticate_api_key(
+        &self,
+        request: Request<pb::AuthenticateApiKeyRequest>,
+    ) -> Result<Response<pb::AuthenticatedApiKey>, Status> {
+        // Only the gateway trades keys: anyone else learns nothing, not even that keys exist.
+        match self.verifier.caller(&request)? {
+            Caller::Authenticated(identity) if identity.is_gateway() => {}
+            _ => return Err(Status::not_found("no such method")),
+        }
+        let key = self.cases.authenticate_key(&request.get_ref().key).await?;
+        Ok(Response::new(pb::AuthenticatedApiKey {
+            key_id: key.id().to_string(),
+            center_number: key.center().to_string(),
+            expires_at: key.expires_at().to_rfc3339(),
+        }))
     }
 }

@@ -33,6 +33,7 @@ use std::time::Duration;
 
 use nsk_config::ServiceConfig;
 use nsk_proto::nsk::accreditation::v1::accreditation_service_server::AccreditationServiceServer;
+use nsk_proto::nsk::accreditation::v1::center_keys_server::CenterKeysServer;
 use nsk_runtime::ServiceApp;
 
 pub const SERVICE: &str = "accreditation";
@@ -73,11 +74,21 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     host.spawn("expiry-job", move |shutdown| {
         expiry::run(pool, outbox, EXPIRY_INTERVAL, shutdown)
     });
+    let keys = grpc::CenterKeysApi::new(
+        base.pool.clone(),
+        base.outbox.clone(),
+        base.verifier.clone(),
+        base.calendar.clone(),
+    );
     let api = grpc::AccreditationApi::new(base.pool, base.outbox, base.verifier, base.calendar);
-    let routes = tonic::service::Routes::new(AccreditationServiceServer::new(api));
+    let routes = tonic::service::Routes::new(AccreditationServiceServer::new(api))
+        .add_service(CenterKeysServer::new(keys));
     Ok(ServiceApp::new(
         host,
         routes,
-        &["nsk.accreditation.v1.AccreditationService"],
+        &[
+            "nsk.accreditation.v1.AccreditationService",
+            "nsk.accreditation.v1.CenterKeys",
+        ],
     ))
 }

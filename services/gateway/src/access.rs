@@ -18,6 +18,8 @@ pub const MATRIX: &str = include_str!("../../../proto/nsk/access.json");
 pub enum Allowed {
     /// Anyone, without a token.
     Public,
+    /// The gateway's own calls (trading a center's API key): never routed from outside.
+    Internal,
     /// A caller with one of these roles.
     Roles(Vec<Role>),
 }
@@ -40,6 +42,7 @@ impl Access {
             for (method, allowed) in entries {
                 let allowed = match allowed {
                     serde_json::Value::String(s) if s == "public" => Allowed::Public,
+                    serde_json::Value::String(s) if s == "internal" => Allowed::Internal,
                     serde_json::Value::Array(roles) => Allowed::Roles(
                         roles
                             .iter()
@@ -55,7 +58,7 @@ impl Access {
                     ),
                     other => {
                         return Err(format!(
-                            "{service}/{method}: {other} is neither \"public\" nor a list of roles"
+                            "{service}/{method}: {other} is not \"public\", \"internal\" or a list of roles"
                         ))
                     }
                 };
@@ -109,6 +112,8 @@ impl Access {
     pub fn check(&self, grpc_path: &str, caller: &Caller) -> Result<(), ApiError> {
         match (self.methods.get(grpc_path), caller) {
             (Some(Allowed::Public), _) => Ok(()),
+            // As if it did not exist: outside callers learn nothing of it.
+            (Some(Allowed::Internal), _) => Err(ApiError::not_found("method", grpc_path)),
             (Some(Allowed::Roles(_)), Caller::Anonymous) => Err(ApiError::unauthenticated(
                 "this call needs a token: send Authorization: Bearer <token>",
             )),

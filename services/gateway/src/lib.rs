@@ -8,6 +8,7 @@
 //!   so that each service checks roles again.
 
 pub mod access;
+pub mod keys;
 pub mod limits;
 pub mod openapi;
 pub mod routes;
@@ -49,6 +50,8 @@ struct Gateway {
     access: access::Access,
     channels: HashMap<String, Channel>,
     verifier: TokenVerifier,
+    /// Centers' API keys, traded for tokens of the gateway.
+    keys: keys::KeyExchange,
     timeout: Duration,
     openapi: String,
     /// Per token subject.
@@ -79,7 +82,19 @@ impl Application {
             channels.insert(service.clone(), channel);
         }
         let access = access::Access::load(access::MATRIX, &pool).map_err(anyhow::Error::msg)?;
+        let signer = nsk_identity::TokenSigner::from_pem_file(
+            &config.signing_key_file,
+            &config.auth.gateway_issuer,
+            &config.auth.audience,
+        )?;
+        let keys = keys::KeyExchange::new(
+            signer,
+            channels.get("accreditation").cloned(),
+            config.api_key_cache,
+            config.upstream_timeout,
+        );
         let gateway = Gateway {
+            keys,
             openapi: serde_json::to_string_pretty(&openapi::document(&routes, &access))?,
             access,
             routes,
@@ -387,9 +402,10 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
         );
         return problem_response(&Problem::from(&err));
     }
-    let caller = match gw.verifier.caller_from_http(&parts.headers) {
-        Ok(caller) => caller,
-        Err(err) => return problem_response(&Problem::from(&err)),
+    let (caller, forward) = match credentials(gw, &parts.headers, &parts.extensions).await {
+        Ok(found) => found,
+        Err(Refusal::Problem(err)) => return problem_response(&Problem::from(&err)),
+        Err(Refusal::TooMany(retry_after)) => return too_many(retry_after),
     };
     if let Some(retry_after) = over_limit(gw, &caller, &parts.extensions) {
         return too_many(retry_after);
@@ -425,7 +441,8 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
     let mut grpc = tonic::client::Grpc::new(channel.clone());
     let mut upstream_request = tonic::Request::new(transcode::encode(&message));
     upstream_request.set_timeout(gw.timeout);
-    if let Some(auth) = parts.headers.get(http::header::AUTHORIZATION) {
+    if let Some(auth) = forward.or_else(|| parts.headers.get(http::header::AUTHORIZATION).cloned())
+    {
         if let Ok(value) = tonic::metadata::MetadataValue::try_from(auth.as_bytes()) {
             upstream_request
                 .metadata_mut()
@@ -472,6 +489,61 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
             problem_response(&problem)
         }
     }
+}
+
+/// Why a request's credentials let it go no further.
+enum Refusal {
+    Problem(ApiError),
+    /// Too many unknown keys from one address: seconds to wait.
+    TooMany(u64),
+}
+
+/// Who the caller is — a bearer token, a center's API key, or nobody — and, for a key, the
+/// `Authorization` value to forward in its place.
+async fn credentials(
+    gw: &Gateway,
+    headers: &http::HeaderMap,
+    extensions: &http::Extensions,
+) -> Result<(Caller, Option<HeaderValue>), Refusal> {
+    let Some(key) = headers.get(keys::HEADER) else {
+        let caller = gw
+            .verifier
+            .caller_from_http(headers)
+            .map_err(Refusal::Problem)?;
+        return Ok((caller, None));
+    };
+    if headers.contains_key(http::header::AUTHORIZATION) {
+        return Err(Refusal::Problem(ApiError::unauthenticated(
+            "send one credential: an API key in X-API-Key or a bearer token, not both",
+        )));
+    }
+    let key = key.to_str().map_err(|_| {
+        Refusal::Problem(ApiError::unauthenticated(
+            "not an API key of this platform (nsk_<prefix>_<secret>)",
+        ))
+    })?;
+    // The form first: nothing else is worth asking accreditation about.
+    if !(key.len() == 61 && key.starts_with("nsk_")) {
+        return Err(Refusal::Problem(ApiError::unauthenticated(
+            "not an API key of this platform (nsk_<prefix>_<secret>, 61 characters)",
+        )));
+    }
+    let (identity, token) = match gw.keys.known(key) {
+        Some(known) => known,
+        None => {
+            // A key not known yet costs a hash to check: such checks count against the address.
+            if let Some(retry_after) = over_limit(gw, &Caller::Anonymous, extensions) {
+                return Err(Refusal::TooMany(retry_after));
+            }
+            gw.keys
+                .trade(&gw.verifier, key)
+                .await
+                .map_err(Refusal::Problem)?
+        }
+    };
+    let forward = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|e| Refusal::Problem(ApiError::internal(e)))?;
+    Ok((Caller::Authenticated(identity), Some(forward)))
 }
 
 /// The caller's bucket: its token's subject, or its address without a token. `Err(seconds)`
@@ -671,9 +743,19 @@ async fn grpc_proxy(gw: &Gateway, request: Request) -> Response {
             "no service {package_service} behind this gateway"
         )));
     };
-    let caller = match gw.verifier.caller_from_http(request.headers()) {
-        Ok(caller) => caller,
-        Err(err) => return status_response(tonic::Status::from(err)),
+    let (caller, forward) = match credentials(gw, request.headers(), request.extensions()).await {
+        Ok(found) => found,
+        Err(Refusal::Problem(err)) => return status_response(tonic::Status::from(err)),
+        Err(Refusal::TooMany(retry_after)) => {
+            let mut status = tonic::Status::resource_exhausted(format!(
+                "too many requests from this address; retry in {retry_after} s"
+            ));
+            status.metadata_mut().insert(
+                "retry-after",
+                tonic::metadata::MetadataValue::from(retry_after),
+            );
+            return status_response(status);
+        }
     };
     if let Some(retry_after) = over_limit(gw, &caller, request.extensions()) {
         let mut status = tonic::Status::resource_exhausted(format!(
@@ -692,6 +774,11 @@ async fn grpc_proxy(gw: &Gateway, request: Request) -> Response {
         }
     }
     let (mut parts, body) = request.into_parts();
+    // The services get the gateway's token for a key, never the key.
+    parts.headers.remove(keys::HEADER);
+    if let Some(token) = forward {
+        parts.headers.insert(http::header::AUTHORIZATION, token);
+    }
     for (key, value) in nsk_telemetry::current_context() {
         if let (Ok(name), Ok(value)) = (
             http::HeaderName::from_bytes(key.as_bytes()),

@@ -73,7 +73,12 @@ pub fn document(routes: &[Route], access: &crate::access::Access) -> Value {
         // Who may call it, from the same table the gateway enforces.
         if let Some(crate::access::Allowed::Roles(roles)) = access.allowed(&route.grpc_path) {
             let names: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
-            operation["security"] = json!([{"bearer": []}]);
+            // A center's integration may use its API key instead of a token.
+            operation["security"] = if roles.contains(&nsk_identity::Role::RecognitionCenter) {
+                json!([{"bearer": []}, {"apiKey": []}])
+            } else {
+                json!([{"bearer": []}])
+            };
             operation["x-roles"] = json!(names);
             operation["responses"]["401"] = json!({"description": "No valid token"});
             operation["responses"]["403"] =
@@ -105,12 +110,17 @@ pub fn document(routes: &[Route], access: &crate::access::Access) -> Value {
             "description": "The digital registers of the national qualifications system: professions, \
                 professional standards, accreditation of recognition centers, one-time vouchers, and \
                 issued and cancelled documents. Reads of public registers need no token; changes need \
-                a bearer token with the right role.",
+                a bearer token with the right role; a recognition center's integration may send its API key \
+                in X-API-Key instead.",
         },
         "paths": paths,
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+                    "description": "A recognition center's API key, nsk_<prefix>_<secret>, issued by the NCE"},
+            },
         },
     })
 }

@@ -120,11 +120,15 @@ impl<'a> Reader<'a> {
     }
 
     fn problem(&mut self, key: &str, value: &str, rule: &str) {
-        self.problems.push(ConfigProblem {
+        let problem = ConfigProblem {
             variable: key.to_string(),
             value: value.to_string(),
             rule: rule.to_string(),
-        });
+        };
+        // A variable read twice (the profile) is reported once.
+        if !self.problems.contains(&problem) {
+            self.problems.push(problem);
+        }
     }
 
     fn finish<T>(self, value: T) -> Result<T, ConfigError> {
@@ -167,60 +171,99 @@ pub struct AuthConfig {
     pub issuer: String,
     /// Expected `aud` claim (`NSK_JWT_AUDIENCE`).
     pub audience: String,
+    /// PEM file with the gateway's Ed25519 public key (`NSK_GATEWAY_PUBLIC_KEY_FILE`): the
+    /// gateway signs the short-lived tokens it trades for centers' API keys.
+    pub gateway_public_key_file: PathBuf,
+    /// The `iss` of the gateway's tokens (`NSK_GATEWAY_TOKEN_ISSUER`).
+    pub gateway_issuer: String,
 }
 
 /// The development key pair's public half, committed with the project: anyone can sign with
 /// its private half, so production refuses it.
 const DEV_PUBLIC_KEY: &str = include_str!("../../../deploy/dev-keys/dev-jwt.pub.pem");
+const DEV_GATEWAY_PUBLIC_KEY: &str = include_str!("../../../deploy/dev-keys/dev-gateway.pub.pem");
+const DEV_GATEWAY_PRIVATE_KEY: &str = include_str!("../../../deploy/dev-keys/dev-gateway.key.pem");
+
+/// Whether the committed development profile is chosen (`NSK_PROFILE`).
+fn development(r: &mut Reader<'_>) -> bool {
+    let profile = r.string("NSK_PROFILE", "production");
+    match profile.as_str() {
+        "development" => true,
+        "production" => false,
+        other => {
+            r.problem("NSK_PROFILE", other, "must be production or development");
+            false
+        }
+    }
+}
+
+/// A key file: required in production and never the committed development key there; in
+/// development it defaults to that key.
+fn key_file(
+    r: &mut Reader<'_>,
+    development: bool,
+    var: &str,
+    dev_path: &str,
+    dev_pem: &str,
+    what: &str,
+) -> PathBuf {
+    let path = PathBuf::from(r.string(var, if development { dev_path } else { "" }));
+    let shown = path.display().to_string();
+    if !development && path.as_os_str().is_empty() {
+        r.problem(
+            var,
+            "",
+            &format!("is required in production: the PEM file of {what}"),
+        );
+    } else if !development
+        && std::fs::read_to_string(&path).is_ok_and(|pem| pem.trim() == dev_pem.trim())
+    {
+        r.problem(
+            var,
+            &shown,
+            &format!(
+                "is the development key, published with the project: production needs {what} \
+                 (NSK_PROFILE=development is for local use)"
+            ),
+        );
+    } else if !path.is_file() {
+        r.problem(
+            var,
+            &shown,
+            &format!("must name a readable PEM file: {what}"),
+        );
+    }
+    path
+}
 
 impl AuthConfig {
     /// `NSK_PROFILE`: `production` (the default) needs the identity provider's key in
     /// `NSK_JWT_PUBLIC_KEY_FILE` and refuses the development key; `development` (what `make run`
     /// and the tests set) defaults to it.
     fn read(r: &mut Reader<'_>) -> Self {
-        let profile = r.string("NSK_PROFILE", "production");
-        let development = match profile.as_str() {
-            "development" => true,
-            "production" => false,
-            other => {
-                r.problem("NSK_PROFILE", other, "must be production or development");
-                false
-            }
-        };
-        let default_key = if development {
-            "deploy/dev-keys/dev-jwt.pub.pem"
-        } else {
-            ""
-        };
-        let public_key_file = PathBuf::from(r.string("NSK_JWT_PUBLIC_KEY_FILE", default_key));
-        if !development && public_key_file.as_os_str().is_empty() {
-            r.problem(
-                "NSK_JWT_PUBLIC_KEY_FILE",
-                "",
-                "is required in production: the PEM file of the identity provider's Ed25519 public key",
-            );
-        } else if !development
-            && std::fs::read_to_string(&public_key_file)
-                .is_ok_and(|pem| pem.trim() == DEV_PUBLIC_KEY.trim())
-        {
-            let shown = public_key_file.display().to_string();
-            r.problem(
-                "NSK_JWT_PUBLIC_KEY_FILE",
-                &shown,
-                "is the development key, whose private half is published with the project: production needs the identity provider's key (NSK_PROFILE=development is for local use)",
-            );
-        } else if !public_key_file.is_file() {
-            let shown = public_key_file.display().to_string();
-            r.problem(
-                "NSK_JWT_PUBLIC_KEY_FILE",
-                &shown,
-                "must name a readable PEM file with the token issuer's Ed25519 public key",
-            );
-        }
+        let development = development(r);
+        let public_key_file = key_file(
+            r,
+            development,
+            "NSK_JWT_PUBLIC_KEY_FILE",
+            "deploy/dev-keys/dev-jwt.pub.pem",
+            DEV_PUBLIC_KEY,
+            "the identity provider's Ed25519 public key",
+        );
+        let gateway_public_key_file = key_file(
+            r,
+            development,
+            "NSK_GATEWAY_PUBLIC_KEY_FILE",
+            "deploy/dev-keys/dev-gateway.pub.pem",
+            DEV_GATEWAY_PUBLIC_KEY,
+            "the gateway's Ed25519 public key",
+        );
         Self {
             public_key_file,
             issuer: r.string("NSK_JWT_ISSUER", "nsk-dev"),
             audience: r.string("NSK_JWT_AUDIENCE", "nsk-registry"),
+            gateway_public_key_file,
+            gateway_issuer: r.string("NSK_GATEWAY_TOKEN_ISSUER", "nsk-gateway"),
         }
     }
 }
@@ -478,6 +521,12 @@ pub struct GatewayConfig {
     /// `NSK_UPSTREAM_TIMEOUT_MS`: deadline of one forwarded call.
     pub upstream_timeout: Duration,
     pub auth: AuthConfig,
+    /// `NSK_GATEWAY_SIGNING_KEY_FILE`: the private half of the gateway's Ed25519 key, which
+    /// signs the short-lived tokens it trades for centers' API keys.
+    pub signing_key_file: PathBuf,
+    /// `NSK_API_KEY_CACHE_MS`: how long the gateway trusts an API key it has checked before
+    /// asking again: the most a revocation takes to bite.
+    pub api_key_cache: Duration,
     pub log_format: LogFormat,
     /// Abuse limits; 0 turns one off.
     pub limits: Limits,
@@ -528,6 +577,20 @@ impl GatewayConfig {
             "must be a whole number of milliseconds",
         );
         let auth = AuthConfig::read(&mut r);
+        let development = development(&mut r);
+        let signing_key_file = key_file(
+            &mut r,
+            development,
+            "NSK_GATEWAY_SIGNING_KEY_FILE",
+            "deploy/dev-keys/dev-gateway.key.pem",
+            DEV_GATEWAY_PRIVATE_KEY,
+            "the gateway's Ed25519 private key",
+        );
+        let api_key_cache = Duration::from_millis(r.parse(
+            "NSK_API_KEY_CACHE_MS",
+            30_000,
+            "must be a whole number of milliseconds (0: check every call)",
+        ));
         let log_format = r.parse(
             "NSK_LOG_FORMAT",
             LogFormat::Pretty,
@@ -566,6 +629,8 @@ impl GatewayConfig {
             upstreams,
             upstream_timeout: Duration::from_millis(timeout_ms.max(1)),
             auth,
+            signing_key_file,
+            api_key_cache,
             log_format,
             limits,
         })
@@ -576,18 +641,26 @@ impl GatewayConfig {
 mod tests {
     use super::*;
 
-    fn key_file() -> String {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../deploy/dev-keys/dev-jwt.pub.pem"
+    fn dev_key(name: &str) -> String {
+        format!(
+            "{}/../../deploy/dev-keys/{name}",
+            env!("CARGO_MANIFEST_DIR")
         )
-        .to_string()
+    }
+
+    fn key_file() -> String {
+        dev_key("dev-jwt.pub.pem")
+    }
+
+    fn gateway_key() -> String {
+        dev_key("dev-gateway.pub.pem")
     }
 
     #[test]
     fn defaults_give_each_service_its_own_port_and_database() {
         let env = Env::from_pairs([
             ("NSK_JWT_PUBLIC_KEY_FILE", key_file()),
+            ("NSK_GATEWAY_PUBLIC_KEY_FILE", gateway_key()),
             ("NSK_PROFILE", "development".into()),
         ]);
         let professions = ServiceConfig::load("professions", &env).unwrap();
@@ -619,6 +692,7 @@ mod tests {
                 "DATABASE_URL",
                 "KAFKA_BROKERS",
                 "NSK_JWT_PUBLIC_KEY_FILE",
+                "NSK_GATEWAY_PUBLIC_KEY_FILE",
                 "NSK_LOG_FORMAT"
             ]
         );
@@ -632,6 +706,7 @@ mod tests {
         let env = Env::from_pairs([
             ("NSK_TOPIC_PREFIX", "t42."),
             ("NSK_JWT_PUBLIC_KEY_FILE", &key_file()),
+            ("NSK_GATEWAY_PUBLIC_KEY_FILE", &gateway_key()),
             ("NSK_PROFILE", "development"),
         ]);
         let cfg = ServiceConfig::load("documents", &env).unwrap();
@@ -660,11 +735,34 @@ mod tests {
         )
         .unwrap_err();
         assert!(dev.to_string().contains("development key"), "{dev}");
-        // The same key in development is fine, and the default there.
+        // The gateway's development keys too: a production gateway needs a key of its own.
+        let gateway = GatewayConfig::load(&Env::from_pairs([
+            ("NSK_GATEWAY_PUBLIC_KEY_FILE", gateway_key()),
+            (
+                "NSK_GATEWAY_SIGNING_KEY_FILE",
+                dev_key("dev-gateway.key.pem"),
+            ),
+        ]))
+        .unwrap_err();
+        let refused: Vec<&str> = gateway
+            .problems
+            .iter()
+            .filter(|p| p.rule.contains("development key"))
+            .map(|p| p.variable.as_str())
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                "NSK_GATEWAY_PUBLIC_KEY_FILE",
+                "NSK_GATEWAY_SIGNING_KEY_FILE"
+            ]
+        );
+        // The same keys in development are fine, and the default there.
         assert!(ServiceConfig::load(
             "professions",
             &Env::from_pairs([
                 ("NSK_JWT_PUBLIC_KEY_FILE", key_file().as_str()),
+                ("NSK_GATEWAY_PUBLIC_KEY_FILE", gateway_key().as_str()),
                 ("NSK_PROFILE", "development"),
             ]),
         )
@@ -688,6 +786,11 @@ mod tests {
         let env = Env::from_pairs([
             ("NSK_PROFESSIONS_URL", "http://10.0.0.5:7000"),
             ("NSK_JWT_PUBLIC_KEY_FILE", &key_file()),
+            ("NSK_GATEWAY_PUBLIC_KEY_FILE", &gateway_key()),
+            (
+                "NSK_GATEWAY_SIGNING_KEY_FILE",
+                &dev_key("dev-gateway.key.pem"),
+            ),
             ("NSK_PROFILE", "development"),
         ]);
         let cfg = GatewayConfig::load(&env).unwrap();

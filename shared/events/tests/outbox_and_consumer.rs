@@ -32,6 +32,13 @@ fn kafka(prefix: &str) -> KafkaConfig {
                 .display()
                 .to_string(),
         ),
+        (
+            "NSK_GATEWAY_PUBLIC_KEY_FILE",
+            nsk_runtime::testing::workspace_root()
+                .join("deploy/dev-keys/dev-gateway.pub.pem")
+                .display()
+                .to_string(),
+        ),
     ]);
     nsk_config::ServiceConfig::load("professions", &env)
         .unwrap()

@@ -5,8 +5,13 @@
 //! `authorization` metadata; each service verifies it again and checks the role itself
 //! ([`Caller::require`]), so a request that bypasses the gateway gains nothing.
 //!
+//! Recognition centers' integrations present API keys instead. The gateway trades a key for a
+//! short-lived token of its own issuer ([`Issuer::Gateway`]), naming the center and the key,
+//! and forwards that; the services trust the gateway's issuer for the recognition-center role
+//! only, and for the gateway's own calls (subject [`GATEWAY_SUBJECT`]).
+//!
 //! [`TokenSigner`] mints tokens from a local key; the `nsk-dev-token` command uses it for
-//! local runs and tests.
+//! local runs and tests, the gateway for API keys.
 
 use std::fmt;
 use std::path::Path;
@@ -86,6 +91,18 @@ fn role_list() -> String {
         .join(", ")
 }
 
+/// Who signed a token the platform accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issuer {
+    /// The identity provider of staff (and, in development, of every test token).
+    IdentityProvider,
+    /// The gateway: for a center's API key, or for its own calls.
+    Gateway,
+}
+
+/// The subject of the gateway's tokens for its own calls (trading an API key).
+pub const GATEWAY_SUBJECT: &str = "nsk-gateway";
+
 /// The longest a token may live, from `iat` to `exp`.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(12 * 3600);
 
@@ -111,6 +128,9 @@ pub struct Claims {
     /// Sector, for a sectoral body's or an industry council's token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sector: Option<String>,
+    /// The prefix of the API key a gateway token was minted for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// A verified caller.
@@ -123,9 +143,18 @@ pub struct Identity {
     pub region: Option<String>,
     /// The sector a sectoral body or an industry council acts for.
     pub sector: Option<String>,
+    /// Who signed the token.
+    pub issuer: Issuer,
+    /// The prefix of the center's API key the call came with, if it came with one.
+    pub api_key: Option<String>,
 }
 
 impl Identity {
+    /// Whether this is the gateway acting for itself.
+    pub fn is_gateway(&self) -> bool {
+        self.issuer == Issuer::Gateway && self.subject == GATEWAY_SUBJECT
+    }
+
     /// The center a recognition center's token acts for; a center acts only for itself.
     pub fn own_center(&self) -> Result<nsk_kz::CenterNumber, ApiError> {
         match self.center {
@@ -210,11 +239,19 @@ pub enum KeyError {
     },
 }
 
+/// One issuer the platform trusts: its key and what its tokens must say.
+#[derive(Clone)]
+struct Anchor {
+    issuer: Issuer,
+    name: String,
+    key: DecodingKey,
+    validation: Validation,
+}
+
 /// Checks signature, issuer, audience and expiry of bearer tokens.
 #[derive(Clone)]
 pub struct TokenVerifier {
-    key: DecodingKey,
-    validation: Validation,
+    anchors: Vec<Anchor>,
 }
 
 impl fmt::Debug for TokenVerifier {
@@ -223,25 +260,76 @@ impl fmt::Debug for TokenVerifier {
     }
 }
 
+fn anchor(issuer: Issuer, name: &str, audience: &str, path: &Path) -> Result<Anchor, KeyError> {
+    let pem = read(path)?;
+    let key = DecodingKey::from_ed_pem(&pem).map_err(|source| KeyError::Parse {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.set_issuer(&[name]);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+    validation.validate_nbf = true;
+    Ok(Anchor {
+        issuer,
+        name: name.to_string(),
+        key,
+        validation,
+    })
+}
+
+/// The `iss` claim of a token, read before its signature is checked, to choose the key that
+/// must have signed it (nothing else is taken from an unverified token).
+fn claimed_issuer(token: &str) -> Option<String> {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    #[derive(Deserialize)]
+    struct Iss {
+        iss: Option<String>,
+    }
+    serde_json::from_slice::<Iss>(&bytes).ok()?.iss
+}
+
 impl TokenVerifier {
     pub fn from_config(cfg: &nsk_config::AuthConfig) -> Result<Self, KeyError> {
-        let pem = read(&cfg.public_key_file)?;
-        let key = DecodingKey::from_ed_pem(&pem).map_err(|source| KeyError::Parse {
-            path: cfg.public_key_file.display().to_string(),
-            source,
-        })?;
-        let mut validation = Validation::new(Algorithm::EdDSA);
-        validation.set_issuer(&[&cfg.issuer]);
-        validation.set_audience(&[&cfg.audience]);
-        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        Ok(Self { key, validation })
+        Ok(Self {
+            anchors: vec![
+                anchor(
+                    Issuer::IdentityProvider,
+                    &cfg.issuer,
+                    &cfg.audience,
+                    &cfg.public_key_file,
+                )?,
+                anchor(
+                    Issuer::Gateway,
+                    &cfg.gateway_issuer,
+                    &cfg.audience,
+                    &cfg.gateway_public_key_file,
+                )?,
+            ],
+        })
     }
 
     /// The identity a token proves, or why it proves nothing.
     pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|e| {
+        let claimed = claimed_issuer(token);
+        let anchor = self
+            .anchors
+            .iter()
+            .find(|a| claimed.as_deref() == Some(a.name.as_str()))
+            .ok_or_else(|| {
+                ApiError::unauthenticated(if claimed.is_some() {
+                    "the token was issued by an unknown issuer"
+                } else {
+                    "the token is malformed"
+                })
+            })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &anchor.key, &anchor.validation).map_err(
+            |e| {
                 use jsonwebtoken::errors::ErrorKind as K;
                 let why = match e.kind() {
                     K::ExpiredSignature => "the token has expired",
@@ -255,7 +343,8 @@ impl TokenVerifier {
                     _ => "the token is malformed",
                 };
                 ApiError::unauthenticated(why)
-            })?;
+            },
+        )?;
         let claims = data.claims;
         // A token is a session's, not a standing credential: one that lives longer than a
         // working day is refused, whoever signed it (machine clients use API keys).
@@ -272,6 +361,13 @@ impl TokenVerifier {
                 roles.push(role);
             }
         }
+        // The gateway vouches for centers' keys and for itself, nothing more: a gateway token
+        // with any other role is refused, so its key cannot make an official.
+        if anchor.issuer == Issuer::Gateway && roles.iter().any(|r| *r != Role::RecognitionCenter) {
+            return Err(ApiError::unauthenticated(
+                "the gateway's tokens carry no role but recognition-center",
+            ));
+        }
         let center = match claims.center.as_deref() {
             None | Some("") => None,
             Some(raw) => Some(nsk_kz::CenterNumber::parse(raw).map_err(|_| {
@@ -286,6 +382,8 @@ impl TokenVerifier {
             center,
             region: claims.region,
             sector: claims.sector.filter(|s| !s.trim().is_empty()),
+            issuer: anchor.issuer,
+            api_key: claims.key.filter(|_| anchor.issuer == Issuer::Gateway),
         })
     }
 
@@ -337,6 +435,8 @@ pub struct TokenRequest {
     pub center: Option<String>,
     pub region: Option<String>,
     pub sector: Option<String>,
+    /// For the gateway's token of an API key: the key's prefix.
+    pub key: Option<String>,
     pub ttl: Duration,
 }
 
@@ -374,6 +474,7 @@ impl TokenSigner {
             center: request.center.clone(),
             region: request.region.clone(),
             sector: request.sector.clone(),
+            key: request.key.clone(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
     }
@@ -392,6 +493,10 @@ pub mod dev {
     pub const PUBLIC_KEY: &str = "deploy/dev-keys/dev-jwt.pub.pem";
     pub const ISSUER: &str = "nsk-dev";
     pub const AUDIENCE: &str = "nsk-registry";
+    /// The gateway's development key pair, for the tokens it mints for API keys.
+    pub const GATEWAY_PRIVATE_KEY: &str = "deploy/dev-keys/dev-gateway.key.pem";
+    pub const GATEWAY_PUBLIC_KEY: &str = "deploy/dev-keys/dev-gateway.pub.pem";
+    pub const GATEWAY_ISSUER: &str = "nsk-gateway";
 }
 
 #[cfg(test)]
@@ -413,6 +518,8 @@ mod tests {
             public_key_file: root().join(dev::PUBLIC_KEY),
             issuer: dev::ISSUER.into(),
             audience: dev::AUDIENCE.into(),
+            gateway_public_key_file: root().join(dev::GATEWAY_PUBLIC_KEY),
+            gateway_issuer: dev::GATEWAY_ISSUER.into(),
         })
         .unwrap()
     }
@@ -424,6 +531,7 @@ mod tests {
             center: Some("0042".into()),
             region: None,
             sector: None,
+            key: None,
             ttl: Duration::from_secs(ttl_secs),
         }
     }
@@ -509,6 +617,7 @@ mod tests {
                 center: None,
                 region: None,
                 sector: None,
+                key: None,
             };
             jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &s.key).unwrap()
         };
@@ -529,6 +638,7 @@ mod tests {
             center: None,
             region: None,
             sector: None,
+            key: None,
         };
         let s = signer(dev::ISSUER, dev::AUDIENCE);
         let early = jsonwebtoken::encode(
@@ -576,6 +686,8 @@ mod tests {
             center: None,
             region: None,
             sector: None,
+            issuer: Issuer::IdentityProvider,
+            api_key: None,
         });
         let denied = officer.require(&[Role::AuthorizedBodyAdmin]).unwrap_err();
         assert_eq!(denied.kind, ErrorKind::PermissionDenied);
@@ -605,5 +717,67 @@ mod tests {
                 .unwrap(),
             Caller::Anonymous
         );
+    }
+
+    #[test]
+    fn the_gateway_vouches_for_centers_keys_and_nothing_more() {
+        let v = verifier();
+        let gateway = TokenSigner::from_pem_file(
+            &root().join(dev::GATEWAY_PRIVATE_KEY),
+            dev::GATEWAY_ISSUER,
+            dev::AUDIENCE,
+        )
+        .unwrap();
+        let center = TokenRequest {
+            subject: "api-key:nsk_0123abcd".into(),
+            roles: vec![Role::RecognitionCenter],
+            center: Some("0042".into()),
+            key: Some("nsk_0123abcd".into()),
+            ttl: Duration::from_secs(300),
+            ..Default::default()
+        };
+        let identity = v.verify(&gateway.mint(&center).unwrap()).unwrap();
+        assert_eq!(identity.issuer, Issuer::Gateway);
+        assert_eq!(identity.api_key.as_deref(), Some("nsk_0123abcd"));
+        assert_eq!(identity.own_center().unwrap().to_string(), "0042");
+        assert!(!identity.is_gateway());
+        // Its own calls.
+        let own = TokenRequest {
+            subject: GATEWAY_SUBJECT.into(),
+            ttl: Duration::from_secs(60),
+            ..Default::default()
+        };
+        assert!(v.verify(&gateway.mint(&own).unwrap()).unwrap().is_gateway());
+        // An official's role from the gateway's key is refused.
+        let officer = TokenRequest {
+            roles: vec![Role::NceOfficer],
+            ..center.clone()
+        };
+        let refused = v.verify(&gateway.mint(&officer).unwrap()).unwrap_err();
+        assert!(
+            refused.message.contains("recognition-center"),
+            "{refused:?}"
+        );
+        // The identity provider's key cannot pass for the gateway, nor the gateway's for it.
+        let forged = TokenSigner::from_pem_file(
+            &root().join(dev::PRIVATE_KEY),
+            dev::GATEWAY_ISSUER,
+            dev::AUDIENCE,
+        )
+        .unwrap();
+        let refused = v.verify(&forged.mint(&center).unwrap()).unwrap_err();
+        assert!(refused.message.contains("signature"), "{refused:?}");
+        let forged = TokenSigner::from_pem_file(
+            &root().join(dev::GATEWAY_PRIVATE_KEY),
+            dev::ISSUER,
+            dev::AUDIENCE,
+        )
+        .unwrap();
+        let refused = v.verify(&forged.mint(&center).unwrap()).unwrap_err();
+        assert!(refused.message.contains("signature"), "{refused:?}");
+        // A key claim in an identity provider's token means nothing.
+        let staff = signer(dev::ISSUER, dev::AUDIENCE);
+        let identity = v.verify(&staff.mint(&center).unwrap()).unwrap();
+        assert_eq!(identity.api_key, None);
     }
 }

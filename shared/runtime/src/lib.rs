@@ -373,6 +373,12 @@ pub mod testing {
                     .display()
                     .to_string(),
             ),
+            (
+                "NSK_GATEWAY_PUBLIC_KEY_FILE",
+                root.join(nsk_identity::dev::GATEWAY_PUBLIC_KEY)
+                    .display()
+                    .to_string(),
+            ),
         ]);
         let env = match std::env::var("DATABASE_URL") {
             Ok(url) => env.with("DATABASE_URL", url),
@@ -578,6 +584,7 @@ pub mod testing {
                 center: center.map(str::to_string),
                 region: region.map(str::to_string),
                 sector: sector.map(str::to_string),
+                key: None,
                 ttl: std::time::Duration::from_secs(3600),
             })
             .unwrap_or_else(|e| panic!("{e}"))

@@ -13,10 +13,12 @@
 
 mod applications;
 mod certificates;
+mod keys;
 mod reads;
 
 pub use applications::{Appeal, Decision, Examination};
 pub use certificates::{MonitoringFinding, Reissue, RevocationOrder, Successor};
+pub use keys::{Issued, KeyTerms};
 pub use reads::{ApplicationFilter, CenterFilter};
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};

@@ -10,6 +10,7 @@
 pub mod application;
 pub mod certificate;
 pub mod deadlines;
+pub mod keys;
 pub mod listing;
 pub mod monitoring;
 

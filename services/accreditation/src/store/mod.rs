@@ -6,6 +6,7 @@
 mod case_file;
 mod findings;
 pub mod issued;
+pub mod keys;
 pub mod notices;
 mod professions;
 

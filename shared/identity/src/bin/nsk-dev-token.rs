@@ -33,6 +33,7 @@ fn main() -> ExitCode {
 fn run(args: Vec<String>) -> Result<String, String> {
     let mut request = TokenRequest {
         subject: String::new(),
+        key: None,
         ttl: Duration::from_secs(3600),
         ..Default::default()
     };

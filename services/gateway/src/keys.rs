@@ -1,0 +1,174 @@
+//! Centers' API keys at the door: a key in `X-API-Key` is traded — through accreditation,
+//! which keeps the keys' hashes — for a short-lived token of the gateway's own issuer naming
+//! the center and the key, and that token is what the services receive. A traded key is
+//! remembered (by the SHA-256 of the key, never the key) for `NSK_API_KEY_CACHE_MS`: the most
+//! a revocation takes to stop a key at the door.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use nsk_errors::ApiError;
+use nsk_identity::{Identity, Role, TokenRequest, TokenSigner, TokenVerifier, GATEWAY_SUBJECT};
+use nsk_proto::nsk::accreditation::v1 as pb;
+use nsk_proto::nsk::accreditation::v1::center_keys_client::CenterKeysClient;
+use sha2::{Digest, Sha256};
+use tonic::transport::Channel;
+
+/// The header a center's integration sends its key in.
+pub const HEADER: &str = "x-api-key";
+
+/// How long a token traded for a key lives (never past the key's own expiry).
+const TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+/// The most keys remembered at once; past it, the expired are dropped, then all.
+const MAX_REMEMBERED: usize = 10_000;
+
+struct Remembered {
+    identity: Identity,
+    token: String,
+    until: Instant,
+}
+
+pub struct KeyExchange {
+    signer: TokenSigner,
+    accreditation: Option<Channel>,
+    remember_for: Duration,
+    timeout: Duration,
+    remembered: Mutex<HashMap<[u8; 32], Remembered>>,
+}
+
+impl KeyExchange {
+    pub fn new(
+        signer: TokenSigner,
+        accreditation: Option<Channel>,
+        remember_for: Duration,
+        timeout: Duration,
+    ) -> Self {
+        Self {
+            signer,
+            accreditation,
+            remember_for,
+            timeout,
+            remembered: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The identity and token of a key traded a moment ago, if it was.
+    pub fn known(&self, raw: &str) -> Option<(Identity, String)> {
+        let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
+        self.recall(&digest, Instant::now())
+    }
+
+    /// The center's identity and the token to forward, for a key a caller presented.
+    pub async fn trade(
+        &self,
+        verifier: &TokenVerifier,
+        raw: &str,
+    ) -> Result<(Identity, String), ApiError> {
+        let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
+        let now = Instant::now();
+        if let Some(known) = self.recall(&digest, now) {
+            return Ok(known);
+        }
+        let checked = self.check(raw).await?;
+        let left = chrono::DateTime::parse_from_rfc3339(&checked.expires_at)
+            .ok()
+            .and_then(|at| {
+                (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                    .to_std()
+                    .ok()
+            })
+            .unwrap_or_default();
+        let lifetime = TOKEN_LIFETIME.min(left);
+        if lifetime < Duration::from_secs(1) {
+            return Err(ApiError::unauthenticated("the API key is not accepted"));
+        }
+        let prefix: String = raw.chars().take(12).collect();
+        let token = self
+            .signer
+            .mint(&TokenRequest {
+                subject: format!("api-key:{prefix}"),
+                roles: vec![Role::RecognitionCenter],
+                center: Some(checked.center_number),
+                key: Some(prefix),
+                ttl: lifetime,
+                ..Default::default()
+            })
+            .map_err(ApiError::internal)?;
+        let identity = verifier.verify(&token)?;
+        // Remembered no longer than the token lives, less a margin for the call in flight.
+        let remember = self
+            .remember_for
+            .min(lifetime.saturating_sub(Duration::from_secs(30)));
+        if !remember.is_zero() {
+            self.keep(digest, &identity, &token, now + remember);
+        }
+        Ok((identity, token))
+    }
+
+    fn recall(&self, digest: &[u8; 32], now: Instant) -> Option<(Identity, String)> {
+        let remembered = self.remembered.lock().ok()?;
+        remembered
+            .get(digest)
+            .filter(|r| r.until > now)
+            .map(|r| (r.identity.clone(), r.token.clone()))
+    }
+
+    fn keep(&self, digest: [u8; 32], identity: &Identity, token: &str, until: Instant) {
+        let Ok(mut remembered) = self.remembered.lock() else {
+            return;
+        };
+        if remembered.len() >= MAX_REMEMBERED {
+            let now = Instant::now();
+            remembered.retain(|_, r| r.until > now);
+            if remembered.len() >= MAX_REMEMBERED {
+                remembered.clear();
+            }
+        }
+        remembered.insert(
+            digest,
+            Remembered {
+                identity: identity.clone(),
+                token: token.to_string(),
+                until,
+            },
+        );
+    }
+
+    /// Asks accreditation, as the gateway itself, which center the key belongs to.
+    async fn check(&self, raw: &str) -> Result<pb::AuthenticatedApiKey, ApiError> {
+        let unavailable =
+            || ApiError::unavailable("API keys cannot be checked right now; retry later");
+        let Some(channel) = self.accreditation.clone() else {
+            return Err(unavailable());
+        };
+        let own = self
+            .signer
+            .mint(&TokenRequest {
+                subject: GATEWAY_SUBJECT.into(),
+                ttl: Duration::from_secs(60),
+                ..Default::default()
+            })
+            .map_err(ApiError::internal)?;
+        let mut request = tonic::Request::new(pb::AuthenticateApiKeyRequest {
+            key: raw.to_string(),
+        });
+        request.set_timeout(self.timeout);
+        if let Ok(value) = format!("Bearer {own}").parse() {
+            request.metadata_mut().insert("authorization", value);
+        }
+        match CenterKeysClient::new(channel)
+            .authenticate_api_key(request)
+            .await
+        {
+            Ok(reply) => Ok(reply.into_inner()),
+            Err(status) if status.code() == tonic::Code::Unauthenticated => {
+                Err(ApiError::unauthenticated(status.message().to_string()))
+            }
+            Err(status) => {
+                tracing::warn!(code = ?status.code(), message = status.message(), "API key check failed");
+                Err(unavailable())
+            }
+        }
+    }
+}
