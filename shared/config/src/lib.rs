@@ -171,6 +171,12 @@ pub struct AuthConfig {
     pub issuer: String,
     /// Expected `aud` claim (`NSK_JWT_AUDIENCE`).
     pub audience: String,
+    /// The identity provider's JSON Web Key Set (`NSK_JWT_JWKS_URL`, its OpenID Connect
+    /// `jwks_uri`): when set, its keys verify staff tokens instead of `public_key_file`.
+    pub jwks_url: Option<String>,
+    /// `NSK_JWKS_REFRESH_SECS`: how often the set is fetched again (also soon after a token
+    /// names a key id the set lacks).
+    pub jwks_refresh: Duration,
     /// PEM file with the gateway's Ed25519 public key (`NSK_GATEWAY_PUBLIC_KEY_FILE`): the
     /// gateway signs the short-lived tokens it trades for centers' API keys.
     pub gateway_public_key_file: PathBuf,
@@ -242,13 +248,43 @@ impl AuthConfig {
     /// and the tests set) defaults to it.
     fn read(r: &mut Reader<'_>) -> Self {
         let development = development(r);
-        let public_key_file = key_file(
-            r,
-            development,
-            "NSK_JWT_PUBLIC_KEY_FILE",
-            "deploy/dev-keys/dev-jwt.pub.pem",
-            DEV_PUBLIC_KEY,
-            "the identity provider's Ed25519 public key",
+        let jwks_url = Some(r.string("NSK_JWT_JWKS_URL", "")).filter(|u| !u.is_empty());
+        if let Some(url) = &jwks_url {
+            let secure = url.starts_with("https://");
+            if !(secure || url.starts_with("http://")) {
+                r.problem(
+                    "NSK_JWT_JWKS_URL",
+                    url,
+                    "must be an http:// or https:// URL",
+                );
+            } else if !secure && !development {
+                r.problem(
+                    "NSK_JWT_JWKS_URL",
+                    url,
+                    "must be https:// in production: the keys that let staff in travel over it",
+                );
+            }
+        }
+        // With a JWKS the key file is not needed; without one it is.
+        let public_key_file = if jwks_url.is_some() {
+            PathBuf::from(r.string("NSK_JWT_PUBLIC_KEY_FILE", ""))
+        } else {
+            key_file(
+                r,
+                development,
+                "NSK_JWT_PUBLIC_KEY_FILE",
+                "deploy/dev-keys/dev-jwt.pub.pem",
+                DEV_PUBLIC_KEY,
+                "the identity provider's Ed25519 public key (or set NSK_JWT_JWKS_URL)",
+            )
+        };
+        let jwks_refresh = Duration::from_secs(
+            r.parse::<u64>(
+                "NSK_JWKS_REFRESH_SECS",
+                300,
+                "must be a whole number of seconds",
+            )
+            .max(1),
         );
         let gateway_public_key_file = key_file(
             r,
@@ -262,6 +298,8 @@ impl AuthConfig {
             public_key_file,
             issuer: r.string("NSK_JWT_ISSUER", "nsk-dev"),
             audience: r.string("NSK_JWT_AUDIENCE", "nsk-registry"),
+            jwks_url,
+            jwks_refresh,
             gateway_public_key_file,
             gateway_issuer: r.string("NSK_GATEWAY_TOKEN_ISSUER", "nsk-gateway"),
         }
@@ -770,6 +808,48 @@ mod tests {
         let typo = ServiceConfig::load("professions", &Env::from_pairs([("NSK_PROFILE", "prod")]))
             .unwrap_err();
         assert_eq!(typo.problems[0].variable, "NSK_PROFILE");
+    }
+
+    #[test]
+    fn with_the_providers_jwks_no_key_file_is_needed_and_production_wants_https() {
+        let gateway_pub = gateway_key();
+        let jwks = |url: &str| {
+            ServiceConfig::load(
+                "professions",
+                &Env::from_pairs([
+                    ("NSK_JWT_JWKS_URL", url),
+                    ("NSK_GATEWAY_PUBLIC_KEY_FILE", gateway_pub.as_str()),
+                ]),
+            )
+        };
+        // Production without a PEM file: the JWKS is enough. (The development gateway key given
+        // here is refused in production too; that is another test's matter.)
+        let https = jwks("https://idp.example.kz/realms/nsk/protocol/openid-connect/certs");
+        let problems: Vec<String> = match &https {
+            Ok(_) => vec![],
+            Err(e) => e.problems.iter().map(|p| p.variable.clone()).collect(),
+        };
+        assert!(
+            !problems.contains(&"NSK_JWT_PUBLIC_KEY_FILE".to_string()),
+            "{problems:?}"
+        );
+        assert!(
+            !problems.contains(&"NSK_JWT_JWKS_URL".to_string()),
+            "{problems:?}"
+        );
+        let plain = jwks("http://idp.example.kz/certs").unwrap_err();
+        assert!(
+            plain
+                .problems
+                .iter()
+                .any(|p| p.variable == "NSK_JWT_JWKS_URL" && p.rule.contains("https")),
+            "{plain}"
+        );
+        let nonsense = jwks("idp.example.kz").unwrap_err();
+        assert!(nonsense
+            .problems
+            .iter()
+            .any(|p| p.variable == "NSK_JWT_JWKS_URL"));
     }
 
     #[test]

@@ -18,7 +18,7 @@ const MIN_REFETCH: Duration = Duration::from_secs(10);
 pub struct JwksKeys {
     url: String,
     keys: RwLock<Option<HashMap<String, DecodingKey>>>,
-    wake: Notify,
+    wake: Arc<Notify>,
 }
 
 /// What a lookup of a key id found.
@@ -34,12 +34,13 @@ impl JwksKeys {
     /// Starts keeping the set at `url`: the first fetch now, then every `refresh`. Needs a
     /// Tokio runtime; the task ends when the last handle is dropped.
     pub fn spawn(url: String, refresh: Duration) -> Arc<Self> {
+        let wake = Arc::new(Notify::new());
         let keys = Arc::new(Self {
             url,
             keys: RwLock::new(None),
-            wake: Notify::new(),
+            wake: wake.clone(),
         });
-        tokio::spawn(keep_fresh(Arc::downgrade(&keys), refresh));
+        tokio::spawn(keep_fresh(Arc::downgrade(&keys), wake, refresh));
         keys
     }
 
@@ -83,7 +84,10 @@ impl JwksKeys {
             .map_err(|e| format!("{} is not a JSON Web Key Set: {e}", self.url))?;
         let keys = usable(&set);
         if keys.is_empty() {
-            return Err(format!("{} publishes no Ed25519 key with a key id", self.url));
+            return Err(format!(
+                "{} publishes no Ed25519 key with a key id",
+                self.url
+            ));
         }
         let n = keys.len();
         if let Ok(mut held) = self.keys.write() {
@@ -109,7 +113,7 @@ fn usable(set: &JwkSet) -> HashMap<String, DecodingKey> {
         .collect()
 }
 
-async fn keep_fresh(keys: Weak<JwksKeys>, refresh: Duration) {
+async fn keep_fresh(keys: Weak<JwksKeys>, wake: Arc<Notify>, refresh: Duration) {
     let mut failures = 0u32;
     loop {
         let Some(held) = keys.upgrade() else { return };
@@ -129,11 +133,11 @@ async fn keep_fresh(keys: Weak<JwksKeys>, refresh: Duration) {
         } else {
             Duration::from_secs(u64::from(failures.min(5)))
         };
-        let woken = held.wake.notified();
         drop(held);
+        let woken = wake.notified();
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            () = woken => tokio::time::sleep(MIN_REFETCH).await,
+            () = woken => tokio::time::sleep(MIN_REFETCH.min(refresh)).await,
         }
     }
 }

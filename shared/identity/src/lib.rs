@@ -1,6 +1,7 @@
 //! Who is calling, and what they may do.
 //!
-//! Staff carry JWTs signed by the identity provider (Ed25519, `EdDSA`). The gateway verifies
+//! Staff carry JWTs signed by the identity provider (Ed25519, `EdDSA`), whose keys come from
+//! its published JSON Web Key Set ([`jwks`]) or, locally, a PEM file. The gateway verifies
 //! them ([`TokenVerifier`]) and forwards the same bearer token to the services in the gRPC
 //! `authorization` metadata; each service verifies it again and checks the role itself
 //! ([`Caller::require`]), so a request that bypasses the gateway gains nothing.
@@ -13,9 +14,12 @@
 //! [`TokenSigner`] mints tokens from a local key; the `nsk-dev-token` command uses it for
 //! local runs and tests, the gateway for API keys.
 
+pub mod jwks;
+
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -227,6 +231,8 @@ impl Caller {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
+    #[error("the identity provider's JWKS is fetched by a task: start the verifier inside a Tokio runtime")]
+    NoRuntime,
     #[error("cannot read key file {path}: {source}")]
     Read {
         path: String,
@@ -239,12 +245,21 @@ pub enum KeyError {
     },
 }
 
-/// One issuer the platform trusts: its key and what its tokens must say.
+/// Where an issuer's keys come from.
+#[derive(Clone)]
+enum AnchorKeys {
+    /// One key, from a PEM file.
+    Fixed(DecodingKey),
+    /// The keys its JWKS publishes, by key id.
+    Published(Arc<jwks::JwksKeys>),
+}
+
+/// One issuer the platform trusts: its keys and what its tokens must say.
 #[derive(Clone)]
 struct Anchor {
     issuer: Issuer,
     name: String,
-    key: DecodingKey,
+    keys: AnchorKeys,
     validation: Validation,
 }
 
@@ -260,23 +275,27 @@ impl fmt::Debug for TokenVerifier {
     }
 }
 
-fn anchor(issuer: Issuer, name: &str, audience: &str, path: &Path) -> Result<Anchor, KeyError> {
+fn pem_key(path: &Path) -> Result<AnchorKeys, KeyError> {
     let pem = read(path)?;
     let key = DecodingKey::from_ed_pem(&pem).map_err(|source| KeyError::Parse {
         path: path.display().to_string(),
         source,
     })?;
+    Ok(AnchorKeys::Fixed(key))
+}
+
+fn anchor(issuer: Issuer, name: &str, audience: &str, keys: AnchorKeys) -> Anchor {
     let mut validation = Validation::new(Algorithm::EdDSA);
     validation.set_issuer(&[name]);
     validation.set_audience(&[audience]);
     validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
     validation.validate_nbf = true;
-    Ok(Anchor {
+    Anchor {
         issuer,
         name: name.to_string(),
-        key,
+        keys,
         validation,
-    })
+    }
 }
 
 /// The `iss` claim of a token, read before its signature is checked, to choose the key that
@@ -295,21 +314,32 @@ fn claimed_issuer(token: &str) -> Option<String> {
 }
 
 impl TokenVerifier {
+    /// The verifier `cfg` describes. With a JWKS URL, the identity provider's keys are fetched
+    /// by a task of their own, so this must run inside a Tokio runtime.
     pub fn from_config(cfg: &nsk_config::AuthConfig) -> Result<Self, KeyError> {
+        let provider = match &cfg.jwks_url {
+            Some(url) => {
+                if tokio::runtime::Handle::try_current().is_err() {
+                    return Err(KeyError::NoRuntime);
+                }
+                AnchorKeys::Published(jwks::JwksKeys::spawn(url.clone(), cfg.jwks_refresh))
+            }
+            None => pem_key(&cfg.public_key_file)?,
+        };
         Ok(Self {
             anchors: vec![
                 anchor(
                     Issuer::IdentityProvider,
                     &cfg.issuer,
                     &cfg.audience,
-                    &cfg.public_key_file,
-                )?,
+                    provider,
+                ),
                 anchor(
                     Issuer::Gateway,
                     &cfg.gateway_issuer,
                     &cfg.audience,
-                    &cfg.gateway_public_key_file,
-                )?,
+                    pem_key(&cfg.gateway_public_key_file)?,
+                ),
             ],
         })
     }
@@ -328,23 +358,49 @@ impl TokenVerifier {
                     "the token is malformed"
                 })
             })?;
-        let data = jsonwebtoken::decode::<Claims>(token, &anchor.key, &anchor.validation).map_err(
-            |e| {
-                use jsonwebtoken::errors::ErrorKind as K;
-                let why = match e.kind() {
-                    K::ExpiredSignature => "the token has expired",
-                    K::InvalidIssuer => "the token was issued by an unknown issuer",
-                    K::InvalidAudience => "the token is not meant for this platform (audience)",
-                    K::InvalidSignature => "the token's signature does not verify",
-                    K::MissingRequiredClaim(_) => {
-                        "the token lacks a required claim (exp, iat, iss, aud, sub)"
+        let published;
+        let key = match &anchor.keys {
+            AnchorKeys::Fixed(key) => key,
+            AnchorKeys::Published(keys) => {
+                let kid = jsonwebtoken::decode_header(token)
+                    .ok()
+                    .and_then(|h| h.kid)
+                    .ok_or_else(|| {
+                        ApiError::unauthenticated(
+                            "the token names no key id (kid): the identity provider's keys are told apart by it",
+                        )
+                    })?;
+                published = match keys.lookup(&kid) {
+                    jwks::Lookup::Found(key) => key,
+                    jwks::Lookup::Unknown => {
+                        return Err(ApiError::unauthenticated(format!(
+                            "the token's key id {kid:?} is not among the identity provider's published keys"
+                        )))
                     }
-                    K::ImmatureSignature => "the token is not valid yet (nbf)",
-                    _ => "the token is malformed",
+                    jwks::Lookup::NotLoaded => {
+                        return Err(ApiError::unavailable(
+                            "the identity provider's keys are not loaded yet; retry shortly",
+                        ))
+                    }
                 };
-                ApiError::unauthenticated(why)
-            },
-        )?;
+                &published
+            }
+        };
+        let data = jsonwebtoken::decode::<Claims>(token, key, &anchor.validation).map_err(|e| {
+            use jsonwebtoken::errors::ErrorKind as K;
+            let why = match e.kind() {
+                K::ExpiredSignature => "the token has expired",
+                K::InvalidIssuer => "the token was issued by an unknown issuer",
+                K::InvalidAudience => "the token is not meant for this platform (audience)",
+                K::InvalidSignature => "the token's signature does not verify",
+                K::MissingRequiredClaim(_) => {
+                    "the token lacks a required claim (exp, iat, iss, aud, sub)"
+                }
+                K::ImmatureSignature => "the token is not valid yet (nbf)",
+                _ => "the token is malformed",
+            };
+            ApiError::unauthenticated(why)
+        })?;
         let claims = data.claims;
         // A token is a session's, not a standing credential: one that lives longer than a
         // working day is refused, whoever signed it (machine clients use API keys).
@@ -425,6 +481,7 @@ pub struct TokenSigner {
     key: EncodingKey,
     issuer: String,
     audience: String,
+    key_id: Option<String>,
 }
 
 /// What a minted token says.
@@ -451,7 +508,14 @@ impl TokenSigner {
             key,
             issuer: issuer.into(),
             audience: audience.into(),
+            key_id: None,
         })
+    }
+
+    /// Names the key in each token's header (`kid`), as an issuer with a JWKS does.
+    pub fn with_key_id(mut self, kid: impl Into<String>) -> Self {
+        self.key_id = Some(kid.into());
+        self
     }
 
     pub fn mint(&self, request: &TokenRequest) -> Result<String, jsonwebtoken::errors::Error> {
@@ -476,7 +540,9 @@ impl TokenSigner {
             sector: request.sector.clone(),
             key: request.key.clone(),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::EdDSA), &claims, &self.key)
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = self.key_id.clone();
+        jsonwebtoken::encode(&header, &claims, &self.key)
     }
 }
 
@@ -518,6 +584,8 @@ mod tests {
             public_key_file: root().join(dev::PUBLIC_KEY),
             issuer: dev::ISSUER.into(),
             audience: dev::AUDIENCE.into(),
+            jwks_url: None,
+            jwks_refresh: Duration::from_secs(300),
             gateway_public_key_file: root().join(dev::GATEWAY_PUBLIC_KEY),
             gateway_issuer: dev::GATEWAY_ISSUER.into(),
         })
