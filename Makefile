@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps build run test lint fmt bench broker clean-test-dbs sqlx
+.PHONY: help deps build run test lint fmt bench broker clean-test-dbs sqlx schemathesis
 
 help:
 	@echo "make deps   install what the platform needs (the Tansu broker) once"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint   clippy on every target, warnings are errors; the stores' query data is current"
 	@echo "make sqlx   rewrite the stores' query data (services/*/.sqlx) after a SQL or migration change"
 	@echo "make bench  benchmarks (see README)"
+	@echo "make schemathesis  the long schemathesis run (500 cases per operation, every caller)"
 
 deps:
 	@deploy/local/deps.sh
@@ -39,6 +40,9 @@ fmt:
 
 bench: deps
 	@deploy/local/bench.sh
+
+schemathesis: deps
+	@NSK_SCHEMATHESIS_EXAMPLES=500 NSK_SCHEMATHESIS_EVERY_ROLE=1 deploy/local/test.sh -p nsk-e2e --test schemathesis -- --nocapture
 
 # Start a broker in the foreground on a given port, for debugging: make broker PORT=9092
 broker: deps

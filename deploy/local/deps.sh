@@ -1,6 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Kafka-API broker (Tansu) once; skipped when this version is already installed.
+# Installs what the platform and its tests need, once each: the Kafka-API broker (Tansu) and
+# schemathesis (in .run/venv, from PyPI). Each is skipped when its version is already there.
 source "$(dirname "$0")/lib.sh"
+
+SCHEMATHESIS_VERSION="4.32.5"
+VENV="$RUN_DIR/venv"
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  log "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
 
 if [[ -x "$TANSU" ]] && cargo install --list | grep -q "^tansu v$TANSU_VERSION:"; then
   exit 0
