@@ -17,6 +17,7 @@ fn sample(variable: &str) -> &'static str {
     match variable {
         v if v.contains("serial") => "25110-72120001-4-010126-0042-00000001",
         "center_number" => "0042",
+        "service" => "documents",
         "year" => "2026",
         "number" => "V-2026-00000001",
         _ => "01a20000-0000-7000-8000-000000000000",

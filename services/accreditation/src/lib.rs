@@ -80,15 +80,22 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         base.verifier.clone(),
         base.calendar.clone(),
     );
+    let audit = nsk_runtime::audit::AuditTrailApi::server(
+        SERVICE,
+        base.pool.clone(),
+        base.verifier.clone(),
+    );
     let api = grpc::AccreditationApi::new(base.pool, base.outbox, base.verifier, base.calendar);
     let routes = tonic::service::Routes::new(AccreditationServiceServer::new(api))
-        .add_service(CenterKeysServer::new(keys));
+        .add_service(CenterKeysServer::new(keys))
+        .add_service(audit);
     Ok(ServiceApp::new(
         host,
         routes,
         &[
             "nsk.accreditation.v1.AccreditationService",
             "nsk.accreditation.v1.CenterKeys",
+            "nsk.audit.v1.AuditTrail",
         ],
     ))
 }

@@ -72,6 +72,11 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     host.spawn("verification-counts", move |shutdown| {
         counted.run(counts_pool, shutdown)
     });
+    let audit = nsk_runtime::audit::AuditTrailApi::server(
+        SERVICE,
+        base.pool.clone(),
+        base.verifier.clone(),
+    );
     let api = grpc::DocumentsApi::new(
         base.pool,
         base.outbox,
@@ -80,10 +85,13 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         config.public_url.clone(),
     )
     .counting(verifications);
-    let routes = tonic::service::Routes::new(DocumentRegistryServer::new(api));
+    let routes = tonic::service::Routes::new(DocumentRegistryServer::new(api)).add_service(audit);
     Ok(ServiceApp::new(
         host,
         routes,
-        &["nsk.documents.v1.DocumentRegistry"],
+        &[
+            "nsk.documents.v1.DocumentRegistry",
+            "nsk.audit.v1.AuditTrail",
+        ],
     ))
 }

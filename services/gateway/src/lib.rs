@@ -41,6 +41,9 @@ use tracing::Instrument;
 use crate::routes::{Lookup, Route};
 use crate::transcode::{problem_response, RawCodec};
 
+/// The area of the contract every service serves for itself (`nsk.audit.v1`).
+const AUDIT_AREA: &str = "audit";
+
 /// The largest request body accepted.
 const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
@@ -432,11 +435,22 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
         Ok(message) => message,
         Err(err) => return problem_response(&Problem::from(&err)),
     };
-    let Some(channel) = gw.channels.get(&route.service) else {
-        return problem_response(&Problem::from(&ApiError::internal(format!(
-            "no upstream for {}",
-            route.service
-        ))));
+    // Every service keeps its own audit trail: the path names whose.
+    let target = if route.service == AUDIT_AREA {
+        bound
+            .iter()
+            .find(|(name, _)| name == "service")
+            .map_or("", |(_, value)| value.as_str())
+    } else {
+        route.service.as_str()
+    };
+    let Some(channel) = gw.channels.get(target) else {
+        let err = if route.service == AUDIT_AREA {
+            ApiError::not_found("service", target)
+        } else {
+            ApiError::internal(format!("no upstream for {}", route.service))
+        };
+        return problem_response(&Problem::from(&err));
     };
     let mut grpc = tonic::client::Grpc::new(channel.clone());
     let mut upstream_request = tonic::Request::new(transcode::encode(&message));
@@ -735,6 +749,14 @@ async fn grpc_proxy(gw: &Gateway, request: Request) -> Response {
         .unwrap_or_default();
     let target = if package.starts_with("grpc.reflection.") {
         Some("professions")
+    } else if routes::service_of_package(package) == Some(AUDIT_AREA) {
+        // Every service keeps its own audit trail: the caller names whose.
+        request
+            .headers()
+            .get("x-nsk-service")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|s| gw.channels.get_key_value(s))
+            .map(|(name, _)| name.as_str())
     } else {
         routes::service_of_package(package)
     };

@@ -56,15 +56,22 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         base.verifier.clone(),
         base.calendar,
     );
+    let audit = nsk_runtime::audit::AuditTrailApi::server(
+        SERVICE,
+        base.pool.clone(),
+        base.verifier.clone(),
+    );
     let api = grpc::ProfessionsApi::new(base.pool, base.outbox, base.verifier);
     let routes = tonic::service::Routes::new(ProfessionRegistryServer::new(api))
-        .add_service(WorkingCalendarServer::new(calendar));
+        .add_service(WorkingCalendarServer::new(calendar))
+        .add_service(audit);
     Ok(ServiceApp::new(
         host,
         routes,
         &[
             "nsk.professions.v1.ProfessionRegistry",
             "nsk.professions.v1.WorkingCalendar",
+            "nsk.audit.v1.AuditTrail",
         ],
     ))
 }

@@ -32,11 +32,19 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 /// Connects, migrates, binds and wires the service; [`ServiceApp::run`] serves it.
 pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     let base = nsk_runtime::prepare(&config, migrator()).await?;
+    let audit = nsk_runtime::audit::AuditTrailApi::server(
+        SERVICE,
+        base.pool.clone(),
+        base.verifier.clone(),
+    );
     let api = grpc::StandardsApi::new(base.pool, base.outbox, base.verifier);
-    let routes = tonic::service::Routes::new(StandardsServiceServer::new(api));
+    let routes = tonic::service::Routes::new(StandardsServiceServer::new(api)).add_service(audit);
     Ok(ServiceApp::new(
         base.host,
         routes,
-        &["nsk.standards.v1.StandardsService"],
+        &[
+            "nsk.standards.v1.StandardsService",
+            "nsk.audit.v1.AuditTrail",
+        ],
     ))
 }

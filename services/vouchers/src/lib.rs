@@ -61,11 +61,16 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
     host.spawn("expiry-job", move |shutdown| {
         expiry::run(pool, outbox, EXPIRY_INTERVAL, shutdown)
     });
+    let audit = nsk_runtime::audit::AuditTrailApi::server(
+        SERVICE,
+        base.pool.clone(),
+        base.verifier.clone(),
+    );
     let api = grpc::VouchersApi::new(base.pool, base.outbox, base.verifier);
-    let routes = tonic::service::Routes::new(VoucherServiceServer::new(api));
+    let routes = tonic::service::Routes::new(VoucherServiceServer::new(api)).add_service(audit);
     Ok(ServiceApp::new(
         host,
         routes,
-        &["nsk.vouchers.v1.VoucherService"],
+        &["nsk.vouchers.v1.VoucherService", "nsk.audit.v1.AuditTrail"],
     ))
 }

@@ -219,3 +219,70 @@ pub async fn separate_roles(admin: &PgPool) -> Result<(), sqlx::Error> {
     }
     Ok(())
 }
+
+/// What an auditor asks of the trail.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    /// An action exactly, or a prefix when it ends in `*`.
+    pub action: Option<String>,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Keyset: entries before this number (newest first).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+/// An entry as auditors read it.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Listed {
+    pub seq: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+    pub hash: Vec<u8>,
+}
+
+/// A page of the trail, newest first.
+pub async fn list(pool: &PgPool, filter: &Filter) -> Result<Vec<Listed>, sqlx::Error> {
+    let (action, prefix) = match filter.action.as_deref() {
+        Some(a) if a.ends_with('*') => (None, Some(format!("{}%", like_escape(&a[..a.len() - 1])))),
+        Some(a) => (Some(a.to_string()), None),
+        None => (None, None),
+    };
+    sqlx::query_as(
+        "SELECT seq, at, actor, action, subject, detail, hash FROM audit_log
+          WHERE ($1::text IS NULL OR actor = $1)
+            AND ($2::text IS NULL OR subject = $2)
+            AND ($3::text IS NULL OR action = $3)
+            AND ($4::text IS NULL OR action LIKE $4)
+            AND ($5::timestamptz IS NULL OR at >= $5)
+            AND ($6::timestamptz IS NULL OR at < $6)
+            AND ($7::bigint IS NULL OR seq < $7)
+          ORDER BY seq DESC LIMIT $8",
+    )
+    .bind(&filter.actor)
+    .bind(&filter.subject)
+    .bind(action)
+    .bind(prefix)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(filter.before)
+    .bind(filter.limit)
+    .fetch_all(pool)
+    .await
+}
+
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -23,6 +23,11 @@ pub mod nsk {
             tonic::include_proto!("nsk.common.v1");
         }
     }
+    pub mod audit {
+        pub mod v1 {
+            tonic::include_proto!("nsk.audit.v1");
+        }
+    }
     pub mod events {
         pub mod v1 {
             tonic::include_proto!("nsk.events.v1");

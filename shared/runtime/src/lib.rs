@@ -6,6 +6,7 @@
 //! the gRPC health protocol and server reflection until shutdown, then waits for the tasks.
 //! [`calendar`] keeps the working-day calendar current in every service.
 
+pub mod audit;
 pub mod calendar;
 
 use std::future::Future;
