@@ -81,7 +81,9 @@ async fn generated_calls_find_no_server_error_and_no_answer_outside_the_document
             .args(["--max-examples", &examples()])
             .args(["--seed", "20261206"])
             .args(["--phases", "examples,coverage,fuzzing"])
-            .args(["--workers", "2"])
+            // One worker: CPython 3.11 can fail parsing lambdas from two threads at once (an
+            // "AST constructor recursion depth mismatch" inside hypothesis), an error of the tool.
+            .args(["--workers", "1"])
             .args(["--generation-database", "none"])
             .args(["--report", "junit"])
             .arg("--report-dir")

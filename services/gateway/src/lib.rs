@@ -12,6 +12,7 @@ pub mod keys;
 pub mod limits;
 pub mod openapi;
 pub mod routes;
+pub mod rules;
 pub mod transcode;
 
 use std::collections::HashMap;
@@ -435,6 +436,9 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
         Ok(message) => message,
         Err(err) => return problem_response(&Problem::from(&err)),
     };
+    if let Err(err) = rules::check(&message) {
+        return problem_response(&Problem::from(&err));
+    }
     // Every service keeps its own audit trail: the path names whose.
     let target = if route.service == AUDIT_AREA {
         bound

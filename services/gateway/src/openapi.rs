@@ -15,7 +15,18 @@ pub fn document(routes: &[Route], access: &crate::access::Access) -> Value {
         let path_vars: Vec<&str> = route.path.variables().collect();
         let mut parameters: Vec<Value> = path_vars
             .iter()
-            .map(|v| json!({"name": v, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .map(|v| {
+                // A path variable is never empty: its form, when it has one, without "not given".
+                let schema = match crate::rules::Form::of(v) {
+                    Some(form) => {
+                        let pattern = form.pattern();
+                        let given = format!("^{}$", &pattern[2..pattern.len() - 3]);
+                        json!({"type": "string", "pattern": given, "description": form.rule()})
+                    }
+                    None => json!({"type": "string"}),
+                };
+                json!({"name": v, "in": "path", "required": true, "schema": schema})
+            })
             .collect();
         let body_field = match &route.body {
             BodyMapping::Field(f) => Some(f.as_str()),
@@ -176,7 +187,12 @@ fn well_known(desc: &MessageDescriptor) -> Option<Value> {
 
 fn field_schema(field: &FieldDescriptor, schemas: &mut BTreeMap<String, Value>) -> Value {
     let item = match field.kind() {
-        Kind::String => json!({"type": "string"}),
+        Kind::String => match crate::rules::Form::of(field.name()) {
+            Some(form) => {
+                json!({"type": "string", "pattern": form.pattern(), "description": form.rule()})
+            }
+            None => json!({"type": "string"}),
+        },
         Kind::Bytes => json!({"type": "string", "format": "byte"}),
         Kind::Bool => json!({"type": "boolean"}),
         Kind::Int32 | Kind::Sint32 | Kind::Sfixed32 | Kind::Uint32 | Kind::Fixed32 => {
