@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::cases::allocate_center_number;
 use crate::convert::{certificate_for_event, scope_from_proto};
 use crate::domain::application as app;
-use crate::domain::certificate::{self as cert, Route, Status};
+use crate::domain::certificate::{self as cert, Facts, Route};
 use crate::store::{self, Center, Step, StoredCertificate};
 
 /// Enters the certificate; returns its id (the one entered before, for a retried request).
@@ -115,7 +115,7 @@ pub async fn register(
     let center_number = allocate_center_number(&mut tx).await?;
     let code = center_number.to_string();
     let at = Utc::now().trunc_subsecs(6);
-    let certificate = StoredCertificate {
+    let certificate = StoredCertificate::issue(Facts {
         id,
         serial_number: number,
         center_number,
@@ -125,17 +125,12 @@ pub async fn register(
         issued_on: valid_from,
         valid_from,
         valid_until,
-        status: Status::Active,
-        status_since: valid_from,
         previous_certificate_id: None,
         application_id: None,
-        revocation: None,
-        termination_ground: None,
         reorganisation: None,
         created_at: at,
-        updated_at: at,
         route: Route::ConformityAssessment,
-    };
+    });
     let center = Center {
         number: center_number,
         bin: certificate.center_bin.clone(),

@@ -373,18 +373,18 @@ pub fn certificate_to_proto(
         scope: scope_to_proto(&c.scope),
         valid_from: c.valid_from.to_string(),
         valid_until: c.valid_until.to_string(),
-        status: status_to_proto(c.status) as i32,
+        status: status_to_proto(c.status()) as i32,
         previous_certificate_id: c
             .previous_certificate_id
             .map(|id| id.to_string())
             .unwrap_or_default(),
-        status_since: c.status_since.to_string(),
+        status_since: c.status_since().to_string(),
         issued_on: c.issued_on.to_string(),
         application_id: c
             .application_id
             .map(|id| id.to_string())
             .unwrap_or_default(),
-        revocation: c.revocation.as_ref().map(|r| pb::Revocation {
+        revocation: c.revocation().map(|r| pb::Revocation {
             ground: ground_to_proto(r.revocation.ground) as i32,
             basis: Some(document_to_proto(&r.basis)),
             document_serial_numbers: r.revocation.documents.clone(),
@@ -393,7 +393,7 @@ pub fn certificate_to_proto(
             decided_on: r.decided_on.to_string(),
         }),
         termination_ground: c
-            .termination_ground
+            .termination_ground()
             .map(termination_to_proto)
             .unwrap_or(pb::TerminationGround::Unspecified) as i32,
         history: steps_to_proto(steps),

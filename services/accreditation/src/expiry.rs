@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use nsk_errors::ApiError;
 use nsk_events::{EventContext, Outbox};
 use nsk_proto::nsk::accreditation::v1 as pb;
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 
-use crate::domain::certificate::{self as cert, TerminationGround};
+use crate::domain::certificate::TerminationGround;
 use crate::store::{self, Document, Step, StoredCertificate};
 
 /// Who terminates, on what, and when.
@@ -31,15 +31,8 @@ pub async fn terminate(
     mut c: StoredCertificate,
     t: Termination<'_>,
 ) -> Result<StoredCertificate, ApiError> {
-    c.status = cert::terminate(c.status, t.ground, c.valid_until, t.on)
+    c.terminate(t.ground, t.on, Utc::now())
         .map_err(|refused| ApiError::failed_precondition(refused.0))?;
-    // An expired certificate ceased at the end of its last day, whenever the job noticed.
-    c.status_since = match t.ground {
-        TerminationGround::Expiry => c.valid_until.checked_add_days(Days::new(1)).unwrap_or(t.on),
-        _ => t.on,
-    };
-    c.termination_ground = Some(t.ground);
-    c.updated_at = Utc::now();
     store::save_certificate(conn, &c).await?;
     let what = match t.ground {
         TerminationGround::Revocation => "terminated after the decision to revoke (Art. 26.6.1)",
@@ -55,7 +48,7 @@ pub async fn terminate(
         actor_role: t.actor_role.to_string(),
         document: t.basis,
         remarks: String::new(),
-        acted_on: c.status_since,
+        acted_on: c.status_since(),
         request_id: t.request_id.to_string(),
         at: Utc::now(),
     };
@@ -63,7 +56,7 @@ pub async fn terminate(
     let certificate = crate::convert::certificate_for_event(&c);
     let event = pb::CertificateTerminated {
         ground: crate::convert::termination_to_proto(t.ground) as i32,
-        terminated_on: c.status_since.to_string(),
+        terminated_on: c.status_since().to_string(),
         certificate: Some(certificate.clone()),
     };
     let context = EventContext {
@@ -71,7 +64,7 @@ pub async fn terminate(
         request_id: t.request_id.to_string(),
     };
     crate::events::center_event(outbox, conn, &context, &certificate.center_number, &event).await?;
-    tracing::info!(certificate_id = %c.id, ground = ?t.ground, since = %c.status_since, "certificate terminated");
+    tracing::info!(certificate_id = %c.id, ground = ?t.ground, since = %c.status_since(), "certificate terminated");
     Ok(c)
 }
 

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{allocate_center_number, now, refused, Accreditation, Actor, Open, Opened};
 use crate::convert::{application_to_proto, certificate_for_event, not_before, today};
 use crate::domain::application::{self as app, ApplicationForm, Assessment, Stage};
-use crate::domain::certificate::{self as cert, Status as CertStatus};
+use crate::domain::certificate::{self as cert, Facts, Status as CertStatus};
 use crate::domain::deadlines::Deadline;
 use crate::domain::listing;
 use crate::events;
@@ -103,7 +103,8 @@ impl Accreditation {
                 })?;
             listing::check_submission_date(filed_on, today(), Some(old.issued_on))
                 .map_err(|rule| ApiError::invalid_field("application.filed_on", rule))?;
-            cert::check_reaccreditation(old.status, old.valid_until, filed_on).map_err(refused)?;
+            cert::check_reaccreditation(old.status(), old.valid_until, filed_on)
+                .map_err(refused)?;
             if old.center_bin != form.applicant_bin.as_str() {
                 return Err(ApiError::failed_precondition(format!(
                     "certificate {previous} belongs to the center with BIN {}; re-accreditation is applied for by the same legal entity (Art. 23.5)",
@@ -409,7 +410,7 @@ impl Accreditation {
         let (center_number, replaced) = center_for(&mut tx, &a, &actor, issued_on, at).await?;
         let center_code = center_number.to_string();
         let running = store::count_certificates(&mut tx, center_number).await? + 1;
-        let certificate = StoredCertificate {
+        let certificate = StoredCertificate::issue(Facts {
             id: Uuid::now_v7(),
             serial_number: format!("{center_code}-{}-{running:03}", issued_on.format("%Y")),
             center_number,
@@ -419,17 +420,12 @@ impl Accreditation {
             issued_on,
             valid_from,
             valid_until,
-            status: CertStatus::Active,
-            status_since: issued_on,
             previous_certificate_id: replaced,
             application_id: Some(a.id),
-            revocation: None,
-            termination_ground: None,
             reorganisation: None,
             created_at: at,
-            updated_at: at,
             route: cert::Route::Nce,
-        };
+        });
         store::insert_certificate(&mut tx, &certificate).await?;
         let mut center = store::get_center(&mut tx, center_number)
             .await?
@@ -493,10 +489,8 @@ async fn center_for(
             let mut old = store::lock_certificate(tx, previous)
                 .await?
                 .ok_or_else(|| ApiError::internal(format!("certificate {previous} vanished")))?;
-            if old.status == CertStatus::Active {
-                old.status = CertStatus::Replaced;
-                old.status_since = issued_on;
-                old.updated_at = at;
+            if old.status() == CertStatus::Active {
+                old.replace(issued_on, at);
                 store::save_certificate(tx, &old).await?;
                 let step = actor.step(
                     "replaced by the certificate of re-accreditation (Art. 23.5)",

@@ -14,7 +14,7 @@ use super::{allocate_center_number, now, refused, Accreditation, Actor, Open, Op
 use crate::convert::{certificate_for_event, ground_number, reorganisation_to_proto, today};
 use crate::domain::application as app;
 use crate::domain::certificate::{
-    self as cert, Reorganisation, Revocation, Status as CertStatus, TerminationGround,
+    self as cert, Facts, Reorganisation, Revocation, Status as CertStatus, TerminationGround,
 };
 use crate::domain::deadlines::Deadline;
 use crate::events;
@@ -94,7 +94,13 @@ impl Accreditation {
         let c = &mut open.current;
         let ground = revocation.ground;
         c.route.check_nce_act("revoke").map_err(refused)?;
-        c.status = cert::revoke(c.status).map_err(refused)?;
+        let record = RevocationRecord {
+            revocation: revocation.clone(),
+            basis: basis.clone(),
+            detected_on,
+            decided_on,
+        };
+        c.revoke(record, now()).map_err(refused)?;
         // Art. 26.2.4: only documents the registry holds and this center issued.
         if !revocation.documents.is_empty() {
             let held = store::issued::issued_documents(tx, &revocation.documents).await?;
@@ -112,14 +118,6 @@ impl Accreditation {
                     )
                 })?;
         }
-        c.status_since = decided_on;
-        c.revocation = Some(RevocationRecord {
-            revocation: revocation.clone(),
-            basis: basis.clone(),
-            detected_on,
-            decided_on,
-        });
-        c.updated_at = now();
         store::save_certificate(tx, c).await?;
         // Art. 26.3: the decision was due within 10 working days of the event; a case opened
         // by monitoring is closed by it, otherwise the deadline is recorded as met (or late).
@@ -198,16 +196,8 @@ impl Accreditation {
         let tx: &mut PgConnection = &mut open.tx;
         let c = &mut open.current;
         let on = today();
-        let Some(record) = c.revocation.clone() else {
-            return Err(ApiError::failed_precondition(format!(
-                "the certificate is {}; only a revoked certificate can be renewed (Art. 26.5)",
-                c.status
-            )));
-        };
         c.route.check_nce_act("renew").map_err(refused)?;
-        c.status = cert::renew(c.status, &record.revocation, c.valid_until, on).map_err(refused)?;
-        c.status_since = on;
-        c.updated_at = now();
+        c.renew(on, now()).map_err(refused)?;
         store::save_certificate(tx, c).await?;
         let step = open.actor.step(
             "renewed after the violations were eliminated (Art. 26.5)",
@@ -269,14 +259,12 @@ impl Accreditation {
         let actor = &open.actor;
         let on = today();
         old.route.check_nce_act("reissue").map_err(refused)?;
-        old.status = cert::reissue(old.status).map_err(refused)?;
-        old.status_since = on;
-        old.updated_at = now();
+        old.reissue(on, now()).map_err(refused)?;
         store::save_certificate(tx, old).await?;
         let center_code = old.center_number.to_string();
         let running = store::count_certificates(tx, old.center_number).await? + 1;
         let at = now();
-        let new = StoredCertificate {
+        let new = StoredCertificate::issue(Facts {
             id: Uuid::now_v7(),
             serial_number: format!("{center_code}-{}-{running:03}", on.format("%Y")),
             center_number: old.center_number,
@@ -286,17 +274,12 @@ impl Accreditation {
             issued_on: on,
             valid_from: on,
             valid_until: old.valid_until,
-            status: CertStatus::Active,
-            status_since: on,
             previous_certificate_id: Some(old.id),
             application_id: old.application_id,
-            revocation: None,
-            termination_ground: None,
             reorganisation: Some(form),
             created_at: at,
-            updated_at: at,
             route: old.route,
-        };
+        });
         store::insert_certificate(tx, &new).await?;
         if let Some(mut center) = store::get_center(tx, old.center_number).await? {
             center.bin = new.center_bin.clone();
@@ -355,7 +338,7 @@ impl Accreditation {
         let on = new.issued_on;
         let number = allocate_center_number(tx).await?;
         let code = number.to_string();
-        let certificate = StoredCertificate {
+        let certificate = StoredCertificate::issue(Facts {
             id: Uuid::now_v7(),
             serial_number: format!("{code}-{}-001", on.format("%Y")),
             center_number: number,
@@ -367,8 +350,8 @@ impl Accreditation {
                 successor.scope
             },
             previous_certificate_id: Some(old.id),
-            ..new.clone()
-        };
+            ..new.facts()
+        });
         let center = Center {
             number,
             bin: certificate.center_bin.clone(),
@@ -485,10 +468,10 @@ impl Accreditation {
         };
         let tx: &mut PgConnection = &mut open.tx;
         let c = &open.current;
-        if c.status != CertStatus::Active {
+        if c.status() != CertStatus::Active {
             return Err(ApiError::failed_precondition(format!(
                 "the certificate is {}: monitoring under the post-accreditation agreement concerns active centers (Art. 25.3)",
-                c.status
+                c.status()
             )));
         }
         store::insert_finding(tx, &finding).await?;

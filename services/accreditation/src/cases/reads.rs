@@ -209,7 +209,7 @@ fn center_to_proto(
         bin: center.bin.clone(),
         name: center.name.clone(),
         status: current.map_or(pb::CertificateStatus::Unspecified, |c| {
-            status_to_proto(c.status)
+            status_to_proto(c.status())
         }) as i32,
         scope: current
             .map(|c| scope_to_proto(&c.scope))

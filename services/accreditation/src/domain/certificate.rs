@@ -460,6 +460,216 @@ pub fn terminate(
     }
 }
 
+/// Why, on what, and when a certificate was revoked (Art. 26.2-26.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationRecord {
+    pub revocation: Revocation,
+    pub basis: nsk_errors::fields::Document,
+    pub detected_on: NaiveDate,
+    pub decided_on: NaiveDate,
+}
+
+/// What a certificate is issued with, fixed for its life.
+#[derive(Debug, Clone)]
+pub struct Facts {
+    pub id: uuid::Uuid,
+    pub serial_number: String,
+    pub center_number: nsk_kz::CenterNumber,
+    pub center_bin: String,
+    pub center_name: String,
+    pub scope: Vec<super::application::ScopeEntry>,
+    pub issued_on: NaiveDate,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub previous_certificate_id: Option<uuid::Uuid>,
+    pub application_id: Option<uuid::Uuid>,
+    pub reorganisation: Option<Reorganisation>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// Art. 17.1: accredited by the NCE, or by the accreditation body.
+    pub route: Route,
+}
+
+/// Where a stored certificate stood, to restore it.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub status: Status,
+    pub status_since: NaiveDate,
+    pub revocation: Option<RevocationRecord>,
+    pub termination_ground: Option<TerminationGround>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An accreditation certificate: the aggregate. What it was issued with is public and fixed;
+/// where it stands (status, since when, why) changes only through its methods, each of which
+/// applies the article that allows the change or refuses.
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    pub id: uuid::Uuid,
+    pub serial_number: String,
+    pub center_number: nsk_kz::CenterNumber,
+    pub center_bin: String,
+    pub center_name: String,
+    pub scope: Vec<super::application::ScopeEntry>,
+    pub issued_on: NaiveDate,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub previous_certificate_id: Option<uuid::Uuid>,
+    pub application_id: Option<uuid::Uuid>,
+    pub reorganisation: Option<Reorganisation>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub route: Route,
+    status: Status,
+    status_since: NaiveDate,
+    revocation: Option<RevocationRecord>,
+    termination_ground: Option<TerminationGround>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Certificate {
+    /// A certificate in force from its issue day.
+    pub fn issue(facts: Facts) -> Self {
+        let standing = Standing {
+            status: Status::Active,
+            status_since: facts.issued_on,
+            revocation: None,
+            termination_ground: None,
+            updated_at: facts.created_at,
+        };
+        Self::restore(facts, standing)
+    }
+
+    /// A certificate as the register kept it.
+    pub fn restore(f: Facts, s: Standing) -> Self {
+        Self {
+            id: f.id,
+            serial_number: f.serial_number,
+            center_number: f.center_number,
+            center_bin: f.center_bin,
+            center_name: f.center_name,
+            scope: f.scope,
+            issued_on: f.issued_on,
+            valid_from: f.valid_from,
+            valid_until: f.valid_until,
+            previous_certificate_id: f.previous_certificate_id,
+            application_id: f.application_id,
+            reorganisation: f.reorganisation,
+            created_at: f.created_at,
+            route: f.route,
+            status: s.status,
+            status_since: s.status_since,
+            revocation: s.revocation,
+            termination_ground: s.termination_ground,
+            updated_at: s.updated_at,
+        }
+    }
+
+    /// What it was issued with, to issue another like it.
+    pub fn facts(&self) -> Facts {
+        Facts {
+            id: self.id,
+            serial_number: self.serial_number.clone(),
+            center_number: self.center_number,
+            center_bin: self.center_bin.clone(),
+            center_name: self.center_name.clone(),
+            scope: self.scope.clone(),
+            issued_on: self.issued_on,
+            valid_from: self.valid_from,
+            valid_until: self.valid_until,
+            previous_certificate_id: self.previous_certificate_id,
+            application_id: self.application_id,
+            reorganisation: self.reorganisation,
+            created_at: self.created_at,
+            route: self.route,
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+    pub fn status_since(&self) -> NaiveDate {
+        self.status_since
+    }
+    pub fn revocation(&self) -> Option<&RevocationRecord> {
+        self.revocation.as_ref()
+    }
+    pub fn termination_ground(&self) -> Option<TerminationGround> {
+        self.termination_ground
+    }
+    pub fn updated_at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.updated_at
+    }
+
+    fn moved(&mut self, status: Status, since: NaiveDate, at: chrono::DateTime<chrono::Utc>) {
+        self.status = status;
+        self.status_since = since;
+        self.updated_at = at;
+    }
+
+    /// Art. 26.2: revocation of an active certificate, on the day it was decided.
+    pub fn revoke(
+        &mut self,
+        record: RevocationRecord,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Refused> {
+        let status = revoke(self.status)?;
+        self.moved(status, record.decided_on, at);
+        self.revocation = Some(record);
+        Ok(())
+    }
+
+    /// Art. 26.5: renewal of a revoked certificate on `on`.
+    pub fn renew(
+        &mut self,
+        on: NaiveDate,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Refused> {
+        let Some(record) = &self.revocation else {
+            return Err(Refused::new(format!(
+                "the certificate is {}; only a revoked certificate can be renewed (Art. 26.5)",
+                self.status
+            )));
+        };
+        let status = renew(self.status, &record.revocation, self.valid_until, on)?;
+        self.moved(status, on, at);
+        Ok(())
+    }
+
+    /// Art. 26.1: reissue on reorganisation; this certificate is replaced by the new one.
+    pub fn reissue(
+        &mut self,
+        on: NaiveDate,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Refused> {
+        let status = reissue(self.status)?;
+        self.moved(status, on, at);
+        Ok(())
+    }
+
+    /// Art. 23.5: re-accreditation; the certificate it continues is replaced from the new
+    /// one's issue day, whatever the old one's state.
+    pub fn replace(&mut self, on: NaiveDate, at: chrono::DateTime<chrono::Utc>) {
+        self.moved(Status::Replaced, on, at);
+    }
+
+    /// Art. 26.6: termination on `ground`, decided or noticed on `on`. An expired certificate
+    /// ceased at the end of its last day, whenever it was noticed.
+    pub fn terminate(
+        &mut self,
+        ground: TerminationGround,
+        on: NaiveDate,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), Refused> {
+        let status = terminate(self.status, ground, self.valid_until, on)?;
+        let since = match ground {
+            TerminationGround::Expiry => self.valid_until.succ_opt().unwrap_or(on),
+            _ => on,
+        };
+        self.moved(status, since, at);
+        self.termination_ground = Some(ground);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -768,5 +978,101 @@ mod tests {
         for status in Status::ALL {
             assert_eq!(Status::from_code(status.code()), Some(status));
         }
+    }
+
+    fn certificate(valid_until: &str) -> Certificate {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-01-15T09:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        Certificate::issue(Facts {
+            id: uuid::Uuid::now_v7(),
+            serial_number: "0042-2026-001".into(),
+            center_number: nsk_kz::CenterNumber::from_i32(42).unwrap(),
+            center_bin: "971240001315".into(),
+            center_name: "Welding Center LLP".into(),
+            scope: vec![],
+            issued_on: day("2026-01-15"),
+            valid_from: day("2026-01-15"),
+            valid_until: day(valid_until),
+            previous_certificate_id: None,
+            application_id: None,
+            reorganisation: None,
+            created_at: at,
+            route: Route::Nce,
+        })
+    }
+
+    fn record(ground: RevocationGround, health: bool, decided: &str) -> RevocationRecord {
+        RevocationRecord {
+            revocation: Revocation::new(ground, vec![], health).unwrap(),
+            basis: nsk_errors::fields::Document {
+                number: "NCE-9".into(),
+                date: day(decided),
+                title: String::new(),
+            },
+            detected_on: day("2026-03-02"),
+            decided_on: day(decided),
+        }
+    }
+
+    #[test]
+    fn the_certificate_changes_only_as_its_methods_allow() {
+        let now = chrono::Utc::now();
+        let mut c = certificate("2029-01-14");
+        assert_eq!(
+            (c.status(), c.status_since()),
+            (Status::Active, day("2026-01-15"))
+        );
+        // Art. 26.5: renewal needs a revocation first.
+        assert!(c.renew(day("2026-03-20"), now).is_err());
+        // Art. 26.2: revoked from the decision's day; the record kept.
+        let ground = RevocationGround::MonitoringViolation;
+        c.revoke(record(ground, false, "2026-03-13"), now).unwrap();
+        assert_eq!(
+            (c.status(), c.status_since()),
+            (Status::Revoked, day("2026-03-13"))
+        );
+        assert_eq!(c.revocation().unwrap().detected_on, day("2026-03-02"));
+        assert!(c.revoke(record(ground, false, "2026-03-14"), now).is_err());
+        assert_eq!(
+            c.status_since(),
+            day("2026-03-13"),
+            "a refused act changed nothing"
+        );
+        // Art. 26.5: renewed on the day the elimination is accepted.
+        c.renew(day("2026-04-01"), now).unwrap();
+        assert_eq!(
+            (c.status(), c.status_since()),
+            (Status::Active, day("2026-04-01"))
+        );
+        // Art. 26.1: reissue replaces it.
+        c.reissue(day("2026-05-04"), now).unwrap();
+        assert_eq!(
+            (c.status(), c.status_since()),
+            (Status::Replaced, day("2026-05-04"))
+        );
+        assert!(c
+            .terminate(TerminationGround::Liquidation, day("2026-05-05"), now)
+            .is_err());
+    }
+
+    #[test]
+    fn health_and_safety_revocations_are_not_renewed_and_expiry_dates_from_the_day_after() {
+        let now = chrono::Utc::now();
+        let mut c = certificate("2026-02-28");
+        c.revoke(
+            record(RevocationGround::MonitoringViolation, true, "2026-02-02"),
+            now,
+        )
+        .unwrap();
+        let refused = c.renew(day("2026-02-10"), now).unwrap_err();
+        assert!(refused.0.contains("health"), "{refused}");
+        assert_eq!(c.status(), Status::Revoked);
+        // Art. 26.6.2: noticed days late, it ceased at the end of its last day (a month end).
+        c.terminate(TerminationGround::Expiry, day("2026-03-05"), now)
+            .unwrap();
+        assert_eq!(c.status(), Status::Expired);
+        assert_eq!(c.status_since(), day("2026-03-01"));
+        assert_eq!(c.termination_ground(), Some(TerminationGround::Expiry));
     }
 }

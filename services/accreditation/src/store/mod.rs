@@ -22,10 +22,8 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::application::{
-    ApplicationForm, Assessment, RegisteredProfession, ScopeEntry, Stage,
-};
-use crate::domain::certificate::{Reorganisation, Revocation, Route, Status, TerminationGround};
+use crate::domain::application::{ApplicationForm, Assessment, RegisteredProfession, Stage};
+use crate::domain::certificate::{Facts, Route, Standing, Status};
 use crate::domain::deadlines::Deadline;
 use crate::domain::listing::Listed;
 
@@ -79,37 +77,8 @@ pub struct StoredApplication {
     pub appeals: Vec<AppealRecord>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RevocationRecord {
-    pub revocation: Revocation,
-    pub basis: Document,
-    pub detected_on: NaiveDate,
-    pub decided_on: NaiveDate,
-}
-
-#[derive(Debug, Clone)]
-pub struct StoredCertificate {
-    pub id: Uuid,
-    pub serial_number: String,
-    pub center_number: nsk_kz::CenterNumber,
-    pub center_bin: String,
-    pub center_name: String,
-    pub scope: Vec<ScopeEntry>,
-    pub issued_on: NaiveDate,
-    pub valid_from: NaiveDate,
-    pub valid_until: NaiveDate,
-    pub status: Status,
-    pub status_since: NaiveDate,
-    pub previous_certificate_id: Option<Uuid>,
-    pub application_id: Option<Uuid>,
-    pub revocation: Option<RevocationRecord>,
-    pub termination_ground: Option<TerminationGround>,
-    pub reorganisation: Option<Reorganisation>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Art. 17.1: accredited by the NCE, or by the accreditation body.
-    pub route: Route,
-}
+/// The certificate aggregate and its revocation, as the domain has them.
+pub use crate::domain::certificate::{Certificate as StoredCertificate, RevocationRecord};
 
 #[derive(Debug, Clone)]
 pub struct Center {
@@ -350,7 +319,7 @@ impl TryFrom<CertificateRow> for StoredCertificate {
     type Error = sqlx::Error;
 
     fn try_from(row: CertificateRow) -> Result<Self, Self::Error> {
-        Ok(StoredCertificate {
+        let facts = Facts {
             id: row.id,
             serial_number: row.serial_number,
             center_number: row.center_number,
@@ -360,19 +329,22 @@ impl TryFrom<CertificateRow> for StoredCertificate {
             issued_on: row.issued_on,
             valid_from: row.valid_from,
             valid_until: row.valid_until,
+            previous_certificate_id: row.previous_certificate_id,
+            application_id: row.application_id,
+            reorganisation: from_code(row.reorganisation)?,
+            created_at: row.created_at,
+            route: Route::from_code(&row.route)
+                .ok_or_else(|| corrupt(format!("unknown route {}", row.route)))?,
+        };
+        let standing = Standing {
             status: Status::from_code(&row.status)
                 .ok_or_else(|| corrupt(format!("unknown status {}", row.status)))?,
             status_since: row.status_since,
-            previous_certificate_id: row.previous_certificate_id,
-            application_id: row.application_id,
             revocation: opt_from_json(row.revocation)?,
             termination_ground: from_code(row.termination_ground)?,
-            reorganisation: from_code(row.reorganisation)?,
-            created_at: row.created_at,
             updated_at: row.updated_at,
-            route: Route::from_code(&row.route)
-                .ok_or_else(|| corrupt(format!("unknown route {}", row.route)))?,
-        })
+        };
+        Ok(StoredCertificate::restore(facts, standing))
     }
 }
 
@@ -394,15 +366,15 @@ pub async fn insert_certificate(
         c.issued_on,
         c.valid_from,
         c.valid_until,
-        c.status.code(),
-        c.status_since,
+        c.status().code(),
+        c.status_since(),
         c.previous_certificate_id,
         c.application_id,
-        c.revocation.as_ref().map(to_json).transpose()?,
-        c.termination_ground.as_ref().map(code_of).transpose()?,
+        c.revocation().map(to_json).transpose()?,
+        c.termination_ground().as_ref().map(code_of).transpose()?,
         c.reorganisation.as_ref().map(code_of).transpose()?,
         c.created_at,
-        c.updated_at,
+        c.updated_at(),
         c.route.code(),
     )
     .execute(conn)
@@ -418,11 +390,11 @@ pub async fn save_certificate(
         "UPDATE certificates SET status = $2, status_since = $3, revocation = $4, termination_ground = $5, updated_at = $6
           WHERE id = $1",
         c.id,
-        c.status.code(),
-        c.status_since,
-        c.revocation.as_ref().map(to_json).transpose()?,
-        c.termination_ground.as_ref().map(code_of).transpose()?,
-        c.updated_at,
+        c.status().code(),
+        c.status_since(),
+        c.revocation().map(to_json).transpose()?,
+        c.termination_ground().as_ref().map(code_of).transpose()?,
+        c.updated_at(),
     )
     .execute(conn)
     .await?;
