@@ -299,7 +299,7 @@ pub fn application_to_proto(
                 document_refs: e.document_refs.clone(),
             })
             .collect(),
-        stage: stage_to_proto(a.stage) as i32,
+        stage: stage_to_proto(a.stage()) as i32,
         due_date: open_due,
         previous_certificate_id: f
             .previous_certificate_id
@@ -310,8 +310,9 @@ pub fn application_to_proto(
         premises_right: premises_to_proto(f.premises_right) as i32,
         filed_on: a.filed_on.to_string(),
         site_report: a
-            .site_report
+            .site_report()
             .iter()
+            .copied()
             .flatten()
             .map(|r| pb::CriterionAssessment {
                 criterion: r.criterion.code().to_string(),
@@ -319,21 +320,21 @@ pub fn application_to_proto(
                 reasoning: r.reasoning.clone(),
             })
             .collect(),
-        decision: a.decision.as_ref().map(|d| pb::Decision {
+        decision: a.decision().map(|d| pb::Decision {
             accredit: d.accredit,
             reasons: d.reasons.clone(),
             authorized_body_coordination: Some(document_to_proto(&d.coordination)),
             decided_on: d.decided_on.to_string(),
         }),
         certificate_id: a
-            .certificate_id
+            .certificate_id()
             .map(|id| id.to_string())
             .unwrap_or_default(),
         deadlines: deadlines_to_proto(deadline_rows, today()),
         // Set by the reply, which consults the list (Art. 26.5).
         not_renewable_matches: Vec::new(),
         appeals: a
-            .appeals
+            .appeals()
             .iter()
             .map(|r| pb::AppealOutcome {
                 body: match r.body {

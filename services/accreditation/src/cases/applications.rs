@@ -12,14 +12,14 @@ use uuid::Uuid;
 
 use super::{allocate_center_number, now, refused, Accreditation, Actor, Open, Opened};
 use crate::convert::{application_to_proto, certificate_for_event, not_before, today};
+use crate::domain::application::AppealOutcome;
 use crate::domain::application::{self as app, ApplicationForm, Assessment, Stage};
 use crate::domain::certificate::{self as cert, Facts, Status as CertStatus};
 use crate::domain::deadlines::Deadline;
 use crate::domain::listing;
 use crate::events;
 use crate::store::{
-    self, AppealBody, AppealRecord, Center, DecisionRecord, Document, StoredApplication,
-    StoredCertificate,
+    self, AppealBody, Center, DecisionRecord, Document, StoredApplication, StoredCertificate,
 };
 
 /// An examination of documents, or on site with its report (Art. 23.2.2-23.2.3, 23.3).
@@ -113,19 +113,7 @@ impl Accreditation {
             }
         }
         let at = now();
-        let application = StoredApplication {
-            id,
-            stage: Stage::Accepted,
-            form,
-            filed_on,
-            site_report: None,
-            decision: None,
-            agreement: None,
-            certificate_id: None,
-            created_at: at,
-            updated_at: at,
-            appeals: Vec::new(),
-        };
+        let application = StoredApplication::accept(id, form, filed_on, at);
         let actor = Actor::new(identity, key);
         store::insert_application(&mut tx, &application).await?;
         let step = actor.step(
@@ -164,22 +152,16 @@ impl Accreditation {
             "the filing of the application",
         )?;
         let examiner = exam.examiner;
-        let (stage, what) = match exam.report {
+        let what = match exam.report {
             Some(report) => {
-                let stage = app::examine_on_site(a.stage).map_err(refused)?;
-                a.site_report = Some(report);
-                (
-                    stage,
-                    format!("examined on site by {examiner} (Art. 23.2.3, 23.3)"),
-                )
+                a.examine_on_site(report, now()).map_err(refused)?;
+                format!("examined on site by {examiner} (Art. 23.2.3, 23.3)")
             }
-            None => (
-                app::examine_documents(a.stage).map_err(refused)?,
-                format!("documents examined by {examiner} (Art. 23.2.2)"),
-            ),
+            None => {
+                a.examine_documents(now()).map_err(refused)?;
+                format!("documents examined by {examiner} (Art. 23.2.2)")
+            }
         };
-        a.stage = stage;
-        a.updated_at = now();
         let step = open.actor.step(what, exam.examined_on, None, exam.remarks);
         let tx: &mut PgConnection = &mut open.tx;
         store::save_application(tx, &open.current).await?;
@@ -222,20 +204,18 @@ impl Accreditation {
             "decided_on",
             "the filing of the application",
         )?;
-        let report = a.site_report.clone().unwrap_or_default();
-        a.stage = app::decide(a.stage, accredit, &report).map_err(refused)?;
+        let decision = DecisionRecord {
+            accredit,
+            reasons: reasons.clone(),
+            coordination: coordination.clone(),
+            decided_on,
+        };
+        a.decide(decision, now()).map_err(refused)?;
         // Art. 26.5: listed while its application was pending: no certificate.
         if accredit {
             let listed = store::listed_centers(&mut tx).await?;
             listing::check_not_listed(a.form.applicant_bin.as_str(), &listed).map_err(refused)?;
         }
-        a.decision = Some(DecisionRecord {
-            accredit,
-            reasons: reasons.clone(),
-            coordination: coordination.clone(),
-            decided_on,
-        });
-        a.updated_at = now();
         store::save_application(&mut tx, &a).await?;
         let what = if accredit {
             "decided: accredit (Art. 25.1)"
@@ -272,11 +252,10 @@ impl Accreditation {
             Opened::Open(open) => open,
         };
         let a = &mut open.current;
-        if let Some(decision) = &a.decision {
+        if let Some(decision) = a.decision() {
             not_before(sent_on, decision.decided_on, "sent_on", "the decision")?;
         }
-        a.stage = app::send_refusal_reasons(a.stage).map_err(refused)?;
-        a.updated_at = now();
+        a.send_refusal_reasons(now()).map_err(refused)?;
         let step = open.actor.step(
             "reasons for refusal sent to the applicant (Art. 25.4)",
             sent_on,
@@ -304,7 +283,7 @@ impl Accreditation {
             Opened::Open(open) => open,
         };
         let a = &mut open.current;
-        if let Some(refusal) = &a.decision {
+        if let Some(refusal) = a.decision() {
             not_before(
                 appeal.decided_on,
                 refusal.decided_on,
@@ -312,29 +291,26 @@ impl Accreditation {
                 "the refusal",
             )?;
         }
-        a.stage =
-            app::appeal_outcome(a.stage, appeal.overturned, appeal.reopen_at).map_err(refused)?;
-        a.appeals.push(AppealRecord {
-            body: appeal.body,
-            overturned: appeal.overturned,
-            reopened_at: appeal
-                .reopen_at
-                .filter(|_| appeal.overturned)
-                .map(|s| s.code().to_string()),
-            decision: appeal.decision.clone(),
-            decided_on: appeal.decided_on,
-            refusal: a.decision.clone(),
-        });
-        let what = if appeal.overturned {
-            a.decision = None;
+        let overturned = appeal.overturned;
+        a.record_appeal(
+            AppealOutcome {
+                body: appeal.body,
+                overturned,
+                reopen_at: appeal.reopen_at,
+                decision: appeal.decision.clone(),
+                decided_on: appeal.decided_on,
+            },
+            now(),
+        )
+        .map_err(refused)?;
+        let what = if overturned {
             format!(
                 "refusal overturned on appeal; reopened at {} (Art. 25.5)",
-                a.stage
+                a.stage()
             )
         } else {
             "refusal upheld on appeal (Art. 25.5)".to_string()
         };
-        a.updated_at = now();
         let step = open
             .actor
             .step(what, appeal.decided_on, Some(appeal.decision), "");
@@ -357,9 +333,8 @@ impl Accreditation {
             Opened::Open(open) => open,
         };
         let a = &mut open.current;
-        a.stage = app::conclude_agreement(a.stage).map_err(refused)?;
-        a.agreement = Some(agreement.clone());
-        a.updated_at = now();
+        a.conclude_agreement(agreement.clone(), now())
+            .map_err(refused)?;
         let step = open.actor.step(
             "post-accreditation agreement concluded (Art. 25.2)",
             agreement.date,
@@ -391,17 +366,17 @@ impl Accreditation {
                 let mut conn = self.pool.acquire().await?;
                 let certificate = store::get_application(&mut conn, done)
                     .await?
-                    .and_then(|a| a.certificate_id)
+                    .and_then(|a| a.certificate_id())
                     .ok_or_else(|| ApiError::internal("a retried issuance lost its certificate"))?;
                 return self.certificate(certificate).await;
             }
             Opened::Open(open) => open,
         };
-        let stage = app::issue_certificate(a.stage).map_err(refused)?;
+        a.may_issue_certificate().map_err(refused)?;
         // Art. 26.5: a center listed after the decision still gets no certificate.
         let listed = store::listed_centers(&mut tx).await?;
         listing::check_not_listed(a.form.applicant_bin.as_str(), &listed).map_err(refused)?;
-        if let Some(decision) = &a.decision {
+        if let Some(decision) = a.decision() {
             not_before(issued_on, decision.decided_on, "issued_on", "the decision")?;
         }
         let at = now();
@@ -434,9 +409,7 @@ impl Accreditation {
         center.bin = certificate.center_bin.clone();
         center.name = certificate.center_name.clone();
         store::save_center(&mut tx, &center).await?;
-        a.stage = stage;
-        a.certificate_id = Some(certificate.id);
-        a.updated_at = at;
+        a.certificate_issued(certificate.id, at).map_err(refused)?;
         store::save_application(&mut tx, &a).await?;
         // Art. 25.2: within 10 working days of the decision; a late issuance is recorded.
         store::meet_deadline(&mut tx, a.id, Deadline::CertificateIssuance, issued_on).await?;

@@ -594,6 +594,221 @@ pub fn conclude_agreement(current: Stage) -> Result<Stage, Refused> {
     Ok(Stage::AgreementConcluded)
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    pub accredit: bool,
+    pub reasons: String,
+    /// Art. 25.1: the authorized body's coordination.
+    pub coordination: nsk_errors::fields::Document,
+    pub decided_on: chrono::NaiveDate,
+}
+
+/// Who decided an appeal against a refusal (Art. 25.5, "in accordance with the legislation").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppealBody {
+    /// A higher body, in the administrative procedure.
+    Administrative,
+    Court,
+}
+
+/// The outcome of an appeal, as recorded on the application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppealRecord {
+    pub body: AppealBody,
+    pub overturned: bool,
+    /// Where an overturned refusal reopened the case: a stage's code.
+    pub reopened_at: Option<String>,
+    pub decision: nsk_errors::fields::Document,
+    pub decided_on: chrono::NaiveDate,
+    /// The refusal the appeal was against.
+    pub refusal: Option<DecisionRecord>,
+}
+
+/// An application for accreditation: the aggregate. What was filed is public and fixed; the
+/// stage and what the NCE recorded on the way change only through its methods, each of which
+/// checks the stage the law requires (Art. 23.2, 25) or refuses.
+#[derive(Debug, Clone)]
+pub struct Application {
+    pub id: Uuid,
+    pub form: ApplicationForm,
+    pub filed_on: chrono::NaiveDate,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    stage: Stage,
+    site_report: Option<Vec<Assessment>>,
+    decision: Option<DecisionRecord>,
+    agreement: Option<nsk_errors::fields::Document>,
+    certificate_id: Option<Uuid>,
+    updated_at: chrono::DateTime<chrono::Utc>,
+    /// Art. 25.5: outcomes of appeals against a refusal, in order.
+    appeals: Vec<AppealRecord>,
+}
+
+/// Where a stored application stood, to restore it.
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub stage: Stage,
+    pub site_report: Option<Vec<Assessment>>,
+    pub decision: Option<DecisionRecord>,
+    pub agreement: Option<nsk_errors::fields::Document>,
+    pub certificate_id: Option<Uuid>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub appeals: Vec<AppealRecord>,
+}
+
+/// An appeal's outcome as the NCE enters it (Art. 25.5).
+pub struct AppealOutcome {
+    pub body: AppealBody,
+    pub overturned: bool,
+    pub reopen_at: Option<Stage>,
+    pub decision: nsk_errors::fields::Document,
+    pub decided_on: chrono::NaiveDate,
+}
+
+type At = chrono::DateTime<chrono::Utc>;
+
+impl Application {
+    /// Art. 23.2.1: accepted for consideration.
+    pub fn accept(id: Uuid, form: ApplicationForm, filed_on: chrono::NaiveDate, at: At) -> Self {
+        let progress = Progress {
+            stage: Stage::Accepted,
+            site_report: None,
+            decision: None,
+            agreement: None,
+            certificate_id: None,
+            updated_at: at,
+            appeals: Vec::new(),
+        };
+        Self::restore(id, form, filed_on, at, progress)
+    }
+
+    pub fn restore(
+        id: Uuid,
+        form: ApplicationForm,
+        filed_on: chrono::NaiveDate,
+        created_at: At,
+        p: Progress,
+    ) -> Self {
+        Self {
+            id,
+            form,
+            filed_on,
+            created_at,
+            stage: p.stage,
+            site_report: p.site_report,
+            decision: p.decision,
+            agreement: p.agreement,
+            certificate_id: p.certificate_id,
+            updated_at: p.updated_at,
+            appeals: p.appeals,
+        }
+    }
+
+    pub fn stage(&self) -> Stage {
+        self.stage
+    }
+    pub fn site_report(&self) -> Option<&[Assessment]> {
+        self.site_report.as_deref()
+    }
+    pub fn decision(&self) -> Option<&DecisionRecord> {
+        self.decision.as_ref()
+    }
+    pub fn agreement(&self) -> Option<&nsk_errors::fields::Document> {
+        self.agreement.as_ref()
+    }
+    pub fn certificate_id(&self) -> Option<Uuid> {
+        self.certificate_id
+    }
+    pub fn updated_at(&self) -> At {
+        self.updated_at
+    }
+    pub fn appeals(&self) -> &[AppealRecord] {
+        &self.appeals
+    }
+
+    fn to(&mut self, stage: Stage, at: At) {
+        self.stage = stage;
+        self.updated_at = at;
+    }
+
+    /// Art. 23.2.2: the documents examined.
+    pub fn examine_documents(&mut self, at: At) -> Result<(), Refused> {
+        let stage = examine_documents(self.stage)?;
+        self.to(stage, at);
+        Ok(())
+    }
+
+    /// Art. 23.2.3, 23.3: examined on site, with the assessment of each criterion.
+    pub fn examine_on_site(&mut self, report: Vec<Assessment>, at: At) -> Result<(), Refused> {
+        let stage = examine_on_site(self.stage)?;
+        self.site_report = Some(report);
+        self.to(stage, at);
+        Ok(())
+    }
+
+    /// Art. 25.1: the decision, on the site report.
+    pub fn decide(&mut self, decision: DecisionRecord, at: At) -> Result<(), Refused> {
+        let report = self.site_report.clone().unwrap_or_default();
+        let stage = decide(self.stage, decision.accredit, &report)?;
+        self.decision = Some(decision);
+        self.to(stage, at);
+        Ok(())
+    }
+
+    /// Art. 25.4: the reasons of a refusal sent to the applicant.
+    pub fn send_refusal_reasons(&mut self, at: At) -> Result<(), Refused> {
+        let stage = send_refusal_reasons(self.stage)?;
+        self.to(stage, at);
+        Ok(())
+    }
+
+    /// Art. 25.5: an appeal's outcome; an overturned refusal reopens the case where it says.
+    pub fn record_appeal(&mut self, appeal: AppealOutcome, at: At) -> Result<(), Refused> {
+        let stage = appeal_outcome(self.stage, appeal.overturned, appeal.reopen_at)?;
+        self.appeals.push(AppealRecord {
+            body: appeal.body,
+            overturned: appeal.overturned,
+            reopened_at: appeal
+                .reopen_at
+                .filter(|_| appeal.overturned)
+                .map(|s| s.code().to_string()),
+            decision: appeal.decision,
+            decided_on: appeal.decided_on,
+            refusal: self.decision.clone(),
+        });
+        if appeal.overturned {
+            self.decision = None;
+        }
+        self.to(stage, at);
+        Ok(())
+    }
+
+    /// Art. 25.2: whether a certificate may be issued now (checked before it is made).
+    pub fn may_issue_certificate(&self) -> Result<(), Refused> {
+        issue_certificate(self.stage).map(|_| ())
+    }
+
+    /// Art. 25.2: the certificate issued on this application.
+    pub fn certificate_issued(&mut self, certificate: Uuid, at: At) -> Result<(), Refused> {
+        let stage = issue_certificate(self.stage)?;
+        self.certificate_id = Some(certificate);
+        self.to(stage, at);
+        Ok(())
+    }
+
+    /// Art. 25.2: the post-accreditation agreement concluded.
+    pub fn conclude_agreement(
+        &mut self,
+        agreement: nsk_errors::fields::Document,
+        at: At,
+    ) -> Result<(), Refused> {
+        let stage = conclude_agreement(self.stage)?;
+        self.agreement = Some(agreement);
+        self.to(stage, at);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod appeal_tests {
     use super::*;
@@ -665,6 +880,56 @@ mod tests {
                 reasoning: "seen on site".into(),
             })
             .collect()
+    }
+
+    #[test]
+    fn the_application_moves_only_as_its_methods_allow_through_a_refusal_and_an_appeal() {
+        let at = chrono::Utc::now();
+        let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let document = |n: &str, d: &str| nsk_errors::fields::Document {
+            number: n.into(),
+            date: day(d),
+            title: String::new(),
+        };
+        let form = ApplicationForm::parse(&complete(), "application.").unwrap();
+        let mut a = Application::accept(Uuid::nil(), form, day("2026-02-02"), at);
+        assert_eq!(a.stage(), Stage::Accepted);
+        // Art. 23.2: documents before the site, the site before the decision.
+        assert!(a.examine_on_site(report(&[]), at).is_err());
+        let refusal = DecisionRecord {
+            accredit: false,
+            reasons: "premises not shown".into(),
+            coordination: document("MLSP-1", "2026-03-02"),
+            decided_on: day("2026-03-02"),
+        };
+        assert!(a.decide(refusal.clone(), at).is_err());
+        assert_eq!(a.decision(), None, "a refused step recorded nothing");
+        a.examine_documents(at).unwrap();
+        a.examine_on_site(report(&[Criterion::PremisesAndEquipment]), at)
+            .unwrap();
+        a.decide(refusal.clone(), at).unwrap();
+        assert_eq!(a.stage(), Stage::Refused);
+        assert!(a.may_issue_certificate().is_err());
+        // Art. 25.5: overturned on appeal, reopened at the site examination, the refusal kept
+        // with the appeal and no longer the decision.
+        a.record_appeal(
+            AppealOutcome {
+                body: AppealBody::Court,
+                overturned: true,
+                reopen_at: Some(Stage::DocumentsExamined),
+                decision: document("2-114/2026", "2026-04-10"),
+                decided_on: day("2026-04-10"),
+            },
+            at,
+        )
+        .unwrap();
+        assert_eq!(a.stage(), Stage::DocumentsExamined);
+        assert_eq!(a.decision(), None);
+        assert_eq!(a.appeals()[0].refusal.as_ref(), Some(&refusal));
+        assert_eq!(
+            a.appeals()[0].reopened_at.as_deref(),
+            Some("documents_examined")
+        );
     }
 
     #[test]

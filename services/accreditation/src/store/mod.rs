@@ -18,11 +18,11 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use nsk_kz::CenterNumber;
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Serialize};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::application::{ApplicationForm, Assessment, RegisteredProfession, Stage};
+use crate::domain::application::{Progress, RegisteredProfession, Stage};
 use crate::domain::certificate::{Facts, Route, Standing, Status};
 use crate::domain::deadlines::Deadline;
 use crate::domain::listing::Listed;
@@ -30,52 +30,10 @@ use crate::domain::listing::Listed;
 /// The document an act rests on: the one shape of `nsk-errors`.
 pub use nsk_errors::fields::Document;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DecisionRecord {
-    pub accredit: bool,
-    pub reasons: String,
-    /// Art. 25.1: the authorized body's coordination.
-    pub coordination: Document,
-    pub decided_on: NaiveDate,
-}
-
-/// Who decided an appeal against a refusal (Art. 25.5, "in accordance with the legislation").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AppealBody {
-    /// A higher body, in the administrative procedure.
-    Administrative,
-    Court,
-}
-
-/// The outcome of an appeal, as recorded on the application.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AppealRecord {
-    pub body: AppealBody,
-    pub overturned: bool,
-    /// Where an overturned refusal reopened the case: a stage's code.
-    pub reopened_at: Option<String>,
-    pub decision: Document,
-    pub decided_on: NaiveDate,
-    /// The refusal the appeal was against.
-    pub refusal: Option<DecisionRecord>,
-}
-
-#[derive(Debug, Clone)]
-pub struct StoredApplication {
-    pub id: Uuid,
-    pub stage: Stage,
-    pub form: ApplicationForm,
-    pub filed_on: NaiveDate,
-    pub site_report: Option<Vec<Assessment>>,
-    pub decision: Option<DecisionRecord>,
-    pub agreement: Option<Document>,
-    pub certificate_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    /// Art. 25.5: outcomes of appeals against a refusal, in order.
-    pub appeals: Vec<AppealRecord>,
-}
+/// The application aggregate and what it records, as the domain has them.
+pub use crate::domain::application::{
+    AppealBody, AppealRecord, Application as StoredApplication, DecisionRecord,
+};
 
 /// The certificate aggregate and its revocation, as the domain has them.
 pub use crate::domain::certificate::{Certificate as StoredCertificate, RevocationRecord};
@@ -114,7 +72,7 @@ pub struct DeadlineRow {
     pub met_on: Option<NaiveDate>,
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, sqlx::Error> {
+fn to_json<T: Serialize + ?Sized>(value: &T) -> Result<serde_json::Value, sqlx::Error> {
     serde_json::to_value(value).map_err(|e| sqlx::Error::Encode(Box::new(e)))
 }
 
@@ -165,20 +123,23 @@ impl TryFrom<ApplicationRow> for StoredApplication {
     type Error = sqlx::Error;
 
     fn try_from(row: ApplicationRow) -> Result<Self, Self::Error> {
-        Ok(StoredApplication {
-            id: row.id,
+        let progress = Progress {
             stage: Stage::from_code(&row.stage)
                 .ok_or_else(|| corrupt(format!("unknown stage {}", row.stage)))?,
-            form: from_json(row.form)?,
-            filed_on: row.filed_on,
             site_report: opt_from_json(row.site_report)?,
             decision: opt_from_json(row.decision)?,
             agreement: opt_from_json(row.agreement)?,
             certificate_id: row.certificate_id,
-            created_at: row.created_at,
             updated_at: row.updated_at,
             appeals: from_json(row.appeals)?,
-        })
+        };
+        Ok(StoredApplication::restore(
+            row.id,
+            from_json(row.form)?,
+            row.filed_on,
+            row.created_at,
+            progress,
+        ))
     }
 }
 
@@ -190,16 +151,16 @@ pub async fn insert_application(
         "INSERT INTO applications (id, stage, form, applicant_bin, filed_on, site_report, decision, agreement, certificate_id, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         a.id,
-        a.stage.code(),
+        a.stage().code(),
         to_json(&a.form)?,
         a.form.applicant_bin.as_str(),
         a.filed_on,
-        a.site_report.as_ref().map(to_json).transpose()?,
-        a.decision.as_ref().map(to_json).transpose()?,
-        a.agreement.as_ref().map(to_json).transpose()?,
-        a.certificate_id,
+        a.site_report().map(to_json).transpose()?,
+        a.decision().map(to_json).transpose()?,
+        a.agreement().map(to_json).transpose()?,
+        a.certificate_id(),
         a.created_at,
-        a.updated_at,
+        a.updated_at(),
     )
     .execute(conn)
     .await?;
@@ -215,13 +176,13 @@ pub async fn save_application(
                 appeals = $8
           WHERE id = $1",
         a.id,
-        a.stage.code(),
-        a.site_report.as_ref().map(to_json).transpose()?,
-        a.decision.as_ref().map(to_json).transpose()?,
-        a.agreement.as_ref().map(to_json).transpose()?,
-        a.certificate_id,
-        a.updated_at,
-        to_json(&a.appeals)?,
+        a.stage().code(),
+        a.site_report().map(to_json).transpose()?,
+        a.decision().map(to_json).transpose()?,
+        a.agreement().map(to_json).transpose()?,
+        a.certificate_id(),
+        a.updated_at(),
+        to_json(&a.appeals())?,
     )
     .execute(conn)
     .await?;
