@@ -1,14 +1,15 @@
 //! Accreditation of recognition centers (Law Art. 17, 23-26) (`nsk-accreditation`).
 //!
 //! - `domain/` — the law: stages of Art. 23.2, criteria of Art. 24, the certificate's
-//!   lifecycle of Art. 25-26, working-day deadlines; no I/O;
+//!   lifecycle of Art. 25-26, working-day deadlines, centers' API keys; the aggregates
+//!   (`Application`, `Certificate`, `ApiKey`) change only through their methods; no I/O;
 //! - `cases/` — one function per command and read: one transaction (request key, lock, the
 //!   domain decides, steps, deadlines, events); what handlers call;
-//! - `grpc` — the `AccreditationService` handlers: authorize, convert, call a case, convert
-//!   back;
+//! - `grpc` — the `AccreditationService` and `CenterKeys` handlers: authorize, convert, call
+//!   a case, convert back (the audit trail's are the runtime's, as in every service);
 //! - `convert` — proto <-> domain and the parsers every command shares, a leaf;
 //! - `store/` — SQL only, checked at compile time against `.sqlx/`, typed rows: centers,
-//!   applications, certificates, steps, deadlines, findings;
+//!   applications, certificates, steps, deadlines, findings, API keys;
 //! - `events` — what it publishes, and what it hears: the register of professions and the
 //!   registry of documents (what each center issued);
 //! - `notices` — decisions delivered to centers via the platform (Art. 26.4);

@@ -73,7 +73,7 @@ fn check_sector(
 ) -> Result<(), ApiError> {
     match party {
         Party::SectoralBody | Party::IndustryCouncil => {
-            domain::own_sector(identity.sector.as_deref(), &standard.content.sector)
+            domain::own_sector(identity.sector.as_deref(), &standard.content().sector)
                 .map_err(refused)
         }
         Party::Nce | Party::AuthorizedBody => Ok(()),
@@ -165,7 +165,7 @@ impl Open {
             .await?;
         }
         self.tx.commit().await?;
-        tracing::info!(standard_id = %self.id, version = version.version, stage = %version.stage, "standard changed");
+        tracing::info!(standard_id = %self.id, version = version.version, stage = %version.stage(), "standard changed");
         Ok(version)
     }
 }
@@ -251,26 +251,18 @@ impl Standards {
                 .map(|k| k.id().to_string())
                 .unwrap_or_else(|| id.to_string()),
         };
-        let first = StandardVersion {
-            standard_id: id,
-            version: 1,
-            stage: Stage::Draft,
-            content,
-            nce_conclusion: None,
-            steps: vec![StepRecord {
-                reached: Stage::Draft,
-                returned: false,
-                conclusion: None,
-                document: None,
-                remarks: "draft created".into(),
-                actor: identity.subject.clone(),
-                actor_role: identity.primary_role().into(),
-                request_id: context.request_id.clone(),
-                at,
-            }],
-            created_at: at,
-            updated_at: at,
+        let opened = StepRecord {
+            reached: Stage::Draft,
+            returned: false,
+            conclusion: None,
+            document: None,
+            remarks: "draft created".into(),
+            actor: identity.subject.clone(),
+            actor_role: identity.primary_role().into(),
+            request_id: context.request_id.clone(),
+            at,
         };
+        let first = StandardVersion::draft(id, 1, content, opened);
         let mut tx = self.pool.begin().await?;
         if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key, id).await? {
             tx.rollback().await?;
@@ -278,7 +270,7 @@ impl Standards {
             return Self::replay(&mut conn, done).await;
         }
         store::create(&mut tx, &first, &identity.subject).await?;
-        store::add_step(&mut tx, id, 1, &first.steps[0]).await?;
+        store::add_step(&mut tx, id, 1, &first.steps()[0]).await?;
         // The first revision of the standard (its row starts at 1).
         let event = Event::DraftCreated(boxed(&first));
         events::publish(&self.outbox, &mut tx, &context, id, 1, &event).await?;
@@ -302,28 +294,24 @@ impl Standards {
         };
         let mut version = open.working().await?;
         check_sector(identity, Party::SectoralBody, &version)?;
-        if version.stage != Stage::Draft {
-            return Err(ApiError::failed_precondition(format!(
-                "version {} is {}: only a draft can be changed; ask for it to be returned for rework (Art. 5.5)",
-                version.version, version.stage
-            )));
-        }
+        version.ensure_draft().map_err(refused)?;
         let next = version
-            .content
+            .content()
             .updated(&proposed, &mask, "standard.")
             .map_err(ApiError::invalid_fields)?;
         // Nor may a draft be moved to another sector.
         domain::own_sector(identity.sector.as_deref(), &next.sector).map_err(refused)?;
-        let changed_fields: Vec<String> =
-            domain::diff(&version.content.rendered_fields(), &next.rendered_fields())
-                .into_iter()
-                .map(|d| d.field)
-                .collect();
+        let changed_fields: Vec<String> = domain::diff(
+            &version.content().rendered_fields(),
+            &next.rendered_fields(),
+        )
+        .into_iter()
+        .map(|d| d.field)
+        .collect();
         if changed_fields.is_empty() {
             return open.finish(&self.outbox, version, Vec::new()).await;
         }
-        version.content = next;
-        version.updated_at = now();
+        version.update_content(next, now()).map_err(refused)?;
         store::save_version(&mut open.tx, &version).await?;
         let event = Event::DraftUpdated(boxed(&version), changed_fields);
         open.finish(&self.outbox, version, vec![event]).await
@@ -347,7 +335,7 @@ impl Standards {
         check_sector(identity, step.party(), &version)?;
         let number = version.version;
         if step == Step::Submit {
-            let missing = version.content.missing_for_submission();
+            let missing = version.content().missing_for_submission();
             if !missing.is_empty() {
                 return Err(ApiError {
                     kind: ErrorKind::FailedPrecondition,
@@ -363,17 +351,10 @@ impl Standards {
                 });
             }
         }
-        let reached = domain::advance(
-            version.stage,
-            step,
-            step.party(),
-            version.nce_conclusion.is_some(),
-        )
-        .map_err(refused)?;
+        let reached = version.advance(step, now()).map_err(refused)?;
         let mut record = open.step(reached, role_of(step.party()), document, remarks);
         if let Step::RecordNceConclusion(c) = step {
             record.conclusion = Some(c);
-            version.nce_conclusion = Some(c);
         }
         // Art. 5.5: the list of approved standards holds the newest version; the one it
         // replaces stays readable as superseded (only one version is published at a time).
@@ -384,11 +365,9 @@ impl Standards {
                 superseded.push(old);
             }
         }
-        version.stage = reached;
-        version.updated_at = record.at;
+        version.recorded(record.clone());
         store::save_version(&mut open.tx, &version).await?;
         store::add_step(&mut open.tx, id, number, &record).await?;
-        version.steps.push(record.clone());
         let mut events = vec![Event::StepRecorded(
             boxed(&version),
             Box::new(step_to_proto(&record)),
@@ -422,7 +401,7 @@ impl Standards {
         let mut first_refusal = None;
         let mut acted = None;
         for party in parties_of(identity) {
-            match domain::return_for_rework(version.stage, party) {
+            match domain::return_for_rework(version.stage(), party) {
                 Ok(stage) => {
                     acted = Some((party, stage));
                     break;
@@ -432,20 +411,18 @@ impl Standards {
                 }
             }
         }
-        let Some((party, reached)) = acted else {
+        let Some((party, _)) = acted else {
             return Err(first_refusal.map(refused).unwrap_or_else(|| {
                 ApiError::permission_denied("only the parties of Art. 5.5 return a draft")
             }));
         };
         check_sector(identity, party, &version)?;
+        let reached = version.return_for_rework(party, now()).map_err(refused)?;
         let mut record = open.step(reached, role_of(party), document, remarks);
         record.returned = true;
-        version.stage = reached;
-        version.nce_conclusion = None;
-        version.updated_at = record.at;
+        version.recorded(record.clone());
         store::save_version(&mut open.tx, &version).await?;
         store::add_step(&mut open.tx, id, version.version, &record).await?;
-        version.steps.push(record.clone());
         let events = vec![Event::StepRecorded(
             boxed(&version),
             Box::new(step_to_proto(&record)),
@@ -480,16 +457,7 @@ impl Standards {
             None,
             format!("version {number} opened from version {published}: {reason}"),
         );
-        let version = StandardVersion {
-            standard_id: id,
-            version: number,
-            stage: Stage::Draft,
-            content: base.content,
-            nce_conclusion: None,
-            steps: vec![record.clone()],
-            created_at: record.at,
-            updated_at: record.at,
-        };
+        let version = StandardVersion::draft(id, number, base.content().clone(), record.clone());
         store::insert_version(&mut open.tx, &version).await?;
         store::add_step(&mut open.tx, id, number, &record).await?;
         let events = vec![Event::DraftCreated(boxed(&version))];
@@ -517,8 +485,8 @@ impl Standards {
             wanted
         };
         let mut version = open.load(number).await?;
-        let reached = domain::archive(version.stage).map_err(refused)?;
-        let in_the_list = version.stage != Stage::Draft;
+        let reached = domain::archive(version.stage()).map_err(refused)?;
+        let in_the_list = version.stage() != Stage::Draft;
         let party_role = if in_the_list {
             Role::AuthorizedBodyAdmin
         } else {
@@ -527,7 +495,7 @@ impl Standards {
         if !identity.has(party_role) {
             return Err(ApiError::permission_denied(format!(
                 "version {number} is {}: only {} may archive it (Art. 5.5)",
-                version.stage,
+                version.stage(),
                 party_role.as_str()
             )));
         }
@@ -541,11 +509,10 @@ impl Standards {
             ));
         }
         let record = open.step(reached, party_role, document, reason.clone());
-        version.stage = reached;
-        version.updated_at = record.at;
+        version.archive(now()).map_err(refused)?;
+        version.recorded(record.clone());
         store::save_version(&mut open.tx, &version).await?;
         store::add_step(&mut open.tx, id, number, &record).await?;
-        version.steps.push(record);
         let events = vec![Event::Archived {
             version: number,
             reason,
@@ -610,8 +577,8 @@ impl Standards {
         let to = self.visible(caller, id, to).await?;
         let from = self.visible(caller, id, from).await?;
         Ok(domain::diff(
-            &from.content.rendered_fields(),
-            &to.content.rendered_fields(),
+            &from.content().rendered_fields(),
+            &to.content().rendered_fields(),
         ))
     }
 

@@ -132,7 +132,7 @@ pub fn boxed(v: &StandardVersion) -> Box<pb::Standard> {
 }
 
 pub fn to_proto(v: &StandardVersion) -> pb::Standard {
-    let c = &v.content;
+    let c = v.content();
     pb::Standard {
         id: v.standard_id.to_string(),
         version: v.version,
@@ -163,10 +163,10 @@ pub fn to_proto(v: &StandardVersion) -> pb::Standard {
             DeveloperKind::EmployersAssociation => pb::DeveloperKind::EmployersAssociation,
         } as i32,
         developer_name: c.developer_name.clone(),
-        status: stage_to_proto(v.stage) as i32,
-        steps: v.steps.iter().map(step_to_proto).collect(),
+        status: stage_to_proto(v.stage()) as i32,
+        steps: v.steps().iter().map(step_to_proto).collect(),
         create_time: timestamp(v.created_at),
-        update_time: timestamp(v.updated_at),
+        update_time: timestamp(v.updated_at()),
     }
 }
 

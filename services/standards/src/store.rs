@@ -10,33 +10,8 @@ use crate::domain::{Conclusion, Stage};
 /// The document an act rests on: the one shape of `nsk-errors`.
 pub use nsk_errors::fields::Document;
 
-/// One recorded step of a version's approval.
-#[derive(Debug, Clone)]
-pub struct StepRecord {
-    pub reached: Stage,
-    pub returned: bool,
-    pub conclusion: Option<Conclusion>,
-    /// The step's document; none for opening a draft.
-    pub document: Option<Document>,
-    pub remarks: String,
-    pub actor: String,
-    pub actor_role: String,
-    pub request_id: String,
-    pub at: DateTime<Utc>,
-}
-
-/// One version of a standard, with the steps of its approval.
-#[derive(Debug, Clone)]
-pub struct StandardVersion {
-    pub standard_id: Uuid,
-    pub version: i32,
-    pub stage: Stage,
-    pub content: StandardContent,
-    pub nce_conclusion: Option<Conclusion>,
-    pub steps: Vec<StepRecord>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
+/// A version and its steps, as the domain has them.
+pub use crate::domain::version::{Progress, StandardVersion, StepRecord};
 
 fn corrupt(what: String) -> sqlx::Error {
     sqlx::Error::Decode(what.into())
@@ -69,17 +44,19 @@ impl TryFrom<VersionRow> for StandardVersion {
     type Error = sqlx::Error;
 
     fn try_from(row: VersionRow) -> Result<Self, Self::Error> {
-        Ok(StandardVersion {
-            standard_id: row.standard_id,
-            version: row.version,
+        let progress = Progress {
             stage: stage_of(&row.stage)?,
             content: serde_json::from_value(row.content)
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
             nce_conclusion: conclusion_of(row.nce_conclusion)?,
-            steps: Vec::new(),
-            created_at: row.created_at,
             updated_at: row.updated_at,
-        })
+        };
+        Ok(StandardVersion::restore(
+            row.standard_id,
+            row.version,
+            row.created_at,
+            progress,
+        ))
     }
 }
 
@@ -155,7 +132,12 @@ pub async fn insert_version(
     conn: &mut PgConnection,
     v: &StandardVersion,
 ) -> Result<(), sqlx::Error> {
-    let levels: Vec<i32> = v.content.nqf_levels.iter().map(|l| i32::from(*l)).collect();
+    let levels: Vec<i32> = v
+        .content()
+        .nqf_levels
+        .iter()
+        .map(|l| i32::from(*l))
+        .collect();
     sqlx::query!(
         "INSERT INTO standard_versions
              (standard_id, version, stage, content, nce_conclusion, title_search, nkz_codes,
@@ -163,14 +145,14 @@ pub async fn insert_version(
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         v.standard_id,
         v.version,
-        v.stage.code(),
-        json(&v.content)?,
-        v.nce_conclusion.map(Conclusion::code),
-        title_search(&v.content),
-        &v.content.nkz_codes,
+        v.stage().code(),
+        json(v.content())?,
+        v.nce_conclusion().map(Conclusion::code),
+        title_search(v.content()),
+        &v.content().nkz_codes,
         &levels,
         v.created_at,
-        v.updated_at,
+        v.updated_at(),
     )
     .execute(conn)
     .await?;
@@ -179,7 +161,12 @@ pub async fn insert_version(
 
 /// Writes a version's stage, content and conclusion back.
 pub async fn save_version(conn: &mut PgConnection, v: &StandardVersion) -> Result<(), sqlx::Error> {
-    let levels: Vec<i32> = v.content.nqf_levels.iter().map(|l| i32::from(*l)).collect();
+    let levels: Vec<i32> = v
+        .content()
+        .nqf_levels
+        .iter()
+        .map(|l| i32::from(*l))
+        .collect();
     sqlx::query!(
         "UPDATE standard_versions
             SET stage = $3, content = $4, nce_conclusion = $5, title_search = $6, nkz_codes = $7,
@@ -187,13 +174,13 @@ pub async fn save_version(conn: &mut PgConnection, v: &StandardVersion) -> Resul
           WHERE standard_id = $1 AND version = $2",
         v.standard_id,
         v.version,
-        v.stage.code(),
-        json(&v.content)?,
-        v.nce_conclusion.map(Conclusion::code),
-        title_search(&v.content),
-        &v.content.nkz_codes,
+        v.stage().code(),
+        json(v.content())?,
+        v.nce_conclusion().map(Conclusion::code),
+        title_search(v.content()),
+        &v.content().nkz_codes,
         &levels,
-        v.updated_at,
+        v.updated_at(),
     )
     .execute(conn)
     .await?;
@@ -316,7 +303,7 @@ async fn attach_steps(
             .iter_mut()
             .find(|v| v.standard_id == id && v.version == version)
         {
-            v.steps.push(row.try_into()?);
+            v.recorded(row.try_into()?);
         }
     }
     Ok(())

@@ -12,6 +12,7 @@
 //! it supersedes the previous one, which stays readable.
 
 pub mod content;
+pub mod version;
 
 use std::fmt;
 
@@ -211,6 +212,8 @@ pub enum Refusal {
     OtherSector { standard: String, caller: String },
     #[error("the token names no sector: a sectoral body and an industry council act for their own sector only (Art. 5.5)")]
     NoSector,
+    #[error("version {version} is {stage}: only a draft can be changed; ask for it to be returned for rework (Art. 5.5)")]
+    NotADraft { version: i32, stage: Stage },
 }
 
 /// Art. 5.5: the sectoral body develops and approves the standards of its own sector, and the
