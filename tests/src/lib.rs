@@ -37,7 +37,7 @@ fn target_dir() -> PathBuf {
 }
 
 /// Where the binaries are: `NSK_BIN_DIR`, or the debug build (benchmarks point at release).
-fn binary(name: &str) -> PathBuf {
+pub fn binary(name: &str) -> PathBuf {
     let dir = std::env::var_os("NSK_BIN_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| target_dir().join("debug"));

@@ -11,11 +11,7 @@ use nsk_identity::Role;
 use serde_json::Value;
 
 fn nsk_register(platform: &Platform, args: &[&str]) -> Output {
-    let bin = std::env::var_os("NSK_BIN_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| nsk_runtime::testing::workspace_root().join("target/debug"))
-        .join("nsk-register");
-    std::process::Command::new(bin)
+    std::process::Command::new(nsk_e2e::binary("nsk-register"))
         .args(args)
         .arg("--server")
         .arg(&platform.gateway)
