@@ -283,3 +283,87 @@ async fn grpc_reflection_lists_every_service_through_the_gateway() {
         );
     }
 }
+
+#[tokio::test]
+async fn identifiers_and_dates_are_held_to_the_forms_the_document_states() {
+    let platform = Platform::start("gw-forms").await;
+    let center = nsk_e2e::walk::center_token("0042");
+    // Every field out of form is named at once, by its JSON name, under the body's field
+    // (`document`), as the service names its own violations.
+    let document = json!({
+        "holder": {"iin": "90010130003", "fullName": "Сейткали Айгерим"},
+        "professionId": "not-an-id",
+        "nqfLevel": 3,
+        "procedureDate": "31.12.2026",
+        "protocolNumber": "P-1",
+        "protocolDate": "2026-12-31",
+        "headOfCenter": "D. Omarov"
+    });
+    let reply = platform
+        .http
+        .post(platform.url("/v1/documents"))
+        .bearer_auth(&center)
+        .json(&document)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status().as_u16(), 400);
+    let problem: Value = reply.json().await.unwrap();
+    let mut fields: Vec<&str> = problem["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["field"].as_str().unwrap())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "document.holder.iin",
+            "document.procedureDate",
+            "document.professionId"
+        ],
+        "{problem}"
+    );
+    assert!(
+        problem["detail"].as_str().unwrap().contains("12 digits"),
+        "{problem}"
+    );
+    // In the query string and the path too; an empty value is "not given", left to the service.
+    let (status, _) = nsk_e2e::walk::call(
+        &platform,
+        Some(Role::AuthorizedBodyAdmin),
+        "/v1/professions?asOf=2026-13",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, reply) = nsk_e2e::walk::call(&platform, None, "/v1/centers/42", None).await;
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(reply["violations"][0]["field"], "centerNumber", "{reply}");
+    let (status, reply) = nsk_e2e::walk::call(&platform, None, "/v1/professions?asOf=", None).await;
+    assert_eq!(status, 200, "{reply}");
+    // The document says the same.
+    let doc: Value = platform
+        .http
+        .get(platform.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let holder = &doc["components"]["schemas"]["nsk.documents.v1.Holder"]["properties"]["iin"];
+    assert_eq!(holder["pattern"], "^([0-9]{12})?$", "{holder}");
+    let center_param = doc["paths"]["/v1/centers/{center_number}"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "center_number")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        center_param["schema"]["pattern"], "^[0-9]{4}$",
+        "{center_param}"
+    );
+}
