@@ -166,13 +166,18 @@ fn message_ref(desc: &MessageDescriptor, schemas: &mut BTreeMap<String, Value>) 
         // Insert a placeholder first so that recursive messages terminate.
         schemas.insert(name.clone(), json!({}));
         let mut properties = Map::new();
+        let mut required = Vec::new();
         for field in desc.fields() {
             properties.insert(field.json_name().to_string(), field_schema(&field, schemas));
+            if crate::rules::limits_of(&field).is_some_and(|l| l.required) {
+                required.push(field.json_name().to_string());
+            }
         }
-        schemas.insert(
-            name.clone(),
-            json!({"type": "object", "properties": properties}),
-        );
+        let mut schema = json!({"type": "object", "properties": properties});
+        if !required.is_empty() {
+            schema["required"] = json!(required);
+        }
+        schemas.insert(name.clone(), schema);
     }
     json!({"$ref": format!("#/components/schemas/{name}")})
 }
@@ -208,6 +213,25 @@ fn field_schema(field: &FieldDescriptor, schemas: &mut BTreeMap<String, Value>) 
         }
         Kind::Message(m) => message_ref(&m, schemas),
     };
+    let mut item = item;
+    if let (Some(limits), Some(schema)) = (crate::rules::limits_of(field), item.as_object_mut()) {
+        if field.kind() == Kind::String {
+            let min = limits.min_length.max(u32::from(limits.required));
+            if min > 0 {
+                schema.insert("minLength".into(), json!(min));
+            }
+            if let Some(max) = limits.max_length {
+                schema.insert("maxLength".into(), json!(max));
+            }
+        }
+        if let Some(lo) = limits.minimum {
+            schema.insert("minimum".into(), json!(lo));
+        }
+        if let Some(hi) = limits.maximum {
+            schema.insert("maximum".into(), json!(hi));
+        }
+        schema.insert("description".into(), json!(limits.rule()));
+    }
     if field.is_list() {
         json!({"type": "array", "items": item})
     } else {

@@ -1,11 +1,19 @@
-//! The forms of the contract's identifiers and dates, by field name: one table that both the
-//! OpenAPI document states (as `pattern`) and the gateway enforces on every request (400
-//! naming the field as the caller wrote it), so that the two cannot disagree. An empty value
-//! means "not given" and is left to the service, which knows whether the field is required;
-//! the service also checks what a pattern cannot say (check digits, calendars, the law).
+//! What a request's fields must be, from two sources, each stated in the OpenAPI document and
+//! enforced by the gateway on every REST request (400 naming each field), so that the two
+//! cannot disagree:
+//!
+//! - the forms of the contract's identifiers and dates, by field name ([`Form`]): an empty
+//!   value means "not given" and is left to the service;
+//! - what a field's option `(nsk.common.v1.field)` in `proto/` says ([`Limits`]): required,
+//!   lengths, ranges.
+//!
+//! The services check again, with what neither can state (check digits, calendars, the law).
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use nsk_errors::{ApiError, FieldViolation};
-use prost_reflect::{DynamicMessage, FieldDescriptor, Kind, ReflectMessage, Value};
+use prost_reflect::{DescriptorPool, DynamicMessage, FieldDescriptor, Kind, ReflectMessage, Value};
 
 /// A form a text field must have when given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,10 +140,102 @@ impl Form {
     }
 }
 
-/// Every given text field of `message` (nested messages and lists too) in its form; all that
-/// break one are named.
+/// What a field's `(nsk.common.v1.field)` option says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    pub required: bool,
+    pub min_length: u32,
+    pub max_length: Option<u32>,
+    pub minimum: Option<i64>,
+    pub maximum: Option<i64>,
+}
+
+impl Limits {
+    /// Its rule in words, for the caller and the document.
+    pub fn rule(&self) -> String {
+        let mut parts = Vec::new();
+        if self.required {
+            parts.push("is required".to_string());
+        }
+        match (
+            self.min_length.max(u32::from(self.required)),
+            self.max_length,
+        ) {
+            (0, Some(max)) => parts.push(format!("at most {max} characters")),
+            (min, Some(max)) if min > 1 => parts.push(format!("{min}-{max} characters")),
+            (_, Some(max)) => parts.push(format!("1-{max} characters")),
+            (min, None) if min > 1 => parts.push(format!("at least {min} characters")),
+            _ => {}
+        }
+        match (self.minimum, self.maximum) {
+            (Some(lo), Some(hi)) => parts.push(format!("from {lo} to {hi}")),
+            (Some(lo), None) => parts.push(format!("at least {lo}")),
+            (None, Some(hi)) => parts.push(format!("at most {hi}")),
+            (None, None) => {}
+        }
+        parts.join(", ")
+    }
+}
+
+/// Every field of the contract with an option, by full name, read once.
+fn table() -> &'static HashMap<String, Limits> {
+    static TABLE: OnceLock<HashMap<String, Limits>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = HashMap::new();
+        let Ok(pool) = DescriptorPool::decode(nsk_proto::FILE_DESCRIPTOR_SET) else {
+            return table;
+        };
+        let Some(ext) = pool.get_extension_by_name("nsk.common.v1.field") else {
+            return table;
+        };
+        for message in pool.all_messages() {
+            for field in message.fields() {
+                let options = field.options();
+                if !options.has_extension(&ext) {
+                    continue;
+                }
+                let Value::Message(rule) = options.get_extension(&ext).into_owned() else {
+                    continue;
+                };
+                let get = |name: &str| rule.get_field_by_name(name).map(|v| v.into_owned());
+                let limits = Limits {
+                    required: matches!(get("required"), Some(Value::Bool(true))),
+                    min_length: match get("min_length") {
+                        Some(Value::U32(n)) => n,
+                        _ => 0,
+                    },
+                    max_length: match get("max_length") {
+                        Some(Value::U32(n)) if n > 0 => Some(n),
+                        _ => None,
+                    },
+                    minimum: rule
+                        .has_field_by_name("minimum")
+                        .then(|| get("minimum"))
+                        .flatten()
+                        .and_then(|v| v.as_i64()),
+                    maximum: rule
+                        .has_field_by_name("maximum")
+                        .then(|| get("maximum"))
+                        .flatten()
+                        .and_then(|v| v.as_i64()),
+                };
+                table.insert(field.full_name().to_string(), limits);
+            }
+        }
+        table
+    })
+}
+
+/// The limits of `field`, if its option states any.
+pub fn limits_of(field: &FieldDescriptor) -> Option<Limits> {
+    table().get(field.full_name()).copied()
+}
+
+/// Every field of `message` (nested messages and lists too) in its form and within its
+/// limits; all that are not are named.
 pub fn check(message: &DynamicMessage) -> Result<(), ApiError> {
     let mut violations = Vec::new();
+    required(message, "", &mut violations);
     walk(message, "", &mut violations);
     if violations.is_empty() {
         Ok(())
@@ -158,7 +258,46 @@ fn walk(message: &DynamicMessage, prefix: &str, out: &mut Vec<FieldViolation>) {
     }
 }
 
+/// The required fields of `message` that were not given (the walk sees only given ones).
+fn required(message: &DynamicMessage, prefix: &str, out: &mut Vec<FieldViolation>) {
+    for field in message.descriptor().fields() {
+        let Some(limits) = limits_of(&field).filter(|l| l.required) else {
+            continue;
+        };
+        if !message.has_field(&field) {
+            out.push(FieldViolation {
+                field: format!("{prefix}{}", field.json_name()),
+                description: limits.rule(),
+            });
+        }
+    }
+}
+
+fn within(limits: Limits, value: &Value) -> bool {
+    match value {
+        Value::String(text) => {
+            let n = text.chars().count() as u32;
+            (text.is_empty() && !limits.required)
+                || (n >= limits.min_length.max(u32::from(limits.required))
+                    && limits.max_length.is_none_or(|max| n <= max))
+        }
+        other => match other.as_i64().or_else(|| other.as_i32().map(i64::from)) {
+            Some(n) => {
+                limits.minimum.is_none_or(|lo| n >= lo) && limits.maximum.is_none_or(|hi| n <= hi)
+            }
+            None => true,
+        },
+    }
+}
+
 fn one(field: &FieldDescriptor, value: &Value, path: &str, out: &mut Vec<FieldViolation>) {
+    if let Some(limits) = limits_of(field).filter(|l| !within(*l, value)) {
+        out.push(FieldViolation {
+            field: path.to_string(),
+            description: limits.rule(),
+        });
+        return;
+    }
     match value {
         Value::String(text) => {
             if let Some(form) = Form::of(field.name()).filter(|f| !f.accepts(text)) {
@@ -172,6 +311,7 @@ fn one(field: &FieldDescriptor, value: &Value, path: &str, out: &mut Vec<FieldVi
             let descriptor = inner.descriptor();
             // Well-known types carry no fields of the contract.
             if !descriptor.full_name().starts_with("google.") {
+                required(inner, &format!("{path}."), out);
                 walk(inner, &format!("{path}."), out);
             }
         }
@@ -208,5 +348,39 @@ mod tests {
             let pattern = regex::Regex::new(&form.pattern()).unwrap();
             assert_eq!(pattern.is_match(value), ok, "{} {value:?}", form.pattern());
         }
+    }
+
+    fn message(name: &str) -> DynamicMessage {
+        let pool = DescriptorPool::decode(nsk_proto::FILE_DESCRIPTOR_SET).unwrap();
+        DynamicMessage::new(pool.get_message_by_name(name).unwrap())
+    }
+
+    fn fields(err: ApiError) -> Vec<String> {
+        err.violations.into_iter().map(|v| v.field).collect()
+    }
+
+    #[test]
+    fn the_options_in_the_contract_are_read_and_held_to() {
+        let mut issue = message("nsk.accreditation.v1.IssueApiKeyRequest");
+        let label = issue.descriptor().get_field_by_name("label").unwrap();
+        let limits = limits_of(&label).unwrap();
+        assert!(limits.required);
+        assert_eq!(limits.max_length, Some(100));
+        assert_eq!(limits.rule(), "is required, 1-100 characters");
+        // Not given, too long, and a lifetime out of range: each named.
+        issue.set_field_by_name("valid_days", Value::I32(400));
+        assert_eq!(fields(check(&issue).unwrap_err()), ["label", "validDays"]);
+        issue.set_field_by_name("label", Value::String("x".repeat(101)));
+        issue.set_field_by_name("valid_days", Value::I32(366));
+        assert_eq!(fields(check(&issue).unwrap_err()), ["label"]);
+        issue.set_field_by_name("label", Value::String("exam system".into()));
+        assert!(check(&issue).is_ok());
+        // Each service's page size, as its own rule says: accreditation 100, documents 500.
+        let mut applications = message("nsk.accreditation.v1.ListApplicationsRequest");
+        applications.set_field_by_name("page_size", Value::I32(101));
+        assert_eq!(fields(check(&applications).unwrap_err()), ["pageSize"]);
+        let mut documents = message("nsk.documents.v1.ListDocumentsRequest");
+        documents.set_field_by_name("page_size", Value::I32(500));
+        assert!(check(&documents).is_ok());
     }
 }
