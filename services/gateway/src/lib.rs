@@ -3,14 +3,22 @@
 //! - `routes` — REST routes read from the `google.api.http` annotations of the contract;
 //! - `transcode` — JSON <-> protobuf (proto3 JSON mapping) and the raw gRPC codec;
 //! - `openapi` — `/openapi.json`, from the same annotations;
+//! - `access` — who may call each method (`proto/nsk/access.json`);
+//! - `rules` — what request fields must be: forms by name, the contract's field options;
+//! - `callers` — who is calling (token, API key, nobody) and the abuse limits' buckets;
+//! - `keys` — centers' API keys traded for the gateway's short-lived tokens;
+//! - `limits` — the token buckets;
+//! - `passthrough` — native gRPC passed to the owning service after the same checks;
 //! - here — the HTTP server: REST under `/v1/...`, gRPC passed through to the owning service,
 //!   `/healthz`, `/readyz`; bearer tokens verified before anything is forwarded, and forwarded
 //!   so that each service checks roles again.
 
 pub mod access;
+mod callers;
 pub mod keys;
 pub mod limits;
 pub mod openapi;
+mod passthrough;
 pub mod routes;
 pub mod rules;
 pub mod transcode;
@@ -30,7 +38,7 @@ use http::uri::PathAndQuery;
 use http::HeaderValue;
 use nsk_config::GatewayConfig;
 use nsk_errors::{ApiError, ErrorKind, Problem};
-use nsk_identity::{Caller, TokenVerifier};
+use nsk_identity::TokenVerifier;
 use nsk_proto::google::api::HttpBody;
 use prost::Message as _;
 use prost_reflect::DescriptorPool;
@@ -340,7 +348,7 @@ async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response 
         .is_some_and(|ct| ct.starts_with("application/grpc"));
     async move {
         if is_grpc {
-            grpc_proxy(&gw, request).await
+            passthrough::grpc_proxy(&gw, request).await
         } else {
             rest(&gw, request).await
         }
@@ -406,13 +414,14 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
         );
         return problem_response(&Problem::from(&err));
     }
-    let (caller, forward) = match credentials(gw, &parts.headers, &parts.extensions).await {
+    let (caller, forward) = match callers::credentials(gw, &parts.headers, &parts.extensions).await
+    {
         Ok(found) => found,
-        Err(Refusal::Problem(err)) => return problem_response(&Problem::from(&err)),
-        Err(Refusal::TooMany(retry_after)) => return too_many(retry_after),
+        Err(callers::Refusal::Problem(err)) => return problem_response(&Problem::from(&err)),
+        Err(callers::Refusal::TooMany(retry_after)) => return callers::too_many(retry_after),
     };
-    if let Some(retry_after) = over_limit(gw, &caller, &parts.extensions) {
-        return too_many(retry_after);
+    if let Some(retry_after) = callers::over_limit(gw, &caller, &parts.extensions) {
+        return callers::too_many(retry_after);
     }
     let (route, bound) = match routes::find(&gw.routes, &parts.method, parts.uri.path()) {
         Lookup::Found(route, bound) => (route, bound),
@@ -507,92 +516,6 @@ async fn rest(gw: &Gateway, request: Request) -> Response {
             problem_response(&problem)
         }
     }
-}
-
-/// Why a request's credentials let it go no further.
-enum Refusal {
-    Problem(ApiError),
-    /// Too many unknown keys from one address: seconds to wait.
-    TooMany(u64),
-}
-
-/// Who the caller is — a bearer token, a center's API key, or nobody — and, for a key, the
-/// `Authorization` value to forward in its place.
-async fn credentials(
-    gw: &Gateway,
-    headers: &http::HeaderMap,
-    extensions: &http::Extensions,
-) -> Result<(Caller, Option<HeaderValue>), Refusal> {
-    let Some(key) = headers.get(keys::HEADER) else {
-        let caller = gw
-            .verifier
-            .caller_from_http(headers)
-            .map_err(Refusal::Problem)?;
-        return Ok((caller, None));
-    };
-    if headers.contains_key(http::header::AUTHORIZATION) {
-        return Err(Refusal::Problem(ApiError::unauthenticated(
-            "send one credential: an API key in X-API-Key or a bearer token, not both",
-        )));
-    }
-    let key = key.to_str().map_err(|_| {
-        Refusal::Problem(ApiError::unauthenticated(
-            "not an API key of this platform (nsk_<prefix>_<secret>)",
-        ))
-    })?;
-    // The form first: nothing else is worth asking accreditation about.
-    if !(key.len() == 61 && key.starts_with("nsk_")) {
-        return Err(Refusal::Problem(ApiError::unauthenticated(
-            "not an API key of this platform (nsk_<prefix>_<secret>, 61 characters)",
-        )));
-    }
-    let (identity, token) = match gw.keys.known(key) {
-        Some(known) => known,
-        None => {
-            // A key not known yet costs a hash to check: such checks count against the address.
-            if let Some(retry_after) = over_limit(gw, &Caller::Anonymous, extensions) {
-                return Err(Refusal::TooMany(retry_after));
-            }
-            gw.keys
-                .trade(&gw.verifier, key)
-                .await
-                .map_err(Refusal::Problem)?
-        }
-    };
-    let forward = HeaderValue::from_str(&format!("Bearer {token}"))
-        .map_err(|e| Refusal::Problem(ApiError::internal(e)))?;
-    Ok((Caller::Authenticated(identity), Some(forward)))
-}
-
-/// The caller's bucket: its token's subject, or its address without a token. `Err(seconds)`
-/// when it is empty.
-fn over_limit(gw: &Gateway, caller: &Caller, request_extensions: &http::Extensions) -> Option<u64> {
-    let now = std::time::Instant::now();
-    let taken = match caller {
-        Caller::Authenticated(identity) => gw
-            .per_caller
-            .take(&format!("sub:{}", identity.subject), now),
-        Caller::Anonymous => {
-            let addr = request_extensions
-                .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_default();
-            gw.per_ip.take(&format!("ip:{addr}"), now)
-        }
-    };
-    taken.err().map(limits::retry_after_secs)
-}
-
-fn too_many(retry_after: u64) -> Response {
-    let err = ApiError::new(
-        ErrorKind::RateLimited,
-        format!("too many requests from this caller; retry in {retry_after} s"),
-    );
-    let mut response = problem_response(&Problem::from(&err));
-    response
-        .headers_mut()
-        .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
-    response
 }
 
 /// 405, with the methods the path takes in `Allow`.
@@ -735,103 +658,4 @@ fn upstream_problem(service: &str, status: &tonic::Status) -> Problem {
         }
         _ => Problem::from_status(status),
     }
-}
-
-/// Native gRPC: verify the token, then pass the call through untouched to the service that owns
-/// the package (`/nsk.<service>.v1.X/Method`). Reflection is answered by any service, since all
-/// of them serve the whole contract.
-async fn grpc_proxy(gw: &Gateway, request: Request) -> Response {
-    let path = request.uri().path().to_string();
-    let package_service = path
-        .trim_start_matches('/')
-        .split('/')
-        .next()
-        .unwrap_or_default();
-    let package = package_service
-        .rsplit_once('.')
-        .map(|(p, _)| p)
-        .unwrap_or_default();
-    let target = if package.starts_with("grpc.reflection.") {
-        Some("professions")
-    } else if routes::service_of_package(package) == Some(AUDIT_AREA) {
-        // Every service keeps its own audit trail: the caller names whose.
-        request
-            .headers()
-            .get("x-nsk-service")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|s| gw.channels.get_key_value(s))
-            .map(|(name, _)| name.as_str())
-    } else {
-        routes::service_of_package(package)
-    };
-    let Some(channel) = target.and_then(|s| gw.channels.get(s)) else {
-        return status_response(tonic::Status::unimplemented(format!(
-            "no service {package_service} behind this gateway"
-        )));
-    };
-    let (caller, forward) = match credentials(gw, request.headers(), request.extensions()).await {
-        Ok(found) => found,
-        Err(Refusal::Problem(err)) => return status_response(tonic::Status::from(err)),
-        Err(Refusal::TooMany(retry_after)) => {
-            let mut status = tonic::Status::resource_exhausted(format!(
-                "too many requests from this address; retry in {retry_after} s"
-            ));
-            status.metadata_mut().insert(
-                "retry-after",
-                tonic::metadata::MetadataValue::from(retry_after),
-            );
-            return status_response(status);
-        }
-    };
-    if let Some(retry_after) = over_limit(gw, &caller, request.extensions()) {
-        let mut status = tonic::Status::resource_exhausted(format!(
-            "too many requests from this caller; retry in {retry_after} s"
-        ));
-        status.metadata_mut().insert(
-            "retry-after",
-            tonic::metadata::MetadataValue::from(retry_after),
-        );
-        return status_response(status);
-    }
-    // Reflection is public; every method of the contract is as the access table says.
-    if !package.starts_with("grpc.reflection.") {
-        if let Err(err) = gw.access.check(&path, &caller) {
-            return status_response(tonic::Status::from(err));
-        }
-    }
-    let (mut parts, body) = request.into_parts();
-    // The services get the gateway's token for a key, never the key.
-    parts.headers.remove(keys::HEADER);
-    if let Some(token) = forward {
-        parts.headers.insert(http::header::AUTHORIZATION, token);
-    }
-    for (key, value) in nsk_telemetry::current_context() {
-        if let (Ok(name), Ok(value)) = (
-            http::HeaderName::from_bytes(key.as_bytes()),
-            HeaderValue::from_str(&value),
-        ) {
-            parts.headers.insert(name, value);
-        }
-    }
-    let upstream = http::Request::from_parts(parts, tonic::body::Body::new(body));
-    let mut channel = channel.clone();
-    let forwarded = async {
-        std::future::poll_fn(|cx| channel.poll_ready(cx)).await?;
-        channel.call(upstream).await
-    }
-    .await;
-    match forwarded {
-        Ok(response) => response.map(Body::new),
-        Err(err) => {
-            tracing::warn!(error = %err, %path, "upstream unreachable");
-            status_response(tonic::Status::unavailable(format!(
-                "the {} service is unavailable; retry later",
-                target.unwrap_or("upstream")
-            )))
-        }
-    }
-}
-
-fn status_response(status: tonic::Status) -> Response {
-    status.into_http::<Body>()
 }

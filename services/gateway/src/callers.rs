@@ -1,0 +1,102 @@
+//! Who is calling, and how much: a bearer token, a center's API key traded for the gateway's
+//! token, or nobody; and the buckets of the abuse limits (per token subject, per address).
+
+use std::net::SocketAddr;
+
+use axum::response::Response;
+use http::HeaderValue;
+use nsk_errors::{ApiError, ErrorKind, Problem};
+use nsk_identity::Caller;
+
+use crate::transcode::problem_response;
+use crate::{keys, limits, Gateway};
+
+/// Why a request's credentials let it go no further.
+pub(crate) enum Refusal {
+    Problem(ApiError),
+    /// Too many unknown keys from one address: seconds to wait.
+    TooMany(u64),
+}
+
+/// Who the caller is — a bearer token, a center's API key, or nobody — and, for a key, the
+/// `Authorization` value to forward in its place.
+pub(crate) async fn credentials(
+    gw: &Gateway,
+    headers: &http::HeaderMap,
+    extensions: &http::Extensions,
+) -> Result<(Caller, Option<HeaderValue>), Refusal> {
+    let Some(key) = headers.get(keys::HEADER) else {
+        let caller = gw
+            .verifier
+            .caller_from_http(headers)
+            .map_err(Refusal::Problem)?;
+        return Ok((caller, None));
+    };
+    if headers.contains_key(http::header::AUTHORIZATION) {
+        return Err(Refusal::Problem(ApiError::unauthenticated(
+            "send one credential: an API key in X-API-Key or a bearer token, not both",
+        )));
+    }
+    let key = key.to_str().map_err(|_| {
+        Refusal::Problem(ApiError::unauthenticated(
+            "not an API key of this platform (nsk_<prefix>_<secret>)",
+        ))
+    })?;
+    // The form first: nothing else is worth asking accreditation about.
+    if !(key.len() == 61 && key.starts_with("nsk_")) {
+        return Err(Refusal::Problem(ApiError::unauthenticated(
+            "not an API key of this platform (nsk_<prefix>_<secret>, 61 characters)",
+        )));
+    }
+    let (identity, token) = match gw.keys.known(key) {
+        Some(known) => known,
+        None => {
+            // A key not known yet costs a hash to check: such checks count against the address.
+            if let Some(retry_after) = over_limit(gw, &Caller::Anonymous, extensions) {
+                return Err(Refusal::TooMany(retry_after));
+            }
+            gw.keys
+                .trade(&gw.verifier, key)
+                .await
+                .map_err(Refusal::Problem)?
+        }
+    };
+    let forward = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|e| Refusal::Problem(ApiError::internal(e)))?;
+    Ok((Caller::Authenticated(identity), Some(forward)))
+}
+
+/// The caller's bucket: its token's subject, or its address without a token. `Err(seconds)`
+/// when it is empty.
+pub(crate) fn over_limit(
+    gw: &Gateway,
+    caller: &Caller,
+    request_extensions: &http::Extensions,
+) -> Option<u64> {
+    let now = std::time::Instant::now();
+    let taken = match caller {
+        Caller::Authenticated(identity) => gw
+            .per_caller
+            .take(&format!("sub:{}", identity.subject), now),
+        Caller::Anonymous => {
+            let addr = request_extensions
+                .get::<axum::extract::ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default();
+            gw.per_ip.take(&format!("ip:{addr}"), now)
+        }
+    };
+    taken.err().map(limits::retry_after_secs)
+}
+
+pub(crate) fn too_many(retry_after: u64) -> Response {
+    let err = ApiError::new(
+        ErrorKind::RateLimited,
+        format!("too many requests from this caller; retry in {retry_after} s"),
+    );
+    let mut response = problem_response(&Problem::from(&err));
+    response
+        .headers_mut()
+        .insert(http::header::RETRY_AFTER, HeaderValue::from(retry_after));
+    response
+}
