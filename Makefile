@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps build run test lint fmt bench broker clean-test-dbs sqlx schemathesis
+.PHONY: help deps build run test lint fmt bench broker clean-test-dbs sqlx schemathesis fuzz
 
 help:
 	@echo "make deps   install what the platform needs (the Tansu broker) once"
@@ -14,6 +14,7 @@ help:
 	@echo "make sqlx   rewrite the stores' query data (services/*/.sqlx) after a SQL or migration change"
 	@echo "make bench  benchmarks (see README)"
 	@echo "make schemathesis  the long schemathesis run (500 cases per operation, every caller)"
+	@echo "make fuzz   the fuzz targets of tests/fuzz, 10 minutes each (SECONDS_EACH=60 make fuzz for less)"
 
 deps:
 	@deploy/local/deps.sh
@@ -30,6 +31,8 @@ test: deps
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	cargo fmt --manifest-path tests/fuzz/Cargo.toml --all -- --check
+	cargo clippy --manifest-path tests/fuzz/Cargo.toml --target-dir target -- -D warnings
 	@deploy/local/sqlx.sh check
 
 sqlx:
@@ -37,12 +40,16 @@ sqlx:
 
 fmt:
 	cargo fmt --all
+	cargo fmt --manifest-path tests/fuzz/Cargo.toml --all
 
 bench: deps
 	@deploy/local/bench.sh
 
 schemathesis: deps
 	@NSK_SCHEMATHESIS_EXAMPLES=500 NSK_SCHEMATHESIS_EVERY_ROLE=1 deploy/local/test.sh -p nsk-e2e --test schemathesis -- --nocapture
+
+fuzz: deps
+	@deploy/local/fuzz.sh $${SECONDS_EACH:-600}
 
 # Start a broker in the foreground on a given port, for debugging: make broker PORT=9092
 broker: deps

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the platform and its tests need, once each: the Kafka-API broker (Tansu) and
-# schemathesis (in .run/venv, from PyPI). Each is skipped when its version is already there.
+# Installs what the platform and its tests need, once each: the Kafka-API broker (Tansu),
+# schemathesis (in .run/venv, from PyPI) and cargo-fuzz. Each is skipped when its version is already there.
 source "$(dirname "$0")/lib.sh"
 
 SCHEMATHESIS_VERSION="4.32.5"
@@ -9,6 +9,13 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
   log "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+# cargo-fuzz drives the fuzz targets of tests/fuzz (make fuzz, and briefly make test).
+CARGO_FUZZ_VERSION="0.13.2"
+if ! cargo install --list | grep -q "^cargo-fuzz v$CARGO_FUZZ_VERSION:"; then
+  log "installing cargo-fuzz $CARGO_FUZZ_VERSION (about a minute, once)"
+  cargo install "cargo-fuzz@$CARGO_FUZZ_VERSION" --locked
 fi
 
 if [[ -x "$TANSU" ]] && cargo install --list | grep -q "^tansu v$TANSU_VERSION:"; then

@@ -22,4 +22,9 @@ fi
 log "building the service binaries the cross-service tests start"
 cargo build --workspace --bins
 log "running tests"
-if [[ $# -gt 0 ]]; then cargo test --no-fail-fast "$@"; else cargo test --workspace --no-fail-fast; fi
+if [[ $# -gt 0 ]]; then cargo test --no-fail-fast "$@"; exit; fi
+status=0
+cargo test --workspace --no-fail-fast || status=$?
+# A few seconds of each fuzz target (make fuzz runs them long).
+"$ROOT/deploy/local/fuzz.sh" "${NSK_FUZZ_SECONDS:-10}" || status=1
+exit "$status"

@@ -343,6 +343,50 @@ async fn identifiers_and_dates_are_held_to_the_forms_the_document_states() {
     assert_eq!(reply["violations"][0]["field"], "centerNumber", "{reply}");
     let (status, reply) = nsk_e2e::walk::call(&platform, None, "/v1/professions?asOf=", None).await;
     assert_eq!(status, 200, "{reply}");
+    // A request id, a region and a serial number, each in its form.
+    let (status, reply) = nsk_e2e::walk::call(
+        &platform,
+        Some(Role::AuthorizedBodyAdmin),
+        "/v1/documents/0192f5a4-1c2e-7d3a-9b1f-5e2d7c4a1b90:cancel",
+        Some(&json!({"requestId": "cancel one", "reason": "court"})),
+    )
+    .await;
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(reply["violations"][0]["field"], "requestId", "{reply}");
+    let (status, reply) = nsk_e2e::walk::call(
+        &platform,
+        Some(Role::AuthorizedBodyAdmin),
+        "/v1/vouchers?region=Almaty",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(reply["violations"][0]["field"], "region", "{reply}");
+    assert!(
+        reply["violations"][0]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("almaty-region")),
+        "{reply}"
+    );
+    let (status, reply) = nsk_e2e::walk::call(
+        &platform,
+        None,
+        "/v1/verify/25110-72120001-9-201126-0042-1",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400, "{reply}");
+    assert_eq!(reply["violations"][0]["field"], "serialNumber", "{reply}");
+    // A well-formed serial the registry does not hold is unknown, not malformed.
+    let (status, reply) = nsk_e2e::walk::call(
+        &platform,
+        None,
+        "/v1/verify/25110-72120001-4-201126-0042-00000017",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["status"], "DOCUMENT_STATUS_UNKNOWN", "{reply}");
     // The document says the same.
     let doc: Value = platform
         .http
@@ -353,8 +397,12 @@ async fn identifiers_and_dates_are_held_to_the_forms_the_document_states() {
         .json()
         .await
         .unwrap();
-    let holder = &doc["components"]["schemas"]["nsk.documents.v1.Holder"]["properties"]["iin"];
+    // A holder sent with a document states the form; one answered (masked) states its type.
+    let schemas = &doc["components"]["schemas"];
+    let holder = &schemas["nsk.documents.v1.HolderInput"]["properties"]["iin"];
     assert_eq!(holder["pattern"], "^([0-9]{12})?$", "{holder}");
+    let answered = &schemas["nsk.documents.v1.Holder"]["properties"]["iin"];
+    assert_eq!(answered, &json!({"type": "string"}), "{answered}");
     let center_param = doc["paths"]["/v1/centers/{center_number}"]["get"]["parameters"]
         .as_array()
         .unwrap()

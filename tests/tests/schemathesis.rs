@@ -79,7 +79,7 @@ async fn generated_calls_find_no_server_error_and_no_answer_outside_the_document
             .args(["--url", &platform.url("")])
             .args([
                 "--checks",
-                "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+                "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection",
             ])
             .args(["--max-examples", &examples()])
             .args(["--seed", "20261206"])

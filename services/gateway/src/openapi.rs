@@ -43,7 +43,7 @@ pub fn document(routes: &[Route], access: &crate::access::Access) -> Value {
                         "name": field.json_name(),
                         "in": "query",
                         "required": false,
-                        "schema": field_schema(&field, &mut schemas),
+                        "schema": field_schema(&field, Side::Request, &mut schemas),
                     }));
                 }
             }
@@ -52,7 +52,7 @@ pub fn document(routes: &[Route], access: &crate::access::Access) -> Value {
         let ok_content = if route.returns_http_body() {
             json!({"*/*": {"schema": {"type": "string", "format": "binary"}}})
         } else {
-            json!({"application/json": {"schema": message_ref(&route.output(), &mut schemas)}})
+            json!({"application/json": {"schema": message_ref(&route.output(), Side::Response, &mut schemas)}})
         };
         let mut operation = json!({
             "operationId": route.method.name(),
@@ -72,10 +72,10 @@ pub fn document(routes: &[Route], access: &crate::access::Access) -> Value {
         });
         let body_schema = match &route.body {
             BodyMapping::None => None,
-            BodyMapping::Whole => Some(message_ref(&input, &mut schemas)),
+            BodyMapping::Whole => Some(message_ref(&input, Side::Request, &mut schemas)),
             BodyMapping::Field(f) => input
                 .get_field_by_name(f)
-                .map(|field| field_schema(&field, &mut schemas)),
+                .map(|field| field_schema(&field, Side::Request, &mut schemas)),
         };
         if let Some(schema) = body_schema {
             operation["requestBody"] =
@@ -157,19 +157,47 @@ fn doc_comment(method: &prost_reflect::MethodDescriptor) -> String {
         .unwrap_or_default()
 }
 
-fn message_ref(desc: &MessageDescriptor, schemas: &mut BTreeMap<String, Value>) -> Value {
+/// Which way a message travels. A request's schema states the rules the gateway enforces
+/// (forms, required fields, lengths, ranges); a response's states the types only, since what the
+/// registers answer may predate a rule (a migrated document, a masked IIN). A message that
+/// travels both ways (a profession registered and answered) has one schema each way, the
+/// request's named `...Input`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Side {
+    Request,
+    Response,
+}
+
+fn schema_name(desc: &MessageDescriptor, side: Side) -> String {
+    let name = desc.full_name();
+    match side {
+        Side::Response => name.to_string(),
+        Side::Request if desc.name().ends_with("Request") => name.to_string(),
+        Side::Request => format!("{name}Input"),
+    }
+}
+
+fn message_ref(
+    desc: &MessageDescriptor,
+    side: Side,
+    schemas: &mut BTreeMap<String, Value>,
+) -> Value {
     if let Some(wkt) = well_known(desc) {
         return wkt;
     }
-    let name = desc.full_name().to_string();
+    let name = schema_name(desc, side);
     if !schemas.contains_key(&name) {
         // Insert a placeholder first so that recursive messages terminate.
         schemas.insert(name.clone(), json!({}));
         let mut properties = Map::new();
         let mut required = Vec::new();
         for field in desc.fields() {
-            properties.insert(field.json_name().to_string(), field_schema(&field, schemas));
-            if crate::rules::limits_of(&field).is_some_and(|l| l.required) {
+            properties.insert(
+                field.json_name().to_string(),
+                field_schema(&field, side, schemas),
+            );
+            if side == Side::Request && crate::rules::limits_of(&field).is_some_and(|l| l.required)
+            {
                 required.push(field.json_name().to_string());
             }
         }
@@ -190,9 +218,17 @@ fn well_known(desc: &MessageDescriptor) -> Option<Value> {
     }
 }
 
-fn field_schema(field: &FieldDescriptor, schemas: &mut BTreeMap<String, Value>) -> Value {
+fn field_schema(
+    field: &FieldDescriptor,
+    side: Side,
+    schemas: &mut BTreeMap<String, Value>,
+) -> Value {
+    let form = match side {
+        Side::Request => crate::rules::Form::of(field.name()),
+        Side::Response => None,
+    };
     let item = match field.kind() {
-        Kind::String => match crate::rules::Form::of(field.name()) {
+        Kind::String => match form {
             Some(form) => {
                 json!({"type": "string", "pattern": form.pattern(), "description": form.rule()})
             }
@@ -211,10 +247,11 @@ fn field_schema(field: &FieldDescriptor, schemas: &mut BTreeMap<String, Value>) 
         Kind::Enum(e) => {
             json!({"type": "string", "enum": e.values().map(|v| v.name().to_string()).collect::<Vec<_>>()})
         }
-        Kind::Message(m) => message_ref(&m, schemas),
+        Kind::Message(m) => message_ref(&m, side, schemas),
     };
     let mut item = item;
-    if let (Some(limits), Some(schema)) = (crate::rules::limits_of(field), item.as_object_mut()) {
+    let limits = crate::rules::limits_of(field).filter(|_| side == Side::Request);
+    if let (Some(limits), Some(schema)) = (limits, item.as_object_mut()) {
         if field.kind() == Kind::String {
             let min = limits.min_length.max(u32::from(limits.required));
             if min > 0 {
@@ -253,12 +290,17 @@ mod tests {
         assert_eq!(post["security"][0]["bearer"], json!([]));
         assert_eq!(
             post["requestBody"]["content"]["application/json"]["schema"]["$ref"],
-            "#/components/schemas/nsk.professions.v1.Profession"
+            "#/components/schemas/nsk.professions.v1.ProfessionInput"
         );
         let profession =
-            &doc["components"]["schemas"]["nsk.professions.v1.Profession"]["properties"];
+            &doc["components"]["schemas"]["nsk.professions.v1.ProfessionInput"]["properties"];
         assert_eq!(profession["nkzCode"]["type"], "string");
         assert_eq!(profession["nqfLevels"]["type"], "array");
+        // The request states the form it must have; the answer, which may be older than a rule,
+        // states its type only.
+        assert_eq!(profession["nkzCode"]["pattern"], "^([0-9]{8}|0)?$");
+        let answered = &doc["components"]["schemas"]["nsk.professions.v1.Profession"]["properties"];
+        assert_eq!(answered["nkzCode"], json!({"type": "string"}));
         let get = &doc["paths"]["/v1/professions"]["get"];
         assert!(get["parameters"]
             .as_array()

@@ -26,10 +26,17 @@ pub enum Form {
     Date,
     /// A UUID in its hyphenated form.
     Uuid,
+    /// An idempotency key: letters, digits, '-' and '_', at most 100.
+    RequestId,
+    /// One of the regions' codes.
+    Region,
+    /// A document's serial number (Rules, Appendix 2), its shape: the parts' dates and
+    /// numbers are the registry's to check.
+    Serial,
 }
 
 /// Fields named alike hold the same thing throughout the contract.
-const DATES: [&str; 26] = [
+const DATES: [&str; 28] = [
     "date",
     "as_of",
     "effective_from",
@@ -56,9 +63,12 @@ const DATES: [&str; 26] = [
     "cancelled_on",
     "cancelled_from",
     "acted_on",
+    "issued_to",
+    "cancelled_to",
 ];
 
-const UUIDS: [&str; 11] = [
+const UUIDS: [&str; 12] = [
+    "id",
     "profession_id",
     "standard_id",
     "certificate_id",
@@ -80,6 +90,12 @@ impl Form {
             "bin" | "applicant_bin" | "center_bin" | "new_center_bin" => Some(Form::Digits(12)),
             "center_number" | "predecessor_center_number" => Some(Form::Digits(4)),
             "nkz_code" => Some(Form::Nkz),
+            "request_id" => Some(Form::RequestId),
+            "region" => Some(Form::Region),
+            "serial_number"
+            | "replaced_by_serial_number"
+            | "document_serial_numbers"
+            | "document_serial" => Some(Form::Serial),
             n if DATES.contains(&n) => Some(Form::Date),
             n if UUIDS.contains(&n) => Some(Form::Uuid),
             _ => None,
@@ -96,6 +112,9 @@ impl Form {
                 "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"
                     .into()
             }
+            Form::RequestId => "^([A-Za-z0-9_-]{1,100})?$".into(),
+            Form::Region => format!("^({})?$", nsk_kz::regions::REGIONS.join("|")),
+            Form::Serial => "^([0-9]{5}-([0-9]{8}|0)-[1-8]-[0-9]{6}-[0-9]{4}-[0-9]{8})?$".into(),
         }
     }
 
@@ -108,6 +127,12 @@ impl Form {
             Form::Uuid => {
                 "must be an id (a UUID, e.g. 0192f5a4-1c2e-7d3a-9b1f-5e2d7c4a1b90)".into()
             }
+            Form::RequestId => "must be 1-100 characters of letters, digits, '-' and '_'".into(),
+            Form::Region => format!(
+                "must be a region code: one of {}",
+                nsk_kz::regions::REGIONS.join(", ")
+            ),
+            Form::Serial => "must be a serial number, OKED(5)-NKZ(8)-level(1)-DDMMYY(6)-center(4)-sequence(8), e.g. 25110-72120001-4-201126-0042-00000017".into(),
         }
     }
 
@@ -135,6 +160,23 @@ impl Form {
                         8 | 13 | 18 | 23 => *c == b'-',
                         _ => c.is_ascii_hexdigit(),
                     })
+            }
+            Form::RequestId => {
+                value.len() <= 100
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            }
+            Form::Region => nsk_kz::regions::is_region(value),
+            Form::Serial => {
+                let parts: Vec<&str> = value.split('-').collect();
+                parts.len() == 6
+                    && digits(parts[0], 5)
+                    && (parts[1] == "0" || digits(parts[1], 8))
+                    && matches!(parts[2].as_bytes(), [b'1'..=b'8'])
+                    && digits(parts[3], 6)
+                    && digits(parts[4], 4)
+                    && digits(parts[5], 8)
             }
         }
     }
@@ -341,6 +383,17 @@ mod tests {
             (Form::Uuid, "0192f5a41c2e7d3a9b1f5e2d7c4a1b90", false),
             (Form::Uuid, "0192f5a4-1c2e-7d3a-9b1f-5e2d7c4a1bzz", false),
             (Form::Date, "", true),
+            (Form::RequestId, "issue-2026_12-06", true),
+            (Form::RequestId, "issue 1", false),
+            (Form::RequestId, &"r".repeat(101), false),
+            (Form::Region, "almaty-region", true),
+            (Form::Region, "Almaty", false),
+            (Form::Region, "almaty-regionx", false),
+            (Form::Serial, "25110-72120001-4-201126-0042-00000017", true),
+            (Form::Serial, "25110-0-4-201126-0042-00000017", true),
+            (Form::Serial, "25110-72120001-9-201126-0042-00000017", false),
+            (Form::Serial, "25110-72120001-4-201126-0042-0000017", false),
+            (Form::Serial, "25110-72120001-4-201126-0042", false),
         ];
         for (form, value, ok) in cases {
             assert_eq!(form.accepts(value), ok, "{form:?} {value:?}");

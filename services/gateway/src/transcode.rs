@@ -220,13 +220,11 @@ fn scalar(kind: &Kind, raw: &str) -> Result<Value, String> {
         Kind::Double => Value::F64(raw.parse().map_err(|_| number("a number"))?),
         Kind::Float => Value::F32(raw.parse().map_err(|_| number("a number"))?),
         Kind::Enum(e) => {
-            let value = e
-                .get_value_by_name(raw)
-                .or_else(|| raw.parse().ok().and_then(|n| e.get_value(n)))
-                .ok_or_else(|| {
-                    let names: Vec<String> = e.values().map(|v| v.name().to_string()).collect();
-                    format!("must be one of {}", names.join(", "))
-                })?;
+            // By name only, as the document states it: a number says nothing to a reader.
+            let value = e.get_value_by_name(raw).ok_or_else(|| {
+                let names: Vec<String> = e.values().map(|v| v.name().to_string()).collect();
+                format!("must be one of {}", names.join(", "))
+            })?;
             Value::EnumNumber(value.number())
         }
         Kind::Bytes | Kind::Message(_) => {

@@ -1,6 +1,10 @@
 //! Kazakhstan's twelve-digit identification numbers: the BIN of a legal entity and the IIN of
 //! a person. Both end in a check digit computed the same way; each parser says which rule a
-//! malformed number breaks.
+//! malformed number breaks. And the country's regions, by the codes the platform uses, and the
+//! serial number of a document on recognition of a qualification.
+
+pub mod regions;
+pub mod serial;
 
 use std::fmt;
 

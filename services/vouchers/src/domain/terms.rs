@@ -9,35 +9,7 @@ use chrono::{Datelike, Days, NaiveDate};
 
 use super::Refused;
 
-/// The regions of Kazakhstan: 17 regions and the three cities of republican significance, by
-/// the codes the platform uses.
-pub const REGIONS: [&str; 20] = [
-    "abai",
-    "akmola",
-    "aktobe",
-    "almaty-region",
-    "atyrau",
-    "east-kazakhstan",
-    "jambyl",
-    "jetisu",
-    "west-kazakhstan",
-    "karaganda",
-    "kostanay",
-    "kyzylorda",
-    "mangystau",
-    "pavlodar",
-    "north-kazakhstan",
-    "turkistan",
-    "ulytau",
-    "astana",
-    "almaty",
-    "shymkent",
-];
-
-/// Whether `code` names a region.
-pub fn is_region(code: &str) -> bool {
-    REGIONS.contains(&code)
-}
+pub use nsk_kz::regions::{is_region, REGIONS};
 
 /// One region's part of a year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
