@@ -156,18 +156,33 @@ impl Platform {
             ));
         }
         children.push(("gateway".into(), spawn("nsk-gateway", &env, &log_dir)));
+        // A gateway given its own TLS is reached over https, trusting the authority a test
+        // names in NSK_TLS_CLIENT_CA_FILE (its tests sign the server's certificate with it too).
+        let setting = |name: &str| {
+            extra
+                .iter()
+                .find(|(s, n, _)| *s == "gateway" && *n == name)
+                .map(|(_, _, v)| v.to_string())
+        };
+        let mut http = reqwest::Client::builder().timeout(Duration::from_secs(30));
+        let scheme = match setting("NSK_TLS_CERT_FILE") {
+            None => "http",
+            Some(_) => {
+                let ca = setting("NSK_TLS_CLIENT_CA_FILE").expect("the authority to trust");
+                let pem = std::fs::read(ca).expect("the authority's certificate");
+                http = http.add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap());
+                "https"
+            }
+        };
         let platform = Self {
             children,
             envs,
-            gateway: format!("http://{gateway_addr}"),
+            gateway: format!("{scheme}://{gateway_addr}"),
             service_addrs,
             databases,
             prefix,
             log_dir,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
+            http: http.build().unwrap(),
         };
         platform.wait_ready(Duration::from_secs(90)).await;
         platform

@@ -275,7 +275,10 @@ async fn the_method_that_trades_keys_is_not_reachable_from_outside() {
     let mut client = pb::center_keys_client::CenterKeysClient::new(channel(platform.url("")));
     let key = format!("nsk_0123abcd_{}", "0".repeat(48));
     // Through the gateway, even with an official's token.
-    let mut request = tonic::Request::new(pb::AuthenticateApiKeyRequest { key: key.clone() });
+    let mut request = tonic::Request::new(pb::AuthenticateApiKeyRequest {
+        key: key.clone(),
+        ..Default::default()
+    });
     let token = platform.token(&[Role::NceOfficer]);
     request
         .metadata_mut()
@@ -286,7 +289,10 @@ async fn the_method_that_trades_keys_is_not_reachable_from_outside() {
     let direct = platform.service_url("accreditation");
     let mut client = pb::center_keys_client::CenterKeysClient::new(channel(direct));
     let status = client
-        .authenticate_api_key(pb::AuthenticateApiKeyRequest { key })
+        .authenticate_api_key(pb::AuthenticateApiKeyRequest {
+            key,
+            ..Default::default()
+        })
         .await
         .unwrap_err();
     assert_eq!(status.code(), tonic::Code::NotFound, "{status:?}");

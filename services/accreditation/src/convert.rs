@@ -538,5 +538,10 @@ pub fn api_key_to_proto(key: &crate::domain::keys::ApiKey, now: DateTime<Utc>) -
             .replaced_by()
             .map(|id| id.to_string())
             .unwrap_or_default(),
+        kind: match key.kind() {
+            crate::domain::keys::Kind::Secret => pb::ApiKeyKind::Secret,
+            crate::domain::keys::Kind::ClientCertificate => pb::ApiKeyKind::ClientCertificate,
+        } as i32,
+        certificate_sha256: key.certificate_sha256().unwrap_or_default().to_string(),
     }
 }

@@ -726,6 +726,30 @@ impl CenterKeys for CenterKeysApi {
         Ok(Response::new(issued(made)))
     }
 
+    async fn register_client_certificate(
+        &self,
+        request: Request<pb::RegisterClientCertificateRequest>,
+    ) -> Result<Response<pb::ApiKey>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::NceOfficer])?;
+        let request = request.into_inner();
+        let center = center_number(&request.center_number)?;
+        let terms = key_terms(&request.label, request.valid_days, true)?;
+        let certificate = keys::CertificateFingerprint::from_pem(&request.certificate_pem)
+            .map_err(|rule| ApiError::invalid_field("certificate_pem", rule))?;
+        let key = key_of(
+            identity,
+            "RegisterClientCertificate",
+            &request.request_id,
+            &request,
+        )?;
+        let registered = self
+            .cases
+            .register_certificate(identity, center, key.as_ref(), certificate, terms)
+            .await?;
+        Ok(Response::new(api_key_to_proto(&registered, Utc::now())))
+    }
+
     async fn list_api_keys(
         &self,
         request: Request<pb::ListApiKeysRequest>,
@@ -789,7 +813,14 @@ impl CenterKeys for CenterKeysApi {
             Caller::Authenticated(identity) if identity.is_gateway() => {}
             _ => return Err(Status::not_found("no such method")),
         }
-        let key = self.cases.authenticate_key(&request.get_ref().key).await?;
+        let presented = request.get_ref();
+        let key = if presented.certificate_sha256.is_empty() {
+            self.cases.authenticate_key(&presented.key).await?
+        } else {
+            self.cases
+                .authenticate_certificate(&presented.certificate_sha256)
+                .await?
+        };
         Ok(Response::new(pb::AuthenticatedApiKey {
             key_id: key.id().to_string(),
             center_number: key.center().to_string(),

@@ -26,6 +26,13 @@ pub(crate) async fn credentials(
     extensions: &http::Extensions,
 ) -> Result<(Caller, Option<HeaderValue>), Refusal> {
     let Some(key) = headers.get(keys::HEADER) else {
+        // A client certificate of a mutual-TLS connection speaks for its center unless the
+        // request carries a token (a person at the center's machine acts as themselves).
+        if let Some(certificate) = extensions.get::<crate::tls::ClientCertificate>() {
+            if !headers.contains_key(http::header::AUTHORIZATION) {
+                return trade(gw, keys::Presented::Certificate(&certificate.0), extensions).await;
+            }
+        }
         let caller = gw
             .verifier
             .caller_from_http(headers)
@@ -48,15 +55,25 @@ pub(crate) async fn credentials(
             "not an API key of this platform (nsk_<prefix>_<secret>, 61 characters)",
         )));
     }
-    let (identity, token) = match gw.keys.known(key) {
+    trade(gw, keys::Presented::Key(key), extensions).await
+}
+
+/// The center's identity for a presented credential, and the token to forward in its place.
+async fn trade(
+    gw: &Gateway,
+    presented: keys::Presented<'_>,
+    extensions: &http::Extensions,
+) -> Result<(Caller, Option<HeaderValue>), Refusal> {
+    let (identity, token) = match gw.keys.known(presented) {
         Some(known) => known,
         None => {
-            // A key not known yet costs a hash to check: such checks count against the address.
+            // A credential not known yet costs a check (a hash, for a key): such checks count
+            // against the address.
             if let Some(retry_after) = over_limit(gw, &Caller::Anonymous, extensions) {
                 return Err(Refusal::TooMany(retry_after));
             }
             gw.keys
-                .trade(&gw.verifier, key)
+                .trade(&gw.verifier, presented)
                 .await
                 .map_err(Refusal::Problem)?
         }

@@ -1,4 +1,5 @@
-//! Centers' API keys at the door: a key in `X-API-Key` is traded — through accreditation,
+//! Centers' API keys (and client certificates) at the door: a key in `X-API-Key`, or the
+//! client certificate of a mutual-TLS connection, is traded — through accreditation,
 //! which keeps the keys' hashes — for a short-lived token of the gateway's own issuer naming
 //! the center and the key, and that token is what the services receive. A traded key is
 //! remembered (by the SHA-256 of the key, never the key) for `NSK_API_KEY_CACHE_MS`: the most
@@ -22,6 +23,54 @@ pub const HEADER: &str = "x-api-key";
 const TOKEN_LIFETIME: Duration = Duration::from_secs(300);
 /// The most keys remembered at once; past it, the expired are dropped, then all.
 const MAX_REMEMBERED: usize = 10_000;
+
+/// A credential a caller presented: a key from `X-API-Key`, or the SHA-256 of the client
+/// certificate its TLS connection presented.
+#[derive(Debug, Clone, Copy)]
+pub enum Presented<'a> {
+    Key(&'a str),
+    Certificate(&'a str),
+}
+
+impl Presented<'_> {
+    /// What the credential is remembered by: a digest, never the key itself.
+    fn digest(&self) -> [u8; 32] {
+        let mut hasher = Sha256::new();
+        match self {
+            Presented::Key(raw) => hasher.update([b"key:".as_slice(), raw.as_bytes()].concat()),
+            Presented::Certificate(sha) => {
+                hasher.update([b"crt:".as_slice(), sha.as_bytes()].concat())
+            }
+        }
+        hasher.finalize().into()
+    }
+
+    /// The part shown in lists and logs: `nsk_` or `crt_` and eight hex digits.
+    fn prefix(&self) -> String {
+        match self {
+            Presented::Key(raw) => raw.chars().take(12).collect(),
+            Presented::Certificate(sha) => {
+                format!("crt_{}", sha.chars().take(8).collect::<String>())
+            }
+        }
+    }
+
+    fn subject(&self) -> String {
+        match self {
+            Presented::Key(_) => format!("api-key:{}", self.prefix()),
+            Presented::Certificate(_) => format!("client-certificate:{}", self.prefix()),
+        }
+    }
+
+    fn refused(&self) -> ApiError {
+        match self {
+            Presented::Key(_) => ApiError::unauthenticated("the API key is not accepted"),
+            Presented::Certificate(_) => ApiError::unauthenticated(
+                "the client certificate is not registered to a center, or no longer accepted; send a token or an API key instead",
+            ),
+        }
+    }
+}
 
 struct Remembered {
     identity: Identity,
@@ -53,24 +102,23 @@ impl KeyExchange {
         }
     }
 
-    /// The identity and token of a key traded a moment ago, if it was.
-    pub fn known(&self, raw: &str) -> Option<(Identity, String)> {
-        let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
-        self.recall(&digest, Instant::now())
+    /// The identity and token of a credential traded a moment ago, if it was.
+    pub fn known(&self, presented: Presented<'_>) -> Option<(Identity, String)> {
+        self.recall(&presented.digest(), Instant::now())
     }
 
-    /// The center's identity and the token to forward, for a key a caller presented.
+    /// The center's identity and the token to forward, for a credential a caller presented.
     pub async fn trade(
         &self,
         verifier: &TokenVerifier,
-        raw: &str,
+        presented: Presented<'_>,
     ) -> Result<(Identity, String), ApiError> {
-        let digest: [u8; 32] = Sha256::digest(raw.as_bytes()).into();
+        let digest = presented.digest();
         let now = Instant::now();
         if let Some(known) = self.recall(&digest, now) {
             return Ok(known);
         }
-        let checked = self.check(raw).await?;
+        let checked = self.check(presented).await?;
         let left = chrono::DateTime::parse_from_rfc3339(&checked.expires_at)
             .ok()
             .and_then(|at| {
@@ -81,13 +129,13 @@ impl KeyExchange {
             .unwrap_or_default();
         let lifetime = TOKEN_LIFETIME.min(left);
         if lifetime < Duration::from_secs(1) {
-            return Err(ApiError::unauthenticated("the API key is not accepted"));
+            return Err(presented.refused());
         }
-        let prefix: String = raw.chars().take(12).collect();
+        let prefix = presented.prefix();
         let token = self
             .signer
             .mint(&TokenRequest {
-                subject: format!("api-key:{prefix}"),
+                subject: presented.subject(),
                 roles: vec![Role::RecognitionCenter],
                 center: Some(checked.center_number),
                 key: Some(prefix),
@@ -135,8 +183,8 @@ impl KeyExchange {
         );
     }
 
-    /// Asks accreditation, as the gateway itself, which center the key belongs to.
-    async fn check(&self, raw: &str) -> Result<pb::AuthenticatedApiKey, ApiError> {
+    /// Asks accreditation, as the gateway itself, which center the credential belongs to.
+    async fn check(&self, presented: Presented<'_>) -> Result<pb::AuthenticatedApiKey, ApiError> {
         let unavailable =
             || ApiError::unavailable("API keys cannot be checked right now; retry later");
         let Some(channel) = self.accreditation.clone() else {
@@ -150,8 +198,15 @@ impl KeyExchange {
                 ..Default::default()
             })
             .map_err(ApiError::internal)?;
-        let mut request = tonic::Request::new(pb::AuthenticateApiKeyRequest {
-            key: raw.to_string(),
+        let mut request = tonic::Request::new(match presented {
+            Presented::Key(raw) => pb::AuthenticateApiKeyRequest {
+                key: raw.to_string(),
+                ..Default::default()
+            },
+            Presented::Certificate(sha) => pb::AuthenticateApiKeyRequest {
+                certificate_sha256: sha.to_string(),
+                ..Default::default()
+            },
         });
         request.set_timeout(self.timeout);
         if let Ok(value) = format!("Bearer {own}").parse() {
@@ -162,9 +217,10 @@ impl KeyExchange {
             .await
         {
             Ok(reply) => Ok(reply.into_inner()),
-            Err(status) if status.code() == tonic::Code::Unauthenticated => {
-                Err(ApiError::unauthenticated(status.message().to_string()))
-            }
+            Err(status) if status.code() == tonic::Code::Unauthenticated => Err(match presented {
+                Presented::Key(_) => ApiError::unauthenticated(status.message().to_string()),
+                Presented::Certificate(_) => presented.refused(),
+            }),
             Err(status) => {
                 tracing::warn!(code = ?status.code(), message = status.message(), "API key check failed");
                 Err(unavailable())

@@ -21,6 +21,7 @@ pub mod openapi;
 mod passthrough;
 pub mod routes;
 pub mod rules;
+pub mod tls;
 pub mod transcode;
 
 use std::collections::HashMap;
@@ -79,6 +80,7 @@ pub struct Application {
     router: Router,
     shutdown: nsk_runtime::CancellationToken,
     header_read_timeout: Duration,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 impl Application {
@@ -134,12 +136,14 @@ impl Application {
             )
         })?;
         let addr = listener.local_addr()?;
+        let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
         Ok(Self {
             listener,
             addr,
             router,
             shutdown: nsk_runtime::CancellationToken::new(),
             header_read_timeout: config.limits.header_read_timeout,
+            tls,
         })
     }
 
@@ -157,7 +161,11 @@ impl Application {
     /// connection for long).
     pub async fn run(self) -> anyhow::Result<()> {
         use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-        tracing::info!(addr = %self.addr, "gateway serving REST and gRPC");
+        tracing::info!(
+            addr = %self.addr,
+            tls = self.tls.is_some(),
+            "gateway serving REST and gRPC"
+        );
         let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -187,19 +195,11 @@ impl Application {
                 tracing::warn!(error = %err, "cannot set TCP_NODELAY on a connection");
             }
             let router = self.router.clone();
-            let service = hyper::service::service_fn(
-                move |mut request: http::Request<hyper::body::Incoming>| {
-                    request
-                        .extensions_mut()
-                        .insert(axum::extract::ConnectInfo(peer));
-                    let mut router = router.clone();
-                    async move { router.call(request.map(Body::new)).await }
-                },
-            );
             let builder = builder.clone();
             let shutdown = self.shutdown.clone();
             let open = open.clone();
             let first_byte_within = self.header_read_timeout;
+            let tls = self.tls.clone();
             tokio::spawn(async move {
                 // HTTP/1 or HTTP/2 is told from the first bytes, which hyper would wait for
                 // forever: a connection that sends none in time is closed here.
@@ -208,13 +208,32 @@ impl Application {
                     Ok(Ok(n)) if n > 0 => {}
                     _ => return,
                 }
-                let connection = builder.serve_connection_with_upgrades(TokioIo::new(tcp), service);
-                tokio::pin!(connection);
-                let served = tokio::select! {
-                    served = connection.as_mut() => served,
-                    () = shutdown.cancelled() => {
-                        connection.as_mut().graceful_shutdown();
-                        connection.await
+                let served = match tls {
+                    None => {
+                        let service = connection_service(router, peer, None);
+                        serve_connection(&builder, TokioIo::new(tcp), service, &shutdown).await
+                    }
+                    Some(acceptor) => {
+                        // The handshake, too, must be done within the header-read timeout.
+                        let stream =
+                            match tokio::time::timeout(first_byte_within, acceptor.accept(tcp))
+                                .await
+                            {
+                                Ok(Ok(stream)) => stream,
+                                Ok(Err(err)) => {
+                                    tracing::debug!(error = %err, %peer, "TLS handshake failed");
+                                    return;
+                                }
+                                Err(_) => return,
+                            };
+                        let presented = stream
+                            .get_ref()
+                            .1
+                            .peer_certificates()
+                            .and_then(|chain| chain.first())
+                            .map(|leaf| tls::ClientCertificate::of(leaf));
+                        let service = connection_service(router, peer, Some(presented));
+                        serve_connection(&builder, TokioIo::new(stream), service, &shutdown).await
                     }
                 };
                 if let Err(err) = served {
@@ -229,15 +248,71 @@ impl Application {
     }
 }
 
+/// The service of one connection: each request learns the peer's address and, over the
+/// gateway's own TLS (`tls` is `Some`), that it is secure and the client certificate presented.
+fn connection_service(
+    router: Router,
+    peer: SocketAddr,
+    tls: Option<Option<tls::ClientCertificate>>,
+) -> impl hyper::service::Service<
+    http::Request<hyper::body::Incoming>,
+    Response = Response,
+    Error = std::convert::Infallible,
+    Future = impl std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send,
+> + Clone {
+    hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
+        let extensions = request.extensions_mut();
+        extensions.insert(axum::extract::ConnectInfo(peer));
+        if let Some(presented) = &tls {
+            extensions.insert(tls::Secure);
+            if let Some(certificate) = presented {
+                extensions.insert(certificate.clone());
+            }
+        }
+        let mut router = router.clone();
+        async move { router.call(request.map(Body::new)).await }
+    })
+}
+
+/// Serves one connection until it ends, or until shutdown lets its requests in flight finish.
+async fn serve_connection<I, S>(
+    builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    io: I,
+    service: S,
+    shutdown: &nsk_runtime::CancellationToken,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = Response,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let connection = builder.serve_connection_with_upgrades(io, service);
+    tokio::pin!(connection);
+    tokio::select! {
+        served = connection.as_mut() => served,
+        () = shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            connection.await
+        }
+    }
+}
+
 /// Headers on every answer: no sniffing, no framing, no referrer, no active content; HSTS when
 /// the request came over TLS (`X-Forwarded-Proto: https` from the TLS terminator). CORS: public
 /// reads (`GET`, without credentials) from any origin, nothing else — a preflight allows `GET`
 /// only and no `Authorization` header, so a page elsewhere cannot act with a user's token.
 async fn harden(request: Request, next: axum::middleware::Next) -> Response {
-    let https = request
-        .headers()
-        .get("x-forwarded-proto")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let https = request.extensions().get::<tls::Secure>().is_some()
+        || request
+            .headers()
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
     let method = request.method().clone();
     let mut response = if method == http::Method::OPTIONS {
         let mut preflight = http::StatusCode::NO_CONTENT.into_response();

@@ -136,6 +136,19 @@ impl Form {
         }
     }
 
+    /// What the caller is told about `value`, which this form does not accept: a serial number
+    /// names the part it breaks, as the registry would.
+    pub fn refusal(self, value: &str) -> String {
+        match self {
+            Form::Serial => value
+                .parse::<nsk_kz::serial::SerialNumber>()
+                .err()
+                .map(|malformed| malformed.0)
+                .unwrap_or_else(|| self.rule()),
+            _ => self.rule(),
+        }
+    }
+
     pub fn accepts(self, value: &str) -> bool {
         let digits = |s: &str, n: usize| s.len() == n && s.bytes().all(|b| b.is_ascii_digit());
         if value.is_empty() {
@@ -345,7 +358,7 @@ fn one(field: &FieldDescriptor, value: &Value, path: &str, out: &mut Vec<FieldVi
             if let Some(form) = Form::of(field.name()).filter(|f| !f.accepts(text)) {
                 out.push(FieldViolation {
                     field: path.to_string(),
-                    description: form.rule(),
+                    description: form.refusal(text),
                 });
             }
         }

@@ -568,6 +568,19 @@ pub struct GatewayConfig {
     pub log_format: LogFormat,
     /// Abuse limits; 0 turns one off.
     pub limits: Limits,
+    /// TLS served by the gateway itself, when set (else a TLS terminator in front of it).
+    pub tls: Option<Tls>,
+}
+
+/// The gateway's own TLS: `NSK_TLS_CERT_FILE` and `NSK_TLS_KEY_FILE` (PEM), both or neither;
+/// with `NSK_TLS_CLIENT_CA_FILE`, connections may present a client certificate issued by that
+/// authority (mutual TLS), which acts for the center it is registered to. A connection without
+/// one is served too: it authenticates by token or API key, or reads what is public.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub client_ca_file: Option<PathBuf>,
 }
 
 /// How much one caller may ask of the gateway.
@@ -662,6 +675,45 @@ impl GatewayConfig {
                 .max(1),
             ),
         };
+        let file = |name: &str| env.get(name).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let tls = match (
+            file("NSK_TLS_CERT_FILE"),
+            file("NSK_TLS_KEY_FILE"),
+            file("NSK_TLS_CLIENT_CA_FILE"),
+        ) {
+            (Some(cert_file), Some(key_file), client_ca_file) => {
+                for (name, path) in [
+                    ("NSK_TLS_CERT_FILE", &cert_file),
+                    ("NSK_TLS_KEY_FILE", &key_file),
+                ]
+                .into_iter()
+                .chain(client_ca_file.iter().map(|p| ("NSK_TLS_CLIENT_CA_FILE", p)))
+                {
+                    if !path.is_file() {
+                        r.problem(
+                            name,
+                            &path.display().to_string(),
+                            "must be a readable PEM file",
+                        );
+                    }
+                }
+                Some(Tls {
+                    cert_file,
+                    key_file,
+                    client_ca_file,
+                })
+            }
+            (None, None, None) => None,
+            (_, _, ca) => {
+                let rule = if ca.is_some() {
+                    "mutual TLS needs the gateway's own certificate and key too: set NSK_TLS_CERT_FILE and NSK_TLS_KEY_FILE"
+                } else {
+                    "must be set with its pair: NSK_TLS_CERT_FILE and NSK_TLS_KEY_FILE, both or neither"
+                };
+                r.problem("NSK_TLS_CERT_FILE", "", rule);
+                None
+            }
+        };
         r.finish(Self {
             http_addr,
             upstreams,
@@ -671,6 +723,7 @@ impl GatewayConfig {
             api_key_cache,
             log_format,
             limits,
+            tls,
         })
     }
 }
@@ -881,5 +934,50 @@ mod tests {
         );
         let bad = GatewayConfig::load(&env.with("NSK_DOCUMENTS_URL", "10.0.0.6:7000")).unwrap_err();
         assert_eq!(bad.problems[0].variable, "NSK_DOCUMENTS_URL");
+        assert_eq!(cfg.tls, None);
+    }
+
+    #[test]
+    fn the_gateways_tls_takes_its_certificate_and_key_together_and_a_client_ca_only_with_them() {
+        let env = || {
+            Env::from_pairs([
+                ("NSK_JWT_PUBLIC_KEY_FILE", key_file()),
+                ("NSK_GATEWAY_PUBLIC_KEY_FILE", gateway_key()),
+                (
+                    "NSK_GATEWAY_SIGNING_KEY_FILE",
+                    dev_key("dev-gateway.key.pem"),
+                ),
+                ("NSK_PROFILE", "development".to_string()),
+            ])
+        };
+        let (cert, key) = (
+            dev_key("dev-gateway.pub.pem"),
+            dev_key("dev-gateway.key.pem"),
+        );
+        let tls = GatewayConfig::load(
+            &env()
+                .with("NSK_TLS_CERT_FILE", &cert)
+                .with("NSK_TLS_KEY_FILE", &key)
+                .with("NSK_TLS_CLIENT_CA_FILE", &cert),
+        )
+        .unwrap()
+        .tls
+        .unwrap();
+        assert_eq!(tls.client_ca_file, Some(PathBuf::from(&cert)));
+        let half = GatewayConfig::load(&env().with("NSK_TLS_CERT_FILE", &cert)).unwrap_err();
+        assert!(half.problems[0].rule.contains("both or neither"), "{half}");
+        let ca_only =
+            GatewayConfig::load(&env().with("NSK_TLS_CLIENT_CA_FILE", &cert)).unwrap_err();
+        assert!(
+            ca_only.problems[0].rule.contains("mutual TLS needs"),
+            "{ca_only}"
+        );
+        let missing = GatewayConfig::load(
+            &env()
+                .with("NSK_TLS_CERT_FILE", "/nonexistent/cert.pem")
+                .with("NSK_TLS_KEY_FILE", &key),
+        )
+        .unwrap_err();
+        assert_eq!(missing.problems[0].variable, "NSK_TLS_CERT_FILE");
     }
 }

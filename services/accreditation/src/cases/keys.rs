@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{now, refused, Accreditation, Actor};
 use crate::convert::api_key_to_proto;
-use crate::domain::keys::{ApiKey, NewSecret, NotAccepted, PresentedKey};
+use crate::domain::keys::{ApiKey, CertificateFingerprint, NewSecret, NotAccepted, PresentedKey};
 use crate::{events, store};
 
 /// A key just made: the key, and its whole text, shown this once (`None` when a retried
@@ -106,6 +106,66 @@ impl Accreditation {
             key,
             secret: Some(secret.whole),
         })
+    }
+
+    /// The NCE registers a client certificate of `center` for mutual TLS.
+    pub async fn register_certificate(
+        &self,
+        identity: &Identity,
+        center: CenterNumber,
+        request: Option<&RequestKey>,
+        certificate: CertificateFingerprint,
+        terms: KeyTerms,
+    ) -> Result<ApiKey, ApiError> {
+        if !store::keys::center_exists(self.pool(), center).await? {
+            return Err(ApiError::not_found("center", &center.to_string()));
+        }
+        let at = now();
+        let credential = ApiKey::register_certificate(
+            center,
+            &certificate,
+            terms.label,
+            &identity.subject,
+            terms.valid_days,
+            at,
+        );
+        let mut tx = match self.begin(request, credential.id()).await? {
+            Ok(tx) => tx,
+            Err(done) => return self.key(done).await,
+        };
+        if let Some(known) = store::keys::lock_key_by_prefix(&mut tx, &certificate.prefix()).await?
+        {
+            let whose = if known.certificate_sha256() == Some(certificate.hex().as_str()) {
+                format!(
+                    "this certificate is already registered, for center {}, as {}",
+                    known.center(),
+                    known.id()
+                )
+            } else {
+                format!(
+                    "a credential with prefix {} is registered already; a certificate whose fingerprint begins differently is needed",
+                    known.prefix()
+                )
+            };
+            return Err(ApiError::already_exists(whose));
+        }
+        store::keys::insert_key(&mut tx, &credential).await?;
+        let event = nsk_proto::nsk::accreditation::v1::ApiKeyIssued {
+            key: Some(api_key_to_proto(&credential, at)),
+            replaces: String::new(),
+        };
+        let actor = Actor::new(identity, request);
+        events::key_event(
+            self.outbox(),
+            &mut tx,
+            &actor.context(),
+            &credential,
+            &event,
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::info!(credential = credential.prefix(), %center, "client certificate registered");
+        Ok(credential)
     }
 
     /// A new key for the center of key `id`; the old one works for `overlap_days` more.
@@ -204,6 +264,33 @@ impl Accreditation {
     ) -> Result<Vec<ApiKey>, ApiError> {
         may_act_on(identity, center)?;
         Ok(store::keys::keys_of_center(self.pool(), center).await?)
+    }
+
+    /// The registered client certificate with fingerprint `sha256`, if it is live: what the
+    /// gateway acts on for a connection that presented it.
+    pub async fn authenticate_certificate(&self, sha256: &str) -> Result<ApiKey, ApiError> {
+        let refusal = || ApiError::unauthenticated("the client certificate is not accepted");
+        let presented = CertificateFingerprint::from_hex(sha256).ok_or_else(|| {
+            ApiError::invalid_field("certificate_sha256", "must be 64 hex digits")
+        })?;
+        let Some(mut credential) =
+            store::keys::key_by_prefix(self.pool(), &presented.prefix()).await?
+        else {
+            tracing::info!(
+                prefix = presented.prefix(),
+                "unknown client certificate presented"
+            );
+            return Err(refusal());
+        };
+        let at: DateTime<Utc> = now();
+        if let Err(why) = credential.accept_certificate(&presented, at) {
+            tracing::info!(prefix = credential.prefix(), why = ?why, "client certificate refused");
+            return Err(refusal());
+        }
+        if credential.used(at) {
+            store::keys::touch_key(self.pool(), credential.id(), at).await?;
+        }
+        Ok(credential)
     }
 
     /// The key `raw` is, if it is a live key: what the gateway acts on. Every refusal reads

@@ -95,6 +95,77 @@ impl PresentedKey {
     }
 }
 
+/// A TLS client certificate registered for a center (mutual TLS): known by the SHA-256 of its
+/// DER, which is what the gateway sees of the certificate a connection presents. Registered as
+/// a key of the center, with `crt_` and the fingerprint's first eight hex digits as its prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CertificateFingerprint([u8; 32]);
+
+/// A certificate credential's prefix starts with this; a secret key's with `nsk_`.
+pub const CERTIFICATE_PREFIX: &str = "crt_";
+/// How a certificate credential keeps its fingerprint where a key keeps its hash.
+const CERTIFICATE_STORED: &str = "sha256:";
+
+impl CertificateFingerprint {
+    /// The fingerprint of the one X.509 certificate in `pem`; the rule it breaks otherwise.
+    pub fn from_pem(pem: &str) -> Result<Self, String> {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::CertificateDer;
+        let mut found = CertificateDer::pem_slice_iter(pem.as_bytes());
+        let der = match found.next() {
+            Some(Ok(der)) => der,
+            Some(Err(_)) | None => {
+                return Err(
+                    "must be one X.509 certificate in PEM (-----BEGIN CERTIFICATE-----)".into(),
+                )
+            }
+        };
+        if found.next().is_some() {
+            return Err("must be one certificate: the center's own, without its chain".into());
+        }
+        webpki::EndEntityCert::try_from(&der)
+            .map_err(|e| format!("is not a certificate that can be used for TLS: {e:?}"))?;
+        Ok(Self::of_der(&der))
+    }
+
+    pub fn of_der(der: &[u8]) -> Self {
+        use sha2::{Digest, Sha256};
+        Self(Sha256::digest(der).into())
+    }
+
+    /// From 64 hex digits (either case), as the gateway sends it.
+    pub fn from_hex(raw: &str) -> Option<Self> {
+        if raw.len() != 64 || !raw.is_ascii() {
+            return None;
+        }
+        let mut bytes = [0u8; 32];
+        for (i, byte) in bytes.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&raw[2 * i..2 * i + 2], 16).ok()?;
+        }
+        Some(Self(bytes))
+    }
+
+    pub fn hex(&self) -> String {
+        hex(&self.0)
+    }
+
+    /// `crt_` and the first eight hex digits: finds the credential.
+    pub fn prefix(&self) -> String {
+        format!("{CERTIFICATE_PREFIX}{}", &self.hex()[..PREFIX_HEX])
+    }
+
+    fn stored(&self) -> String {
+        format!("{CERTIFICATE_STORED}{}", self.hex())
+    }
+}
+
+/// What a center's credential is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Secret,
+    ClientCertificate,
+}
+
 /// What a key's label may be: what the center uses it for.
 pub fn label(raw: &str) -> Result<String, String> {
     let label = raw.trim();
@@ -213,6 +284,64 @@ impl ApiKey {
         }
     }
 
+    /// A client certificate registered for `center` by `by`, accepted `days` from `now`.
+    pub fn register_certificate(
+        center: nsk_kz::CenterNumber,
+        certificate: &CertificateFingerprint,
+        label: String,
+        by: &str,
+        days: i64,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            center,
+            prefix: certificate.prefix(),
+            secret_hash: certificate.stored(),
+            label,
+            created_at: now,
+            created_by: by.to_string(),
+            expires_at: now + Duration::days(days),
+            last_used_at: None,
+            revocation: None,
+            replaced_by: None,
+            version: 1,
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        if self.prefix.starts_with(CERTIFICATE_PREFIX) {
+            Kind::ClientCertificate
+        } else {
+            Kind::Secret
+        }
+    }
+
+    /// A client certificate's fingerprint, as 64 hex digits.
+    pub fn certificate_sha256(&self) -> Option<&str> {
+        self.secret_hash.strip_prefix(CERTIFICATE_STORED)
+    }
+
+    /// Whether `presented` is this registered certificate and may act now.
+    pub fn accept_certificate(
+        &self,
+        presented: &CertificateFingerprint,
+        now: DateTime<Utc>,
+    ) -> Result<(), NotAccepted> {
+        if self.kind() != Kind::ClientCertificate || self.secret_hash != presented.stored() {
+            return Err(NotAccepted::WrongSecret);
+        }
+        self.live(now)
+    }
+
+    fn live(&self, now: DateTime<Utc>) -> Result<(), NotAccepted> {
+        match self.status(now) {
+            KeyStatus::Revoked => Err(NotAccepted::Revoked),
+            KeyStatus::Expired => Err(NotAccepted::Expired),
+            KeyStatus::Active | KeyStatus::Rotating => Ok(()),
+        }
+    }
+
     pub fn restore(stored: StoredKey) -> Self {
         Self {
             id: stored.id,
@@ -244,14 +373,10 @@ impl ApiKey {
 
     /// Whether `presented` is this key and may act now.
     pub fn accept(&self, presented: &PresentedKey, now: DateTime<Utc>) -> Result<(), NotAccepted> {
-        if !presented.matches(&self.secret_hash) {
+        if self.kind() != Kind::Secret || !presented.matches(&self.secret_hash) {
             return Err(NotAccepted::WrongSecret);
         }
-        match self.status(now) {
-            KeyStatus::Revoked => Err(NotAccepted::Revoked),
-            KeyStatus::Expired => Err(NotAccepted::Expired),
-            KeyStatus::Active | KeyStatus::Rotating => Ok(()),
-        }
+        self.live(now)
     }
 
     /// Records a use; true when the register should write it (once a minute at most).
@@ -297,6 +422,12 @@ impl ApiKey {
         overlap_days: i64,
         now: DateTime<Utc>,
     ) -> Result<(), Refused> {
+        if self.kind() == Kind::ClientCertificate {
+            return Err(Refused::new(format!(
+                "{} is a client certificate, which is not rotated: register the new certificate, then revoke this one",
+                self.prefix
+            )));
+        }
         match self.status(now) {
             KeyStatus::Active => {
                 self.replaced_by = Some(successor);
@@ -379,6 +510,86 @@ mod tests {
             now,
         );
         (key, presented)
+    }
+
+    /// Two self-signed certificates (openssl req -x509 -newkey ed25519), with the SHA-256
+    /// fingerprints `openssl x509 -fingerprint -sha256` prints for them.
+    const CERT_A: &str = "-----BEGIN CERTIFICATE-----\nMIIBbTCCAR+gAwIBAgIUK+ccCLgsfap6dN7HJ0Iac3GO9R0wBQYDK2VwMCwxFDAS\nBgNVBAoMC0NlbnRlciAwMDQyMRQwEgYDVQQDDAtleGFtLXN5c3RlbTAeFw0yNjEy\nMDYwNDM2NTlaFw0zNjEyMDMwNDM2NTlaMCwxFDASBgNVBAoMC0NlbnRlciAwMDQy\nMRQwEgYDVQQDDAtleGFtLXN5c3RlbTAqMAUGAytlcAMhANhnOvbdzRsEAuVSn7WZ\nlacf3KjuLPnKXHHj3jg1dqhYo1MwUTAdBgNVHQ4EFgQUeVz6mKQp26n3NB13ndGL\n/vk8XhowHwYDVR0jBBgwFoAUeVz6mKQp26n3NB13ndGL/vk8XhowDwYDVR0TAQH/\nBAUwAwEB/zAFBgMrZXADQQBWvLnSis+kXnNvTDqF4lYGPbAlahLzCR5E1D9k2ZGC\nbFMF7YsylcxRj8UC3/64Zjr8szUZ7UGz7YMpfPXBC6MI\n-----END CERTIFICATE-----\n";
+    const CERT_A_SHA256: &str = "f1fc01113db3d8a52763e1632f57528a6a80ced71f7343f781b7616441ac6d36";
+    const CERT_B: &str = "-----BEGIN CERTIFICATE-----\nMIIBbTCCAR+gAwIBAgIUZcDw9vMRRsMBtp4aE66HCT2fjswwBQYDK2VwMCwxFDAS\nBgNVBAoMC0NlbnRlciAwMDQzMRQwEgYDVQQDDAtleGFtLXN5c3RlbTAeFw0yNjEy\nMDYwNDM2NTlaFw0zNjEyMDMwNDM2NTlaMCwxFDASBgNVBAoMC0NlbnRlciAwMDQz\nMRQwEgYDVQQDDAtleGFtLXN5c3RlbTAqMAUGAytlcAMhAFAs/W3vjDevrc0+90Dt\nFC6uM+QcVtuQZu961Z9xAW9Jo1MwUTAdBgNVHQ4EFgQUq6O0ibYAKZOgFLN3GmTl\nb6evRXEwHwYDVR0jBBgwFoAUq6O0ibYAKZOgFLN3GmTlb6evRXEwDwYDVR0TAQH/\nBAUwAwEB/zAFBgMrZXADQQBMonPSBBqWenIPkEG16mND/0qbaPExI5uUDK4E8+vx\nmArl3Io/vDkNXk/NFPn6oZWWLfVjOAk72UOdNq4L3EgH\n-----END CERTIFICATE-----\n";
+    const CERT_B_SHA256: &str = "af86b5e43b2e699d4122652378f090c0a8c7e99c370438ea2a5c2e9bb2c47a2e";
+
+    #[test]
+    fn a_client_certificate_is_known_by_the_sha256_of_its_der() {
+        let a = CertificateFingerprint::from_pem(CERT_A).expect("a certificate");
+        assert_eq!(a.hex(), CERT_A_SHA256);
+        assert_eq!(a.prefix(), "crt_f1fc0111");
+        assert_eq!(CertificateFingerprint::from_hex(CERT_A_SHA256), Some(a));
+        assert_eq!(
+            CertificateFingerprint::from_hex(&CERT_A_SHA256.to_uppercase()),
+            Some(a)
+        );
+        let b = CertificateFingerprint::from_pem(CERT_B).expect("a certificate");
+        assert_eq!(b.hex(), CERT_B_SHA256);
+        for bad in [
+            "",
+            "f1fc",
+            &CERT_A_SHA256[1..],
+            &format!("{}g", &CERT_A_SHA256[1..]),
+        ] {
+            assert_eq!(CertificateFingerprint::from_hex(bad), None, "{bad:?}");
+        }
+        let two = format!("{CERT_A}{CERT_B}");
+        let refused = |pem: &str| CertificateFingerprint::from_pem(pem).unwrap_err();
+        assert!(refused(&two).contains("must be one certificate"));
+        assert!(refused("not a certificate").contains("PEM"));
+        let broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
+        assert!(
+            refused(broken).contains("is not a certificate"),
+            "{}",
+            refused(broken)
+        );
+    }
+
+    #[test]
+    fn only_the_registered_certificate_of_a_live_credential_is_accepted_and_it_is_not_rotated() {
+        let now = at("2026-12-07T09:00:00Z");
+        let a = CertificateFingerprint::from_pem(CERT_A).expect("a certificate");
+        let b = CertificateFingerprint::from_pem(CERT_B).expect("a certificate");
+        let mut credential =
+            ApiKey::register_certificate(center(42), &a, "exam system".into(), "nce-1", 30, now);
+        assert_eq!(credential.kind(), Kind::ClientCertificate);
+        assert_eq!(credential.certificate_sha256(), Some(CERT_A_SHA256));
+        assert_eq!(credential.accept_certificate(&a, now), Ok(()));
+        assert_eq!(
+            credential.accept_certificate(&b, now),
+            Err(NotAccepted::WrongSecret)
+        );
+        assert_eq!(
+            credential.accept_certificate(&a, now + Duration::days(30)),
+            Err(NotAccepted::Expired)
+        );
+        // A key's secret is never checked against a certificate, nor a certificate against a key.
+        let (key, presented) = key(30, now);
+        assert_eq!(
+            credential.accept(&presented, now),
+            Err(NotAccepted::WrongSecret)
+        );
+        assert_eq!(
+            key.accept_certificate(&a, now),
+            Err(NotAccepted::WrongSecret)
+        );
+        assert_eq!(key.kind(), Kind::Secret);
+        assert_eq!(key.certificate_sha256(), None);
+        let refused = credential.rotate_to(Uuid::now_v7(), 7, now).unwrap_err();
+        assert!(refused.0.contains("not rotated"), "{}", refused.0);
+        credential
+            .revoke("nce-1", "the private key leaked".into(), now)
+            .expect("revoked");
+        assert_eq!(
+            credential.accept_certificate(&a, now),
+            Err(NotAccepted::Revoked)
+        );
     }
 
     #[test]

@@ -113,6 +113,23 @@ pub async fn lock_key(conn: &mut PgConnection, id: Uuid) -> Result<Option<ApiKey
     Ok(row.map(ApiKey::from))
 }
 
+pub async fn lock_key_by_prefix(
+    conn: &mut PgConnection,
+    prefix: &str,
+) -> Result<Option<ApiKey>, sqlx::Error> {
+    let row = sqlx::query_as!(
+        KeyRow,
+        r#"SELECT id, center_number AS "center_number: CenterNumber", prefix, secret_hash, label,
+                  created_at, created_by, expires_at, last_used_at, revoked_at, revoked_by,
+                  revoke_reason, replaced_by, version
+             FROM center_api_keys WHERE prefix = $1 FOR UPDATE"#,
+        prefix,
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(ApiKey::from))
+}
+
 pub async fn key_by_prefix(pool: &PgPool, prefix: &str) -> Result<Option<ApiKey>, sqlx::Error> {
     let row = sqlx::query_as!(
         KeyRow,
