@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make run: builds and starts the whole platform on this machine — a durable broker, the five
+# make run: builds and starts the whole platform on this machine — a durable broker, the six
 # services and the gateway — prints how to call it, and stops everything on Ctrl-C.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -36,13 +36,13 @@ fi
 export NSK_HTTP_ADDR="${NSK_HTTP_ADDR:-127.0.0.1:8080}"
 # Local use: the development key signs and checks tokens (production refuses it).
 export NSK_PROFILE="${NSK_PROFILE:-development}"
-for addr in "$NSK_HTTP_ADDR" 127.0.0.1:5005{1..5}; do
+for addr in "$NSK_HTTP_ADDR" 127.0.0.1:5005{1..6}; do
   if port_open "${addr##*:}"; then
     die "port ${addr##*:} is in use; stop what uses it (or an earlier make run) and try again"
   fi
 done
 
-for service in professions standards accreditation vouchers documents; do
+for service in professions standards accreditation vouchers documents recognition; do
   target/debug/nsk-$service >"$LOG_DIR/$service.log" 2>&1 &
   pids+=("$!")
 done

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use nsk_identity::Role;
 use tokio::process::{Child, Command};
 
-const SERVICES: [&str; 5] = nsk_config::SERVICES;
+const SERVICES: [&str; 6] = nsk_config::SERVICES;
 
 pub struct Platform {
     children: Vec<(String, Child)>,
@@ -229,8 +229,8 @@ impl Platform {
 
     /// Starts one more instance of `service` as `name` (its log is `name.log`): the same database,
     /// topics and consumer group, its own port, with `extra` environment on top. The instance
-    /// stops with the platform.
-    pub fn start_instance(&mut self, service: &str, name: &str, extra: &[(&str, &str)]) {
+    /// stops with the platform. Returns its gRPC URL.
+    pub fn start_instance(&mut self, service: &str, name: &str, extra: &[(&str, &str)]) -> String {
         let (_, env) = self
             .envs
             .iter()
@@ -238,7 +238,8 @@ impl Platform {
             .unwrap_or_else(|| panic!("no service {service}"));
         let mut env = env.clone();
         env.retain(|(k, _)| k != "NSK_GRPC_ADDR");
-        env.push(("NSK_GRPC_ADDR".into(), format!("127.0.0.1:{}", free_port())));
+        let addr = format!("127.0.0.1:{}", free_port());
+        env.push(("NSK_GRPC_ADDR".into(), addr.clone()));
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let log = std::fs::File::create(self.log_dir.join(format!("{name}.log"))).unwrap();
         let err = log.try_clone().unwrap();
@@ -252,6 +253,7 @@ impl Platform {
             .spawn()
             .unwrap();
         self.children.push((name.to_string(), child));
+        format!("http://{addr}")
     }
 
     /// The URL of `service`'s database, for checks a test makes beside the API.
@@ -424,6 +426,11 @@ pub mod walk {
     }
 
     /// A recognition center's token, for center `number`.
+    /// A candidate's token: `subject` names the person (iin:<IIN> or doc:<country>:<number>).
+    pub fn candidate_token(subject: &str) -> String {
+        nsk_runtime::testing::token(subject, &[Role::Candidate], None)
+    }
+
     pub fn center_token(number: &str) -> String {
         nsk_runtime::testing::token(
             &format!("center-{number}-system"),

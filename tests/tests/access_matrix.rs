@@ -34,7 +34,11 @@ fn token(role: Role) -> String {
     .unwrap();
     signer
         .mint(&nsk_identity::TokenRequest {
-            subject: format!("matrix-{}", role.as_str()),
+            // A candidate's token names the person, as the procedure requires.
+            subject: match role {
+                Role::Candidate => "iin:900101300037".into(),
+                _ => format!("matrix-{}", role.as_str()),
+            },
             roles: vec![role],
             center: (role == Role::RecognitionCenter).then(|| "0042".into()),
             region: (role == Role::EmploymentOffice).then(|| "almaty".into()),

@@ -36,7 +36,7 @@ pub enum Form {
 }
 
 /// Fields named alike hold the same thing throughout the contract.
-const DATES: [&str; 28] = [
+const DATES: [&str; 32] = [
     "date",
     "as_of",
     "effective_from",
@@ -65,6 +65,10 @@ const DATES: [&str; 28] = [
     "acted_on",
     "issued_to",
     "cancelled_to",
+    "held_on",
+    "birth_date",
+    "earlier_document_valid_until",
+    "received_on",
 ];
 
 const UUIDS: [&str; 12] = [

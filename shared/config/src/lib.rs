@@ -15,13 +15,14 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
-/// The five domain services, in the order of their default ports (50051..50055).
-pub const SERVICES: [&str; 5] = [
+/// The six domain services, in the order of their default ports (50051..50056).
+pub const SERVICES: [&str; 6] = [
     "professions",
     "standards",
     "accreditation",
     "vouchers",
     "documents",
+    "recognition",
 ];
 
 /// A source of configuration variables.
@@ -927,7 +928,7 @@ mod tests {
             ("NSK_PROFILE", "development"),
         ]);
         let cfg = GatewayConfig::load(&env).unwrap();
-        assert_eq!(cfg.upstreams.len(), 5);
+        assert_eq!(cfg.upstreams.len(), 6);
         assert_eq!(
             cfg.upstreams[0],
             ("professions".into(), "http://10.0.0.5:7000".into())

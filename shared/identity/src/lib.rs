@@ -45,10 +45,14 @@ pub enum Role {
     RecognitionCenter,
     /// Read-only access to everything.
     Auditor,
+    /// A person applying for recognition (Rules p. 4), acting for themselves only: the token's
+    /// subject names them, `iin:<IIN>` or, for a foreigner or stateless person without an IIN
+    /// (Art. 2.4), `doc:<country>:<document number>`.
+    Candidate,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::AuthorizedBodyAdmin,
         Role::SectoralBody,
         Role::IndustryCouncil,
@@ -56,6 +60,7 @@ impl Role {
         Role::EmploymentOffice,
         Role::RecognitionCenter,
         Role::Auditor,
+        Role::Candidate,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -67,6 +72,7 @@ impl Role {
             Role::EmploymentOffice => "employment-office",
             Role::RecognitionCenter => "recognition-center",
             Role::Auditor => "auditor",
+            Role::Candidate => "candidate",
         }
     }
 }
@@ -169,6 +175,20 @@ impl Identity {
         }
     }
 
+    /// The person a candidate's token speaks for, from its subject; a candidate acts only for
+    /// themselves.
+    pub fn person(&self) -> Result<Person, ApiError> {
+        let refused = || {
+            ApiError::permission_denied(
+                "a candidate's token whose subject names the person is needed: iin:<IIN>, or doc:<country>:<document number> (Art. 2.4)",
+            )
+        };
+        if !self.has(Role::Candidate) {
+            return Err(refused());
+        }
+        Person::from_subject(&self.subject).ok_or_else(refused)
+    }
+
     pub fn has(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }
@@ -176,6 +196,45 @@ impl Identity {
     /// The role to record in audit trails: the first one the token carries.
     pub fn primary_role(&self) -> &'static str {
         self.roles.first().map(|r| r.as_str()).unwrap_or("none")
+    }
+}
+
+/// A candidate, as their token names them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Person {
+    Iin(nsk_kz::Iin),
+    /// A foreigner's or a stateless person's identity document (Art. 2.4): the issuing
+    /// country (ISO 3166-1 alpha-2) and its number.
+    Document {
+        country: String,
+        number: String,
+    },
+}
+
+impl Person {
+    /// `iin:<12 digits with the check digit>` or `doc:<two letters>:<1-30 letters and digits>`.
+    pub fn from_subject(subject: &str) -> Option<Self> {
+        if let Some(iin) = subject.strip_prefix("iin:") {
+            return nsk_kz::Iin::parse(iin).ok().map(Person::Iin);
+        }
+        let (country, number) = subject.strip_prefix("doc:")?.split_once(':')?;
+        let country_ok = country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase());
+        let number_ok = (1..=30).contains(&number.len())
+            && number
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        (country_ok && number_ok).then(|| Person::Document {
+            country: country.to_string(),
+            number: number.to_string(),
+        })
+    }
+
+    /// The subject that names this person.
+    pub fn subject(&self) -> String {
+        match self {
+            Person::Iin(iin) => format!("iin:{}", iin.as_str()),
+            Person::Document { country, number } => format!("doc:{country}:{number}"),
+        }
     }
 }
 
@@ -570,6 +629,57 @@ mod tests {
     use super::*;
     use nsk_errors::ErrorKind;
     use std::path::PathBuf;
+
+    #[test]
+    fn a_candidates_subject_names_an_iin_with_its_check_digit_or_a_foreign_document_art_2_4() {
+        let iin = Person::from_subject("iin:900101300037").expect("an IIN");
+        assert_eq!(iin.subject(), "iin:900101300037");
+        assert_eq!(
+            Person::from_subject("iin:900101300038"),
+            None,
+            "check digit"
+        );
+        let doc = Person::from_subject("doc:UZ:AA1234567").expect("a passport");
+        assert_eq!(
+            doc,
+            Person::Document {
+                country: "UZ".into(),
+                number: "AA1234567".into()
+            }
+        );
+        for bad in [
+            "900101300037",
+            "doc:uz:AA1",
+            "doc:UZ:",
+            "doc:UZB:1",
+            "doc:UZ:a b",
+        ] {
+            assert_eq!(Person::from_subject(bad), None, "{bad:?}");
+        }
+        let candidate = |subject: &str, roles: Vec<Role>| Identity {
+            subject: subject.into(),
+            roles,
+            center: None,
+            region: None,
+            sector: None,
+            issuer: Issuer::IdentityProvider,
+            api_key: None,
+        };
+        assert_eq!(
+            candidate("iin:900101300037", vec![Role::Candidate])
+                .person()
+                .unwrap(),
+            iin
+        );
+        // The role is needed, and a subject that names a person.
+        let no_role = candidate("iin:900101300037", vec![Role::Auditor])
+            .person()
+            .unwrap_err();
+        assert_eq!(no_role.kind, ErrorKind::PermissionDenied);
+        assert!(candidate("someone", vec![Role::Candidate])
+            .person()
+            .is_err());
+    }
 
     fn root() -> PathBuf {
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")

@@ -53,6 +53,11 @@ pub mod nsk {
             tonic::include_proto!("nsk.vouchers.v1");
         }
     }
+    pub mod recognition {
+        pub mod v1 {
+            tonic::include_proto!("nsk.recognition.v1");
+        }
+    }
     pub mod documents {
         pub mod v1 {
             tonic::include_proto!("nsk.documents.v1");
