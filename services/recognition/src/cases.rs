@@ -321,6 +321,17 @@ impl Cases {
             tx.rollback().await?;
             return self.get_raw(done).await;
         }
+        let profession_levels = store::heard::profession_levels(&mut tx, profession_id).await?;
+        let center_levels =
+            store::heard::center_scope_on(&mut tx, center, profession_id, registered_on).await?;
+        crate::domain::procedure::admissible(
+            center,
+            registered_on,
+            request.nqf_level,
+            profession_levels.as_deref(),
+            center_levels.as_deref(),
+        )
+        .map_err(refused)?;
         store::insert_application(&mut tx, &stored).await?;
         store::deliver(&mut tx, &stored, &notice, now()).await?;
         self.outbox

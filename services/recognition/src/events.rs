@@ -1,7 +1,9 @@
 //! What the procedure hears: the working-day calendar the authorized body keeps in the
-//! register of professions (its deadlines count those days). Nothing else on that topic
-//! concerns it yet.
+//! register of professions (its deadlines count those days), the register itself, and
+//! centers' certificates with their scope (an application goes to a center accredited for its
+//! profession and level).
 
+use nsk_events::heard::Heard;
 use nsk_events::{HandlerError, ReceivedEvent};
 use sqlx::PgConnection;
 
@@ -16,9 +18,21 @@ impl nsk_events::EventHandler for Inputs {
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
         if nsk_runtime::calendar::CalendarFollower::takes(event) {
-            self.calendar.handle(conn, event).await
-        } else {
-            Ok(())
+            return self.calendar.handle(conn, event).await;
         }
+        match nsk_events::heard::hear(event)? {
+            Some(Heard::Certificate {
+                certificate,
+                replaces,
+            }) => {
+                crate::store::heard::hear_certificate(conn, &certificate).await?;
+                if let Some((id, since)) = replaces {
+                    crate::store::heard::certificate_replaced(conn, id, since).await?;
+                }
+            }
+            Some(Heard::Profession(p)) => crate::store::heard::hear_profession(conn, &p).await?,
+            None => {}
+        }
+        Ok(())
     }
 }

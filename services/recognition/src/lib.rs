@@ -8,7 +8,8 @@
 //!   reads that check whose application it is and are audited;
 //! - `grpc` — the `RecognitionProcedure` handlers: who may call, a case, a conversion;
 //! - `convert` — contract <-> domain;
-//! - `events` — what it hears: the working-day calendar the authorized body keeps;
+//! - `events` — what it hears: the working-day calendar, the register of professions, centers'
+//!   certificates and their scope;
 //! - `store` — SQL, checked at compile time against `.sqlx/`, typed rows;
 //! - `migrations/` — its own database, created and migrated at start.
 
@@ -38,7 +39,10 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         &config.kafka,
         nsk_events::ConsumerSettings {
             group: config.consumer_group.clone(),
-            topics: vec![config.kafka.topic_of("professions")],
+            topics: vec![
+                config.kafka.topic_of("professions"),
+                config.kafka.topic_of("accreditation"),
+            ],
             dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
             max_attempts: 10,
         },

@@ -3,10 +3,9 @@
 //! vouchers they name (Art. 29.4).
 
 use chrono::NaiveDate;
+use nsk_events::heard::Heard;
 use nsk_events::{HandlerError, ReceivedEvent};
-use nsk_proto::nsk::accreditation::v1 as accreditation;
 use nsk_proto::nsk::documents::v1 as documents;
-use nsk_proto::nsk::professions::v1 as professions;
 use nsk_proto::nsk::vouchers::v1 as pb;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -26,84 +25,6 @@ fn uuid(raw: &str, what: &str) -> Result<Uuid, HandlerError> {
         .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a UUID")))
 }
 
-fn status_code(status: i32) -> &'static str {
-    use accreditation::CertificateStatus as S;
-    match S::try_from(status) {
-        Ok(S::Active) => "active",
-        Ok(S::Revoked) => "revoked",
-        Ok(S::Terminated) => "terminated",
-        Ok(S::Expired) => "expired",
-        Ok(S::Replaced) => "replaced",
-        _ => "unknown",
-    }
-}
-
-async fn hear_certificate(
-    conn: &mut PgConnection,
-    c: Option<accreditation::Certificate>,
-) -> Result<(), HandlerError> {
-    let c = c.ok_or_else(|| HandlerError::Permanent("the event carries no certificate".into()))?;
-    let scope = serde_json::Value::Array(
-        c.scope
-            .iter()
-            .map(|s| serde_json::json!({"profession_id": s.profession_id, "nqf_levels": s.nqf_levels}))
-            .collect(),
-    );
-    let certificate = crate::store::HeardCertificate {
-        id: uuid(&c.id, "certificate id")?,
-        center: nsk_kz::CenterNumber::parse(&c.center_number)
-            .map_err(|_| HandlerError::Permanent(format!("center number {:?}", c.center_number)))?,
-        status: status_code(c.status),
-        status_since: date(&c.status_since, "status_since")?,
-        valid_from: date(&c.valid_from, "valid_from")?,
-        valid_until: date(&c.valid_until, "valid_until")?,
-        scope,
-    };
-    crate::store::hear_certificate(conn, &certificate).await?;
-    Ok(())
-}
-
-/// The certificate a revocation, renewal or termination carries (its new status); `None` for
-/// any other event.
-fn certificate_changed(
-    event: &ReceivedEvent,
-) -> Result<Option<Option<accreditation::Certificate>>, HandlerError> {
-    Ok(if event.is::<accreditation::CertificateRevoked>() {
-        Some(
-            event
-                .decode::<accreditation::CertificateRevoked>()?
-                .certificate,
-        )
-    } else if event.is::<accreditation::CertificateRenewed>() {
-        Some(
-            event
-                .decode::<accreditation::CertificateRenewed>()?
-                .certificate,
-        )
-    } else if event.is::<accreditation::CertificateTerminated>() {
-        Some(
-            event
-                .decode::<accreditation::CertificateTerminated>()?
-                .certificate,
-        )
-    } else {
-        None
-    })
-}
-
-async fn replaced(conn: &mut PgConnection, id: &str, since: &str) -> Result<(), HandlerError> {
-    if id.is_empty() {
-        return Ok(());
-    }
-    crate::store::certificate_replaced(
-        conn,
-        uuid(id, "replaced certificate id")?,
-        date(since, "replaced since")?,
-    )
-    .await?;
-    Ok(())
-}
-
 impl nsk_events::EventHandler for Inputs {
     async fn handle(
         &self,
@@ -115,54 +36,22 @@ impl nsk_events::EventHandler for Inputs {
             if !e.voucher_id.is_empty() && !e.migrated {
                 self.used_by_document(conn, event, &e).await?;
             }
-        } else if event.is::<accreditation::CertificateIssued>() {
-            let e: accreditation::CertificateIssued = event.decode()?;
-            let since = e
-                .certificate
-                .as_ref()
-                .map(|c| c.valid_from.clone())
-                .unwrap_or_default();
-            hear_certificate(conn, e.certificate).await?;
-            replaced(conn, &e.replaced_certificate_id, &since).await?;
-        } else if event.is::<accreditation::CertificateReissued>() {
-            let e: accreditation::CertificateReissued = event.decode()?;
-            let since = e
-                .certificate
-                .as_ref()
-                .map(|c| c.valid_from.clone())
-                .unwrap_or_default();
-            hear_certificate(conn, e.certificate).await?;
-            replaced(conn, &e.previous_certificate_id, &since).await?;
-        } else if let Some(certificate) = certificate_changed(event)? {
-            hear_certificate(conn, certificate).await?;
-        } else {
-            let entry = if event.is::<professions::ProfessionRegistered>() {
-                event
-                    .decode::<professions::ProfessionRegistered>()?
-                    .profession
-            } else if event.is::<professions::ProfessionAmended>() {
-                event.decode::<professions::ProfessionAmended>()?.profession
-            } else if event.is::<professions::ProfessionExcluded>() {
-                event
-                    .decode::<professions::ProfessionExcluded>()?
-                    .profession
-            } else if event.is::<professions::ProfessionReinstated>() {
-                event
-                    .decode::<professions::ProfessionReinstated>()?
-                    .profession
-            } else {
-                return Ok(());
-            };
-            let p = entry
-                .ok_or_else(|| HandlerError::Permanent("the event carries no profession".into()))?;
-            crate::store::hear_profession(
-                conn,
-                uuid(&p.id, "profession id")?,
-                p.status == professions::ProfessionStatus::Active as i32,
-                &p.nqf_levels,
-                p.version,
-            )
-            .await?;
+        } else if let Some(heard) = nsk_events::heard::hear(event)? {
+            match heard {
+                Heard::Certificate {
+                    certificate,
+                    replaces,
+                } => {
+                    crate::store::hear_certificate(conn, &certificate).await?;
+                    if let Some((id, since)) = replaces {
+                        crate::store::certificate_replaced(conn, id, since).await?;
+                    }
+                }
+                Heard::Profession(p) => {
+                    crate::store::hear_profession(conn, p.id, p.active, &p.nqf_levels, p.version)
+                        .await?;
+                }
+            }
         }
         Ok(())
     }

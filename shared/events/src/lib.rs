@@ -8,11 +8,14 @@
 //!   consumer's database in the same transaction as the effect, and the offset is committed
 //!   after. An event that cannot be applied goes to the dead-letter topic with the error.
 //! - [`kafka`] — client settings and topic creation, the same for Tansu and Apache Kafka.
+//! - [`heard`] — what the services hear of centers' certificates and the register of
+//!   professions, decoded once for every read model.
 //!
 //! Topics: one per producing service, `<prefix>nsk.<service>.v1`, keyed by aggregate id; the
 //! value is an [`EventEnvelope`](nsk_proto::nsk::events::v1::EventEnvelope).
 
 pub mod consumer;
+pub mod heard;
 pub mod kafka;
 pub mod outbox;
 pub mod relay;

@@ -1,6 +1,8 @@
 //! SQL of the recognition procedure, checked at compile time against `.sqlx/`: applications
 //! (a typed row restored into the domain's [`Procedure`]), notices, audited reads.
 
+pub mod heard;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use nsk_kz::CenterNumber;
 use sqlx::types::Json;

@@ -18,22 +18,7 @@ pub async fn center_today(
     )
     .fetch_all(conn)
     .await?;
-    let wanted = profession.to_string();
-    let levels = rows.iter().find_map(|scope| {
-        scope.as_array()?.iter().find_map(|entry| {
-            (entry.get("profession_id")?.as_str()? == wanted).then(|| {
-                entry
-                    .get("nqf_levels")
-                    .and_then(|l| l.as_array())
-                    .map(|l| {
-                        l.iter()
-                            .filter_map(|v| v.as_u64().and_then(|n| u8::try_from(n).ok()))
-                            .collect::<Vec<u8>>()
-                    })
-                    .unwrap_or_default()
-            })
-        })
-    });
+    let levels = nsk_events::heard::levels_in_scopes(&rows, profession);
     Ok(crate::domain::voucher::CenterToday {
         number: center,
         active: !rows.is_empty(),
@@ -55,22 +40,13 @@ pub async fn profession_in_register(
     .unwrap_or(false))
 }
 
-/// A certificate of a center as the vouchers register hears it from accreditation.
-pub struct HeardCertificate {
-    pub id: Uuid,
-    pub center: nsk_kz::CenterNumber,
-    pub status: &'static str,
-    pub status_since: NaiveDate,
-    pub valid_from: NaiveDate,
-    pub valid_until: NaiveDate,
-    /// `[{"profession_id", "nqf_levels"}]`.
-    pub scope: serde_json::Value,
-}
-
+/// A certificate as heard from accreditation, its scope kept as `[{"profession_id",
+/// "nqf_levels"}]`.
 pub async fn hear_certificate(
     conn: &mut PgConnection,
-    c: &HeardCertificate,
+    c: &nsk_events::heard::Certificate,
 ) -> Result<(), sqlx::Error> {
+    let scope = serde_json::to_value(&c.scope).unwrap_or_default();
     sqlx::query!(
         "INSERT INTO known_certificates (certificate_id, center_number, status, status_since, valid_from, valid_until, scope)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -82,7 +58,7 @@ pub async fn hear_certificate(
         c.status_since,
         c.valid_from,
         c.valid_until,
-        &c.scope,
+        &scope,
     )
     .execute(conn)
     .await?;
