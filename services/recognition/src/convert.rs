@@ -146,14 +146,8 @@ pub fn application_to_proto(
                 sha256: x.sha256.clone(),
             })
             .collect(),
-        language: match facts.language {
-            Language::Kazakh => pb::Language::Kazakh,
-            Language::Russian => pb::Language::Russian,
-        } as i32,
-        mode: match facts.mode {
-            Mode::Offline => pb::Mode::Offline,
-            Mode::Online => pb::Mode::Online,
-        } as i32,
+        language: language_to_proto(facts.language) as i32,
+        mode: mode_to_proto(facts.mode) as i32,
         channel: match facts.channel {
             Channel::Platform => pb::Channel::Platform,
             Channel::Paper => pb::Channel::Paper,
@@ -270,5 +264,49 @@ pub fn notice_to_proto(row: &NoticeRow) -> pb::Notice {
             .read_at
             .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
             .unwrap_or_default(),
+    }
+}
+
+fn language_to_proto(language: Language) -> pb::Language {
+    match language {
+        Language::Kazakh => pb::Language::Kazakh,
+        Language::Russian => pb::Language::Russian,
+    }
+}
+
+fn mode_to_proto(mode: Mode) -> pb::Mode {
+    match mode {
+        Mode::Offline => pb::Mode::Offline,
+        Mode::Online => pb::Mode::Online,
+    }
+}
+
+/// An offer as the public sees it; `earliest` is the day a procedure could be held if one
+/// applied today.
+pub fn offer_to_proto(
+    offer: &crate::domain::offer::Offer,
+    earliest: Option<NaiveDate>,
+) -> pb::Offer {
+    let t = &offer.terms;
+    pb::Offer {
+        id: offer.id.to_string(),
+        center_number: offer.center.to_string(),
+        profession_id: t.profession_id.to_string(),
+        nqf_level: t.nqf_level,
+        price_tenge: t.price_tenge,
+        languages: t
+            .languages
+            .iter()
+            .map(|l| language_to_proto(*l) as i32)
+            .collect(),
+        modes: t.modes.iter().map(|m| mode_to_proto(*m) as i32).collect(),
+        region: t.region.clone(),
+        venue: t.venue.clone(),
+        documents_required: t.documents_required.clone(),
+        retake_terms: t.retake_terms.clone(),
+        lead_working_days: t.lead_working_days,
+        earliest_date: earliest.map(|d| d.to_string()).unwrap_or_default(),
+        status: offer.status.code().into(),
+        published_on: offer.published_on.to_string(),
     }
 }

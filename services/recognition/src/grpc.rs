@@ -352,6 +352,40 @@ impl RecognitionProcedure for RecognitionApi {
         Ok(Response::new(self.cases.answer(&stored)))
     }
 
+    async fn publish_offer(
+        &self,
+        request: Request<pb::PublishOfferRequest>,
+    ) -> Result<Response<pb::Offer>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::RecognitionCenter])?;
+        let offer = self
+            .cases
+            .publish_offer(identity, request.into_inner())
+            .await?;
+        Ok(Response::new(convert::offer_to_proto(&offer, None)))
+    }
+
+    async fn withdraw_offer(
+        &self,
+        request: Request<pb::WithdrawOfferRequest>,
+    ) -> Result<Response<pb::Offer>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[Role::RecognitionCenter])?;
+        let offer = self
+            .cases
+            .withdraw_offer(identity, request.into_inner())
+            .await?;
+        Ok(Response::new(convert::offer_to_proto(&offer, None)))
+    }
+
+    async fn search_offers(
+        &self,
+        request: Request<pb::SearchOffersRequest>,
+    ) -> Result<Response<pb::SearchOffersResponse>, Status> {
+        let offers = self.cases.search_offers(request.get_ref()).await?;
+        Ok(Response::new(pb::SearchOffersResponse { offers }))
+    }
+
     async fn list_notices(
         &self,
         request: Request<pb::ListNoticesRequest>,

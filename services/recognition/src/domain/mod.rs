@@ -4,6 +4,7 @@
 //! - [`applicant`]: the form of Appendix 1 — who applies (an IIN, or a foreign document, Art.
 //!   2.4), contacts, attachments by reference and digest, the consent and its version;
 //! - [`deadlines`]: every deadline of the procedure in working days, with its paragraph;
+//! - [`offer`]: what a center offers within its accredited scope (Art. 17.2.1, 17.2.7);
 //! - [`procedure`]: one application's way — registered, checked for completeness, remarks and
 //!   their fixing or a reasoned refusal, the contract, the notice of the date (10-20 working days
 //!   ahead), rescheduling, the result and its protocol, the document or the notice of failure,
@@ -14,6 +15,7 @@
 
 pub mod applicant;
 pub mod deadlines;
+pub mod offer;
 pub mod procedure;
 
 /// Why the Rules forbid an act now: the field it concerns (as the contract names it), if one,

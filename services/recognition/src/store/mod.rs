@@ -1,7 +1,9 @@
 //! SQL of the recognition procedure, checked at compile time against `.sqlx/`: applications
-//! (a typed row restored into the domain's [`Procedure`]), notices, audited reads.
+//! (a typed row restored into the domain's [`Procedure`]), notices, audited reads; centers'
+//! offers ([`offers`]); what it hears of other registers ([`heard`]).
 
 pub mod heard;
+pub mod offers;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use nsk_kz::CenterNumber;
@@ -30,17 +32,19 @@ pub struct StoredApplication {
     pub consent_given_at: DateTime<Utc>,
 }
 
-fn code<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn code<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default()
 }
 
-fn decode<T: serde::de::DeserializeOwned>(column: &str, raw: &str) -> Result<T, sqlx::Error> {
-    serde_json::from_value(serde_json::Value::String(raw.to_string())).map_err(|e| {
-        sqlx::Error::Decode(format!("applications.{column} holds {raw:?}: {e}").into())
-    })
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    column: &str,
+    raw: &str,
+) -> Result<T, sqlx::Error> {
+    serde_json::from_value(serde_json::Value::String(raw.to_string()))
+        .map_err(|e| sqlx::Error::Decode(format!("{column} holds {raw:?}: {e}").into()))
 }
 
 struct ApplicationRow {
@@ -83,9 +87,9 @@ impl TryFrom<ApplicationRow> for StoredApplication {
             center: row.center_number,
             profession_id: row.profession_id,
             nqf_level: row.nqf_level,
-            language: decode::<Language>("language", &row.language)?,
-            mode: decode::<Mode>("mode", &row.mode)?,
-            channel: decode::<Channel>("channel", &row.channel)?,
+            language: decode::<Language>("applications.language", &row.language)?,
+            mode: decode::<Mode>("applications.mode", &row.mode)?,
+            channel: decode::<Channel>("applications.channel", &row.channel)?,
             voucher_id: row.voucher_id,
         };
         let procedure = Procedure::restore(Stored {
