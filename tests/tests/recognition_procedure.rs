@@ -405,6 +405,45 @@ async fn a_candidate_goes_from_application_through_remarks_and_a_failed_result_t
     let late = calendar.working_days_between(was_due, after).unwrap();
     assert!(late >= 5, "{late}");
     assert_eq!(i64::from(overdue.days_overdue), late);
+    // Art. 25.3: the NCE's monitoring of the center over the period — two applications, one
+    // contract, one failure appealed and upheld, no deadline missed, one overdue now.
+    let report = later
+        .get_center_monitoring(request(
+            pb::GetCenterMonitoringRequest {
+                center_number: center.clone(),
+                from: today.to_string(),
+                to: after.to_string(),
+            },
+            &nce,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (
+            report.applications,
+            report.contracted,
+            report.passed,
+            report.failed
+        ),
+        (2, 1, 0, 1),
+        "{report:?}"
+    );
+    assert_eq!(
+        (report.appeals, report.appeals_upheld),
+        (1, 1),
+        "{report:?}"
+    );
+    assert!(report.missed.is_empty(), "{report:?}");
+    assert_eq!(report.overdue_now, 1, "{report:?}");
+    let (status, _) = call_as(
+        &platform,
+        Some(&center_token("0999")),
+        &format!("/v1/recognition/centers/{center}/monitoring"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
     // A center sees its own list; a candidate has none.
     let (status, _) = call_as(&platform, Some(&by_center), "/v1/recognition/due", None).await;
     assert_eq!(status, 200);

@@ -386,6 +386,21 @@ impl RecognitionProcedure for RecognitionApi {
         Ok(Response::new(pb::SearchOffersResponse { offers }))
     }
 
+    async fn get_center_monitoring(
+        &self,
+        request: Request<pb::GetCenterMonitoringRequest>,
+    ) -> Result<Response<pb::CenterMonitoring>, Status> {
+        let caller = self.verifier.caller(&request)?;
+        let identity = caller.require(&[
+            Role::NceOfficer,
+            Role::AuthorizedBodyAdmin,
+            Role::Auditor,
+            Role::RecognitionCenter,
+        ])?;
+        let report = self.cases.monitoring(identity, request.get_ref()).await?;
+        Ok(Response::new(report))
+    }
+
     async fn list_notices(
         &self,
         request: Request<pb::ListNoticesRequest>,

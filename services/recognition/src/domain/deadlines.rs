@@ -15,7 +15,7 @@ pub enum Party {
 }
 
 /// A deadline of the procedure: what must be done, within how many working days of what.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Deadline {
     /// p. 5: "в течение трех рабочих дней после дня регистрации заявления проверяет полноту"

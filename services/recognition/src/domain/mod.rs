@@ -4,6 +4,8 @@
 //! - [`applicant`]: the form of Appendix 1 — who applies (an IIN, or a foreign document, Art.
 //!   2.4), contacts, attachments by reference and digest, the consent and its version;
 //! - [`deadlines`]: every deadline of the procedure in working days, with its paragraph;
+//! - [`monitoring`]: one center's period for the NCE (Art. 25.3): outcomes, appeals, missed
+//!   deadlines, what is overdue;
 //! - [`offer`]: what a center offers within its accredited scope (Art. 17.2.1, 17.2.7);
 //! - [`procedure`]: one application's way — registered, checked for completeness, remarks and
 //!   their fixing or a reasoned refusal, the contract, the notice of the date (10-20 working days
@@ -15,6 +17,7 @@
 
 pub mod applicant;
 pub mod deadlines;
+pub mod monitoring;
 pub mod offer;
 pub mod procedure;
 

@@ -285,6 +285,22 @@ pub async fn open_applications(
     rows.into_iter().map(StoredApplication::try_from).collect()
 }
 
+/// A center's applications registered on or before `until`: what a period's monitoring reads.
+pub async fn applications_of_center(
+    pool: &PgPool,
+    center: CenterNumber,
+    until: NaiveDate,
+) -> Result<Vec<StoredApplication>, sqlx::Error> {
+    let rows = select_applications!(
+        "WHERE center_number = $1 AND registered_on <= $2 ORDER BY registered_on, id",
+        center as _,
+        until,
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(StoredApplication::try_from).collect()
+}
+
 /// A notice delivered now to its recipient's inbox.
 pub async fn deliver(
     conn: &mut PgConnection,
