@@ -48,6 +48,41 @@ const READERS: [Role; 5] = [
 
 type Answer = Result<Response<pb::Application>, Status>;
 
+/// An act on an application: the method (for the request key), the application and the
+/// caller's request id.
+struct Act<'a> {
+    method: &'a str,
+    id: &'a str,
+    request_id: &'a str,
+}
+
+impl RecognitionApi {
+    /// Runs `decide` on the application as its case: who may (`who`), once per request id,
+    /// dated today; answers the application as it now stands.
+    async fn step<M: prost::Message>(
+        &self,
+        identity: &nsk_identity::Identity,
+        act: Act<'_>,
+        message: &M,
+        who: fn(&nsk_identity::Identity, &crate::store::StoredApplication) -> Result<(), ApiError>,
+        decide: impl FnOnce(
+            &mut crate::domain::procedure::Procedure,
+            &nsk_calendar::WorkingCalendar,
+            chrono::NaiveDate,
+        ) -> Result<crate::domain::procedure::Notice, crate::domain::Refused>,
+    ) -> Answer {
+        let key = key_of(identity, act.method, act.request_id, message)?;
+        let today = self.cases.today();
+        let stored = self
+            .cases
+            .act(identity, id(act.id)?, key, who, |s, cal| {
+                decide(&mut s.procedure, cal, today).map_err(acts::refused)
+            })
+            .await?;
+        Ok(Response::new(self.cases.answer(&stored)))
+    }
+}
+
 #[tonic::async_trait]
 impl RecognitionProcedure for RecognitionApi {
     async fn get_consent_text(
@@ -91,40 +126,36 @@ impl RecognitionProcedure for RecognitionApi {
     async fn conclude_contract(&self, request: Request<pb::ConcludeContractRequest>) -> Answer {
         let caller = self.verifier.caller(&request)?;
         let identity = caller.require(&[Role::RecognitionCenter])?;
-        let request = request.into_inner();
-        let key = key_of(identity, "ConcludeContract", &request.request_id, &request)?;
-        let today = self.cases.today();
-        let stored = self
-            .cases
-            .act(identity, id(&request.id)?, key, acts::center(), |s, cal| {
-                s.procedure
-                    .conclude_contract(cal, today)
-                    .map_err(acts::refused)
-            })
-            .await?;
-        Ok(Response::new(self.cases.answer(&stored)))
+        let r = request.into_inner();
+        let act = Act {
+            method: "ConcludeContract",
+            id: &r.id,
+            request_id: &r.request_id,
+        };
+        self.step(identity, act, &r, acts::center(), |p, cal, today| {
+            p.conclude_contract(cal, today)
+        })
+        .await
     }
 
     async fn send_remarks(&self, request: Request<pb::SendRemarksRequest>) -> Answer {
         let caller = self.verifier.caller(&request)?;
         let identity = caller.require(&[Role::RecognitionCenter])?;
-        let request = request.into_inner();
-        let key = key_of(identity, "SendRemarks", &request.request_id, &request)?;
+        let r = request.into_inner();
         let remarks = nsk_errors::fields::required(
-            &request.remarks,
+            &r.remarks,
             "remarks",
             "what the candidate must fix: missing documents, a wrongly filled form (Rules p. 5)",
         )?;
-        let today = self.cases.today();
-        let stored = self
-            .cases
-            .act(identity, id(&request.id)?, key, acts::center(), |s, cal| {
-                s.procedure
-                    .send_remarks(cal, remarks, today)
-                    .map_err(acts::refused)
-            })
-            .await?;
-        Ok(Response::new(self.cases.answer(&stored)))
+        let act = Act {
+            method: "SendRemarks",
+            id: &r.id,
+            request_id: &r.request_id,
+        };
+        self.step(identity, act, &r, acts::center(), |p, cal, today| {
+            p.send_remarks(cal, remarks, today)
+        })
+        .await
     }
 
     async fn resubmit(&self, request: Request<pb::ResubmitRequest>) -> Answer {
@@ -179,51 +210,47 @@ impl RecognitionProcedure for RecognitionApi {
     async fn refuse_contract(&self, request: Request<pb::RefuseContractRequest>) -> Answer {
         let caller = self.verifier.caller(&request)?;
         let identity = caller.require(&[Role::RecognitionCenter])?;
-        let request = request.into_inner();
-        let key = key_of(identity, "RefuseContract", &request.request_id, &request)?;
+        let r = request.into_inner();
         let reasons = nsk_errors::fields::required(
-            &request.reasons,
+            &r.reasons,
             "reasons",
             "why the contract is refused: a reasoned refusal (Rules p. 5)",
         )?;
         let signed_by = nsk_errors::fields::required(
-            &request.signed_by,
+            &r.signed_by,
             "signed_by",
             "the head of the center who signs the refusal (Rules p. 5)",
         )?;
-        let today = self.cases.today();
-        let stored = self
-            .cases
-            .act(identity, id(&request.id)?, key, acts::center(), |s, cal| {
-                s.procedure
-                    .refuse(cal, reasons, &signed_by, today)
-                    .map_err(acts::refused)
-            })
-            .await?;
-        Ok(Response::new(self.cases.answer(&stored)))
+        let act = Act {
+            method: "RefuseContract",
+            id: &r.id,
+            request_id: &r.request_id,
+        };
+        self.step(identity, act, &r, acts::center(), |p, cal, today| {
+            p.refuse(cal, reasons, &signed_by, today)
+        })
+        .await
     }
 
     async fn schedule_procedure(&self, request: Request<pb::ScheduleProcedureRequest>) -> Answer {
         let caller = self.verifier.caller(&request)?;
         let identity = caller.require(&[Role::RecognitionCenter])?;
-        let request = request.into_inner();
-        let key = key_of(identity, "ScheduleProcedure", &request.request_id, &request)?;
-        let (date, time) = acts::schedule_parts(&request.date, &request.time)?;
+        let r = request.into_inner();
+        let (date, time) = acts::schedule_parts(&r.date, &r.time)?;
         let venue = nsk_errors::fields::required(
-            &request.venue,
+            &r.venue,
             "venue",
             "where the procedure is held: an address, or the link online (Rules p. 6, 11)",
         )?;
-        let today = self.cases.today();
-        let stored = self
-            .cases
-            .act(identity, id(&request.id)?, key, acts::center(), |s, cal| {
-                s.procedure
-                    .schedule(cal, date, time, venue, today)
-                    .map_err(acts::refused)
-            })
-            .await?;
-        Ok(Response::new(self.cases.answer(&stored)))
+        let act = Act {
+            method: "ScheduleProcedure",
+            id: &r.id,
+            request_id: &r.request_id,
+        };
+        self.step(identity, act, &r, acts::center(), |p, cal, today| {
+            p.schedule(cal, date, time, venue, today)
+        })
+        .await
     }
 
     async fn reschedule_procedure(
@@ -232,124 +259,102 @@ impl RecognitionProcedure for RecognitionApi {
     ) -> Answer {
         let caller = self.verifier.caller(&request)?;
         let identity = caller.require(&[Role::RecognitionCenter])?;
-        let request = request.into_inner();
-        let key = key_of(
-            identity,
-            "RescheduleProcedure",
-            &request.request_id,
-            &request,
-        )?;
-        let (date, time) = acts::schedule_parts(&request.date, &request.time)?;
-        let reason =
-            acts::reschedule_reason(&request.sick_leave_sheet, &request.technical_failure)?;
-        let venue =
-            nsk_errors::fields::required(&request.venue, "venue", "where the procedure is held")?;
-        let today = self.cases.today();
-        let stored = self
-            .cases
-            .act(identity, id(&request.id)?, key, acts::center(), |s, cal| {
-                s.procedure
-                    .reschedule(cal, reason, date, time, venue, today)
-                    .map_err(acts::refused)
-            })
-            .await?;
-        Ok(Response::new(self.cases.answer(&stored)))
+        let r = request.into_inner();
+        let (date, time) = acts::schedule_parts(&r.date, &r.time)?;
+        let reason = acts::reschedule_reason(&r.sick_leave_sheet, &r.technical_failure)?;
+        let venue = nsk_errors::fields::required(&r.venue, "venue", "where the procedure is held")?;
+        let act = Act {
+            method: "RescheduleProcedure",
+            id: &r.id,
+            request_id: &r.request_id,
+        };
+        self.step(identity, act, &r, acts::center(), |p, cal, today| {
+            p.reschedule(cal, reason, date, time, venue, today)
+        })
+        .await
     }
 
     async fn record_result(&self, request: Request<pb::RecordResultRequest>) -> Answer {
         let caller = self.verifier.caller(&request)?;
         let identity = caller.require(&[Role::RecognitionCenter])?;
-        let request = request.into_inner();
-        let key = key_of(identity, "RecordResult", &request.request_id, &request)?;
-        let result = acts::result(&request, self.cases.today())?;
-        let stored = self
-            .cases
-            .act(identity, id(&request.id)?, key, acts::center(), |s, cal| {
-                s.procedure
-                    .record_result(cal, result)
-                    .map_err(acts::refused)
-            })
-            .await?;
-        Ok(Response::new(self.cases.answer(&stored)))
+        let r = request.into_inner();
+        let result = acts::result(&r, self.cases.today())?;
+        let act = Act {
+            method: "RecordResult",
+            id: &r.id,
+            request_id: &r.request_id,
+        };
+        self.step(identity, act, &r, acts::center(), |p, cal, _| {
+            p.record_result(cal, result)
+        })
+        .await
     }
 
     async fn notify_failure(&self, request: Request<pb::NotifyFailureRequest>) -> Answer {
         let caller = self.verifier.caller(&request)?;
         let identity = caller.require(&[Role::RecognitionCenter])?;
-        let request = request.into_inner();
-        let key = key_of(identity, "NotifyFailure", &request.request_id, &request)?;
+        let r = request.into_inner();
         let recommendations = nsk_errors::fields::required(
-            &request.recommendations,
+            &r.recommendations,
             "recommendations",
             "how the candidate can improve their knowledge, abilities and skills (Rules p. 19)",
         )?;
-        let today = self.cases.today();
-        let stored = self
-            .cases
-            .act(identity, id(&request.id)?, key, acts::center(), |s, cal| {
-                s.procedure
-                    .notify_failure(cal, recommendations, today)
-                    .map_err(acts::refused)
-            })
-            .await?;
-        Ok(Response::new(self.cases.answer(&stored)))
+        let act = Act {
+            method: "NotifyFailure",
+            id: &r.id,
+            request_id: &r.request_id,
+        };
+        self.step(identity, act, &r, acts::center(), |p, cal, today| {
+            p.notify_failure(cal, recommendations, today)
+        })
+        .await
     }
 
     async fn file_appeal(&self, request: Request<pb::FileAppealRequest>) -> Answer {
         let caller = self.verifier.caller(&request)?;
         let identity = caller.require(&[Role::Candidate])?;
-        let request = request.into_inner();
-        let key = key_of(identity, "FileAppeal", &request.request_id, &request)?;
+        let r = request.into_inner();
         let grounds = nsk_errors::fields::required(
-            &request.grounds,
+            &r.grounds,
             "grounds",
             "why the candidate disagrees with the examination commission's decision (Rules p. 20)",
         )?;
-        let today = self.cases.today();
-        let stored = self
-            .cases
-            .act(
-                identity,
-                id(&request.id)?,
-                key,
-                acts::candidate(),
-                |s, cal| {
-                    s.procedure
-                        .appeal(cal, grounds, today)
-                        .map_err(acts::refused)
-                },
-            )
-            .await?;
-        Ok(Response::new(self.cases.answer(&stored)))
+        let act = Act {
+            method: "FileAppeal",
+            id: &r.id,
+            request_id: &r.request_id,
+        };
+        self.step(identity, act, &r, acts::candidate(), |p, cal, today| {
+            p.appeal(cal, grounds, today)
+        })
+        .await
     }
 
     async fn decide_appeal(&self, request: Request<pb::DecideAppealRequest>) -> Answer {
         let caller = self.verifier.caller(&request)?;
         let identity = caller.require(&[Role::RecognitionCenter])?;
-        let request = request.into_inner();
-        let key = key_of(identity, "DecideAppeal", &request.request_id, &request)?;
-        let outcome = acts::outcome(request.outcome)?;
+        let r = request.into_inner();
+        let outcome = acts::outcome(r.outcome)?;
         let protocol = nsk_errors::fields::required(
-            &request.protocol_number,
+            &r.protocol_number,
             "protocol_number",
             "the appeal commission's protocol (Rules p. 22)",
         )?;
-        let commission: Vec<String> = request
+        let commission: Vec<String> = r
             .commission
             .iter()
             .map(|m| m.split_whitespace().collect::<Vec<_>>().join(" "))
             .filter(|m| !m.is_empty())
             .collect();
-        let today = self.cases.today();
-        let stored = self
-            .cases
-            .act(identity, id(&request.id)?, key, acts::center(), |s, cal| {
-                s.procedure
-                    .decide_appeal(cal, outcome, protocol, commission, today)
-                    .map_err(acts::refused)
-            })
-            .await?;
-        Ok(Response::new(self.cases.answer(&stored)))
+        let act = Act {
+            method: "DecideAppeal",
+            id: &r.id,
+            request_id: &r.request_id,
+        };
+        self.step(identity, act, &r, acts::center(), |p, cal, today| {
+            p.decide_appeal(cal, outcome, protocol, commission, today)
+        })
+        .await
     }
 
     async fn publish_offer(

@@ -79,6 +79,56 @@ pub async fn record(pool: &PgPool, entry: &Entry<'_>) -> Result<i64, sqlx::Error
     Ok(seq)
 }
 
+/// A read of personal data: `reader`, acting as `role`, read the records `ids` of `kind`
+/// (`document`, `voucher`, `application`): one entry, `read:<kind>` on `<kind>/<id>` (or
+/// `<kind>s/<count>`), the ids in its detail. Appended in the caller's transaction; nothing
+/// for an empty read.
+pub async fn append_read(
+    conn: &mut PgConnection,
+    kind: &str,
+    reader: &str,
+    role: &str,
+    ids: &[uuid::Uuid],
+) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let subject = match ids {
+        [one] => format!("{kind}/{one}"),
+        _ => format!("{kind}s/{}", ids.len()),
+    };
+    let listed = ids
+        .iter()
+        .map(uuid::Uuid::to_string)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let entry = Entry {
+        actor: reader,
+        action: &format!("read:{kind}"),
+        subject: &subject,
+        detail: &format!("as {role}: {listed}"),
+    };
+    append(conn, &entry).await?;
+    Ok(())
+}
+
+/// [`append_read`] in a transaction of its own.
+pub async fn record_read(
+    pool: &PgPool,
+    kind: &str,
+    reader: &str,
+    role: &str,
+    ids: &[uuid::Uuid],
+) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    append_read(&mut tx, kind, reader, role, ids).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// What [`verify`] found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {

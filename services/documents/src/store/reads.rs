@@ -39,24 +39,5 @@ pub async fn audit_document_reads(
     role: &str,
     ids: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let subject = match ids {
-        [one] => format!("document/{one}"),
-        _ => format!("documents/{}", ids.len()),
-    };
-    let detail = ids
-        .iter()
-        .map(Uuid::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let entry = nsk_db::audit::Entry {
-        actor: reader,
-        action: "read:document",
-        subject: &subject,
-        detail: &format!("as {role}: {detail}"),
-    };
-    nsk_db::audit::record(pool, &entry).await?;
-    Ok(())
+    nsk_db::audit::record_read(pool, "document", reader, role, ids).await
 }

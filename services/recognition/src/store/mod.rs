@@ -395,24 +395,5 @@ pub async fn audit_read(
     role: &str,
     applications: &[Uuid],
 ) -> Result<(), sqlx::Error> {
-    if applications.is_empty() {
-        return Ok(());
-    }
-    let subject = match applications {
-        [one] => format!("application/{one}"),
-        _ => format!("applications/{}", applications.len()),
-    };
-    let ids = applications
-        .iter()
-        .map(Uuid::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let entry = nsk_db::audit::Entry {
-        actor: reader,
-        action: "read:application",
-        subject: &subject,
-        detail: &format!("as {role}: {ids}"),
-    };
-    nsk_db::audit::record(pool, &entry).await?;
-    Ok(())
+    nsk_db::audit::record_read(pool, "application", reader, role, applications).await
 }

@@ -419,22 +419,7 @@ pub async fn audit_reads(
     )
     .execute(&mut *tx)
     .await?;
-    let subject = match vouchers {
-        [one] => format!("voucher/{one}"),
-        _ => format!("vouchers/{}", vouchers.len()),
-    };
-    let ids = vouchers
-        .iter()
-        .map(Uuid::to_string)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let entry = nsk_db::audit::Entry {
-        actor: reader,
-        action: "read:voucher",
-        subject: &subject,
-        detail: &format!("as {role}: {ids}"),
-    };
-    nsk_db::audit::append(&mut tx, &entry).await?;
+    nsk_db::audit::append_read(&mut tx, "voucher", reader, role, vouchers).await?;
     tx.commit().await?;
     Ok(())
 }
