@@ -4,7 +4,6 @@
 use nsk_events::{EventContext, HandlerError, Outbox, ReceivedEvent};
 use nsk_proto::nsk::accreditation::v1 as pb;
 use nsk_proto::nsk::documents::v1 as documents;
-use nsk_proto::nsk::professions::v1 as professions;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -122,30 +121,10 @@ impl nsk_events::EventHandler for RegisterOfProfessions {
         conn: &mut PgConnection,
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
-        let entry = if event.is::<professions::ProfessionRegistered>() {
-            event
-                .decode::<professions::ProfessionRegistered>()?
-                .profession
-        } else if event.is::<professions::ProfessionAmended>() {
-            event.decode::<professions::ProfessionAmended>()?.profession
-        } else if event.is::<professions::ProfessionExcluded>() {
-            event
-                .decode::<professions::ProfessionExcluded>()?
-                .profession
-        } else if event.is::<professions::ProfessionReinstated>() {
-            event
-                .decode::<professions::ProfessionReinstated>()?
-                .profession
-        } else {
-            return Ok(());
-        };
-        let entry = entry
-            .ok_or_else(|| HandlerError::Permanent("the event carries no profession".into()))?;
-        let id = Uuid::parse_str(&entry.id).map_err(|_| {
-            HandlerError::Permanent(format!("profession id {:?} is not a UUID", entry.id))
-        })?;
-        let active = entry.status == professions::ProfessionStatus::Active as i32;
-        crate::store::hear_profession(conn, id, active, &entry.nqf_levels, entry.version).await?;
+        // Its own certificates it keeps itself; of the heard, only the register is news here.
+        if let Some(nsk_events::heard::Heard::Profession(p)) = nsk_events::heard::hear(event)? {
+            crate::store::hear_profession(conn, p.id, p.active, &p.nqf_levels, p.version).await?;
+        }
         Ok(())
     }
 }
