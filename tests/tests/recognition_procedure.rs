@@ -11,12 +11,14 @@
 
 use std::time::Duration;
 
+use docs::document_registry_client::DocumentRegistryClient;
 use nsk_calendar::WorkingCalendar;
 use nsk_e2e::walk::{
     accredit_center, application, call, call_as, candidate_token, center_token, register_welder,
 };
 use nsk_e2e::Platform;
 use nsk_identity::Role;
+use nsk_proto::nsk::documents::v1 as docs;
 use nsk_proto::nsk::recognition::v1 as pb;
 use pb::recognition_procedure_client::RecognitionProcedureClient;
 use serde_json::{json, Value};
@@ -351,6 +353,95 @@ async fn a_candidate_goes_from_application_through_remarks_and_a_failed_result_t
         document_due.to_string()
     );
 
+    // The center registers the document (Rules p. 23, 18), naming the procedure: the registry
+    // — its clock on the same day — checks it is this candidate's passed procedure, once it has
+    // heard of it; another person's document may not name it.
+    let docs_url = platform.start_instance(
+        "documents",
+        "documents-later",
+        &[("NSK_CLOCK_OFFSET_DAYS", &offset)],
+    );
+    let docs_channel = tonic::transport::Endpoint::from_shared(docs_url)
+        .unwrap()
+        .connect_lazy();
+    let mut registry = DocumentRegistryClient::new(docs_channel);
+    let document = |iin: &str, name: &str, request_id: &str| docs::IssueDocumentRequest {
+        request_id: request_id.into(),
+        document: Some(docs::Document {
+            holder: Some(docs::Holder {
+                iin: iin.into(),
+                full_name: name.into(),
+                ..Default::default()
+            }),
+            profession_id: profession_id.clone(),
+            nqf_level: 3,
+            procedure_date: day.to_string(),
+            protocol_number: "AK-3".into(),
+            protocol_date: after.to_string(),
+            head_of_center: "D. Omarov".into(),
+            procedure_id: id.clone(),
+            ..Default::default()
+        }),
+    };
+    let refused = platform
+        .eventually(
+            Duration::from_secs(30),
+            "the registry hearing the pass",
+            || {
+                let mut registry = registry.clone();
+                let by_center = by_center.clone();
+                let wrong = document("880515400018", "Другой Человек", "doc-wrong");
+                async move {
+                    let status = registry
+                        .issue_document(request(wrong, &by_center))
+                        .await
+                        .unwrap_err();
+                    status
+                        .message()
+                        .contains("another person's")
+                        .then_some(status)
+                }
+            },
+        )
+        .await;
+    assert_eq!(
+        refused.code(),
+        tonic::Code::FailedPrecondition,
+        "{refused:?}"
+    );
+    let issued = registry
+        .issue_document(request(
+            document("900101300037", "Сейткали Айгерим Нурлановна", "doc-1"),
+            &by_center,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(issued.procedure_id, id);
+    // The procedure hears it and ends; a second document for it is refused.
+    let ended = platform
+        .eventually(
+            Duration::from_secs(30),
+            "the procedure hearing its document",
+            || async {
+                let (_, seen) = call_as(&platform, Some(&aigerim), &path, None).await;
+                (seen["stage"] == "STAGE_DOCUMENT_ISSUED").then_some(seen)
+            },
+        )
+        .await;
+    assert_eq!(ended["documentSerial"], issued.serial_number.as_str());
+    let twice = registry
+        .issue_document(request(
+            document("900101300037", "Сейткали Айгерим Нурлановна", "doc-2"),
+            &by_center,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        twice.message().contains("one procedure, one document"),
+        "{twice:?}"
+    );
+
     // The candidate reads it all in their inbox, newest first.
     let (status, inbox) = call_as(&platform, Some(&aigerim), "/v1/recognition/notices", None).await;
     assert_eq!(status, 200, "{inbox}");
@@ -363,6 +454,7 @@ async fn a_candidate_goes_from_application_through_remarks_and_a_failed_result_t
     assert_eq!(
         kinds,
         [
+            "document",
             "appeal_decision",
             "failure",
             "result",
@@ -374,7 +466,7 @@ async fn a_candidate_goes_from_application_through_remarks_and_a_failed_result_t
     // And the steps, each with its deadline and whether it was met.
     let (status, seen) = call_as(&platform, Some(&aigerim), &path, None).await;
     assert_eq!(status, 200, "{seen}");
-    assert_eq!(seen["steps"].as_array().unwrap().len(), 9, "{seen}");
+    assert_eq!(seen["steps"].as_array().unwrap().len(), 10, "{seen}");
     // p. 22: the appeal protocol is kept three years from its signing.
     assert_eq!(
         seen["appeal"]["keepProtocolUntil"],

@@ -241,6 +241,26 @@ impl Registry {
                 .await?
                 .ok_or_else(|| ApiError::internal(format!("request {done} lost its document")));
         }
+        // Rules p. 18, 23: a document after a procedure on the platform is that procedure's
+        // own, and its only one.
+        if let Some(procedure) = fields.procedure_id {
+            let known = store::lock_passed_procedure(&mut tx, procedure).await?;
+            let claimed = crate::domain::procedure::Claimed {
+                center,
+                holder: &fields.holder,
+                profession_id: fields.profession_id,
+                nqf_level: i32::from(fields.level),
+                procedure_date: day,
+            };
+            let refused = crate::domain::procedure::refusals(procedure, known.as_ref(), &claimed);
+            if !refused.is_empty() {
+                return Err(ApiError::failed_precondition(format!(
+                    "the document cannot be registered: {}",
+                    refused.join("; ")
+                )));
+            }
+            store::link_procedure(&mut tx, procedure, id).await?;
+        }
         let sequence = store::next_sequence(&mut tx, center).await?;
         let serial = SerialNumber {
             oked: profession.oked.clone(),
@@ -279,6 +299,7 @@ impl Registry {
             cancellation: None,
             created_at: Utc::now().trunc_subsecs(6),
             center_name,
+            procedure_id: fields.procedure_id,
         };
         store::insert_document(&mut tx, &document).await?;
         let context = EventContext {
@@ -290,6 +311,7 @@ impl Registry {
         let event = Event::Issued {
             document: &document,
             migrated: false,
+            procedure: fields.procedure_id,
         };
         publish::publish(&self.outbox, &mut tx, &context, &event).await?;
         tx.commit().await?;

@@ -204,6 +204,7 @@ pub fn document_to_proto(d: &StoredDocument) -> pb::Document {
         issued_late: d.issued_late,
         cancellation: d.cancellation.as_ref().map(cancellation_to_proto),
         center_name: d.center_name.clone(),
+        procedure_id: d.procedure_id.map(|p| p.to_string()).unwrap_or_default(),
     }
 }
 
@@ -237,6 +238,8 @@ pub struct IssueFields {
     pub protocol_date: NaiveDate,
     pub voucher_id: String,
     pub head_of_center: String,
+    /// The procedure on the platform it follows, if one was recorded (Rules p. 18).
+    pub procedure_id: Option<Uuid>,
 }
 
 pub fn issue_fields(d: pb::Document, today: NaiveDate) -> Result<IssueFields, ApiError> {
@@ -342,6 +345,18 @@ pub fn issue_fields(d: pb::Document, today: NaiveDate) -> Result<IssueFields, Ap
             "is required: the full name of the head of the center who signs the document (Rules, Appendix 2), at most 300 characters".into(),
         );
     }
+    let procedure_id = match d.procedure_id.trim() {
+        "" => None,
+        raw => Uuid::parse_str(raw)
+            .map_err(|_| {
+                violate(
+                    "procedure_id",
+                    "must be the id of the recognition procedure (its application) on the platform"
+                        .into(),
+                )
+            })
+            .ok(),
+    };
     let voucher_id = d.voucher_id.trim().to_string();
     if voucher_id.len() > 100 {
         violate("voucher_id", "must be at most 100 characters".into());
@@ -370,6 +385,7 @@ pub fn issue_fields(d: pb::Document, today: NaiveDate) -> Result<IssueFields, Ap
             protocol_date,
             voucher_id,
             head_of_center,
+            procedure_id,
         }),
         _ => Err(ApiError::invalid_fields(violations)),
     }

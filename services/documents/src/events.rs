@@ -1,5 +1,5 @@
-//! Events the registry consumes into its own read models: the register of professions, and
-//! the register of recognition centers.
+//! Events the registry consumes into its own read models: the register of professions, the
+//! register of recognition centers, the vouchers, and the procedures that passed.
 
 use crate::domain::cancellation::Ground;
 use chrono::NaiveDate;
@@ -241,6 +241,8 @@ impl EventHandler for RegistryInputs {
             self.calendar.handle(conn, event).await
         } else if event.envelope.event_type.starts_with("nsk.vouchers.") {
             hear_voucher(conn, event).await
+        } else if event.envelope.event_type.starts_with("nsk.recognition.") {
+            hear_passed_procedure(conn, event).await
         } else if event.envelope.event_type.starts_with("nsk.accreditation.") {
             KnownCenters {
                 outbox: self.outbox.clone(),
@@ -251,6 +253,52 @@ impl EventHandler for RegistryInputs {
             ProfessionsReadModel.handle(conn, event).await
         }
     }
+}
+
+/// Keeps the procedures that passed (or were upheld on appeal), for the documents that name
+/// them (Rules p. 18, 23); the procedure's other steps are not the registry's concern.
+async fn hear_passed_procedure(
+    conn: &mut PgConnection,
+    event: &ReceivedEvent,
+) -> Result<(), HandlerError> {
+    use nsk_proto::nsk::recognition::v1 as recognition;
+    if !event.is::<recognition::ProcedurePassed>() {
+        return Ok(());
+    }
+    let e: recognition::ProcedurePassed = event.decode()?;
+    let uuid = |raw: &str, what: &str| {
+        Uuid::parse_str(raw)
+            .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a UUID")))
+    };
+    let date = |raw: &str, what: &str| {
+        NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+            .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a date")))
+    };
+    let procedure = crate::domain::procedure::PassedProcedure {
+        application_id: uuid(&e.application_id, "application id")?,
+        center: nsk_kz::CenterNumber::parse(&e.center_number)
+            .map_err(|_| HandlerError::Permanent(format!("center number {:?}", e.center_number)))?,
+        profession_id: uuid(&e.profession_id, "profession id")?,
+        nqf_level: e.nqf_level,
+        held_on: date(&e.held_on, "held_on")?,
+        holder_iin: e.holder_iin.clone(),
+        holder_document: (!e.holder_document_number.is_empty()).then(|| {
+            (
+                e.holder_document_number.clone(),
+                e.holder_document_country.clone(),
+            )
+        }),
+        document_id: None,
+    };
+    store::hear_passed_procedure(
+        conn,
+        &procedure,
+        &e.protocol_number,
+        date(&e.protocol_date, "protocol_date")?,
+        &e.voucher_id,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Keeps the vouchers as their register publishes them (Art. 29.2, 29.4).

@@ -219,6 +219,8 @@ async fn read_row(
         cancellation: None,
         created_at: Utc::now().trunc_subsecs(6),
         center_name,
+        // From before the platform: no procedure recorded on it.
+        procedure_id: None,
         version: 1,
     }))
 }
@@ -322,6 +324,7 @@ pub async fn migrate(
         })?;
         store::mark_migrated(&mut tx, row.id, migration_id).await?;
         let event = Event::Issued {
+            procedure: None,
             document: row,
             migrated: true,
         };

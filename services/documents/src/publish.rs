@@ -17,6 +17,8 @@ pub enum Event<'a> {
     Issued {
         document: &'a StoredDocument,
         migrated: bool,
+        /// The procedure on the platform it follows, if one was recorded.
+        procedure: Option<uuid::Uuid>,
     },
     Cancelled(&'a StoredDocument),
 }
@@ -44,7 +46,11 @@ pub async fn publish(
         version: d.version,
     };
     match event {
-        Event::Issued { document, migrated } => {
+        Event::Issued {
+            document,
+            migrated,
+            procedure,
+        } => {
             let e = pb::DocumentIssued {
                 document_id: id.clone(),
                 serial_number: document.serial_number.clone(),
@@ -57,6 +63,7 @@ pub async fn publish(
                 procedure_date: document.procedure_date.to_string(),
                 issued_late: document.issued_late,
                 migrated: *migrated,
+                procedure_id: procedure.map(|p| p.to_string()).unwrap_or_default(),
             };
             outbox.append(conn, aggregate, context, &e).await?;
         }

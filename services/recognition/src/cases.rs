@@ -25,6 +25,8 @@ use crate::store::{self, Scope, StoredApplication};
 /// The aggregate types in event envelopes.
 pub const APPLICATION: &str = "application";
 pub const OFFER: &str = "offer";
+/// A pass told to the registry of documents, numbered on its own.
+pub const PASSED: &str = "passed_procedure";
 
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
@@ -468,6 +470,19 @@ impl Cases {
                 &convert::advanced(&stored.procedure),
             )
             .await?;
+        // A pass, or an upheld appeal: the registry of documents learns whom to register the
+        // document for (Rules p. 18, 23).
+        if let Some(passed) = convert::passed(&stored) {
+            self.outbox
+                .append_next(
+                    &mut tx,
+                    PASSED,
+                    &id.to_string(),
+                    &context(identity, key.as_ref()),
+                    &passed,
+                )
+                .await?;
+        }
         tx.commit().await?;
         tracing::info!(application = %id, stage = stored.procedure.stage().code(), "application advanced");
         Ok(stored)

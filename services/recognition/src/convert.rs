@@ -310,3 +310,36 @@ pub fn offer_to_proto(
         published_on: offer.published_on.to_string(),
     }
 }
+
+/// The event of a pass or an upheld appeal, for the registry of documents; `None` at any other
+/// stage.
+pub fn passed(stored: &StoredApplication) -> Option<pb::ProcedurePassed> {
+    let p = &stored.procedure;
+    if !matches!(p.stage(), Stage::Passed | Stage::AppealUpheld) {
+        return None;
+    }
+    let result = p.result()?;
+    let facts = p.facts();
+    let holder = &stored.applicant;
+    Some(pb::ProcedurePassed {
+        application_id: p.id().to_string(),
+        center_number: facts.center.to_string(),
+        profession_id: facts.profession_id.to_string(),
+        nqf_level: facts.nqf_level,
+        held_on: result.held_on.to_string(),
+        protocol_number: result.protocol_number.clone(),
+        protocol_date: result.protocol_signed_on.to_string(),
+        holder_iin: holder.iin.clone().unwrap_or_default(),
+        holder_document_number: holder
+            .foreign_document
+            .as_ref()
+            .map(|d| d.number.clone())
+            .unwrap_or_default(),
+        holder_document_country: holder
+            .foreign_document
+            .as_ref()
+            .map(|d| d.country.clone())
+            .unwrap_or_default(),
+        voucher_id: facts.voucher_id.map(|v| v.to_string()).unwrap_or_default(),
+    })
+}

@@ -1,14 +1,16 @@
 //! What the procedure hears: the working-day calendar the authorized body keeps in the
 //! register of professions (its deadlines count those days), the register itself, and
 //! centers' certificates with their scope (an application goes to a center accredited for its
-//! profession and level).
+//! profession and level), and the documents registered after its passed procedures.
 
 use nsk_events::heard::Heard;
 use nsk_events::{HandlerError, ReceivedEvent};
+use nsk_proto::nsk::documents::v1 as documents;
 use sqlx::PgConnection;
 
 pub struct Inputs {
     pub calendar: nsk_runtime::calendar::CalendarFollower,
+    pub outbox: nsk_events::Outbox,
 }
 
 impl nsk_events::EventHandler for Inputs {
@@ -19,6 +21,9 @@ impl nsk_events::EventHandler for Inputs {
     ) -> Result<(), HandlerError> {
         if nsk_runtime::calendar::CalendarFollower::takes(event) {
             return self.calendar.handle(conn, event).await;
+        }
+        if event.is::<documents::DocumentIssued>() {
+            return self.document_issued(conn, event).await;
         }
         match nsk_events::heard::hear(event)? {
             Some(Heard::Certificate {
@@ -33,6 +38,61 @@ impl nsk_events::EventHandler for Inputs {
             Some(Heard::Profession(p)) => crate::store::heard::hear_profession(conn, &p).await?,
             None => {}
         }
+        Ok(())
+    }
+}
+
+impl Inputs {
+    /// Rules p. 18, 23: the document registered after a passed procedure (or an upheld
+    /// appeal) ends it; the candidate is told, and the step records whether the document came
+    /// within its three working days. Heard twice, it changes nothing.
+    async fn document_issued(
+        &self,
+        conn: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        let e: documents::DocumentIssued = event.decode()?;
+        if e.procedure_id.is_empty() {
+            return Ok(());
+        }
+        let id = uuid::Uuid::parse_str(&e.procedure_id).map_err(|_| {
+            HandlerError::Permanent(format!("procedure id {:?} is not a UUID", e.procedure_id))
+        })?;
+        let Some(mut stored) = crate::store::lock_application(conn, id).await? else {
+            return Err(HandlerError::Permanent(format!(
+                "application {id} is unknown"
+            )));
+        };
+        if stored.procedure.document_serial() == Some(e.serial_number.as_str()) {
+            return Ok(());
+        }
+        let on = chrono::NaiveDate::parse_from_str(&e.issue_date, "%Y-%m-%d").map_err(|_| {
+            HandlerError::Permanent(format!("issue date {:?} is not a date", e.issue_date))
+        })?;
+        let calendar = self.calendar.calendar.current();
+        let notice = stored
+            .procedure
+            .record_document(&calendar, e.serial_number.clone(), on)
+            .map_err(|refused| HandlerError::Permanent(refused.message))?;
+        crate::store::save_application(conn, &stored).await?;
+        crate::store::deliver(conn, &stored, &notice, chrono::Utc::now()).await?;
+        let context = nsk_events::EventContext {
+            actor: event.envelope.actor.clone(),
+            request_id: event.envelope.event_id.clone(),
+        };
+        self.outbox
+            .append(
+                conn,
+                nsk_events::Aggregate {
+                    kind: crate::cases::APPLICATION,
+                    id: &id.to_string(),
+                    version: stored.procedure.version(),
+                },
+                &context,
+                &crate::convert::advanced(&stored.procedure),
+            )
+            .await?;
+        tracing::info!(application = %id, serial = %e.serial_number, "document heard: procedure ended");
         Ok(())
     }
 }

@@ -42,6 +42,7 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
             topics: vec![
                 config.kafka.topic_of("professions"),
                 config.kafka.topic_of("accreditation"),
+                config.kafka.topic_of("documents"),
             ],
             dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
             max_attempts: 10,
@@ -50,6 +51,7 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
             calendar: nsk_runtime::calendar::CalendarFollower {
                 calendar: base.calendar.clone(),
             },
+            outbox: base.outbox.clone(),
         },
     )?;
     host.spawn("inputs-consumer", |shutdown| async move {

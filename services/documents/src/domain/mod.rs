@@ -6,6 +6,7 @@ pub mod cancellation;
 pub mod holder;
 pub mod issuance;
 pub mod migration;
+pub mod procedure;
 pub mod serial;
 pub mod voucher;
 

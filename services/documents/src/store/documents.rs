@@ -29,6 +29,9 @@ pub struct StoredDocument {
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Appendix 2: the center's name on the issue day.
     pub center_name: String,
+    /// The recognition procedure on the platform it follows; `None` for a procedure not
+    /// recorded there (paper) and for documents from before the platform.
+    pub procedure_id: Option<Uuid>,
 }
 
 /// Why, when and on what a document was cancelled.
@@ -75,6 +78,7 @@ struct DocumentRow {
     replaced_by: Option<String>,
     created_at: chrono::DateTime<chrono::Utc>,
     center_name: String,
+    procedure_id: Option<Uuid>,
 }
 
 fn corrupt(what: String) -> sqlx::Error {
@@ -130,6 +134,7 @@ impl TryFrom<DocumentRow> for StoredDocument {
             cancellation,
             created_at: r.created_at,
             center_name: r.center_name,
+            procedure_id: r.procedure_id,
         })
     }
 }
@@ -180,9 +185,10 @@ pub async fn insert_document(
             (id, serial_number, center_number, sequence, holder_iin, holder_name, profession_id,
              profession_name, nqf_level, separate_skills, procedure_date, protocol_number,
              protocol_date, issue_date, valid_until, head_of_center, voucher_id, issued_late,
-             created_at, center_name, holder_document_number, holder_document_country)
+             created_at, center_name, holder_document_number, holder_document_country,
+             procedure_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                 $19, $20, $21, $22)",
+                 $19, $20, $21, $22, $23)",
         d.id,
         d.serial_number,
         d.center_number as _,
@@ -205,6 +211,7 @@ pub async fn insert_document(
         d.center_name,
         d.holder.document().map(|(number, _)| number),
         d.holder.document().map(|(_, country)| country),
+        d.procedure_id,
     )
     .execute(conn)
     .await?;
@@ -222,7 +229,7 @@ pub async fn get_document(
                 profession_id, profession_name, nqf_level, separate_skills, procedure_date,
                 protocol_number, protocol_date, issue_date, valid_until, head_of_center,
                 voucher_id, issued_late, cancelled_on, cancel_reason, cancel_basis, cancel_ground,
-                replaced_by, created_at, center_name
+                replaced_by, created_at, center_name, procedure_id
            FROM documents WHERE id = $1"#,
         id,
     )
@@ -243,7 +250,7 @@ pub async fn document_by_serial(
                 profession_id, profession_name, nqf_level, separate_skills, procedure_date,
                 protocol_number, protocol_date, issue_date, valid_until, head_of_center,
                 voucher_id, issued_late, cancelled_on, cancel_reason, cancel_basis, cancel_ground,
-                replaced_by, created_at, center_name
+                replaced_by, created_at, center_name, procedure_id
            FROM documents WHERE serial_number = $1"#,
         serial,
     )
@@ -276,7 +283,7 @@ pub async fn cancel_documents(
                 profession_id, profession_name, nqf_level, separate_skills, procedure_date,
                 protocol_number, protocol_date, issue_date, valid_until, head_of_center,
                 voucher_id, issued_late, cancelled_on, cancel_reason, cancel_basis, cancel_ground,
-                replaced_by, created_at, center_name"#,
+                replaced_by, created_at, center_name, procedure_id"#,
         ids,
         serials,
         record.cancelled_on,
@@ -319,7 +326,7 @@ pub async fn list_documents(
                 profession_id, profession_name, nqf_level, separate_skills, procedure_date,
                 protocol_number, protocol_date, issue_date, valid_until, head_of_center,
                 voucher_id, issued_late, cancelled_on, cancel_reason, cancel_basis, cancel_ground,
-                replaced_by, created_at, center_name
+                replaced_by, created_at, center_name, procedure_id
            FROM documents
           WHERE ($1::int IS NULL OR center_number = $1)
             AND ($2::text IS NULL OR holder_iin = $2)

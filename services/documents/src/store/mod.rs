@@ -2,7 +2,9 @@
 //! registry heard it; `centers` (recognition centers and their certificates, heard from
 //! accreditation), `documents` (rows, numbering, registration, cancellation, lists, open data),
 //! `vouchers` (heard from the vouchers register), `reads` (reads of a person's data, recorded),
-//! `migrations` (batches from before the platform), `counts` (verification per day).
+//! `migrations` (batches from before the platform), `counts` (verification per day),
+//! `procedures` (passed procedures heard from the recognition service, each linked to its one
+//! document).
 
 use crate::domain::cancellation::Ground;
 use crate::domain::holder::HolderId;
@@ -15,6 +17,7 @@ mod centers;
 mod counts;
 mod documents;
 mod migrations;
+mod procedures;
 mod reads;
 mod vouchers;
 
@@ -22,6 +25,7 @@ pub use centers::*;
 pub use counts::*;
 pub use documents::*;
 pub use migrations::*;
+pub use procedures::*;
 pub use reads::*;
 pub use vouchers::*;
 
