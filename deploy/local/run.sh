@@ -80,6 +80,12 @@ cat <<MSG
            "inclusionBasis":{"number":"12","date":"2026-02-16"}}'
     curl -s "$GATEWAY/v1/professions?name=weld"
 
+  A candidate (the subject names the person) and what they consent to when applying:
+    ME=\$(target/debug/nsk-dev-token --role candidate --subject iin:900101300037)
+    curl -s $GATEWAY/v1/recognition/consent
+  Who recognises what, where and at what price:
+    curl -s "$GATEWAY/v1/recognition/offers"
+
   Ctrl-C stops everything.
 
 MSG
