@@ -15,6 +15,7 @@
 
 pub mod access;
 mod callers;
+mod connections;
 pub mod keys;
 pub mod limits;
 pub mod openapi;
@@ -45,7 +46,6 @@ use prost::Message as _;
 use prost_reflect::DescriptorPool;
 use tokio::net::TcpListener;
 use tonic::transport::{Channel, Endpoint};
-use tower::Service;
 use tracing::Instrument;
 
 use crate::routes::{Lookup, Route};
@@ -210,8 +210,8 @@ impl Application {
                 }
                 let served = match tls {
                     None => {
-                        let service = connection_service(router, peer, None);
-                        serve_connection(&builder, TokioIo::new(tcp), service, &shutdown).await
+                        let service = connections::service(router, peer, None);
+                        connections::serve(&builder, TokioIo::new(tcp), service, &shutdown).await
                     }
                     Some(acceptor) => {
                         // The handshake, too, must be done within the header-read timeout.
@@ -232,8 +232,8 @@ impl Application {
                             .peer_certificates()
                             .and_then(|chain| chain.first())
                             .map(|leaf| tls::ClientCertificate::of(leaf));
-                        let service = connection_service(router, peer, Some(presented));
-                        serve_connection(&builder, TokioIo::new(stream), service, &shutdown).await
+                        let service = connections::service(router, peer, Some(presented));
+                        connections::serve(&builder, TokioIo::new(stream), service, &shutdown).await
                     }
                 };
                 if let Err(err) = served {
@@ -245,61 +245,6 @@ impl Application {
         drop(open);
         let _ = all_closed.recv().await;
         Ok(())
-    }
-}
-
-/// The service of one connection: each request learns the peer's address and, over the
-/// gateway's own TLS (`tls` is `Some`), that it is secure and the client certificate presented.
-fn connection_service(
-    router: Router,
-    peer: SocketAddr,
-    tls: Option<Option<tls::ClientCertificate>>,
-) -> impl hyper::service::Service<
-    http::Request<hyper::body::Incoming>,
-    Response = Response,
-    Error = std::convert::Infallible,
-    Future = impl std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send,
-> + Clone {
-    hyper::service::service_fn(move |mut request: http::Request<hyper::body::Incoming>| {
-        let extensions = request.extensions_mut();
-        extensions.insert(axum::extract::ConnectInfo(peer));
-        if let Some(presented) = &tls {
-            extensions.insert(tls::Secure);
-            if let Some(certificate) = presented {
-                extensions.insert(certificate.clone());
-            }
-        }
-        let mut router = router.clone();
-        async move { router.call(request.map(Body::new)).await }
-    })
-}
-
-/// Serves one connection until it ends, or until shutdown lets its requests in flight finish.
-async fn serve_connection<I, S>(
-    builder: &hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
-    io: I,
-    service: S,
-    shutdown: &nsk_runtime::CancellationToken,
-) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
-where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
-    S: hyper::service::Service<
-            http::Request<hyper::body::Incoming>,
-            Response = Response,
-            Error = std::convert::Infallible,
-        > + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
-    let connection = builder.serve_connection_with_upgrades(io, service);
-    tokio::pin!(connection);
-    tokio::select! {
-        served = connection.as_mut() => served,
-        () = shutdown.cancelled() => {
-            connection.as_mut().graceful_shutdown();
-            connection.await
-        }
     }
 }
 

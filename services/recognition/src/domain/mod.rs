@@ -1,6 +1,8 @@
 //! The recognition procedure as the Rules of recognition have it (Law Art. 15-22; Rules,
 //! chapters 2-3, Appendix 1), without I/O.
 //!
+//! - [`admission`]: an application or an offer goes only to a center accredited for the
+//!   profession and level (Art. 17, 25.2);
 //! - [`applicant`]: the form of Appendix 1 — who applies (an IIN, or a foreign document, Art.
 //!   2.4), contacts, attachments by reference and digest, the consent and its version;
 //! - [`deadlines`]: every deadline of the procedure in working days, with its paragraph;
@@ -15,6 +17,7 @@
 //!
 //! Every refusal is a [`Refused`] naming the state or the rule that forbids the act.
 
+pub mod admission;
 pub mod applicant;
 pub mod deadlines;
 pub mod monitoring;
