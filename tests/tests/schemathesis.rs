@@ -45,6 +45,10 @@ async fn generated_calls_find_no_server_error_and_no_answer_outside_the_document
             "recognition-center",
             Some(nsk_e2e::walk::center_token("0001")),
         ),
+        (
+            "candidate",
+            Some(nsk_e2e::walk::candidate_token("iin:900101300037")),
+        ),
     ];
     // The long run (make schemathesis) takes every role.
     if std::env::var_os("NSK_SCHEMATHESIS_EVERY_ROLE").is_some() {
@@ -53,7 +57,6 @@ async fn generated_calls_find_no_server_error_and_no_answer_outside_the_document
             Role::Auditor,
             Role::SectoralBody,
             Role::IndustryCouncil,
-            Role::Candidate,
         ] {
             use nsk_runtime::testing::{office_token, sector_token, token};
             let subject = format!("schemathesis-{role}");
@@ -62,7 +65,6 @@ async fn generated_calls_find_no_server_error_and_no_answer_outside_the_document
                 Role::SectoralBody | Role::IndustryCouncil => {
                     sector_token(&subject, role, "Manufacturing")
                 }
-                Role::Candidate => nsk_e2e::walk::candidate_token("iin:900101300037"),
                 _ => token(&subject, &[role], None),
             };
             callers.push((role.as_str(), Some(token)));
