@@ -425,12 +425,12 @@ pub mod walk {
         (status, reply.json().await.unwrap_or(Value::Null))
     }
 
-    /// A recognition center's token, for center `number`.
     /// A candidate's token: `subject` names the person (iin:<IIN> or doc:<country>:<number>).
     pub fn candidate_token(subject: &str) -> String {
         nsk_runtime::testing::token(subject, &[Role::Candidate], None)
     }
 
+    /// A recognition center's token, for center `number`.
     pub fn center_token(number: &str) -> String {
         nsk_runtime::testing::token(
             &format!("center-{number}-system"),

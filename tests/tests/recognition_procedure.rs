@@ -409,6 +409,17 @@ async fn a_candidate_goes_from_application_through_remarks_and_a_failed_result_t
         tonic::Code::FailedPrecondition,
         "{refused:?}"
     );
+    // After an appeal upheld, the document rests on the appeal commission's protocol, not on
+    // the examination's (p. 22-23).
+    let mut on_exam_protocol = document("900101300037", "Сейткали Айгерим Нурлановна", "doc-ek");
+    if let Some(d) = on_exam_protocol.document.as_mut() {
+        d.protocol_number = "EK-17".into();
+    }
+    let refused = registry
+        .issue_document(request(on_exam_protocol, &by_center))
+        .await
+        .unwrap_err();
+    assert!(refused.message().contains("protocol AK-3"), "{refused:?}");
     let issued = registry
         .issue_document(request(
             document("900101300037", "Сейткали Айгерим Нурлановна", "doc-1"),

@@ -1,6 +1,7 @@
 //! Who sees which documents (least privilege): a recognition center its own; the authorized
 //! body and auditors any center's, and a person's documents — by IIN or identity document —
-//! which only they may ask for, and every such read is audited (by the cases).
+//! which only they may ask for; a candidate their own (the person their token names, Art.
+//! 2.4). Every such read is audited (by the cases).
 
 use nsk_errors::{ApiError, FieldViolation};
 use nsk_identity::{Identity, Role};
@@ -12,19 +13,62 @@ use crate::domain::holder::HolderId;
 use crate::store::DocumentFilter;
 
 /// The roles that read whole documents.
-pub const READERS: [Role; 3] = [
+pub const READERS: [Role; 4] = [
     Role::RecognitionCenter,
     Role::AuthorizedBodyAdmin,
     Role::Auditor,
+    Role::Candidate,
 ];
 
 fn official(identity: &Identity) -> bool {
     identity.has(Role::AuthorizedBodyAdmin) || identity.has(Role::Auditor)
 }
 
-/// Whether `identity` may read a document of `center`.
-pub fn may_read(identity: &Identity, center: CenterNumber) -> bool {
-    official(identity) || identity.own_center().ok() == Some(center)
+/// Whether `identity` may read a document of `center` issued to `holder`.
+pub fn may_read(identity: &Identity, center: CenterNumber, holder: &HolderId) -> bool {
+    official(identity)
+        || identity.own_center().ok() == Some(center)
+        || (identity.has(Role::Candidate) && identity.person().is_ok_and(|p| is_person(holder, &p)))
+}
+
+/// Whether the document's holder is the person a candidate's token names.
+fn is_person(holder: &HolderId, person: &nsk_identity::Person) -> bool {
+    match (holder, person) {
+        (HolderId::Iin(a), nsk_identity::Person::Iin(b)) => a.as_str() == b.as_str(),
+        (
+            HolderId::Document { number, country },
+            nsk_identity::Person::Document {
+                country: c,
+                number: n,
+            },
+        ) => number == n && country == c,
+        _ => false,
+    }
+}
+
+/// A candidate lists their own documents, whoever else the request names.
+fn own_documents(
+    identity: &Identity,
+    request: &pb::ListDocumentsRequest,
+    mut filter: DocumentFilter,
+) -> Result<DocumentFilter, ApiError> {
+    let person = identity.person()?;
+    let named_other = !request.center_number.trim().is_empty()
+        || !request.holder_iin.trim().is_empty()
+        || !request.holder_document_number.trim().is_empty()
+        || !request.holder_document_country.trim().is_empty();
+    if named_other {
+        return Err(ApiError::permission_denied(
+            "a candidate lists their own documents: leave center_number and the holder's fields empty",
+        ));
+    }
+    match person {
+        nsk_identity::Person::Iin(iin) => filter.holder_iin = Some(iin.as_str().to_string()),
+        nsk_identity::Person::Document { country, number } => {
+            filter.holder_document = Some((number, country))
+        }
+    }
+    Ok(filter)
 }
 
 /// The list `identity` asked for, scoped to what it may see.
@@ -38,6 +82,9 @@ pub fn list_scope(
         limit: page_size(request.page_size)?,
         ..Default::default()
     };
+    if !official && !identity.has(Role::RecognitionCenter) {
+        return own_documents(identity, request, filter);
+    }
     let iin = request.holder_iin.trim();
     if !iin.is_empty() {
         if !official {

@@ -193,9 +193,10 @@ impl Registry {
             );
         }
         // Art. 29.2, 29.4: a voucher named is the one its center redeemed for this holder and
-        // profession; the document keeps the voucher's id.
+        // profession; the document keeps the voucher's id. After a procedure on the platform,
+        // the voucher is the one applied with (checked against the procedure below).
         let mut voucher_id = fields.voucher_id.clone();
-        if !fields.voucher_id.is_empty() {
+        if !fields.voucher_id.is_empty() && fields.procedure_id.is_none() {
             let known = store::known_voucher(&self.pool, &fields.voucher_id).await?;
             refusals.extend(crate::domain::voucher::refusals(
                 &fields.voucher_id,
@@ -251,6 +252,9 @@ impl Registry {
                 profession_id: fields.profession_id,
                 nqf_level: i32::from(fields.level),
                 procedure_date: day,
+                protocol_number: &fields.protocol_number,
+                protocol_date: fields.protocol_date,
+                voucher_id: &fields.voucher_id,
             };
             let refused = crate::domain::procedure::refusals(procedure, known.as_ref(), &claimed);
             if !refused.is_empty() {
@@ -259,6 +263,10 @@ impl Registry {
                     refused.join("; ")
                 )));
             }
+            voucher_id = known
+                .and_then(|p| p.voucher_id)
+                .map(|v| v.to_string())
+                .unwrap_or_default();
             store::link_procedure(&mut tx, procedure, id).await?;
         }
         let sequence = store::next_sequence(&mut tx, center).await?;
@@ -319,13 +327,13 @@ impl Registry {
         Ok(document)
     }
 
-    /// The whole document, for the center that issued it and for officials; to anyone else
-    /// it does not exist.
+    /// The whole document, for the center that issued it, for officials and for its holder;
+    /// to anyone else it does not exist.
     pub async fn get(&self, identity: &Identity, id: Uuid) -> Result<StoredDocument, ApiError> {
         let mut conn = self.pool.acquire().await?;
         let document = store::get_document(&mut conn, id)
             .await?
-            .filter(|d| access::may_read(identity, d.center_number))
+            .filter(|d| access::may_read(identity, d.center_number, &d.holder))
             .ok_or_else(|| ApiError::not_found("document", &id.to_string()))?;
         drop(conn);
         // The whole document names its holder: the read is audited.

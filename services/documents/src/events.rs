@@ -288,16 +288,15 @@ async fn hear_passed_procedure(
                 e.holder_document_country.clone(),
             )
         }),
+        protocol_number: e.protocol_number.clone(),
+        protocol_date: date(&e.protocol_date, "protocol_date")?,
+        voucher_id: match e.voucher_id.as_str() {
+            "" => None,
+            raw => Some(uuid(raw, "voucher id")?),
+        },
         document_id: None,
     };
-    store::hear_passed_procedure(
-        conn,
-        &procedure,
-        &e.protocol_number,
-        date(&e.protocol_date, "protocol_date")?,
-        &e.voucher_id,
-    )
-    .await?;
+    store::hear_passed_procedure(conn, &procedure).await?;
     Ok(())
 }
 

@@ -8,6 +8,7 @@ use crate::domain::deadlines::{Deadline, Party};
 use crate::domain::procedure::{
     AppealOutcome, Channel, Language, Mode, Procedure, RescheduleReason, Stage,
 };
+use crate::domain::voucher::Standing;
 use crate::store::{NoticeRow, StoredApplication};
 
 pub fn stage_to_proto(stage: Stage) -> pb::Stage {
@@ -224,7 +225,42 @@ pub fn application_to_proto(
             })
             .collect(),
         version: p.version(),
+        voucher_standing: stored
+            .voucher
+            .as_ref()
+            .map_or(pb::VoucherStanding::Unspecified, standing_to_proto)
+            as i32,
+        voucher_note: match &stored.voucher {
+            Some(Standing::NotRedeemed { reason }) => reason.clone(),
+            _ => String::new(),
+        },
     }
+}
+
+pub fn standing_to_proto(standing: &Standing) -> pb::VoucherStanding {
+    match standing {
+        Standing::Presented => pb::VoucherStanding::Presented,
+        Standing::Redeemed => pb::VoucherStanding::Redeemed,
+        Standing::NotRedeemed { .. } => pb::VoucherStanding::NotRedeemed,
+        Standing::Released => pb::VoucherStanding::Released,
+        Standing::Used => pb::VoucherStanding::Used,
+    }
+}
+
+/// The event that asks the register of vouchers to redeem the voucher applied with (Art.
+/// 29.2); `None` without one.
+pub fn presented(stored: &StoredApplication) -> Option<pb::VoucherPresented> {
+    let p = &stored.procedure;
+    let facts = p.facts();
+    Some(pb::VoucherPresented {
+        application_id: p.id().to_string(),
+        voucher_id: facts.voucher_id?.to_string(),
+        center_number: facts.center.to_string(),
+        profession_id: facts.profession_id.to_string(),
+        nqf_level: facts.nqf_level,
+        on: p.registered_on().to_string(),
+        holder_iin: stored.applicant.iin.clone()?,
+    })
 }
 
 /// The event of the step `procedure` just took.
@@ -319,6 +355,13 @@ pub fn passed(stored: &StoredApplication) -> Option<pb::ProcedurePassed> {
         return None;
     }
     let result = p.result()?;
+    // The document rests on the protocol that decided the pass: the examination commission's
+    // (p. 17), or the appeal commission's when it upheld the appeal (p. 22-23).
+    let (protocol_number, protocol_date) = match p.appeal_record().and_then(|a| a.decision.as_ref())
+    {
+        Some(d) if p.stage() == Stage::AppealUpheld => (d.protocol_number.clone(), d.decided_on),
+        _ => (result.protocol_number.clone(), result.protocol_signed_on),
+    };
     let facts = p.facts();
     let holder = &stored.applicant;
     Some(pb::ProcedurePassed {
@@ -327,8 +370,8 @@ pub fn passed(stored: &StoredApplication) -> Option<pb::ProcedurePassed> {
         profession_id: facts.profession_id.to_string(),
         nqf_level: facts.nqf_level,
         held_on: result.held_on.to_string(),
-        protocol_number: result.protocol_number.clone(),
-        protocol_date: result.protocol_signed_on.to_string(),
+        protocol_number,
+        protocol_date: protocol_date.to_string(),
         holder_iin: holder.iin.clone().unwrap_or_default(),
         holder_document_number: holder
             .foreign_document

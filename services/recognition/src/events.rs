@@ -1,11 +1,15 @@
 //! What the procedure hears: the working-day calendar the authorized body keeps in the
 //! register of professions (its deadlines count those days), the register itself, and
 //! centers' certificates with their scope (an application goes to a center accredited for its
-//! profession and level), and the documents registered after its passed procedures.
+//! profession and level), the documents registered after its passed procedures, and what the
+//! register of vouchers answered for the vouchers applied with (Art. 29.2, 29.4).
 
 use nsk_events::heard::Heard;
 use nsk_events::{HandlerError, ReceivedEvent};
 use nsk_proto::nsk::documents::v1 as documents;
+use nsk_proto::nsk::vouchers::v1 as vouchers;
+
+use crate::domain::voucher::Answer;
 use sqlx::PgConnection;
 
 pub struct Inputs {
@@ -24,6 +28,9 @@ impl nsk_events::EventHandler for Inputs {
         }
         if event.is::<documents::DocumentIssued>() {
             return self.document_issued(conn, event).await;
+        }
+        if let Some((application, answer)) = voucher_answer(event)? {
+            return voucher_answered(conn, application, answer).await;
         }
         match nsk_events::heard::hear(event)? {
             Some(Heard::Certificate {
@@ -95,4 +102,62 @@ impl Inputs {
         tracing::info!(application = %id, serial = %e.serial_number, "document heard: procedure ended");
         Ok(())
     }
+}
+
+/// The application a voucher event answers for, and the answer; `None` for any other event,
+/// or a voucher the platform's procedures do not hold.
+fn voucher_answer(event: &ReceivedEvent) -> Result<Option<(uuid::Uuid, Answer)>, HandlerError> {
+    let (application, answer) = if event.is::<vouchers::VoucherNotRedeemed>() {
+        let e: vouchers::VoucherNotRedeemed = event.decode()?;
+        (e.application_id, Answer::NotRedeemed(e.reason))
+    } else if event.is::<vouchers::VoucherReleased>() {
+        let e: vouchers::VoucherReleased = event.decode()?;
+        (e.application_id, Answer::Released)
+    } else if event.is::<vouchers::VoucherRedeemed>() {
+        let e: vouchers::VoucherRedeemed = event.decode()?;
+        (
+            e.voucher.unwrap_or_default().application_id,
+            Answer::Redeemed,
+        )
+    } else if event.is::<vouchers::VoucherUsed>() {
+        let e: vouchers::VoucherUsed = event.decode()?;
+        (e.voucher.unwrap_or_default().application_id, Answer::Used)
+    } else {
+        return Ok(None);
+    };
+    if application.is_empty() {
+        return Ok(None);
+    }
+    let id = uuid::Uuid::parse_str(&application).map_err(|_| {
+        HandlerError::Permanent(format!("application id {application:?} is not a UUID"))
+    })?;
+    Ok(Some((id, answer)))
+}
+
+/// Art. 29.2: the register of vouchers answered for the voucher an application was made with;
+/// the candidate (and, when it was not redeemed, the center) is told. Heard twice, it changes
+/// nothing.
+async fn voucher_answered(
+    conn: &mut PgConnection,
+    id: uuid::Uuid,
+    answer: Answer,
+) -> Result<(), HandlerError> {
+    let Some(mut stored) = crate::store::lock_application(conn, id).await? else {
+        return Err(HandlerError::Permanent(format!(
+            "application {id} is unknown"
+        )));
+    };
+    let Some((standing, notices)) =
+        crate::domain::voucher::hear(stored.voucher.as_ref(), answer, nsk_calendar::today())
+    else {
+        return Ok(());
+    };
+    tracing::info!(application = %id, voucher = ?standing, "voucher answered");
+    stored.voucher = Some(standing);
+    crate::store::save_application(conn, &stored).await?;
+    let at = chrono::Utc::now();
+    for notice in &notices {
+        crate::store::deliver(conn, &stored, notice, at).await?;
+    }
+    Ok(())
 }

@@ -43,6 +43,7 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
                 config.kafka.topic_of("professions"),
                 config.kafka.topic_of("accreditation"),
                 config.kafka.topic_of("documents"),
+                config.kafka.topic_of("vouchers"),
             ],
             dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
             max_attempts: 10,

@@ -71,6 +71,27 @@ pub fn check_office_region(identity: &Identity, region: &str) -> Result<(), ApiE
     Ok(())
 }
 
+/// A candidate sees their own vouchers: those issued to the IIN their token names (a voucher
+/// names its holder by IIN, Art. 1.11; a person known by a foreign document holds none, and
+/// their subject matches no holder). `None` for anyone else.
+pub fn own_vouchers(identity: &Identity) -> Result<Option<String>, ApiError> {
+    let other_role = [
+        Role::AuthorizedBodyAdmin,
+        Role::Auditor,
+        Role::EmploymentOffice,
+        Role::RecognitionCenter,
+    ]
+    .iter()
+    .any(|r| identity.has(*r));
+    if other_role || !identity.has(Role::Candidate) {
+        return Ok(None);
+    }
+    Ok(Some(match identity.person()? {
+        nsk_identity::Person::Iin(iin) => iin.as_str().to_string(),
+        other => other.subject(),
+    }))
+}
+
 /// Sets a year's terms (authorized body).
 pub async fn set_terms(
     pool: &PgPool,
@@ -331,6 +352,7 @@ pub async fn issue(
         registration: fields.registration,
         status_since: today,
         terms_version: year_terms.version,
+        application_id: None,
         issued_by: identity.subject.clone(),
         created_at: at,
         updated_at: at,
@@ -507,13 +529,29 @@ pub async fn release(
     let id = nsk_errors::fields::uuid(&request.id, "id")?;
     let key = key_of(identity, "ReleaseVoucher", &request.request_id, &request)?;
     change_voucher(pool, outbox, identity, id, key.as_ref(), |s| {
+        off_the_platform(s, "released")?;
         s.voucher.release(center).map_err(refused)?;
         s.status_since = today;
         Ok(Decision::event(pb::VoucherReleased {
             voucher: Some(voucher_to_proto(s)),
+            application_id: String::new(),
         }))
     })
     .await
+}
+
+/// A voucher presented with an application on the platform follows that procedure: the
+/// refusal releases it, the result uses it (Art. 29.2, 29.4); the center does not act on it
+/// beside the procedure.
+fn off_the_platform(s: &StoredVoucher, act: &str) -> Result<(), ApiError> {
+    match s.application_id {
+        Some(application) if matches!(s.voucher.status, Status::Redeemed { .. }) => {
+            Err(ApiError::failed_precondition(format!(
+                "the voucher was redeemed for application {application} on the platform: it is {act} by that procedure's steps, not directly"
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Art. 29.4: a failed procedure uses the voucher, and the center is reimbursed all the same.
@@ -546,6 +584,7 @@ pub async fn report_failed(
         ));
     }
     change_voucher(pool, outbox, identity, id, key.as_ref(), |s| {
+        off_the_platform(s, "reported failed")?;
         let Status::Redeemed { profession, .. } = s.voucher.status.clone() else {
             return Err(ApiError::failed_precondition(format!(
                 "the voucher is {}: a procedure uses only a voucher its center redeemed (Art. 29.2)",
@@ -557,19 +596,7 @@ pub async fn report_failed(
             .use_for(center, &holder, profession, crate::domain::voucher::Outcome::Failed, today)
             .map_err(refused)?;
         s.status_since = today;
-        let claim = store::ClaimRow {
-            id: Uuid::now_v7(),
-            voucher_id: s.voucher.id,
-            center_number: center,
-            region: s.voucher.region.clone(),
-            amount_tiyn: s.voucher.rate_tiyn,
-            outcome: "failed".into(),
-            document_serial: None,
-            status: "claimed".into(),
-            reason: None,
-            claimed_on: today,
-            updated_at: now(),
-        };
+        let claim = store::ClaimRow::for_used(s, center, today);
         Ok(Decision {
             event: pb::VoucherUsed {
                 voucher: Some(voucher_to_proto(s)),

@@ -134,6 +134,7 @@ pub fn voucher_to_proto(s: &StoredVoucher) -> pb::Voucher {
         profession_id: profession,
         nqf_level: level,
         cancel_reason: reason,
+        application_id: s.application_id.map(|a| a.to_string()).unwrap_or_default(),
     }
 }
 

@@ -80,15 +80,25 @@ const READERS: [Role; 3] = [
     Role::EmploymentOffice,
 ];
 
+/// Who reads one voucher: the officials, and its holder.
+const HOLDER_READERS: [Role; 4] = [
+    Role::AuthorizedBodyAdmin,
+    Role::Auditor,
+    Role::EmploymentOffice,
+    Role::Candidate,
+];
+
 /// The list `identity` asked for, scoped to what it may see: an office its own region, a
-/// center the vouchers it redeemed (and used), the authorized body and auditors any.
+/// center the vouchers it redeemed (and used), a candidate their own, the authorized body and
+/// auditors any.
 fn voucher_filter(
     identity: &nsk_identity::Identity,
     request: &pb::ListVouchersRequest,
 ) -> Result<VoucherFilter, ApiError> {
-    // A center sees the vouchers it redeemed (and used).
     let official = READERS.iter().any(|r| identity.has(*r));
-    let center = if official {
+    let holder_iin = cases::own_vouchers(identity)?;
+    // A center sees the vouchers it redeemed (and used).
+    let center = if official || holder_iin.is_some() {
         match request.center_number.trim() {
             "" => None,
             raw => Some(
@@ -112,6 +122,7 @@ fn voucher_filter(
         region,
         center,
         profession,
+        holder_iin,
         statuses: status_codes(request.status)
             .ok_or_else(|| ApiError::invalid_field("status", "is not a voucher status"))?,
         issued_from: date(&request.issued_from, "issued_from")?,
@@ -191,7 +202,7 @@ impl VoucherService for VouchersApi {
         request: Request<pb::GetVoucherRequest>,
     ) -> Result<Response<pb::Voucher>, Status> {
         let caller = self.verifier.caller(&request)?;
-        let identity = caller.require(&READERS)?.clone();
+        let identity = caller.require(&HOLDER_READERS)?.clone();
         let id = nsk_errors::fields::uuid(&request.get_ref().id, "id")?;
         let mut conn = self.pool.acquire().await.map_err(ApiError::from)?;
         let stored = store::get_voucher(&mut conn, id)
@@ -199,6 +210,11 @@ impl VoucherService for VouchersApi {
             .map_err(ApiError::from)?
             .ok_or_else(|| ApiError::not_found("voucher", &id.to_string()))?;
         cases::check_office_region(&identity, &stored.voucher.region)?;
+        if let Some(own) = cases::own_vouchers(&identity)? {
+            if own != stored.voucher.holder_iin {
+                return Err(ApiError::not_found("voucher", &id.to_string()).into());
+            }
+        }
         store::audit_reads(
             &self.pool,
             &identity.subject,
@@ -247,6 +263,7 @@ impl VoucherService for VouchersApi {
                 Role::Auditor,
                 Role::EmploymentOffice,
                 Role::RecognitionCenter,
+                Role::Candidate,
             ])?
             .clone();
         let filter = voucher_filter(&identity, &request.into_inner())?;

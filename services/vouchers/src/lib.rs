@@ -8,6 +8,8 @@
 //! - `convert` — contract <-> domain, shared by handlers, cases and events;
 //! - `expiry` — the job that ends vouchers not used within their validity (Art. 29.3);
 //! - `events` — the read models it keeps: professions and centers' certificates;
+//! - `procedure` — what the procedures on the platform and the documents do to a voucher:
+//!   redeemed for an application, given back, used pass or fail (Art. 29.2, 29.4);
 //! - `store` — SQL, checked at compile time against `.sqlx/`, typed rows: terms with committed
 //!   budgets, vouchers, claims, audited reads;
 //! - `migrations/` — its own database, created and migrated at start.
@@ -18,6 +20,7 @@ pub mod domain;
 pub mod events;
 pub mod expiry;
 pub mod grpc;
+pub mod procedure;
 pub mod store;
 
 use nsk_config::ServiceConfig;
@@ -46,6 +49,7 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
                 config.kafka.topic_of("professions"),
                 config.kafka.topic_of("accreditation"),
                 config.kafka.topic_of("documents"),
+                config.kafka.topic_of("recognition"),
             ],
             dead_letter_topic: config.kafka.dead_letter_topic_of(SERVICE),
             max_attempts: 10,

@@ -226,16 +226,21 @@ async fn the_center_the_holder_chose_redeems_and_a_failed_procedure_is_reimburse
         .unwrap()
         .into_inner();
     assert_eq!(released.status, pb::VoucherStatus::Issued as i32);
-    let refused = client
+    let stranger = client
         .redeem_voucher(center("0043", redeem("900101300047", 5)))
         .await
         .unwrap_err();
+    assert_eq!(stranger.code(), Code::FailedPrecondition);
+    assert!(
+        stranger.message().contains("IIN does not match") && !stranger.message().contains("0043"),
+        "for another person's IIN, that alone: {stranger:?}"
+    );
+    let refused = client
+        .redeem_voucher(center("0043", redeem(HOLDER, 5)))
+        .await
+        .unwrap_err();
     assert_eq!(refused.code(), Code::FailedPrecondition);
-    for part in [
-        "IIN does not match",
-        "center 0043 has no active",
-        "does not cover",
-    ] {
+    for part in ["center 0043 has no active", "does not cover"] {
         assert!(refused.message().contains(part), "{part}: {refused:?}");
     }
 

@@ -29,6 +29,8 @@ pub const APPLICATION: &str = "application";
 pub const OFFER: &str = "offer";
 /// A pass told to the registry of documents, numbered on its own.
 pub const PASSED: &str = "passed_procedure";
+/// A voucher sent to its register with an application, numbered on its own.
+pub const VOUCHER_PRESENTED: &str = "voucher_presentation";
 
 fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
@@ -279,6 +281,11 @@ impl Cases {
         else {
             return Err(violations(problems));
         };
+        if voucher_id.is_some() {
+            if let Err(r) = crate::domain::voucher::may_present(applicant.iin.is_some()) {
+                problems.push((r.field.unwrap_or("voucher_id").into(), r.message));
+            }
+        }
         if !problems.is_empty() {
             return Err(violations(problems));
         }
@@ -319,6 +326,7 @@ impl Cases {
             attachments,
             consent_version: CONSENT_VERSION.to_string(),
             consent_given_at: now(),
+            voucher: voucher_id.map(|_| crate::domain::voucher::Standing::Presented),
         };
         let mut tx = self.pool.begin().await?;
         if let nsk_db::requests::Once::Applied(done) =
@@ -352,6 +360,18 @@ impl Cases {
                 &convert::advanced(&stored.procedure),
             )
             .await?;
+        // Art. 29.2: the voucher goes to its register, which redeems it for this application.
+        if let Some(presented) = convert::presented(&stored) {
+            self.outbox
+                .append_next(
+                    &mut tx,
+                    VOUCHER_PRESENTED,
+                    &stored.procedure.id().to_string(),
+                    &context(identity, key.as_ref()),
+                    &presented,
+                )
+                .await?;
+        }
         tx.commit().await?;
         tracing::info!(application = %stored.procedure.id(), %center, "application registered");
         Ok(stored)

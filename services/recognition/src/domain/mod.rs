@@ -13,7 +13,8 @@
 //!   their fixing or a reasoned refusal, the contract, the notice of the date (10-20 working days
 //!   ahead), rescheduling, the result and its protocol, the document or the notice of failure,
 //!   the appeal and its decision; every act dated, every deadline met or late by so many
-//!   working days, every message between candidate and center a notice.
+//!   working days, every message between candidate and center a notice;
+//! - [`voucher`]: the voucher applied with (Art. 29), as the register of vouchers answers.
 //!
 //! Every refusal is a [`Refused`] naming the state or the rule that forbids the act.
 
@@ -23,6 +24,7 @@ pub mod deadlines;
 pub mod monitoring;
 pub mod offer;
 pub mod procedure;
+pub mod voucher;
 
 /// Why the Rules forbid an act now: the field it concerns (as the contract names it), if one,
 /// and the rule, in words.

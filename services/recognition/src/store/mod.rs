@@ -17,6 +17,7 @@ use crate::domain::procedure::{
     Appeal, Channel, Facts, Language, Mode, Notice, Procedure, Result as ExamResult, Schedule,
     Stage, Step, Stored,
 };
+use crate::domain::voucher::Standing;
 
 /// An application as the register keeps it: the procedure, and the form it was made with.
 #[derive(Debug, Clone)]
@@ -30,6 +31,8 @@ pub struct StoredApplication {
     pub attachments: Vec<Attachment>,
     pub consent_version: String,
     pub consent_given_at: DateTime<Utc>,
+    /// The voucher applied with, as the register of vouchers answered (Art. 29.2).
+    pub voucher: Option<Standing>,
 }
 
 pub(crate) fn code<T: serde::Serialize>(value: &T) -> String {
@@ -74,6 +77,7 @@ struct ApplicationRow {
     document_serial: Option<String>,
     steps: Json<Vec<Step>>,
     version: i64,
+    voucher_standing: Option<Json<Standing>>,
 }
 
 impl TryFrom<ApplicationRow> for StoredApplication {
@@ -116,6 +120,7 @@ impl TryFrom<ApplicationRow> for StoredApplication {
             attachments: row.attachments.0,
             consent_version: row.consent_version,
             consent_given_at: row.consent_given_at,
+            voucher: row.voucher_standing.map(|j| j.0),
         })
     }
 }
@@ -131,9 +136,9 @@ pub async fn insert_application(
             (id, center_number, person, candidate, profession_id, nqf_level,
              earlier_document_valid_until, knowledge, skills, attachments, language, mode,
              channel, voucher_id, consent_version, consent_given_at, registered_on, stage, since,
-             steps, version)
+             steps, version, voucher_standing)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21)",
+                 $18, $19, $20, $21, $22)",
         p.id(),
         facts.center as _,
         stored.person,
@@ -155,6 +160,7 @@ pub async fn insert_application(
         p.since(),
         Json(p.steps()) as _,
         p.version(),
+        stored.voucher.as_ref().map(Json) as _,
     )
     .execute(conn)
     .await?;
@@ -171,7 +177,7 @@ pub async fn save_application(
         "UPDATE applications
             SET stage = $2, since = $3, remarks = $4, schedule = $5, result = $6, appeal = $7,
                 document_serial = $8, steps = $9, version = $10, attachments = $11,
-                updated_at = now()
+                voucher_standing = $12, updated_at = now()
           WHERE id = $1",
         p.id(),
         p.stage().code(),
@@ -184,6 +190,7 @@ pub async fn save_application(
         Json(p.steps()) as _,
         p.version(),
         Json(&stored.attachments) as _,
+        stored.voucher.as_ref().map(Json) as _,
     )
     .execute(conn)
     .await?;
@@ -201,7 +208,8 @@ macro_rules! select_applications {
                       channel, voucher_id, consent_version, consent_given_at, registered_on,
                       stage, since, remarks, schedule AS "schedule: Json<Schedule>",
                       result AS "result: Json<ExamResult>", appeal AS "appeal: Json<Appeal>",
-                      document_serial, steps AS "steps: Json<Vec<Step>>", version
+                      document_serial, steps AS "steps: Json<Vec<Step>>", version,
+                      voucher_standing AS "voucher_standing: Json<Standing>"
                  FROM applications "# + $tail
             $(, $arg)*
         )

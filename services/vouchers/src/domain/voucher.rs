@@ -118,6 +118,12 @@ impl Voucher {
         level: u8,
         today: NaiveDate,
     ) -> Result<Happened, Refused> {
+        // Another person learns nothing of the voucher: not its state, not its center.
+        if holder_iin != self.holder_iin {
+            return Err(Refused::new(
+                "the voucher is its holder's alone: the IIN does not match (Art. 1.11)",
+            ));
+        }
         match &self.status {
             Status::Issued => {}
             Status::Redeemed { center: c, .. } if *c == center.number => {
@@ -138,11 +144,6 @@ impl Voucher {
             }
         }
         let mut reasons = Vec::new();
-        if holder_iin != self.holder_iin {
-            reasons.push(
-                "the voucher is its holder's alone: the IIN does not match (Art. 1.11)".to_string(),
-            );
-        }
         if today > self.valid_until {
             reasons.push(format!(
                 "the voucher was valid until {} (Art. 29.3)",
@@ -244,6 +245,39 @@ impl Voucher {
             on: today,
         };
         Ok(Happened::Used)
+    }
+
+    /// A voucher already used by a procedure on the platform learns how that procedure stands
+    /// last: an appeal upheld after a fail (Rules p. 23), or the document registered after a
+    /// pass (p. 18), makes the outcome a pass; the reimbursement is the same either way (Art.
+    /// 29.4). `Ok(false)` when nothing changes (heard before).
+    pub fn revise_to_pass(&mut self, document_serial: Option<&str>) -> Result<bool, Refused> {
+        let Status::Used { outcome, .. } = &mut self.status else {
+            return Err(Refused::new(format!(
+                "the voucher is {}: only a used voucher's outcome is revised",
+                self.status.code()
+            )));
+        };
+        match (outcome.clone(), document_serial) {
+            (Outcome::Passed { document_serial: known }, Some(serial))
+                if !known.is_empty() && known != serial =>
+            {
+                Err(Refused::new(format!(
+                    "the voucher's procedure already has its document {known}, not {serial}: one procedure, one document"
+                )))
+            }
+            (Outcome::Passed { document_serial: known }, serial)
+                if serial.is_none_or(|s| s == known) =>
+            {
+                Ok(false)
+            }
+            (_, serial) => {
+                *outcome = Outcome::Passed {
+                    document_serial: serial.unwrap_or_default().to_string(),
+                };
+                Ok(true)
+            }
+        }
     }
 
     /// Art. 29.3: extended for the period of the holder's temporary disability — by the days
@@ -434,11 +468,17 @@ mod tests {
             active: false,
             levels: Some(vec![3]),
         };
-        let err = v
+        let stranger = v
             .redeem(&inactive, "040101600011", WELDER, false, 4, d("2027-02-01"))
             .unwrap_err();
+        assert_eq!(
+            stranger.0, "the voucher is its holder's alone: the IIN does not match (Art. 1.11)",
+            "another person learns nothing else of it"
+        );
+        let err = v
+            .redeem(&inactive, HOLDER, WELDER, false, 4, d("2027-02-01"))
+            .unwrap_err();
         for part in [
-            "IIN does not match",
             "valid until 2027-01-31",
             "not in the register",
             "no active",
@@ -476,6 +516,39 @@ mod tests {
             v.cancel("found work", d("2026-12-11")).is_err(),
             "a used voucher stays used"
         );
+    }
+
+    #[test]
+    fn an_appeal_upheld_or_the_document_revises_a_used_voucher_to_a_pass_rules_p_18_23() {
+        let mut v = voucher();
+        assert!(
+            v.revise_to_pass(None).is_err(),
+            "an issued voucher has no outcome"
+        );
+        v.redeem(&center(42), HOLDER, WELDER, true, 4, d("2026-11-23"))
+            .unwrap();
+        v.use_for(n(42), HOLDER, WELDER, Outcome::Failed, d("2026-12-10"))
+            .unwrap();
+        // The appeal upheld: a pass, its document still to come.
+        assert_eq!(v.revise_to_pass(None), Ok(true));
+        assert!(matches!(
+            &v.status,
+            Status::Used { outcome: Outcome::Passed { document_serial }, on, .. }
+                if document_serial.is_empty() && *on == d("2026-12-10")
+        ));
+        assert_eq!(v.revise_to_pass(None), Ok(false), "heard twice");
+        let serial = "41221-72120000-4-101226-0042-00000001";
+        assert_eq!(v.revise_to_pass(Some(serial)), Ok(true));
+        assert_eq!(v.revise_to_pass(Some(serial)), Ok(false));
+        assert_eq!(
+            v.revise_to_pass(None),
+            Ok(false),
+            "a late upheld changes nothing"
+        );
+        let second = v
+            .revise_to_pass(Some("41221-72120000-4-101226-0042-00000002"))
+            .unwrap_err();
+        assert!(second.0.contains("one procedure, one document"), "{second}");
     }
 
     #[test]

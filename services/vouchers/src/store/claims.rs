@@ -18,6 +18,36 @@ pub struct ClaimRow {
     pub updated_at: DateTime<Utc>,
 }
 
+impl ClaimRow {
+    /// The claim of `center`, which ran the procedure that used the voucher on `on` (Art.
+    /// 29.4: the passage is paid, passed or failed): the voucher's rate, its outcome.
+    pub fn for_used(s: &StoredVoucher, center: nsk_kz::CenterNumber, on: NaiveDate) -> Self {
+        let (outcome, document_serial) = match &s.voucher.status {
+            Status::Used {
+                outcome: Outcome::Passed { document_serial },
+                ..
+            } => (
+                "passed",
+                Some(document_serial.clone()).filter(|s| !s.is_empty()),
+            ),
+            _ => ("failed", None),
+        };
+        ClaimRow {
+            id: Uuid::now_v7(),
+            voucher_id: s.voucher.id,
+            center_number: center,
+            region: s.voucher.region.clone(),
+            amount_tiyn: s.voucher.rate_tiyn,
+            outcome: outcome.into(),
+            document_serial,
+            status: "claimed".into(),
+            reason: None,
+            claimed_on: on,
+            updated_at: Utc::now(),
+        }
+    }
+}
+
 pub async fn insert_claim(conn: &mut PgConnection, c: &ClaimRow) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "INSERT INTO claims (id, voucher_id, center_number, region, amount_tiyn, outcome, document_serial,
@@ -97,6 +127,25 @@ pub async fn save_claim(conn: &mut PgConnection, c: &ClaimRow) -> Result<(), sql
         &c.status,
         c.reason.as_deref(),
         c.updated_at,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The claim of a voucher whose procedure turned out a pass (an appeal upheld, Rules p. 23)
+/// or whose document came (p. 18): the outcome and the serial follow; the amount does not
+/// change (Art. 29.4).
+pub async fn claim_passed(
+    conn: &mut PgConnection,
+    voucher_id: Uuid,
+    document_serial: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "UPDATE claims SET outcome = 'passed', document_serial = COALESCE($2, document_serial), updated_at = now()
+          WHERE voucher_id = $1",
+        voucher_id,
+        document_serial,
     )
     .execute(conn)
     .await?;

@@ -34,6 +34,9 @@ pub struct StoredVoucher {
     pub registration: Registration,
     pub status_since: NaiveDate,
     pub terms_version: i64,
+    /// The application on the platform the voucher was presented with: its procedure redeems
+    /// and uses it (Art. 29.2, 29.4).
+    pub application_id: Option<Uuid>,
     pub issued_by: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -61,6 +64,7 @@ struct VoucherRow {
     nqf_level: Option<i32>,
     cancel_reason: Option<String>,
     document_serial: Option<String>,
+    application_id: Option<Uuid>,
     issued_by: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -130,6 +134,7 @@ impl TryFrom<VoucherRow> for StoredVoucher {
             registration: r.registration.0,
             status_since: r.status_since,
             terms_version: r.terms_version,
+            application_id: r.application_id,
             issued_by: r.issued_by,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -249,7 +254,7 @@ pub async fn save_voucher(conn: &mut PgConnection, s: &StoredVoucher) -> Result<
     sqlx::query!(
         "UPDATE vouchers SET valid_until = $2, status = $3, status_since = $4, sick_leaves = $5,
                 center_number = $6, profession_id = $7, nqf_level = $8, cancel_reason = $9, updated_at = $10,
-                document_serial = $11
+                document_serial = $11, application_id = $12
           WHERE id = $1",
         v.id,
         v.valid_until,
@@ -262,6 +267,7 @@ pub async fn save_voucher(conn: &mut PgConnection, s: &StoredVoucher) -> Result<
         c.reason,
         s.updated_at,
         c.document_serial,
+        s.application_id,
     )
     .execute(conn)
     .await?;
@@ -279,7 +285,7 @@ pub async fn get_voucher(
                   valid_until, status, status_since, rate_tiyn, terms_version,
                   sick_leaves AS "sick_leaves: Json<Vec<StoredSickLeave>>",
                   center_number AS "center_number: nsk_kz::CenterNumber", profession_id,
-                  nqf_level, cancel_reason, document_serial, issued_by, created_at, updated_at
+                  nqf_level, cancel_reason, document_serial, application_id, issued_by, created_at, updated_at
              FROM vouchers WHERE id = $1"#,
         id,
     )
@@ -300,7 +306,7 @@ pub async fn lock_voucher(
                   valid_until, status, status_since, rate_tiyn, terms_version,
                   sick_leaves AS "sick_leaves: Json<Vec<StoredSickLeave>>",
                   center_number AS "center_number: nsk_kz::CenterNumber", profession_id,
-                  nqf_level, cancel_reason, document_serial, issued_by, created_at, updated_at
+                  nqf_level, cancel_reason, document_serial, application_id, issued_by, created_at, updated_at
              FROM vouchers WHERE id = $1 FOR UPDATE"#,
         id,
     )
@@ -321,7 +327,7 @@ pub async fn voucher_by_number(
                   valid_until, status, status_since, rate_tiyn, terms_version,
                   sick_leaves AS "sick_leaves: Json<Vec<StoredSickLeave>>",
                   center_number AS "center_number: nsk_kz::CenterNumber", profession_id,
-                  nqf_level, cancel_reason, document_serial, issued_by, created_at, updated_at
+                  nqf_level, cancel_reason, document_serial, application_id, issued_by, created_at, updated_at
              FROM vouchers WHERE number = $1"#,
         number,
     )
@@ -355,6 +361,8 @@ pub struct VoucherFilter {
     pub center: Option<i32>,
     /// Vouchers redeemed for this profession.
     pub profession: Option<Uuid>,
+    /// The holder's own (a candidate's list).
+    pub holder_iin: Option<String>,
     /// Status codes (a used voucher has two).
     pub statuses: Vec<String>,
     pub issued_from: Option<NaiveDate>,
@@ -374,7 +382,7 @@ pub async fn list_vouchers(
                   valid_until, status, status_since, rate_tiyn, terms_version,
                   sick_leaves AS "sick_leaves: Json<Vec<StoredSickLeave>>",
                   center_number AS "center_number: nsk_kz::CenterNumber", profession_id,
-                  nqf_level, cancel_reason, document_serial, issued_by, created_at, updated_at
+                  nqf_level, cancel_reason, document_serial, application_id, issued_by, created_at, updated_at
              FROM vouchers
           WHERE ($1::text IS NULL OR region = $1)
             AND (cardinality($2::text[]) = 0 OR status = ANY($2))
@@ -383,6 +391,7 @@ pub async fn list_vouchers(
             AND id > $5
             AND ($7::int IS NULL OR center_number = $7)
             AND ($8::uuid IS NULL OR profession_id = $8)
+            AND ($9::text IS NULL OR holder_iin = $9)
           ORDER BY id LIMIT $6"#,
         f.region,
         &f.statuses,
@@ -392,6 +401,7 @@ pub async fn list_vouchers(
         f.limit,
         f.center,
         f.profession,
+        f.holder_iin,
     )
     .fetch_all(pool)
     .await?

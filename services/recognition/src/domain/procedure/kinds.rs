@@ -177,6 +177,8 @@ pub enum NoticeKind {
     Appeal,
     /// To the candidate: the appeal commission's decision (p. 22).
     AppealDecision,
+    /// To either: what the register of vouchers answered (Art. 29.2).
+    Voucher,
 }
 
 /// A message between candidate and center, delivered through the platform the moment it is
