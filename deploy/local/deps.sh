@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the platform and its tests need, once each: the Kafka-API broker (Tansu),
-# schemathesis (in .run/venv, from PyPI) and cargo-fuzz. Each is skipped when its version is already there.
+# schemathesis (in .run/venv, from PyPI), cargo-fuzz, and for the browser tests Debian's
+# Chromium and ChromeDriver, poppler-utils (pdftotext, pdftoppm) and the pinned npm packages of
+# tests/browser (playwright-core, axe-core). Each is skipped when it is already there.
 source "$(dirname "$0")/lib.sh"
 
 SCHEMATHESIS_VERSION="4.32.5"
@@ -16,6 +18,22 @@ CARGO_FUZZ_VERSION="0.13.2"
 if ! cargo install --list | grep -q "^cargo-fuzz v$CARGO_FUZZ_VERSION:"; then
   log "installing cargo-fuzz $CARGO_FUZZ_VERSION (about a minute, once)"
   cargo install "cargo-fuzz@$CARGO_FUZZ_VERSION" --locked
+fi
+
+# The browser tests: Debian's Chromium (never a browser a test tool downloads), and the PDF tools.
+missing=()
+for tool in chromium:chromium chromedriver:chromium-driver pdftotext:poppler-utils; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool##*:}")
+done
+if ((${#missing[@]})); then
+  log "installing ${missing[*]} from Debian's packages"
+  sudo_if_needed() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
+  sudo_if_needed apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive sudo_if_needed apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if [[ ! -d "$ROOT/tests/browser/node_modules/playwright-core" ]]; then
+  log "installing the browser tests' npm packages (tests/browser/package-lock.json)"
+  npm ci --prefix "$ROOT/tests/browser" --no-audit --no-fund --loglevel=error
 fi
 
 if [[ -x "$TANSU" ]] && cargo install --list | grep -q "^tansu v$TANSU_VERSION:"; then

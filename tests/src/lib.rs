@@ -211,6 +211,15 @@ impl Platform {
         }
     }
 
+    /// Kills `service`'s process, as an outage would; the gateway stays.
+    pub async fn stop(&mut self, service: &str) {
+        for (name, child) in &mut self.children {
+            if name == service {
+                let _ = child.kill().await;
+            }
+        }
+    }
+
     /// The last lines of every process's log, for a failure message.
     pub fn log_tails(&self) -> String {
         let mut out = String::new();
@@ -332,7 +341,8 @@ impl Drop for Platform {
     }
 }
 
-/// Calls and walks shared by the cross-service tests, all through the gateway's REST API.
+pub mod seed;
+
 /// Runs `pgbench` with `script` against `db_url` for `seconds` with `clients` (prepared
 /// statements when `prepared`): the baseline of the benchmarks. Returns (tps, average ms).
 pub fn pgbench(
@@ -380,6 +390,7 @@ pub fn pgbench(
     (tps, latency)
 }
 
+/// Calls and walks shared by the cross-service tests, all through the gateway's REST API.
 pub mod walk {
     use std::time::Duration;
 

@@ -9,6 +9,7 @@
 //! - `keys` — centers' API keys traded for the gateway's short-lived tokens;
 //! - `limits` — the token buckets;
 //! - `passthrough` — native gRPC passed to the owning service after the same checks;
+//! - `web` — pages for people (verification, the registers) in kk, ru and en;
 //! - here — the HTTP server: REST under `/v1/...`, gRPC passed through to the owning service,
 //!   `/healthz`, `/readyz`; bearer tokens verified before anything is forwarded, and forwarded
 //!   so that each service checks roles again.
@@ -24,6 +25,7 @@ pub mod routes;
 pub mod rules;
 pub mod tls;
 pub mod transcode;
+pub mod web;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -72,6 +74,8 @@ struct Gateway {
     /// Per address, for callers without a token.
     per_ip: limits::Limiter,
     body_read_timeout: Duration,
+    /// The pages for people.
+    web: web::Web,
 }
 
 pub struct Application {
@@ -107,7 +111,9 @@ impl Application {
             config.api_key_cache,
             config.upstream_timeout,
         );
+        let web = web::Web::new(&channels, config.upstream_timeout).map_err(anyhow::Error::msg)?;
         let gateway = Gateway {
+            web,
             keys,
             openapi: serde_json::to_string_pretty(&openapi::document(&routes, &access))?,
             access,
@@ -126,6 +132,7 @@ impl Application {
             )
             .route("/readyz", get(readyz))
             .route("/openapi.json", get(openapi_json))
+            .route("/assets/style.css", get(|| async { web::stylesheet() }))
             .fallback(dispatch)
             .with_state(Arc::new(gateway))
             .layer(axum::middleware::from_fn(harden));
@@ -369,12 +376,31 @@ async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response 
     async move {
         if is_grpc {
             passthrough::grpc_proxy(&gw, request).await
+        } else if request.method() == http::Method::GET {
+            let (parts, body) = request.into_parts();
+            match page(&gw, &parts).await {
+                Some(page) => page,
+                None => rest(&gw, Request::from_parts(parts, body)).await,
+            }
         } else {
             rest(&gw, request).await
         }
     }
     .instrument(span)
     .await
+}
+
+/// A page for people, if the path is one (within the address's limits); `None` otherwise.
+async fn page(gw: &Gateway, parts: &http::request::Parts) -> Option<Response> {
+    if !web::is_page(parts) {
+        return None;
+    }
+    if let Some(retry_after) =
+        callers::over_limit(gw, &nsk_identity::Caller::Anonymous, &parts.extensions)
+    {
+        return Some(callers::too_many(retry_after));
+    }
+    web::page(&gw.web, parts).await
 }
 
 /// The largest `Authorization` header read: a token is a few hundred bytes; kilobytes are an

@@ -313,7 +313,12 @@ mod tests {
         assert_eq!(documents["security"][0]["bearer"], json!([]));
         assert_eq!(
             documents["x-roles"],
-            json!(["recognition-center", "authorized-body-admin", "auditor"])
+            json!([
+                "recognition-center",
+                "authorized-body-admin",
+                "auditor",
+                "candidate"
+            ])
         );
         assert_eq!(post["x-roles"], json!(["authorized-body-admin"]));
         assert!(post["summary"].as_str().unwrap().contains("Art. 5.6"));
