@@ -20,7 +20,13 @@ pub struct PublicData {
     pub valid: String,
     pub cancelled: String,
     pub expired: String,
+    /// The ids of the valid and the cancelled documents (the holder: [`HOLDER_IIN`]).
+    pub valid_id: String,
+    pub cancelled_id: String,
 }
+
+/// The holder of the valid and the cancelled documents.
+pub const HOLDER_IIN: &str = "900101300037";
 
 fn document(profession_id: &str, protocol: &str) -> Value {
     json!({
@@ -127,6 +133,8 @@ pub async fn public_data(platform: &Platform) -> PublicData {
             .as_str()
             .expect("a serial")
             .to_string(),
+        valid_id: valid["id"].as_str().expect("an id").to_string(),
+        cancelled_id: cancelled["id"].as_str().expect("an id").to_string(),
         expired,
     }
 }

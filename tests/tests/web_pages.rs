@@ -216,6 +216,32 @@ async fn the_qr_address_shows_each_status_in_three_languages_and_the_registers_l
     let missing = page(&platform, "/registers/nothing", &[]).await;
     assert_eq!(missing.status, 404);
 
+    // A cancellation shows on the very next visit: the page keeps no copy.
+    let (status, _) = nsk_e2e::walk::call(
+        &platform,
+        Some(nsk_identity::Role::AuthorizedBodyAdmin),
+        &format!("/v1/documents/{}:cancel", data.valid_id),
+        Some(&serde_json::json!({
+            "reason": "registered for the wrong holder",
+            "ground": "CANCELLATION_GROUND_COURT_DECISION",
+            "basis": {"number": "2-2001/2026", "date": nsk_e2e::walk::today(), "title": "Decision of the court"}
+        })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let flipped = page(
+        &platform,
+        &format!("/v1/verify/{}?lang=en", data.valid),
+        &[],
+    )
+    .await;
+    assert!(
+        flipped.body.contains("verdict-cancelled")
+            && flipped.body.contains("registered for the wrong holder"),
+        "{}",
+        flipped.body
+    );
+
     // The registry down: "could not check", never "valid".
     platform.stop("documents").await;
     let down = page(

@@ -154,6 +154,49 @@ impl DocumentRegistry for DocumentsApi {
         Ok(Response::new(document_to_proto(&document)))
     }
 
+    /// The document as PDF (Appendix 2), for those who may read it; the read is audited.
+    async fn get_document_pdf(
+        &self,
+        request: Request<pb::GetDocumentRequest>,
+    ) -> Result<Response<HttpBody>, Status> {
+        let identity = self
+            .verifier
+            .caller(&request)?
+            .require(&access::READERS)?
+            .clone();
+        let id = parse_id(&request.get_ref().id, "id")?;
+        let d = self.registry.get(&identity, id).await?;
+        let (issue, valid, cancelled_on) = (
+            d.issue_date.to_string(),
+            d.valid_until.to_string(),
+            d.cancellation.as_ref().map(|c| c.cancelled_on.to_string()),
+        );
+        let url = format!("{}/v1/verify/{}", self.public_url, d.serial_number);
+        let sheet = crate::pdf::Sheet {
+            center_name: &d.center_name,
+            serial: &d.serial_number,
+            holder_name: &d.holder_name,
+            profession: &d.profession_name,
+            nqf_level: d.nqf_level,
+            skills: &d.separate_skills,
+            issue_date: &issue,
+            valid_until: &valid,
+            head_of_center: &d.head_of_center,
+            verify_url: &url,
+            cancelled: d
+                .cancellation
+                .as_ref()
+                .zip(cancelled_on.as_deref())
+                .map(|(c, on)| (on, c.reason.as_str())),
+        };
+        let data = crate::pdf::render(&sheet).map_err(ApiError::internal)?;
+        Ok(Response::new(HttpBody {
+            content_type: "application/pdf".to_string(),
+            data,
+            extensions: Vec::new(),
+        }))
+    }
+
     /// A center's own documents; for officials, any center's, or a person's by IIN (audited).
     async fn list_documents(
         &self,

@@ -15,6 +15,7 @@
 //! - `store` — SQL only, checked at compile time against `.sqlx/`, typed rows, including the read
 //!   models of the registers it hears;
 //! - `qr` — the QR code of a document's verification URL;
+//! - `pdf` — the document as PDF in the form of Appendix 2, fonts embedded;
 //! - `counting` — public verification counted per day, never per check.
 
 pub mod access;
@@ -25,6 +26,7 @@ pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod migration;
+pub mod pdf;
 pub mod publish;
 pub mod qr;
 pub mod store;

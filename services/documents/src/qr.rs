@@ -45,6 +45,15 @@ pub fn render(url: &str, format: Format) -> Result<Vec<u8>, String> {
     }
 }
 
+/// The code of `url` as its side in modules and whether each module (row by row) is dark,
+/// for drawing it as vectors (the PDF).
+pub fn modules(url: &str) -> Result<(usize, Vec<bool>), String> {
+    let code = QrCode::with_error_correction_level(url.as_bytes(), EcLevel::M)
+        .map_err(|e| format!("cannot encode {url:?} as a QR code: {e}"))?;
+    let dark = code.to_colors().iter().map(|c| *c == Color::Dark).collect();
+    Ok((code.width(), dark))
+}
+
 /// An 8-bit grayscale PNG of the code with its quiet zone.
 fn png(code: &QrCode) -> Result<Vec<u8>, String> {
     let modules = code.width();
