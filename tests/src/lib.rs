@@ -117,6 +117,15 @@ impl Platform {
             ("NSK_LOG_FORMAT".to_string(), "json".to_string()),
             ("RUST_LOG".to_string(), "info".to_string()),
         ];
+        // The gateway's address is known before the services start: they print it as the
+        // platform's public address (QR codes, credentials, status lists).
+        let gateway_addr = format!("127.0.0.1:{}", free_port());
+        let tls = extra
+            .iter()
+            .any(|(s, n, _)| *s == "gateway" && *n == "NSK_TLS_CERT_FILE");
+        let public_url = format!("{}://{gateway_addr}", if tls { "https" } else { "http" });
+        let mut common = common.to_vec();
+        common.push(("NSK_PUBLIC_URL".to_string(), public_url));
         let mut children = Vec::new();
         let mut service_addrs = Vec::new();
         let mut databases = Vec::new();
@@ -139,7 +148,6 @@ impl Platform {
             envs.push((service.to_string(), env));
             service_addrs.push((service.to_string(), addr));
         }
-        let gateway_addr = format!("127.0.0.1:{}", free_port());
         let mut env = common.to_vec();
         env.push(("NSK_HTTP_ADDR".into(), gateway_addr.clone()));
         // The tests drive the platform faster than any one person would: no abuse limits

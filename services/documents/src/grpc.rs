@@ -30,6 +30,8 @@ pub struct DocumentsApi {
     verifications: std::sync::Arc<crate::counting::VerificationCounter>,
     /// Where the public reaches the gateway: the base of the URL in QR codes.
     public_url: String,
+    /// Documents as signed credentials; `None` until [`DocumentsApi::signing`].
+    credentials: Option<std::sync::Arc<crate::credentials::Credentials>>,
 }
 
 impl DocumentsApi {
@@ -45,6 +47,7 @@ impl DocumentsApi {
             verifier,
             verifications: Default::default(),
             public_url,
+            credentials: None,
         }
     }
 }
@@ -58,6 +61,29 @@ impl DocumentsApi {
         self.verifications = counter;
         self
     }
+
+    /// Signs documents' credentials and status lists with `credentials`.
+    pub fn signing(mut self, credentials: crate::credentials::Credentials) -> Self {
+        self.credentials = Some(std::sync::Arc::new(credentials));
+        self
+    }
+
+    fn credentials(&self) -> Result<&crate::credentials::Credentials, ApiError> {
+        self.credentials.as_deref().ok_or_else(|| {
+            ApiError::new(
+                nsk_errors::ErrorKind::NotImplemented,
+                "this instance signs no credentials",
+            )
+        })
+    }
+}
+
+fn body(content_type: &str, data: Vec<u8>) -> Response<HttpBody> {
+    Response::new(HttpBody {
+        content_type: content_type.to_string(),
+        data,
+        extensions: Vec::new(),
+    })
 }
 
 type ExportStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<HttpBody, Status>> + Send>>;
@@ -190,11 +216,47 @@ impl DocumentRegistry for DocumentsApi {
                 .map(|(c, on)| (on, c.reason.as_str())),
         };
         let data = crate::pdf::render(&sheet).map_err(ApiError::internal)?;
-        Ok(Response::new(HttpBody {
-            content_type: "application/pdf".to_string(),
-            data,
-            extensions: Vec::new(),
-        }))
+        Ok(body("application/pdf", data))
+    }
+
+    /// The document as a signed credential, for those who may read it; the read is audited.
+    async fn get_document_credential(
+        &self,
+        request: Request<pb::GetDocumentRequest>,
+    ) -> Result<Response<HttpBody>, Status> {
+        let identity = self
+            .verifier
+            .caller(&request)?
+            .require(&access::READERS)?
+            .clone();
+        let id = parse_id(&request.get_ref().id, "id")?;
+        let document = self.registry.get(&identity, id).await?;
+        let jws = self.credentials()?.of(&document)?;
+        Ok(body("application/vc+jwt", jws.into_bytes()))
+    }
+
+    /// Public: a center's status list, read from the registry now.
+    async fn get_status_list(
+        &self,
+        request: Request<pb::GetStatusListRequest>,
+    ) -> Result<Response<HttpBody>, Status> {
+        let raw = &request.get_ref().center_number;
+        let center = nsk_kz::CenterNumber::parse(raw)
+            .map_err(|rule| ApiError::invalid_field("center_number", rule))?;
+        let list = self
+            .credentials()?
+            .status_list(center)
+            .await?
+            .ok_or_else(|| ApiError::not_found("recognition center", raw))?;
+        Ok(body("application/vc+jwt", list.into_bytes()))
+    }
+
+    /// Public: the platform's credential keys.
+    async fn get_credential_keys(
+        &self,
+        _request: Request<pb::GetCredentialKeysRequest>,
+    ) -> Result<Response<HttpBody>, Status> {
+        Ok(body("application/jwk-set+json", self.credentials()?.keys()))
     }
 
     /// A center's own documents; for officials, any center's, or a person's by IIN (audited).

@@ -16,12 +16,15 @@
 //!   models of the registers it hears;
 //! - `qr` — the QR code of a document's verification URL;
 //! - `pdf` — the document as PDF in the form of Appendix 2, fonts embedded;
+//! - `credentials` — the document as a signed W3C credential, the centers' status lists, the
+//!   platform's keys (`nsk-credentials`);
 //! - `counting` — public verification counted per day, never per check.
 
 pub mod access;
 pub mod cases;
 pub mod convert;
 pub mod counting;
+pub mod credentials;
 pub mod domain;
 pub mod events;
 pub mod grpc;
@@ -80,6 +83,16 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         base.pool.clone(),
         base.verifier.clone(),
     );
+    let key_files = nsk_config::CredentialKeysConfig::load(&nsk_config::Env::from_process())?;
+    let pems = key_files
+        .files
+        .iter()
+        .map(std::fs::read_to_string)
+        .collect::<Result<Vec<_>, _>>()?;
+    let keys = nsk_credentials::SigningKeys::from_pems(&pems)
+        .map_err(|e| anyhow::anyhow!("NSK_CREDENTIAL_KEY_FILES: {e}"))?;
+    let credentials =
+        credentials::Credentials::new(keys, config.public_url.clone(), base.pool.clone());
     let api = grpc::DocumentsApi::new(
         base.pool,
         base.outbox,
@@ -87,7 +100,8 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         base.calendar,
         config.public_url.clone(),
     )
-    .counting(verifications);
+    .counting(verifications)
+    .signing(credentials);
     let routes = tonic::service::Routes::new(DocumentRegistryServer::new(api)).add_service(audit);
     Ok(ServiceApp::new(
         host,

@@ -369,3 +369,20 @@ pub async fn export_page(
     )
     .await
 }
+
+/// The sequence numbers of `center`'s cancelled documents, and its highest sequence number:
+/// the entries set in its status list, and the list's extent.
+pub async fn cancelled_in_center(
+    pool: &PgPool,
+    center: CenterNumber,
+) -> Result<(Vec<i64>, i64), sqlx::Error> {
+    let row = sqlx::query!(
+        r#"SELECT COALESCE(array_agg(sequence) FILTER (WHERE cancelled_on IS NOT NULL), '{}') AS "cancelled!",
+                  COALESCE(max(sequence), 0) AS "max!"
+             FROM documents WHERE center_number = $1"#,
+        center as _,
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((row.cancelled, row.max))
+}
