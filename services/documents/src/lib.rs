@@ -83,12 +83,7 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         base.pool.clone(),
         base.verifier.clone(),
     );
-    let key_files = nsk_config::CredentialKeysConfig::load(&nsk_config::Env::from_process())?;
-    let pems = key_files
-        .files
-        .iter()
-        .map(std::fs::read_to_string)
-        .collect::<Result<Vec<_>, _>>()?;
+    let pems = config.credential_key_pems()?;
     let keys = nsk_credentials::SigningKeys::from_pems(&pems)
         .map_err(|e| anyhow::anyhow!("NSK_CREDENTIAL_KEY_FILES: {e}"))?;
     let credentials =

@@ -5,7 +5,8 @@
 //! - [`ServiceConfig`] — what every domain service reads (`NSK_GRPC_ADDR`, `DATABASE_URL`, ...).
 //! - [`GatewayConfig`] — what the gateway reads (`NSK_HTTP_ADDR`, upstream addresses, ...).
 //! - [`AuthConfig`] — JWT issuer, audience and verification key, shared by both.
-//! - [`CredentialKeysConfig`] — the keys documents' credentials are signed with.
+//! - `NSK_CREDENTIAL_KEY_FILES` — the keys documents' credentials are signed with (the
+//!   registry of documents only).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -17,7 +18,6 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 
 mod credentials;
-pub use credentials::CredentialKeysConfig;
 
 /// The six domain services, in the order of their default ports (50051..50056).
 pub const SERVICES: [&str; 6] = [
@@ -441,6 +441,10 @@ pub struct ServiceConfig {
     /// tests that must see a later day (a document registered days after its procedure).
     /// Default 0; never set in production.
     pub clock_offset_days: i64,
+    /// The registry of documents only: the keys its credentials are signed with, the current one
+    /// first (`NSK_CREDENTIAL_KEY_FILES`); empty for the other services, and in development
+    /// when none are named (see [`ServiceConfig::credential_key_pems`]).
+    pub credential_key_files: Vec<PathBuf>,
 }
 
 impl ServiceConfig {
@@ -494,8 +498,14 @@ impl ServiceConfig {
                 "must be between -3650 and 3650",
             );
         }
+        let credential_key_files = if service == "documents" {
+            credentials::read(&mut r)
+        } else {
+            Vec::new()
+        };
         r.finish(Self {
             service: service.to_string(),
+            credential_key_files,
             public_url,
             clock_offset_days,
             grpc_addr,
@@ -506,6 +516,20 @@ impl ServiceConfig {
             auth,
             log_format,
         })
+    }
+}
+
+impl ServiceConfig {
+    /// The PEM texts of the credential keys, the signing one first: the files named, or in
+    /// development with none named, the committed pair.
+    pub fn credential_key_pems(&self) -> std::io::Result<Vec<String>> {
+        if self.credential_key_files.is_empty() {
+            return Ok(credentials::DEV_KEYS.map(str::to_string).to_vec());
+        }
+        self.credential_key_files
+            .iter()
+            .map(std::fs::read_to_string)
+            .collect()
     }
 }
 

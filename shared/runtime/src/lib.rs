@@ -354,6 +354,14 @@ pub mod testing {
         format!("{:x}{:x}{n}", nanos, std::process::id())
     }
 
+    /// The committed development credential keys, as absolute paths (a test runs anywhere).
+    pub fn dev_credential_keys() -> String {
+        let root = workspace_root();
+        ["dev-credential-2026.key.pem", "dev-credential-2025.key.pem"]
+            .map(|k| root.join("deploy/dev-keys").join(k).display().to_string())
+            .join(",")
+    }
+
     /// The configuration of `service` for one test: a fresh database, topics under `prefix`.
     pub async fn service_config(service: &str, prefix: &str) -> nsk_config::ServiceConfig {
         let db = nsk_db::testing::fresh_database(service)
@@ -380,6 +388,7 @@ pub mod testing {
                     .display()
                     .to_string(),
             ),
+            ("NSK_CREDENTIAL_KEY_FILES", dev_credential_keys()),
         ]);
         let env = match std::env::var("DATABASE_URL") {
             Ok(url) => env.with("DATABASE_URL", url),

@@ -5,8 +5,9 @@
 //! - issuance per second through the documents service's gRPC API, for one center (all
 //!   requests queue on its sequence) and for 20 centers in parallel;
 //! - public verification by serial number: `pgbench` running the lookup SQL (the baseline),
-//!   the documents service over gRPC, and the gateway over REST/JSON, each with 1 and 16
-//!   clients, over 1,000,000 documents bulk-loaded into the registry's table.
+//!   the documents service over gRPC, the gateway over REST/JSON, and the same address as the
+//!   verification page a browser gets (target: p99 under 20 ms), each with 1 and 16 clients,
+//!   over 1,000,000 documents bulk-loaded into the registry's table.
 //!
 //! Numbers are requests per second and p50/p99, each also as a ratio of the baseline measured in
 //! the same run.
@@ -271,8 +272,25 @@ async fn main() {
             reply.bytes().await.unwrap();
         }
     };
+    // The same address in a browser: the verification page, rendered on the server.
+    let via_page = |i: usize| {
+        let http = http.clone();
+        let url = platform.url(&format!("/v1/verify/{}", loaded_serial(i)));
+        async move {
+            let reply = http
+                .get(url)
+                .header("Accept", "text/html")
+                .send()
+                .await
+                .unwrap();
+            assert!(reply.status().is_success());
+            let page = reply.text().await.unwrap();
+            assert!(page.contains("verdict-valid"));
+        }
+    };
     measure(20, 1, &via_service).await;
     measure(20, 1, &via_gateway).await;
+    measure(20, 1, &via_page).await;
 
     println!("\nverification by serial over {LOADED} documents; ratios against pgbench in the same run\n");
     println!(
@@ -284,6 +302,7 @@ async fn main() {
         let count = if clients == 1 { LOOKUPS / 4 } else { LOOKUPS };
         let service = measure(count, clients, &via_service).await;
         let gateway = measure(count, clients, &via_gateway).await;
+        let page = measure(count, clients, &via_page).await;
         println!("{clients} client(s):");
         println!(
             "  {:<32} {:>9} {:>9} {:>10.0} {:>9.2}   (average latency {avg_ms:.3} ms)",
@@ -292,6 +311,7 @@ async fn main() {
         for (name, s) in [
             ("documents service, gRPC", &service),
             ("gateway, REST/JSON", &gateway),
+            ("gateway, the page (HTML, kk)", &page),
         ] {
             println!(
                 "  {:<32} {:>9.3} {:>9.3} {:>10.0} {:>9.2}",

@@ -5,7 +5,8 @@
 //! service over gRPC, and the gateway over REST/JSON — sequentially for latency and with
 //! concurrent clients for throughput:
 //! - an entry by id;
-//! - a search by a partial name (the first page of 20, with the total count).
+//! - a search by a partial name (the first page of 20, with the total count), also as the
+//!   register's page a person gets (target: p99 under 20 ms at 1 client).
 //!
 //! Results are p50/p99 and requests per second, each layer also as a ratio of the baseline
 //! measured in the same run.
@@ -273,9 +274,23 @@ async fn main() {
             reply.bytes().await.unwrap();
         }
     };
+    // The same search as a person makes it: the register's page, rendered on the server.
+    let page_search = |term: String| {
+        let http = http.clone();
+        let url = platform.url(&format!(
+            "/registers/professions?lang=ru&name={}",
+            url_encode(&term)
+        ));
+        async move {
+            let reply = http.get(url).send().await.unwrap();
+            assert!(reply.status().is_success());
+            reply.bytes().await.unwrap();
+        }
+    };
     measure(&terms, 10, 1, &sql_search).await;
     measure(&terms, 10, 1, &service_search).await;
     measure(&terms, 10, 1, &gateway_search).await;
+    measure(&terms, 10, 1, &page_search).await;
     println!("\nsearch by partial name over {ENTRIES} entries (first page of 20 + total); ratios against SQL\n");
     println!(
         "{:<34} {:>9} {:>9} {:>10} {:>9} {:>9}",
@@ -285,11 +300,13 @@ async fn main() {
         let base = measure(&terms, LOOKUPS, concurrency, &sql_search).await;
         let service = measure(&terms, LOOKUPS, concurrency, &service_search).await;
         let gateway = measure(&terms, LOOKUPS, concurrency, &gateway_search).await;
+        let page = measure(&terms, LOOKUPS, concurrency, &page_search).await;
         println!("concurrency {concurrency}:");
         for (name, s) in [
             ("PostgreSQL, the queries alone", &base),
             ("professions service, gRPC", &service),
             ("gateway, REST/JSON", &gateway),
+            ("gateway, the register's page", &page),
         ] {
             print_row(name, s, &base);
         }
