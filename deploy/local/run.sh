@@ -64,6 +64,7 @@ cat <<MSG
   NSK Registry is up.
 
   Gateway (REST and gRPC):  $GATEWAY
+  Pages (kk, ru, en):       $GATEWAY/  (verification; /registers/professions, centers, offers, ...)
   OpenAPI document:         $GATEWAY/openapi.json
   Readiness:                $GATEWAY/readyz
   Logs:                     $LOG_DIR

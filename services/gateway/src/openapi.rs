@@ -50,7 +50,7 @@ pub fn document(routes: &[Route], access: &crate::access::Access) -> Value {
         }
         // A method answering google.api.HttpBody sends raw bytes (an image, a file), not JSON.
         let ok_content = if route.returns_http_body() {
-            json!({"*/*": {"schema": {"type": "string", "format": "binary"}}})
+            http_body_content(route.method.name())
         } else {
             json!({"application/json": {"schema": message_ref(&route.output(), Side::Response, &mut schemas)}})
         };
@@ -273,6 +273,27 @@ fn field_schema(
         json!({"type": "array", "items": item})
     } else {
         item
+    }
+}
+
+/// What a method answering google.api.HttpBody sends: bytes, except the platform's keys, a JSON
+/// Web Key Set (`+json`, which clients and schemathesis parse).
+fn http_body_content(method: &str) -> Value {
+    match method {
+        "GetCredentialKeys" => json!({"application/jwk-set+json": {"schema": {
+            "type": "object",
+            "required": ["keys"],
+            "properties": {"keys": {"type": "array", "items": {
+                "type": "object",
+                "required": ["kty", "crv", "x", "kid"],
+                "properties": {
+                    "kty": {"type": "string"}, "crv": {"type": "string"},
+                    "x": {"type": "string"}, "kid": {"type": "string"},
+                    "alg": {"type": "string"}, "use": {"type": "string"}
+                }
+            }}}
+        }}}),
+        _ => json!({"*/*": {"schema": {"type": "string", "format": "binary"}}}),
     }
 }
 
