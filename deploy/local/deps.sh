@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the platform and its tests need, once each: the Kafka-API broker (Tansu),
 # schemathesis (in .run/venv, from PyPI), cargo-fuzz, and for the browser tests Debian's
-# Chromium and ChromeDriver, poppler-utils (pdftotext, pdftoppm) and the pinned npm packages of
-# tests/browser (playwright-core, axe-core). Each is skipped when it is already there.
+# Chromium and ChromeDriver, poppler-utils (pdftotext, pdftoppm), wrk (make bench's HTTP load)
+# and the pinned npm packages of tests/browser (playwright-core, axe-core). Each is skipped when
+# it is already there.
 source "$(dirname "$0")/lib.sh"
 
 SCHEMATHESIS_VERSION="4.32.5"
@@ -22,7 +23,7 @@ fi
 
 # The browser tests: Debian's Chromium (never a browser a test tool downloads), and the PDF tools.
 missing=()
-for tool in chromium:chromium chromedriver:chromium-driver pdftotext:poppler-utils; do
+for tool in chromium:chromium chromedriver:chromium-driver pdftotext:poppler-utils wrk:wrk; do
   command -v "${tool%%:*}" >/dev/null || missing+=("${tool##*:}")
 done
 if ((${#missing[@]})); then

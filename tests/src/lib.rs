@@ -228,6 +228,14 @@ impl Platform {
         }
     }
 
+    /// The process id of `service` (or `gateway`), while it runs.
+    pub fn pid(&self, service: &str) -> Option<u32> {
+        self.children
+            .iter()
+            .find(|(name, _)| name == service)
+            .and_then(|(_, child)| child.id())
+    }
+
     /// The last lines of every process's log, for a failure message.
     pub fn log_tails(&self) -> String {
         let mut out = String::new();
@@ -396,6 +404,118 @@ pub fn pgbench(
         .and_then(|v| v.parse().ok())
         .unwrap_or(f64::NAN);
     (tps, latency)
+}
+
+/// A process's resident memory in KiB (`VmRSS`), if it runs.
+pub fn resident_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// What one `wrk` run measured.
+#[derive(Debug, Clone, Copy)]
+pub struct Wrk {
+    pub per_second: f64,
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub requests: u64,
+    /// Answers that were not 2xx/3xx, and socket errors.
+    pub failures: u64,
+}
+
+/// Runs `wrk` (HTTP/1.1, keep-alive) against `url` with `clients` connections for `seconds`,
+/// the Lua `script` given `args`: the HTTP load of the benchmarks, a C client as `pgbench` is.
+pub fn wrk(
+    url: &str,
+    script: &std::path::Path,
+    args: &[&str],
+    clients: usize,
+    seconds: u32,
+) -> Wrk {
+    let output = std::process::Command::new("wrk")
+        .args([
+            "--latency",
+            "-t",
+            &clients.min(2).to_string(),
+            "-c",
+            &clients.to_string(),
+            "-d",
+            &format!("{seconds}s"),
+            "--timeout",
+            "10s",
+        ])
+        .arg("-s")
+        .arg(script)
+        .arg(url)
+        .arg("--")
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("wrk does not run (make deps installs it): {e}"));
+    let text = String::from_utf8_lossy(&output.stdout).to_string();
+    let number = |prefix: &str| -> Option<f64> {
+        text.lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(prefix))?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    // "  99%    3.21ms": microseconds, milliseconds or seconds.
+    let millis = |quantile: &str| -> f64 {
+        let value = text
+            .lines()
+            .map(str::trim)
+            .find_map(|l| l.strip_prefix(quantile))
+            .map(str::trim)
+            .unwrap_or("");
+        let (number, unit) = value.split_at(
+            value
+                .find(|c: char| c.is_alphabetic())
+                .unwrap_or(value.len()),
+        );
+        let number: f64 = number.parse().unwrap_or(f64::NAN);
+        match unit {
+            "us" => number / 1e3,
+            "ms" => number,
+            "s" => number * 1e3,
+            "m" => number * 60e3,
+            _ => f64::NAN,
+        }
+    };
+    let requests = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            panic!(
+                "wrk said: {text}{}",
+                String::from_utf8_lossy(&output.stderr)
+            )
+        });
+    let socket_errors: u64 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Socket errors:"))
+        .map(|l| {
+            l.split(',')
+                .filter_map(|part| part.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0);
+    Wrk {
+        per_second: number("Requests/sec:").unwrap_or(f64::NAN),
+        p50_ms: millis("50%"),
+        p99_ms: millis("99%"),
+        requests,
+        failures: number("Non-2xx or 3xx responses:").unwrap_or(0.0) as u64 + socket_errors,
+    }
 }
 
 /// Calls and walks shared by the cross-service tests, all through the gateway's REST API.

@@ -32,6 +32,8 @@ pub struct DocumentsApi {
     public_url: String,
     /// Documents as signed credentials; `None` until [`DocumentsApi::signing`].
     credentials: Option<std::sync::Arc<crate::credentials::Credentials>>,
+    /// Changes to verification answers, for the gateway's cache.
+    feed: crate::feed::Feed,
 }
 
 impl DocumentsApi {
@@ -48,6 +50,7 @@ impl DocumentsApi {
             verifications: Default::default(),
             public_url,
             credentials: None,
+            feed: crate::feed::Feed::default(),
         }
     }
 }
@@ -60,6 +63,20 @@ impl DocumentsApi {
     ) -> Self {
         self.verifications = counter;
         self
+    }
+
+    /// Forwards `feed` to the gateway.
+    pub fn feeding(mut self, feed: crate::feed::Feed) -> Self {
+        self.feed = feed;
+        self
+    }
+
+    /// Only the gateway: anyone else learns nothing, not even that the method exists.
+    fn require_gateway<T>(&self, request: &Request<T>) -> Result<(), Status> {
+        match self.verifier.caller(request)? {
+            nsk_identity::Caller::Authenticated(identity) if identity.is_gateway() => Ok(()),
+            _ => Err(Status::not_found("no such method")),
+        }
     }
 
     /// Signs documents' credentials and status lists with `credentials`.
@@ -85,6 +102,9 @@ fn body(content_type: &str, data: Vec<u8>) -> Response<HttpBody> {
         extensions: Vec::new(),
     })
 }
+
+type ChangeStream =
+    std::pin::Pin<Box<dyn futures::Stream<Item = Result<pb::VerificationChanges, Status>> + Send>>;
 
 type ExportStream = std::pin::Pin<Box<dyn futures::Stream<Item = Result<HttpBody, Status>> + Send>>;
 
@@ -295,6 +315,39 @@ impl DocumentRegistry for DocumentsApi {
                 },
             },
         ))
+    }
+
+    /// The gateway's feed: a reset first, then every change as it commits, and the stamps
+    /// that say how complete the feed is.
+    async fn watch_verifications(
+        &self,
+        request: Request<pb::WatchVerificationsRequest>,
+    ) -> Result<Response<ChangeStream>, Status> {
+        self.require_gateway(&request)?;
+        let changes = crate::feed::changes(self.feed.watch());
+        Ok(Response::new(Box::pin(changes)))
+    }
+
+    /// What the gateway answered from memory, added to the day's counts.
+    async fn count_verifications(
+        &self,
+        request: Request<pb::CountVerificationsRequest>,
+    ) -> Result<Response<pb::CountVerificationsResponse>, Status> {
+        self.require_gateway(&request)?;
+        for (i, count) in request.into_inner().counts.iter().enumerate() {
+            let day = optional_date(&count.day, &format!("counts[{i}].day"))?.ok_or_else(|| {
+                ApiError::invalid_field(format!("counts[{i}].day"), "is required")
+            })?;
+            if count.checks < 0 {
+                return Err(ApiError::invalid_field(
+                    format!("counts[{i}].checks"),
+                    "must not be negative",
+                )
+                .into());
+            }
+            self.verifications.count_many(day, count.checks);
+        }
+        Ok(Response::new(pb::CountVerificationsResponse {}))
     }
 
     /// The authorized body brings in documents issued before the platform.

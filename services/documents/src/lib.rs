@@ -18,7 +18,8 @@
 //! - `pdf` — the document as PDF in the form of Appendix 2, fonts embedded;
 //! - `credentials` — the document as a signed W3C credential, the centers' status lists, the
 //!   platform's keys (`nsk-credentials`);
-//! - `counting` — public verification counted per day, never per check.
+//! - `counting` — public verification counted per day, never per check;
+//! - `feed` — every change to a verification answer as it commits, for the gateway's cache.
 
 pub mod access;
 pub mod cases;
@@ -27,6 +28,7 @@ pub mod counting;
 pub mod credentials;
 pub mod domain;
 pub mod events;
+pub mod feed;
 pub mod grpc;
 pub mod migration;
 pub mod pdf;
@@ -88,6 +90,11 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         .map_err(|e| anyhow::anyhow!("NSK_CREDENTIAL_KEY_FILES: {e}"))?;
     let credentials =
         credentials::Credentials::new(keys, config.public_url.clone(), base.pool.clone());
+    let feed = feed::Feed::default();
+    let (feeding, feed_pool) = (feed.clone(), base.pool.clone());
+    host.spawn("verification-feed", move |shutdown| {
+        feeding.run(feed_pool, shutdown)
+    });
     let api = grpc::DocumentsApi::new(
         base.pool,
         base.outbox,
@@ -96,6 +103,7 @@ pub async fn build(config: ServiceConfig) -> anyhow::Result<ServiceApp> {
         config.public_url.clone(),
     )
     .counting(verifications)
+    .feeding(feed)
     .signing(credentials);
     let routes = tonic::service::Routes::new(DocumentRegistryServer::new(api)).add_service(audit);
     Ok(ServiceApp::new(

@@ -9,6 +9,8 @@
 //! - `keys` — centers' API keys traded for the gateway's short-lived tokens;
 //! - `limits` — the token buckets;
 //! - `passthrough` — native gRPC passed to the owning service after the same checks;
+//! - `verification` — public verification answered from memory, kept exact by the registry's
+//!   feed of changes;
 //! - `web` — pages for people (verification, the registers) in kk, ru and en;
 //! - here — the HTTP server: REST under `/v1/...`, gRPC passed through to the owning service,
 //!   `/healthz`, `/readyz`; bearer tokens verified before anything is forwarded, and forwarded
@@ -25,6 +27,7 @@ pub mod routes;
 pub mod rules;
 pub mod tls;
 pub mod transcode;
+pub mod verification;
 pub mod web;
 
 use std::collections::HashMap;
@@ -76,6 +79,8 @@ struct Gateway {
     body_read_timeout: Duration,
     /// The pages for people.
     web: web::Web,
+    /// Public verification, from memory while the registry's feed vouches for it.
+    verifications: Arc<verification::Verifications>,
 }
 
 pub struct Application {
@@ -85,6 +90,7 @@ pub struct Application {
     shutdown: nsk_runtime::CancellationToken,
     header_read_timeout: Duration,
     tls: Option<tokio_rustls::TlsAcceptor>,
+    verifications: Arc<verification::Verifications>,
 }
 
 impl Application {
@@ -111,9 +117,27 @@ impl Application {
             config.api_key_cache,
             config.upstream_timeout,
         );
-        let web = web::Web::new(&channels, config.upstream_timeout).map_err(anyhow::Error::msg)?;
+        // The feed and the counts are the gateway's own calls: its own token.
+        let own_signer = nsk_identity::TokenSigner::from_pem_file(
+            &config.signing_key_file,
+            &config.auth.gateway_issuer,
+            &config.auth.audience,
+        )?;
+        let verifications = Arc::new(
+            verification::Verifications::new(
+                &pool,
+                channels.get("documents").cloned(),
+                Some(own_signer),
+                config.verification_cache_bytes,
+                config.upstream_timeout,
+            )
+            .map_err(anyhow::Error::msg)?,
+        );
+        let web = web::Web::new(&channels, config.upstream_timeout, verifications.clone())
+            .map_err(anyhow::Error::msg)?;
         let gateway = Gateway {
             web,
+            verifications: verifications.clone(),
             keys,
             openapi: serde_json::to_string_pretty(&openapi::document(&routes, &access))?,
             access,
@@ -151,6 +175,7 @@ impl Application {
             shutdown: nsk_runtime::CancellationToken::new(),
             header_read_timeout: config.limits.header_read_timeout,
             tls,
+            verifications,
         })
     }
 
@@ -173,6 +198,7 @@ impl Application {
             tls = self.tls.is_some(),
             "gateway serving REST and gRPC"
         );
+        let following = tokio::spawn(self.verifications.clone().run(self.shutdown.clone()));
         let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
         builder
             .http1()
@@ -251,6 +277,8 @@ impl Application {
         }
         drop(open);
         let _ = all_closed.recv().await;
+        // The counts of checks answered from memory go to the registry before the gateway ends.
+        let _ = following.await;
         Ok(())
     }
 }
@@ -378,9 +406,12 @@ async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response 
             passthrough::grpc_proxy(&gw, request).await
         } else if request.method() == http::Method::GET {
             let (parts, body) = request.into_parts();
-            match page(&gw, &parts).await {
-                Some(page) => page,
-                None => rest(&gw, Request::from_parts(parts, body)).await,
+            if let Some(page) = page(&gw, &parts).await {
+                page
+            } else if let Some(answer) = verify_json(&gw, &parts).await {
+                answer
+            } else {
+                rest(&gw, Request::from_parts(parts, body)).await
             }
         } else {
             rest(&gw, request).await
@@ -401,6 +432,50 @@ async fn page(gw: &Gateway, parts: &http::request::Parts) -> Option<Response> {
         return Some(callers::too_many(retry_after));
     }
     web::page(&gw.web, parts).await
+}
+
+/// Public verification's JSON, the path the public takes most: an anonymous `GET
+/// /v1/verify/{serial}` of a well-formed serial, without a query, answered from memory when
+/// the registry's feed vouches for it. Anything else — a token, a query, an escape, a
+/// malformed serial — takes the general path, which answers it the same way as before.
+async fn verify_json(gw: &Gateway, parts: &http::request::Parts) -> Option<Response> {
+    let serial = parts.uri.path().strip_prefix("/v1/verify/")?;
+    if parts.uri.query().is_some()
+        || parts.headers.contains_key(http::header::AUTHORIZATION)
+        || parts.headers.contains_key(keys::HEADER)
+        || serial.parse::<nsk_kz::serial::SerialNumber>().is_err()
+    {
+        return None;
+    }
+    if let Some(retry_after) =
+        callers::over_limit(gw, &nsk_identity::Caller::Anonymous, &parts.extensions)
+    {
+        return Some(callers::too_many(retry_after));
+    }
+    Some(match gw.verifications.json(serial).await {
+        Ok((json, source)) => {
+            let source = match source {
+                verification::Source::Memory => "memory",
+                verification::Source::Registry => "registry",
+            };
+            (
+                [
+                    (http::header::CONTENT_TYPE, "application/json"),
+                    (
+                        http::header::HeaderName::from_static("x-nsk-answered-from"),
+                        source,
+                    ),
+                ],
+                json,
+            )
+                .into_response()
+        }
+        Err(status) => {
+            let mut problem = upstream_problem("documents", &status);
+            transcode::json_field_names(&mut problem);
+            problem_response(&problem)
+        }
+    })
 }
 
 /// The largest `Authorization` header read: a token is a few hundred bytes; kilobytes are an

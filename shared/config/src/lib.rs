@@ -594,6 +594,9 @@ pub struct GatewayConfig {
     /// `NSK_API_KEY_CACHE_MS`: how long the gateway trusts an API key it has checked before
     /// asking again: the most a revocation takes to bite.
     pub api_key_cache: Duration,
+    /// `NSK_VERIFICATION_CACHE_MIB`: the most memory public verification answers kept by the
+    /// gateway may take (0: none, every check asks the registry).
+    pub verification_cache_bytes: u64,
     pub log_format: LogFormat,
     /// Abuse limits; 0 turns one off.
     pub limits: Limits,
@@ -671,6 +674,11 @@ impl GatewayConfig {
             30_000,
             "must be a whole number of milliseconds (0: check every call)",
         ));
+        let verification_cache_mib: u64 = r.parse(
+            "NSK_VERIFICATION_CACHE_MIB",
+            256,
+            "must be a whole number of MiB (0: no cache)",
+        );
         let log_format = r.parse(
             "NSK_LOG_FORMAT",
             LogFormat::Pretty,
@@ -750,6 +758,7 @@ impl GatewayConfig {
             auth,
             signing_key_file,
             api_key_cache,
+            verification_cache_bytes: verification_cache_mib.saturating_mul(1 << 20),
             log_format,
             limits,
             tls,

@@ -4,10 +4,13 @@
 //! accredits 20 centers through the API, then measures in one run:
 //! - issuance per second through the documents service's gRPC API, for one center (all
 //!   requests queue on its sequence) and for 20 centers in parallel;
-//! - public verification by serial number: `pgbench` running the lookup SQL (the baseline),
-//!   the documents service over gRPC, the gateway over REST/JSON, and the same address as the
-//!   verification page a browser gets (target: p99 under 20 ms), each with 1 and 16 clients,
-//!   over 1,000,000 documents bulk-loaded into the registry's table.
+//! - public verification by serial number over 1,000,000 documents bulk-loaded into the
+//!   registry's table, each asked at random: `pgbench` running the lookup SQL (the baseline),
+//!   the documents service over gRPC, the gateway over REST/JSON and the same address as the
+//!   verification page a browser gets (target: p99 under 20 ms), driven by `wrk`, each with 1
+//!   and 16 clients — after the gateway's memory is filled by asking each serial once (what
+//!   that costs in resident memory is printed);
+//! - how long a cancellation takes to reach the gateway's answers (target: within 1 s).
 //!
 //! Numbers are requests per second and p50/p99, each also as a ratio of the baseline measured in
 //! the same run.
@@ -33,6 +36,7 @@ const ISSUANCES: usize = 2_000;
 const LOOKUPS: usize = 20_000;
 const CLIENTS: usize = 16;
 const PGBENCH_SECONDS: u32 = 10;
+const WRK_SECONDS: u32 = 10;
 
 struct Stats {
     p50: Duration,
@@ -117,7 +121,12 @@ fn iin(n: usize) -> String {
 
 #[tokio::main]
 async fn main() {
-    let platform = Platform::start("benchdoc").await;
+    // Room in the gateway's memory for every loaded document's answer.
+    let platform = Platform::start_with(
+        "benchdoc",
+        &[("gateway", "NSK_VERIFICATION_CACHE_MIB", "1024")],
+    )
+    .await;
     let profession_id = register_welder(&platform, "72120011").await;
     println!("accrediting {ISSUED_CENTERS} centers through the API...");
     for _ in 0..ISSUED_CENTERS {
@@ -263,64 +272,155 @@ async fn main() {
             assert_eq!(reply.status, pb::DocumentStatus::Valid as i32);
         }
     };
-    let via_gateway = |i: usize| {
+    // Where the gateway took each answer from.
+    let answered_from = |i: usize| {
         let http = http.clone();
         let url = platform.url(&format!("/v1/verify/{}", loaded_serial(i)));
         async move {
             let reply = http.get(url).send().await.unwrap();
             assert!(reply.status().is_success());
+            let from = reply
+                .headers()
+                .get("x-nsk-answered-from")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
             reply.bytes().await.unwrap();
+            from
         }
     };
-    // The same address in a browser: the verification page, rendered on the server.
-    let via_page = |i: usize| {
-        let http = http.clone();
-        let url = platform.url(&format!("/v1/verify/{}", loaded_serial(i)));
-        async move {
-            let reply = http
-                .get(url)
-                .header("Accept", "text/html")
-                .send()
-                .await
-                .unwrap();
-            assert!(reply.status().is_success());
-            let page = reply.text().await.unwrap();
-            assert!(page.contains("verdict-valid"));
-        }
-    };
-    measure(20, 1, &via_service).await;
-    measure(20, 1, &via_gateway).await;
-    measure(20, 1, &via_page).await;
 
-    println!("\nverification by serial over {LOADED} documents; ratios against pgbench in the same run\n");
+    // The gateway's memory, filled by asking each loaded serial once: what 1M answers cost.
+    let gateway_pid = platform.pid("gateway").unwrap();
+    let before = nsk_e2e::resident_kib(gateway_pid).unwrap_or(0);
+    let filling = Instant::now();
+    stream::iter(0..LOADED as usize)
+        .map(&answered_from)
+        .buffer_unordered(32)
+        .for_each(|_| async {})
+        .await;
+    let after = nsk_e2e::resident_kib(gateway_pid).unwrap_or(0);
     println!(
-        "{:<34} {:>9} {:>9} {:>10} {:>9}",
+        "\nthe gateway's memory filled with {LOADED} answers in {:.0} s: resident {} MiB -> {} MiB, {:.0} bytes an answer",
+        filling.elapsed().as_secs_f64(),
+        before / 1024,
+        after / 1024,
+        (after.saturating_sub(before) * 1024) as f64 / LOADED as f64
+    );
+    let mut from_memory = 0;
+    for i in 0..1000 {
+        if answered_from(i * 997).await == "memory" {
+            from_memory += 1;
+        }
+    }
+    println!("of 1000 serials asked again, {from_memory} answered from memory");
+
+    let lua = nsk_runtime::testing::workspace_root().join("tests/bench/verify.lua");
+    let loaded = LOADED.to_string();
+    let centers = LOADED_CENTERS.to_string();
+    let gateway_url = platform.url("/");
+    let via_wrk = |clients: usize, html: bool| {
+        let mut args = vec!["random", loaded.as_str(), centers.as_str()];
+        if html {
+            args.push("html");
+        }
+        let run = nsk_e2e::wrk(&gateway_url, &lua, &args, clients, WRK_SECONDS);
+        assert_eq!(run.failures, 0, "{run:?}");
+        run
+    };
+
+    println!("\nverification by serial over {LOADED} documents, each asked at random; ratios against pgbench in the same run\n");
+    println!(
+        "{:<40} {:>9} {:>9} {:>10} {:>9}",
         "path", "p50 ms", "p99 ms", "lookups/s", "x pgbench"
     );
+    let mut ratios = Vec::new();
     for clients in [1, CLIENTS] {
         let (tps, avg_ms) = pgbench(clients);
         let count = if clients == 1 { LOOKUPS / 4 } else { LOOKUPS };
         let service = measure(count, clients, &via_service).await;
-        let gateway = measure(count, clients, &via_gateway).await;
-        let page = measure(count, clients, &via_page).await;
+        let json = via_wrk(clients, false);
+        let page = via_wrk(clients, true);
         println!("{clients} client(s):");
         println!(
-            "  {:<32} {:>9} {:>9} {:>10.0} {:>9.2}   (average latency {avg_ms:.3} ms)",
+            "  {:<38} {:>9} {:>9} {:>10.0} {:>9.2}   (average latency {avg_ms:.3} ms)",
             "pgbench, the lookup SQL", "", "", tps, 1.0
         );
-        for (name, s) in [
-            ("documents service, gRPC", &service),
-            ("gateway, REST/JSON", &gateway),
-            ("gateway, the page (HTML, kk)", &page),
+        println!(
+            "  {:<38} {:>9.3} {:>9.3} {:>10.0} {:>9.2}",
+            "documents service, gRPC",
+            service.p50.as_secs_f64() * 1e3,
+            service.p99.as_secs_f64() * 1e3,
+            service.per_second,
+            service.per_second / tps
+        );
+        for (name, run) in [
+            ("gateway, REST/JSON (wrk)", &json),
+            ("gateway, the page (HTML, kk; wrk)", &page),
         ] {
             println!(
-                "  {:<32} {:>9.3} {:>9.3} {:>10.0} {:>9.2}",
+                "  {:<38} {:>9.3} {:>9.3} {:>10.0} {:>9.2}",
                 name,
-                s.p50.as_secs_f64() * 1e3,
-                s.p99.as_secs_f64() * 1e3,
-                s.per_second,
-                s.per_second / tps
+                run.p50_ms,
+                run.p99_ms,
+                run.per_second,
+                run.per_second / tps
             );
         }
+        ratios.push((clients, json.per_second / tps));
+    }
+
+    // A cancellation reaches the gateway's answers: cancel, then ask until it says CANCELLED.
+    let admin = nsk_e2e::walk::call_as;
+    let token = platform.token(&[Role::AuthorizedBodyAdmin]);
+    let mut flips = Vec::new();
+    for i in 0..20 {
+        let serial = loaded_serial(i * 4999);
+        let id: String =
+            sqlx::query_scalar("SELECT id::text FROM documents WHERE serial_number = $1")
+                .bind(&serial)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        let (status, reply) = admin(
+            &platform,
+            Some(&token),
+            &format!("/v1/documents/{id}:cancel"),
+            Some(&serde_json::json!({
+                "reason": "the court found the procedure void",
+                "ground": "CANCELLATION_GROUND_COURT_DECISION",
+                "basis": {"number": "2-3001/2026", "date": today(), "title": "Decision"}
+            })),
+        )
+        .await;
+        assert_eq!(status, 200, "{reply}");
+        let committed = Instant::now();
+        loop {
+            let reply: serde_json::Value = http
+                .get(platform.url(&format!("/v1/verify/{serial}")))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if reply["status"] == "DOCUMENT_STATUS_CANCELLED" {
+                flips.push(committed.elapsed());
+                break;
+            }
+            assert!(
+                committed.elapsed() < Duration::from_secs(5),
+                "{serial} still {reply}"
+            );
+        }
+    }
+    flips.sort();
+    println!(
+        "\ncancellation -> the gateway answers CANCELLED, 20 documents: p50 {:.1} ms, max {:.1} ms (target: within 1 s)",
+        flips[flips.len() / 2].as_secs_f64() * 1e3,
+        flips[flips.len() - 1].as_secs_f64() * 1e3
+    );
+    for (clients, ratio) in ratios {
+        println!("verification_vs_pgbench_{clients} {ratio:.2}");
     }
 }

@@ -44,15 +44,21 @@ pub struct Web {
     channels: HashMap<String, Channel>,
     timeout: Duration,
     names: registers::ProfessionNames,
+    verifications: std::sync::Arc<crate::verification::Verifications>,
 }
 
 impl Web {
-    pub fn new(channels: &HashMap<String, Channel>, timeout: Duration) -> Result<Self, String> {
+    pub fn new(
+        channels: &HashMap<String, Channel>,
+        timeout: Duration,
+        verifications: std::sync::Arc<crate::verification::Verifications>,
+    ) -> Result<Self, String> {
         Ok(Self {
             catalog: Catalog::load()?,
             channels: channels.clone(),
             timeout,
             names: registers::ProfessionNames::default(),
+            verifications,
         })
     }
 

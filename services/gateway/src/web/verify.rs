@@ -80,17 +80,7 @@ pub async fn verdict(web: &Web, visit: &Visit, serial: &str) -> Response {
         );
         return visit.respond(StatusCode::BAD_REQUEST, page);
     }
-    let answer = match web.channel("documents") {
-        Some(channel) => docs::document_registry_client::DocumentRegistryClient::new(channel)
-            .verify_document(web.request(docs::VerifyDocumentRequest {
-                serial_number: serial.to_string(),
-            }))
-            .await
-            .map(tonic::Response::into_inner),
-        None => Err(tonic::Status::unavailable(
-            "no documents service configured",
-        )),
-    };
+    let answer = web.verifications.verification(serial).await;
     let (status, content) = match answer {
         Ok(v) => {
             let status = docs::DocumentStatus::try_from(v.status).unwrap_or_default();
