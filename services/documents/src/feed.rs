@@ -103,12 +103,7 @@ impl Feed {
                         _ = beat.tick() => {}
                     }
                     let payload = stamp(&instance, now_ms());
-                    if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)")
-                        .bind(CHANNEL)
-                        .bind(&payload)
-                        .execute(&pool)
-                        .await
-                    {
+                    if let Err(err) = crate::store::notify(&pool, CHANNEL, &payload).await {
                         tracing::debug!(error = %err, "verification feed: cannot stamp");
                     }
                 }

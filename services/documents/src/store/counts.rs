@@ -1,4 +1,4 @@
-//! Public verification counted per day.
+//! Public verification counted per day, and the stamps of its feed.
 
 use super::*;
 
@@ -12,5 +12,13 @@ pub async fn add_verifications(pool: &PgPool, day: NaiveDate, n: i64) -> Result<
     )
     .execute(pool)
     .await?;
+    Ok(())
+}
+
+/// Says `payload` on the notification channel `channel` (the verification feed's stamp).
+pub async fn notify(pool: &PgPool, channel: &str, payload: &str) -> Result<(), sqlx::Error> {
+    sqlx::query!("SELECT pg_notify($1, $2)", channel, payload)
+        .execute(pool)
+        .await?;
     Ok(())
 }
