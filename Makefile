@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps build run test lint fmt bench broker clean-test-dbs sqlx schemathesis fuzz
+.PHONY: help deps build run test lint fmt bench bench-quick broker clean-test-dbs sqlx schemathesis fuzz
 
 help:
 	@echo "make deps   install what the platform needs (the Tansu broker) once"
@@ -13,6 +13,7 @@ help:
 	@echo "make lint   clippy on every target, warnings are errors; the stores' query data is current"
 	@echo "make sqlx   rewrite the stores' query data (services/*/.sqlx) after a SQL or migration change"
 	@echo "make bench  benchmarks (see README)"
+	@echo "make bench-quick  the verification and issuance ratios on small data, in about two minutes once built"
 	@echo "make schemathesis  the long schemathesis run (500 cases per operation, every caller)"
 	@echo "make fuzz   the fuzz targets of tests/fuzz, 10 minutes each (SECONDS_EACH=60 make fuzz for less)"
 
@@ -44,6 +45,9 @@ fmt:
 
 bench: deps
 	@deploy/local/bench.sh
+
+bench-quick: deps
+	@deploy/local/bench.sh quick
 
 schemathesis: deps
 	@NSK_SCHEMATHESIS_EXAMPLES=500 NSK_SCHEMATHESIS_EVERY_ROLE=1 deploy/local/test.sh -p nsk-e2e --test schemathesis -- --nocapture
