@@ -89,11 +89,10 @@ impl Registry {
         )))
     }
 
-    /// What accreditation said of `center` on `day`, for `profession`, and the last day the
-    /// center could act when it can no longer act `today`.
-    async fn center_on(
-        &self,
-        center: CenterNumber,
+    /// What accreditation said of the center in `record` on `day`, for `profession`, and the
+    /// last day the center could act when it can no longer act `today`.
+    fn center_on(
+        record: store::CenterRecord,
         profession: Uuid,
         day: NaiveDate,
         today: NaiveDate,
@@ -103,8 +102,7 @@ impl Registry {
             scope_levels: None,
         };
         let mut periods = Vec::new();
-        for row in store::known_certificates(&self.pool, center).await? {
-            let statuses = store::certificate_statuses(&self.pool, row.certificate_id).await?;
+        for (row, statuses) in record.certificates {
             let active = crate::domain::certificate_active_on(
                 row.valid_from,
                 row.valid_until,
@@ -160,10 +158,17 @@ impl Registry {
             }
         }
         let day = fields.procedure_date;
-        let profession = self.profession_on(fields.profession_id, day).await?;
-        let (center_on_day, last_active) = self
-            .center_on(center, fields.profession_id, day, issue_date)
-            .await?;
+        // The two read models at once, each in one round trip.
+        let (profession, record) =
+            tokio::try_join!(self.profession_on(fields.profession_id, day), async {
+                store::center_record(&self.pool, center)
+                    .await
+                    .map_err(ApiError::from)
+            },)?;
+        // Appendix 2: the center's name as the register has it today, the issue day.
+        let center_name = record.name.clone().unwrap_or_default();
+        let (center_on_day, last_active) =
+            Self::center_on(record, fields.profession_id, day, issue_date)?;
         let issuance = Issuance {
             center: center.to_string(),
             level: fields.level,
@@ -227,11 +232,6 @@ impl Registry {
                         "the working-day calendar cannot judge the protocol's date: {e}"
                     ))
                 })?;
-        // Appendix 2: the center's name as the register has it today, the issue day.
-        let center_name = store::known_center(&self.pool, center)
-            .await?
-            .map(|(_, name)| name)
-            .unwrap_or_default();
         let id = Uuid::now_v7();
         let mut tx = self.pool.begin().await?;
         if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key, id).await? {

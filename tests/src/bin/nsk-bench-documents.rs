@@ -46,8 +46,14 @@ fn loaded() -> i64 {
 const LOADED_CENTERS: i64 = 100;
 const ISSUED_CENTERS: usize = 20;
 fn issuances() -> usize {
-    if quick() {
-        600
+    // NSK_BENCH_ISSUANCES: more, to profile the service under load.
+    if let Some(n) = std::env::var("NSK_BENCH_ISSUANCES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        n
+    } else if quick() {
+        1_500
     } else {
         2_000
     }

@@ -125,6 +125,55 @@ pub async fn known_certificates(
     .await
 }
 
+/// What the registry knows of a center, read in one round trip for an issuance: its name,
+/// and its certificates, each with its statuses in the order they took effect.
+pub struct CenterRecord {
+    pub name: Option<String>,
+    pub certificates: Vec<(KnownCertificateRow, Vec<(String, NaiveDate)>)>,
+}
+
+pub async fn center_record(
+    pool: &PgPool,
+    number: CenterNumber,
+) -> Result<CenterRecord, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT k.name AS "name?",
+                  c.certificate_id AS "certificate_id?", c.serial_number AS "serial_number?",
+                  c.valid_from AS "valid_from?", c.valid_until AS "valid_until?",
+                  c.snapshot AS "snapshot?",
+                  ARRAY(SELECT s.status FROM known_certificate_statuses s
+                         WHERE s.certificate_id = c.certificate_id ORDER BY s.since, s.id) AS "statuses!",
+                  ARRAY(SELECT s.since FROM known_certificate_statuses s
+                         WHERE s.certificate_id = c.certificate_id ORDER BY s.since, s.id) AS "since!"
+             FROM (SELECT $1::integer AS center_number) q
+             LEFT JOIN known_centers k ON k.center_number = q.center_number
+             LEFT JOIN known_certificates c ON c.center_number = q.center_number
+            ORDER BY c.valid_from, c.certificate_id"#,
+        number as _,
+    )
+    .fetch_all(pool)
+    .await?;
+    let name = rows.first().and_then(|row| row.name.clone());
+    let certificates = rows
+        .into_iter()
+        .filter_map(|row| {
+            let certificate = KnownCertificateRow {
+                certificate_id: row.certificate_id?,
+                center_number: number,
+                serial_number: row.serial_number?,
+                valid_from: row.valid_from?,
+                valid_until: row.valid_until?,
+                snapshot: row.snapshot?,
+            };
+            Some((
+                certificate,
+                row.statuses.into_iter().zip(row.since).collect(),
+            ))
+        })
+        .collect();
+    Ok(CenterRecord { name, certificates })
+}
+
 /// The statuses of a certificate in the order they took effect.
 pub async fn certificate_statuses(
     pool: &PgPool,
