@@ -56,6 +56,7 @@ professions-count = { $count ->
     [one] { $count } profession found
    *[other] { $count } professions found
 }
+more-professions-count = More than { $count } professions found
 col-nkz = NKZ code
 col-oked = OKED
 col-name = Name

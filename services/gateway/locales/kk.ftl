@@ -55,6 +55,7 @@ professions-count = { $count ->
     [one] { $count } кәсіп табылды
    *[other] { $count } кәсіп табылды
 }
+more-professions-count = { $count }-нан астам кәсіп табылды
 col-nkz = ҰКЖ коды
 col-oked = ЭҚЖЖ
 col-name = Атауы

@@ -56,6 +56,7 @@ professions-count = { $count ->
     [few] Найдено { $count } профессии
    *[other] Найдено { $count } профессий
 }
+more-professions-count = Найдено более { $count } профессий
 col-nkz = Код НКЗ
 col-oked = ОКЭД
 col-name = Наименование

@@ -463,7 +463,7 @@ impl Register {
     pub async fn list(
         &self,
         mut filter: ListFilter,
-    ) -> Result<(Vec<StoredProfession>, i64, ListFilter), ApiError> {
+    ) -> Result<(Vec<StoredProfession>, store::Total, ListFilter), ApiError> {
         if filter.as_of.is_none() {
             let today = nsk_calendar::kazakhstan_date(Utc::now());
             filter.as_of = store::any_pending(&self.pool, today)

@@ -95,7 +95,7 @@ pub fn list_filter(request: &pb::ListProfessionsRequest) -> Result<ListFilter, A
 
 pub fn list_to_proto(
     items: &[StoredProfession],
-    total: i64,
+    total: crate::store::Total,
     filter: &ListFilter,
 ) -> pb::ListProfessionsResponse {
     let next_page_token = match items.last() {
@@ -107,7 +107,8 @@ pub fn list_to_proto(
     pb::ListProfessionsResponse {
         professions: items.iter().map(to_proto).collect(),
         next_page_token,
-        total_size: total,
+        total_size: total.count,
+        total_size_capped: total.capped,
     }
 }
 

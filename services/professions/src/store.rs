@@ -454,15 +454,37 @@ fn push_register(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, as_of: Opti
     }
 }
 
-/// One page of the register in the requested order, and how many entries match in all.
+/// Where a search by name stops counting: a fragment as common as "а" matches most of the
+/// register, and counting every match costs more than the page itself.
+pub const COUNT_CAP: i64 = 1_000;
+
+/// How many entries match: exactly, or at least `count` when `capped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Total {
+    pub count: i64,
+    pub capped: bool,
+}
+
+/// One page of the register in the requested order, and how many entries match in all (a
+/// search by name: up to [`COUNT_CAP`]).
 pub async fn list(
     pool: &PgPool,
     filter: &ListFilter,
-) -> Result<(Vec<StoredProfession>, i64), sqlx::Error> {
+) -> Result<(Vec<StoredProfession>, Total), sqlx::Error> {
     let mut count = sqlx::QueryBuilder::new("");
     push_register(&mut count, filter.as_of);
-    count.push("SELECT count(*) FROM register WHERE true");
-    push_filters(&mut count, filter);
+    if filter.name.is_some() {
+        // Stops at the first COUNT_CAP + 1 matches.
+        count.push("SELECT count(*) FROM (SELECT 1 FROM register WHERE true");
+        push_filters(&mut count, filter);
+        count
+            .push(" LIMIT ")
+            .push_bind(COUNT_CAP + 1)
+            .push(") matched");
+    } else {
+        count.push("SELECT count(*) FROM register WHERE true");
+        push_filters(&mut count, filter);
+    }
     // A name search is planned for its pattern each time: a cached generic plan cannot know the
     // pattern, so it cannot use the trigram indexes, and PostgreSQL switches to it after five
     // runs because its estimate looks cheaper (a sequential scan, ten times slower).
@@ -506,6 +528,11 @@ pub async fn list(
         .fetch_all(pool)
         .await?;
     let items = decode_all(rows)?;
+    let capped = filter.name.is_some() && total > COUNT_CAP;
+    let total = Total {
+        count: if capped { COUNT_CAP } else { total },
+        capped,
+    };
     Ok((items, total))
 }
 

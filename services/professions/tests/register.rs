@@ -466,3 +466,76 @@ async fn the_list_as_of_a_day_shows_the_register_as_it_stood() {
         .into_inner();
     assert_eq!(before.total_size, 0);
 }
+
+#[tokio::test]
+async fn a_search_by_name_counts_up_to_a_thousand_and_says_when_there_are_more() {
+    let mut app = spawn_app().await;
+    // 1,005 welders and 3 cooks, imported at once.
+    let rows: Vec<pb::ImportProfessionsRequest> = (0..1008)
+        .map(|i| {
+            let (kk, ru, en) = if i < 1005 {
+                ("Дәнекерлеуші", "Сварщик", "Welder")
+            } else {
+                ("Аспаз", "Повар", "Cook")
+            };
+            pb::ImportProfessionsRequest {
+                row: i + 1,
+                request_id: String::new(),
+                profession: Some(pb::Profession {
+                    names: Some(LocalizedText {
+                        kk: format!("{kk} {i}"),
+                        ru: format!("{ru} {i}"),
+                        en: format!("{en} {i}"),
+                    }),
+                    nkz_code: format!("{:08}", 20_000_000 + i),
+                    ..programmer("0")
+                }),
+            }
+        })
+        .collect();
+    let imported = app
+        .client
+        .import_professions(with_token(
+            futures::stream::iter(rows),
+            &[Role::AuthorizedBodyAdmin],
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(imported.imported, 1008);
+    let search = |name: &str| pb::ListProfessionsRequest {
+        name: name.into(),
+        page_size: 20,
+        ..Default::default()
+    };
+    let welders = app
+        .client
+        .list_professions(search("свар"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        (welders.total_size, welders.total_size_capped),
+        (1000, true),
+        "more than a thousand: counted to a thousand, and said so"
+    );
+    assert_eq!(welders.professions.len(), 20);
+    let cooks = app
+        .client
+        .list_professions(search("повар"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((cooks.total_size, cooks.total_size_capped), (3, false));
+    // Without a name, the register is counted whole.
+    let all = app
+        .client
+        .list_professions(pb::ListProfessionsRequest {
+            page_size: 1,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!((all.total_size, all.total_size_capped), (1008, false));
+}

@@ -207,7 +207,10 @@ pub async fn professions(web: &Web, visit: &Visit) -> Response {
             input id="as_of" name="as_of" type="date" value=(visit.query.get("as_of"));
             button type="submit" { (frame.t("filter-submit")) }
         }
-        p class="count" role="status" { (frame.t_with("professions-count", &[("count", Arg::Num(list.total_size))])) }
+        p class="count" role="status" {
+            @let count = if list.total_size_capped { "more-professions-count" } else { "professions-count" };
+            (frame.t_with(count, &[("count", Arg::Num(list.total_size))]))
+        }
         @if list.professions.is_empty() { (nothing(&frame)) } @else {
             table {
                 thead { tr {
