@@ -401,12 +401,9 @@ fn push_filters(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &Lis
                 .replace('%', "\\%")
                 .replace('_', "\\_")
         );
+        // The three names in one lowered text (migration `one_search_text`).
         query
-            .push(" AND (name_kk ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" OR name_ru ILIKE ")
-            .push_bind(pattern.clone())
-            .push(" OR name_en ILIKE ")
+            .push(" AND search_text LIKE lower(")
             .push_bind(pattern)
             .push(")");
     }
@@ -443,7 +440,10 @@ fn push_register(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, as_of: Opti
                         SELECT DISTINCT ON (h.profession_id)
                                p.id, h.entry->>'nkz_code' AS nkz_code, h.entry->>'oked_code' AS oked_code,
                                h.entry->'names'->>'kk' AS name_kk, h.entry->'names'->>'ru' AS name_ru,
-                               h.entry->'names'->>'en' AS name_en, h.entry, h.status, h.version,
+                               h.entry->'names'->>'en' AS name_en,
+                               lower(concat_ws(E'\x01', h.entry->'names'->>'kk', h.entry->'names'->>'ru',
+                                               h.entry->'names'->>'en')) AS search_text,
+                               h.entry, h.status, h.version,
                                p.created_at, h.recorded_at AS updated_at
                         FROM profession_history h JOIN professions p ON p.id = h.profession_id
                         WHERE h.effective_from <= ",

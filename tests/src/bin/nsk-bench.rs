@@ -234,7 +234,7 @@ async fn main() {
             let pattern = format!("%{term}%");
             sqlx::query_scalar::<_, i64>(
                 // The count stops at 1,001 matches, as the service's does ("more than 1,000").
-                "SELECT count(*) FROM (SELECT 1 FROM professions WHERE (name_kk ILIKE $1 OR name_ru ILIKE $1 OR name_en ILIKE $1) LIMIT 1001) matched",
+                "SELECT count(*) FROM (SELECT 1 FROM professions WHERE search_text LIKE lower($1) LIMIT 1001) matched",
             )
             .bind(&pattern)
             // As the service runs it: planned for the pattern each time (see store::list).
@@ -243,7 +243,7 @@ async fn main() {
             .await
             .unwrap();
             sqlx::query(
-                "SELECT * FROM professions WHERE (name_kk ILIKE $1 OR name_ru ILIKE $1 OR name_en ILIKE $1)
+                "SELECT * FROM professions WHERE search_text LIKE lower($1)
                  ORDER BY id ASC, id ASC LIMIT 20",
             )
             .bind(&pattern)
