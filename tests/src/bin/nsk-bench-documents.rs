@@ -398,7 +398,13 @@ async fn main() {
             args.push("html");
         }
         let run = nsk_e2e::wrk(&gateway_url, &lua, &args, clients, WRK_SECONDS);
-        assert_eq!(run.failures, 0, "{run:?}");
+        assert_eq!(run.failures, 0, "answers that were not 200: {run:?}");
+        if run.socket_errors > 0 {
+            println!(
+                "  (wrk saw {} socket error(s) in {} requests)",
+                run.socket_errors, run.requests
+            );
+        }
         run
     };
 
