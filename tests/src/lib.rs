@@ -357,6 +357,7 @@ impl Drop for Platform {
     }
 }
 
+pub mod bench;
 pub mod seed;
 
 /// Runs `pgbench` with `script` against `db_url` for `seconds` with `clients` (prepared

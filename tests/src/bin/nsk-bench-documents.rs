@@ -62,6 +62,8 @@ const LOOKUPS: usize = 20_000;
 const CLIENTS: usize = 16;
 const PGBENCH_SECONDS: u32 = 10;
 const WRK_SECONDS: u32 = 10;
+/// Messages the relay and the bare producer each send.
+const RELAYED: usize = 20_000;
 
 struct Stats {
     p50: Duration,
@@ -363,8 +365,26 @@ async fn main() {
         }
     };
 
-    // The gateway's memory, filled by asking each loaded serial once: what 1M answers cost.
+    // Open data: the whole registry streamed through the gateway, and what it costs in memory.
     let gateway_pid = platform.pid("gateway").unwrap();
+    let documents_pid = platform.pid("documents").unwrap();
+    if !quick() {
+        let peak = nsk_e2e::bench::PeakMemory::watch(&[gateway_pid, documents_pid]);
+        let (lines, bytes, secs) =
+            nsk_e2e::bench::stream_lines(&http, &platform.url("/v1/open-data/documents")).await;
+        let peaks = peak.stop().await;
+        let rows = lines.saturating_sub(1); // the CSV's header
+        assert!(rows >= loaded as u64, "{rows} rows exported of {loaded}");
+        println!(
+            "\nopen data, the whole registry as CSV through the gateway: {rows} rows, {} MiB in {secs:.1} s = {:.0} rows/s (target 200,000); peak resident memory: gateway {} MiB, documents {} MiB (target: under 64 each)",
+            bytes >> 20,
+            rows as f64 / secs,
+            peaks[0] / 1024,
+            peaks[1] / 1024,
+        );
+    }
+
+    // The gateway's memory, filled by asking each loaded serial once: what 1M answers cost.
     let before = nsk_e2e::resident_kib(gateway_pid).unwrap_or(0);
     let filling = Instant::now();
     stream::iter(0..loaded as usize)
@@ -500,6 +520,23 @@ async fn main() {
         flips[flips.len() / 2].as_secs_f64() * 1e3,
         flips[flips.len() - 1].as_secs_f64() * 1e3
     );
+    // Events: the registry's outbox relay against a bare producer, the same messages.
+    if !quick() {
+        let run = nsk_e2e::bench::relay_vs_producer(
+            &nsk_runtime::testing::kafka_brokers(),
+            &db_url,
+            RELAYED,
+        )
+        .await;
+        println!(
+            "\nevents, {} messages of {} bytes: a bare producer (idempotent, acks=all) {:.0}/s; the registry's outbox relay {:.0}/s = {:.2} x (target 0.5)",
+            run.messages,
+            nsk_e2e::bench::EVENT_BYTES,
+            run.producer_per_second,
+            run.relay_per_second,
+            run.relay_per_second / run.producer_per_second
+        );
+    }
     for (clients, ratio) in &ratios {
         if *clients == 1 {
             println!("verification_vs_pgbench_1_client {ratio:.2}");
