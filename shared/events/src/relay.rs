@@ -15,7 +15,7 @@ use crate::EventsError;
 /// the others wait, so events leave in the order they were written.
 const RELAY_LOCK: i64 = 0x6e73_6b5f_7265_6c61; // "nsk_rela"
 
-const BATCH_SIZE: i64 = 500;
+const BATCH_SIZE: i64 = 5_000;
 
 pub struct Relay {
     pool: PgPool,
