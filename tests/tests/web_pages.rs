@@ -242,8 +242,13 @@ async fn the_qr_address_shows_each_status_in_three_languages_and_the_registers_l
         flipped.body
     );
 
-    // The registry down: "could not check", never "valid".
+    // The registry down: "could not check", never "valid" — once the gateway's memory is no
+    // longer vouched for by the registry's feed (800 ms after its last stamp).
     platform.stop("documents").await;
+    tokio::time::sleep(
+        nsk_gateway::verification::FRESH_FOR + std::time::Duration::from_millis(400),
+    )
+    .await;
     let down = page(
         &platform,
         &format!("/v1/verify/{}?lang=en", data.valid),

@@ -11,6 +11,7 @@
 //! - `passthrough` — native gRPC passed to the owning service after the same checks;
 //! - `verification` — public verification answered from memory, kept exact by the registry's
 //!   feed of changes;
+//! - `headers` — the security and CORS headers on every answer;
 //! - `web` — pages for people (verification, the registers) in kk, ru and en;
 //! - here — the HTTP server: REST under `/v1/...`, gRPC passed through to the owning service,
 //!   `/healthz`, `/readyz`; bearer tokens verified before anything is forwarded, and forwarded
@@ -19,6 +20,7 @@
 pub mod access;
 mod callers;
 mod connections;
+mod headers;
 pub mod keys;
 pub mod limits;
 pub mod openapi;
@@ -159,7 +161,7 @@ impl Application {
             .route("/assets/style.css", get(|| async { web::stylesheet() }))
             .fallback(dispatch)
             .with_state(Arc::new(gateway))
-            .layer(axum::middleware::from_fn(harden));
+            .layer(axum::middleware::from_fn(headers::harden));
         let listener = TcpListener::bind(config.http_addr).await.map_err(|e| {
             anyhow::anyhow!(
                 "cannot listen on {}: {e}; is another process using it?",
@@ -283,68 +285,6 @@ impl Application {
     }
 }
 
-/// Headers on every answer: no sniffing, no framing, no referrer, no active content; HSTS when
-/// the request came over TLS (`X-Forwarded-Proto: https` from the TLS terminator). CORS: public
-/// reads (`GET`, without credentials) from any origin, nothing else — a preflight allows `GET`
-/// only and no `Authorization` header, so a page elsewhere cannot act with a user's token.
-async fn harden(request: Request, next: axum::middleware::Next) -> Response {
-    let https = request.extensions().get::<tls::Secure>().is_some()
-        || request
-            .headers()
-            .get("x-forwarded-proto")
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
-    let method = request.method().clone();
-    let mut response = if method == http::Method::OPTIONS {
-        let mut preflight = http::StatusCode::NO_CONTENT.into_response();
-        let h = preflight.headers_mut();
-        h.insert(
-            http::header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET"),
-        );
-        h.insert(
-            http::header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("86400"),
-        );
-        h.insert(
-            http::header::ALLOW,
-            HeaderValue::from_static("GET, OPTIONS"),
-        );
-        preflight
-    } else {
-        next.run(request).await
-    };
-    let h = response.headers_mut();
-    h.insert(
-        http::header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        http::header::X_FRAME_OPTIONS,
-        HeaderValue::from_static("DENY"),
-    );
-    h.insert(
-        http::header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.entry(http::header::CONTENT_SECURITY_POLICY)
-        .or_insert(HeaderValue::from_static(
-            "default-src 'none'; frame-ancestors 'none'",
-        ));
-    if https {
-        h.insert(
-            http::header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        );
-    }
-    if method == http::Method::GET || method == http::Method::OPTIONS {
-        h.insert(
-            http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
-    }
-    response
-}
-
 async fn openapi_json(State(gw): State<Arc<Gateway>>) -> Response {
     (
         [(http::header::CONTENT_TYPE, "application/json")],
@@ -408,7 +348,7 @@ async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response 
             let (parts, body) = request.into_parts();
             if let Some(page) = page(&gw, &parts).await {
                 page
-            } else if let Some(answer) = verify_json(&gw, &parts).await {
+            } else if let Some(answer) = verification::answer(&gw, &parts).await {
                 answer
             } else {
                 rest(&gw, Request::from_parts(parts, body)).await
@@ -432,50 +372,6 @@ async fn page(gw: &Gateway, parts: &http::request::Parts) -> Option<Response> {
         return Some(callers::too_many(retry_after));
     }
     web::page(&gw.web, parts).await
-}
-
-/// Public verification's JSON, the path the public takes most: an anonymous `GET
-/// /v1/verify/{serial}` of a well-formed serial, without a query, answered from memory when
-/// the registry's feed vouches for it. Anything else — a token, a query, an escape, a
-/// malformed serial — takes the general path, which answers it the same way as before.
-async fn verify_json(gw: &Gateway, parts: &http::request::Parts) -> Option<Response> {
-    let serial = parts.uri.path().strip_prefix("/v1/verify/")?;
-    if parts.uri.query().is_some()
-        || parts.headers.contains_key(http::header::AUTHORIZATION)
-        || parts.headers.contains_key(keys::HEADER)
-        || serial.parse::<nsk_kz::serial::SerialNumber>().is_err()
-    {
-        return None;
-    }
-    if let Some(retry_after) =
-        callers::over_limit(gw, &nsk_identity::Caller::Anonymous, &parts.extensions)
-    {
-        return Some(callers::too_many(retry_after));
-    }
-    Some(match gw.verifications.json(serial).await {
-        Ok((json, source)) => {
-            let source = match source {
-                verification::Source::Memory => "memory",
-                verification::Source::Registry => "registry",
-            };
-            (
-                [
-                    (http::header::CONTENT_TYPE, "application/json"),
-                    (
-                        http::header::HeaderName::from_static("x-nsk-answered-from"),
-                        source,
-                    ),
-                ],
-                json,
-            )
-                .into_response()
-        }
-        Err(status) => {
-            let mut problem = upstream_problem("documents", &status);
-            transcode::json_field_names(&mut problem);
-            problem_response(&problem)
-        }
-    })
 }
 
 /// The largest `Authorization` header read: a token is a few hundred bytes; kilobytes are an

@@ -358,6 +358,54 @@ impl Verifications {
     }
 }
 
+/// Public verification's JSON, the path the public takes most: an anonymous `GET
+/// /v1/verify/{serial}` of a well-formed serial, without a query, answered from memory when
+/// the registry's feed vouches for it. Anything else — a token, a query, an escape, a
+/// malformed serial — takes the general path, which answers it the same way as before.
+pub(crate) async fn answer(
+    gw: &crate::Gateway,
+    parts: &http::request::Parts,
+) -> Option<axum::response::Response> {
+    use axum::response::IntoResponse as _;
+    let serial = parts.uri.path().strip_prefix("/v1/verify/")?;
+    if parts.uri.query().is_some()
+        || parts.headers.contains_key(http::header::AUTHORIZATION)
+        || parts.headers.contains_key(crate::keys::HEADER)
+        || serial.parse::<nsk_kz::serial::SerialNumber>().is_err()
+    {
+        return None;
+    }
+    if let Some(retry_after) =
+        crate::callers::over_limit(gw, &nsk_identity::Caller::Anonymous, &parts.extensions)
+    {
+        return Some(crate::callers::too_many(retry_after));
+    }
+    Some(match gw.verifications.json(serial).await {
+        Ok((json, source)) => {
+            let source = match source {
+                Source::Memory => "memory",
+                Source::Registry => "registry",
+            };
+            (
+                [
+                    (http::header::CONTENT_TYPE, "application/json"),
+                    (
+                        http::header::HeaderName::from_static("x-nsk-answered-from"),
+                        source,
+                    ),
+                ],
+                json,
+            )
+                .into_response()
+        }
+        Err(status) => {
+            let mut problem = crate::upstream_problem("documents", &status);
+            crate::transcode::json_field_names(&mut problem);
+            crate::transcode::problem_response(&problem)
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
