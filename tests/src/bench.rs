@@ -174,3 +174,120 @@ pub async fn stream_lines(http: &reqwest::Client, url: &str) -> (u64, u64, f64) 
     }
     (lines, bytes, started.elapsed().as_secs_f64())
 }
+
+/// Revocation on ground 4 (Art. 26.2.4) reaching the registry's answers.
+pub struct Revocations {
+    pub documents: usize,
+    /// From the revocation's answer until the registry answers every named document cancelled.
+    pub all_cancelled: Duration,
+    /// The same for revocations naming one document each, sorted.
+    pub single: Vec<Duration>,
+}
+
+/// Waits until the registry (its table, what it answers from) has every one of `serials`
+/// cancelled; the time it took from `since`.
+async fn until_cancelled(db: &sqlx::PgPool, serials: &[String], since: Instant) -> Duration {
+    loop {
+        let left: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM documents WHERE serial_number = ANY($1) AND cancelled_on IS NULL",
+        )
+        .bind(serials)
+        .fetch_one(db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        if left == 0 {
+            return since.elapsed();
+        }
+        assert!(
+            since.elapsed() < Duration::from_secs(60),
+            "{left} of {} documents still not cancelled",
+            serials.len()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// An NCE officer revokes `certificate` on ground 4 naming `serials`, once accreditation has
+/// heard of them (a 400 until then); returns when the revocation answered.
+async fn revoke(platform: &crate::Platform, certificate: &serde_json::Value, serials: &[String]) {
+    let id = certificate["id"].as_str().unwrap_or_default().to_string();
+    let body = serde_json::json!({
+        "ground": "REVOCATION_GROUND_CONFIRMED_COMPLAINTS",
+        "basis": {"number": "NCE-R-7", "date": crate::walk::today(), "title": "Complaints confirmed"},
+        "documentSerialNumbers": serials,
+        "concernsHealthOrSafety": true,
+        "eventDetectedOn": crate::walk::today()
+    });
+    let path = format!("/v1/certificates/{id}:revoke");
+    let started = Instant::now();
+    loop {
+        let (status, reply) = crate::walk::call(
+            platform,
+            Some(nsk_identity::Role::NceOfficer),
+            &path,
+            Some(&body),
+        )
+        .await;
+        if status == 200 {
+            return;
+        }
+        assert!(
+            status == 400 && started.elapsed() < Duration::from_secs(300),
+            "revocation of {id}: {status} {reply}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Issues `documents` documents with `issue(i)` (returning each serial) for the center of the
+/// last of `certificates`, revokes it naming them all, and times the registry cancelling them;
+/// then revokes each other center's certificate naming one of its documents, and times each.
+pub async fn revocations<F, Fut>(
+    platform: &crate::Platform,
+    certificates: &[serde_json::Value],
+    documents: usize,
+    issue: F,
+) -> Revocations
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    use futures::stream::{self, StreamExt};
+    let db = sqlx::PgPool::connect(&platform.database_url("documents"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let Some((last, others)) = certificates.split_last() else {
+        panic!("no certificates to revoke");
+    };
+    let serials: Vec<String> = stream::iter(0..documents)
+        .map(&issue)
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    revoke(platform, last, &serials).await;
+    let all_cancelled = until_cancelled(&db, &serials, Instant::now()).await;
+    let mut single = Vec::new();
+    for certificate in others {
+        let center: i32 = certificate["centerNumber"]
+            .as_str()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("a certificate without a center: {certificate}"));
+        let serial: String = sqlx::query_scalar(
+            "SELECT serial_number FROM documents WHERE center_number = $1 AND cancelled_on IS NULL
+              ORDER BY sequence LIMIT 1",
+        )
+        .bind(center)
+        .fetch_one(&db)
+        .await
+        .unwrap_or_else(|e| panic!("center {center} has no document: {e}"));
+        let serials = [serial];
+        revoke(platform, certificate, &serials).await;
+        single.push(until_cancelled(&db, &serials, Instant::now()).await);
+    }
+    single.sort();
+    Revocations {
+        documents,
+        all_cancelled,
+        single,
+    }
+}

@@ -64,6 +64,8 @@ const PGBENCH_SECONDS: u32 = 10;
 const WRK_SECONDS: u32 = 10;
 /// Messages the relay and the bare producer each send.
 const RELAYED: usize = 50_000;
+/// Documents one revocation on ground 4 names.
+const REVOKED: usize = 10_000;
 
 struct Stats {
     p50: Duration,
@@ -160,8 +162,9 @@ async fn main() {
     .await;
     let profession_id = register_welder(&platform, "72120011").await;
     println!("accrediting {ISSUED_CENTERS} centers through the API...");
+    let mut certificates = Vec::new();
     for _ in 0..ISSUED_CENTERS {
-        accredit(&platform, &profession_id).await;
+        certificates.push(accredit(&platform, &profession_id).await);
     }
     let documents_addr = &platform
         .service_addrs
@@ -538,6 +541,46 @@ async fn main() {
         );
         run.relay_per_second / run.producer_per_second
     };
+    // Revocation on ground 4: 10,000 documents of the last center, then one document each of
+    // the others, each cancelled by the registry after the revocation.
+    if !quick() {
+        let revoked_center: usize = certificates
+            .last()
+            .and_then(|c| c["centerNumber"].as_str())
+            .and_then(|c| c.parse().ok())
+            .unwrap();
+        let issue_for = |i: usize| {
+            let mut client = grpc.clone();
+            let request = center_request(
+                pb::IssueDocumentRequest {
+                    request_id: format!("bench-revoked-{i}"),
+                    document: Some(document(100_000 + i)),
+                },
+                revoked_center,
+            );
+            async move {
+                client
+                    .issue_document(request)
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .serial_number
+            }
+        };
+        let run = nsk_e2e::bench::revocations(&platform, &certificates, REVOKED, issue_for).await;
+        println!(
+            "\nrevocation on ground 4 naming {} documents: all cancelled in the registry {:.0} ms after the revocation answered (target 5,000)",
+            run.documents,
+            run.all_cancelled.as_secs_f64() * 1e3
+        );
+        let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "revocation naming one document -> cancelled, {} centers: p50 {:.0} ms, max {:.0} ms (target p99 250)",
+            run.single.len(),
+            run.single.get(run.single.len() / 2).map_or(f64::NAN, ms),
+            run.single.last().map_or(f64::NAN, ms)
+        );
+    }
     for (clients, ratio) in &ratios {
         if *clients == 1 {
             println!("verification_vs_pgbench_1_client {ratio:.2}");
