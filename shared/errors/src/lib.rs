@@ -221,24 +221,28 @@ impl From<sqlx::Error> for ApiError {
 /// lists are limited (16 KiB by default): past this many, the rest are counted, not listed.
 pub const MAX_LISTED_VIOLATIONS: usize = 50;
 
+/// The longest message carried in one status, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+
 impl From<ApiError> for tonic::Status {
     fn from(err: ApiError) -> Self {
         let code = err.kind.grpc_code();
-        if err.violations.is_empty() {
-            return tonic::Status::new(code, err.message);
-        }
-        let total = err.violations.len();
         let mut message = err.message;
-        // The message repeats the violations for callers that read only the message; it is
-        // bounded like the details.
-        if message.len() > 4096 {
-            let mut cut = 4096;
+        // The message travels in a header too (`grpc-message`), and may name what the caller
+        // sent (10,000 serial numbers, say): bounded, or the header list overflows and the
+        // caller gets a protocol error instead of the answer.
+        if message.len() > MAX_MESSAGE_BYTES {
+            let mut cut = MAX_MESSAGE_BYTES;
             while !message.is_char_boundary(cut) {
                 cut -= 1;
             }
             message.truncate(cut);
             message.push_str(" ...");
         }
+        if err.violations.is_empty() {
+            return tonic::Status::new(code, message);
+        }
+        let total = err.violations.len();
         if total > MAX_LISTED_VIOLATIONS {
             message = format!(
                 "{message} (the first {MAX_LISTED_VIOLATIONS} of {total} problems are listed)"
@@ -391,6 +395,24 @@ mod tests {
             json["violations"][0]["description"],
             "must be 8 digits, or \"0\""
         );
+    }
+
+    #[test]
+    fn a_message_naming_what_the_caller_sent_is_bounded() {
+        // 10,000 serial numbers named in one refusal, no field violation.
+        let serials: Vec<String> = (0..10_000)
+            .map(|n| format!("25110-72120011-4-150326-0020-{n:08}"))
+            .collect();
+        let err = ApiError::failed_precondition(format!(
+            "accreditation has not heard of: {}",
+            serials.join(", ")
+        ));
+        let status = tonic::Status::from(err);
+        assert!(status.message().len() <= MAX_MESSAGE_BYTES + 4);
+        assert!(status.message().ends_with(" ..."));
+        assert!(status
+            .message()
+            .starts_with("accreditation has not heard of: 25110"));
     }
 
     #[test]
