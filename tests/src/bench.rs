@@ -208,8 +208,13 @@ async fn until_cancelled(db: &sqlx::PgPool, serials: &[String], since: Instant) 
 }
 
 /// An NCE officer revokes `certificate` on ground 4 naming `serials`, once accreditation has
-/// heard of them (a 400 until then); returns when the revocation answered.
-async fn revoke(platform: &crate::Platform, certificate: &serde_json::Value, serials: &[String]) {
+/// heard of them (a 400 until then); returns when the revocation answered, or what the platform
+/// answered instead.
+async fn revoke(
+    platform: &crate::Platform,
+    certificate: &serde_json::Value,
+    serials: &[String],
+) -> Result<(), String> {
     let id = certificate["id"].as_str().unwrap_or_default().to_string();
     let body = serde_json::json!({
         "ground": "REVOCATION_GROUND_CONFIRMED_COMPLAINTS",
@@ -229,12 +234,11 @@ async fn revoke(platform: &crate::Platform, certificate: &serde_json::Value, ser
         )
         .await;
         if status == 200 {
-            return;
+            return Ok(());
         }
-        assert!(
-            status == 400 && started.elapsed() < Duration::from_secs(300),
-            "revocation of {id}: {status} {reply}"
-        );
+        if status != 400 || started.elapsed() > Duration::from_secs(300) {
+            return Err(format!("revocation of {id}: {status} {reply}"));
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
@@ -242,12 +246,13 @@ async fn revoke(platform: &crate::Platform, certificate: &serde_json::Value, ser
 /// Issues `documents` documents with `issue(i)` (returning each serial) for the center of the
 /// last of `certificates`, revokes it naming them all, and times the registry cancelling them;
 /// then revokes each other center's certificate naming one of its documents, and times each.
+/// What the platform answered instead, if a revocation was not accepted.
 pub async fn revocations<F, Fut>(
     platform: &crate::Platform,
     certificates: &[serde_json::Value],
     documents: usize,
     issue: F,
-) -> Revocations
+) -> Result<Revocations, String>
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = String>,
@@ -264,7 +269,7 @@ where
         .buffer_unordered(16)
         .collect()
         .await;
-    revoke(platform, last, &serials).await;
+    revoke(platform, last, &serials).await?;
     let all_cancelled = until_cancelled(&db, &serials, Instant::now()).await;
     let mut single = Vec::new();
     for certificate in others {
@@ -281,13 +286,13 @@ where
         .await
         .unwrap_or_else(|e| panic!("center {center} has no document: {e}"));
         let serials = [serial];
-        revoke(platform, certificate, &serials).await;
+        revoke(platform, certificate, &serials).await?;
         single.push(until_cancelled(&db, &serials, Instant::now()).await);
     }
     single.sort();
-    Revocations {
+    Ok(Revocations {
         documents,
         all_cancelled,
         single,
-    }
+    })
 }
