@@ -68,6 +68,45 @@ async fn a_center_accredited_then_revoked_on_ground_4_reaches_the_documents_regi
         .await;
     let serial = issued["serialNumber"].as_str().unwrap().to_string();
 
+    // A revocation naming 5,000 documents the registry never issued (a list pasted from the
+    // wrong file) is refused with 400 naming the first of them: the refusal carries thousands
+    // of rules, and still reaches the officer whole, not as a protocol error.
+    let unknown: Vec<String> = (0..5_000)
+        .map(|n| format!("25110-72120009-4-010126-0001-{n:08}"))
+        .collect();
+    let wrong_file = json!({
+        "ground": "REVOCATION_GROUND_CONFIRMED_COMPLAINTS",
+        "basis": {"number": "NCE-R-4", "date": today(), "title": "Complaints, the wrong list"},
+        "documentSerialNumbers": unknown,
+        "concernsHealthOrSafety": true,
+        "eventDetectedOn": today()
+    });
+    let (status, refused) = call(
+        &platform,
+        Some(Role::NceOfficer),
+        &format!("/v1/certificates/{certificate_id}:revoke"),
+        Some(&wrong_file),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    let listed = refused["violations"].as_array().unwrap();
+    assert!(listed.len() >= 10, "{refused}");
+    assert_eq!(listed[0]["field"], "documentSerialNumbers[0]", "{refused}");
+    assert!(
+        listed[0]["description"]
+            .as_str()
+            .unwrap()
+            .contains(&unknown[0]),
+        "{refused}"
+    );
+    assert!(
+        refused["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("the first {} of 5000 problems", listed.len())),
+        "{refused}"
+    );
+
     // Ground 4, a safety violation, that document confirmed in complaints: accepted once
     // accreditation has heard of the document.
     let revoke = json!({

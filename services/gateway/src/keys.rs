@@ -6,15 +6,17 @@
 //! a revocation takes to stop a key at the door.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use nsk_errors::ApiError;
-use nsk_identity::{Identity, Role, TokenRequest, TokenSigner, TokenVerifier, GATEWAY_SUBJECT};
+use nsk_identity::{Identity, Role, TokenRequest, TokenVerifier};
 use nsk_proto::nsk::accreditation::v1 as pb;
 use nsk_proto::nsk::accreditation::v1::center_keys_client::CenterKeysClient;
 use sha2::{Digest, Sha256};
 use tonic::transport::Channel;
+
+use crate::tokens::GatewayTokens;
 
 /// The header a center's integration sends its key in.
 pub const HEADER: &str = "x-api-key";
@@ -79,7 +81,7 @@ struct Remembered {
 }
 
 pub struct KeyExchange {
-    signer: TokenSigner,
+    tokens: Arc<GatewayTokens>,
     accreditation: Option<Channel>,
     remember_for: Duration,
     timeout: Duration,
@@ -88,13 +90,13 @@ pub struct KeyExchange {
 
 impl KeyExchange {
     pub fn new(
-        signer: TokenSigner,
+        tokens: Arc<GatewayTokens>,
         accreditation: Option<Channel>,
         remember_for: Duration,
         timeout: Duration,
     ) -> Self {
         Self {
-            signer,
+            tokens,
             accreditation,
             remember_for,
             timeout,
@@ -132,17 +134,14 @@ impl KeyExchange {
             return Err(presented.refused());
         }
         let prefix = presented.prefix();
-        let token = self
-            .signer
-            .mint(&TokenRequest {
-                subject: presented.subject(),
-                roles: vec![Role::RecognitionCenter],
-                center: Some(checked.center_number),
-                key: Some(prefix),
-                ttl: lifetime,
-                ..Default::default()
-            })
-            .map_err(ApiError::internal)?;
+        let token = self.tokens.mint(&TokenRequest {
+            subject: presented.subject(),
+            roles: vec![Role::RecognitionCenter],
+            center: Some(checked.center_number),
+            key: Some(prefix),
+            ttl: lifetime,
+            ..Default::default()
+        })?;
         let identity = verifier.verify(&token)?;
         // Remembered no longer than the token lives, less a margin for the call in flight.
         let remember = self
@@ -190,15 +189,7 @@ impl KeyExchange {
         let Some(channel) = self.accreditation.clone() else {
             return Err(unavailable());
         };
-        let own = self
-            .signer
-            .mint(&TokenRequest {
-                subject: GATEWAY_SUBJECT.into(),
-                ttl: Duration::from_secs(60),
-                ..Default::default()
-            })
-            .map_err(ApiError::internal)?;
-        let mut request = tonic::Request::new(match presented {
+        let mut request = self.tokens.own_request(match presented {
             Presented::Key(raw) => pb::AuthenticateApiKeyRequest {
                 key: raw.to_string(),
                 ..Default::default()
@@ -207,11 +198,8 @@ impl KeyExchange {
                 certificate_sha256: sha.to_string(),
                 ..Default::default()
             },
-        });
+        })?;
         request.set_timeout(self.timeout);
-        if let Ok(value) = format!("Bearer {own}").parse() {
-            request.metadata_mut().insert("authorization", value);
-        }
         match CenterKeysClient::new(channel)
             .authenticate_api_key(request)
             .await

@@ -28,6 +28,7 @@ mod passthrough;
 pub mod routes;
 pub mod rules;
 pub mod tls;
+pub mod tokens;
 pub mod transcode;
 pub mod verification;
 pub mod web;
@@ -108,28 +109,25 @@ impl Application {
             channels.insert(service.clone(), channel);
         }
         let access = access::Access::load(access::MATRIX, &pool).map_err(anyhow::Error::msg)?;
-        let signer = nsk_identity::TokenSigner::from_pem_file(
-            &config.signing_key_file,
-            &config.auth.gateway_issuer,
-            &config.auth.audience,
-        )?;
+        // One signing key, read once: the centers' tokens and the gateway's own.
+        let tokens = Arc::new(tokens::GatewayTokens::new(
+            nsk_identity::TokenSigner::from_pem_file(
+                &config.signing_key_file,
+                &config.auth.gateway_issuer,
+                &config.auth.audience,
+            )?,
+        ));
         let keys = keys::KeyExchange::new(
-            signer,
+            tokens.clone(),
             channels.get("accreditation").cloned(),
             config.api_key_cache,
             config.upstream_timeout,
         );
-        // The feed and the counts are the gateway's own calls: its own token.
-        let own_signer = nsk_identity::TokenSigner::from_pem_file(
-            &config.signing_key_file,
-            &config.auth.gateway_issuer,
-            &config.auth.audience,
-        )?;
         let verifications = Arc::new(
             verification::Verifications::new(
                 &pool,
                 channels.get("documents").cloned(),
-                Some(own_signer),
+                Some(tokens),
                 config.verification_cache_bytes,
                 config.upstream_timeout,
             )

@@ -20,17 +20,18 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use chrono::NaiveDate;
-use nsk_identity::{TokenRequest, TokenSigner, GATEWAY_SUBJECT};
 use nsk_proto::nsk::documents::v1 as docs;
 use nsk_proto::nsk::documents::v1::document_registry_client::DocumentRegistryClient;
 use prost::Message as _;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
 use tonic::transport::Channel;
+
+use crate::tokens::GatewayTokens;
 
 /// The longest an answer from memory may lag behind a committed change. The registry stamps
 /// its feed every 200 ms, so a healthy feed stays well inside this.
@@ -64,7 +65,7 @@ impl quick_cache::Weighter<Box<str>, Entry> for Weight {
 
 pub struct Verifications {
     documents: Option<Channel>,
-    signer: Option<TokenSigner>,
+    tokens: Option<Arc<GatewayTokens>>,
     /// `None`: the cache is off (`NSK_VERIFICATION_CACHE_MIB=0`); every check asks the registry.
     cache: Option<quick_cache::sync::Cache<Box<str>, Entry, Weight>>,
     /// The feed's last stamp (ms since the epoch); 0 when the feed is not followed.
@@ -94,7 +95,7 @@ impl Verifications {
     pub fn new(
         pool: &DescriptorPool,
         documents: Option<Channel>,
-        signer: Option<TokenSigner>,
+        tokens: Option<Arc<GatewayTokens>>,
         bytes: u64,
         timeout: Duration,
     ) -> Result<Self, String> {
@@ -111,7 +112,7 @@ impl Verifications {
         });
         Ok(Self {
             documents,
-            signer,
+            tokens,
             cache,
             complete_through: AtomicI64::new(0),
             generation: AtomicU64::new(0),
@@ -240,25 +241,13 @@ impl Verifications {
         }
     }
 
-    /// A token of the gateway itself, for its own calls to the registry.
+    /// A request carrying the gateway's own token, for its own calls to the registry.
     fn own_request<T>(&self, message: T) -> Result<tonic::Request<T>, tonic::Status> {
-        let signer = self
-            .signer
+        let tokens = self
+            .tokens
             .as_ref()
             .ok_or_else(|| tonic::Status::unauthenticated("the gateway has no signing key"))?;
-        let token = signer
-            .mint(&TokenRequest {
-                subject: GATEWAY_SUBJECT.into(),
-                ttl: Duration::from_secs(60),
-                ..Default::default()
-            })
-            .map_err(|e| tonic::Status::internal(e.to_string()))?;
-        let mut request = tonic::Request::new(message);
-        let value = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| tonic::Status::internal("a token that is not a header value"))?;
-        request.metadata_mut().insert("authorization", value);
-        Ok(request)
+        Ok(tokens.own_request(message)?)
     }
 
     /// Follows the feed once, until it ends or fails.

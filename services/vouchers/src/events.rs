@@ -17,6 +17,18 @@ pub struct Inputs {
 }
 
 impl nsk_events::EventHandler for Inputs {
+    /// Of the registry's documents only those naming a voucher concern the register (most
+    /// name none): the rest are passed over without a transaction.
+    fn wants(&self, event: &ReceivedEvent) -> bool {
+        if !event.is::<documents::DocumentIssued>() {
+            return true;
+        }
+        // One that cannot be decoded goes on to `handle`, which dead-letters it.
+        event
+            .decode::<documents::DocumentIssued>()
+            .map_or(true, |e| !e.voucher_id.is_empty() && !e.migrated)
+    }
+
     async fn handle(
         &self,
         conn: &mut PgConnection,

@@ -3,25 +3,35 @@
 //! For each message: decode the envelope, then in one database transaction record the event id
 //! (a duplicate stops here) and apply the handler's effect; commit; only then commit the offset.
 //! A crash between the two commits redelivers the message, and the recorded id makes the second
-//! delivery a no-op. An event the handler cannot apply (it says so, or transient failures
+//! delivery a no-op. What one poll finds waiting (up to [`MAX_BATCH`]) is applied in one
+//! transaction, ids and effects alike, and its offsets committed after; if any of it fails, the
+//! batch is undone and applied again one event at a time, as above, so one bad event costs
+//! only its own retries. An event the handler cannot apply (it says so, or transient failures
 //! outlast the retries) goes to the dead-letter topic, and the partition moves on.
 
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::time::Duration;
 
+use futures::FutureExt as _;
 use nsk_config::KafkaConfig;
 use nsk_proto::nsk::events::v1::{DeadLetter, EventEnvelope};
 use prost::Message as _;
 use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
+use rdkafka::message::BorrowedMessage;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::util::Timeout;
+use rdkafka::{Offset, TopicPartitionList};
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 
 use crate::EventsError;
+
+/// Messages applied in one transaction, at most: what one poll finds already waiting.
+pub const MAX_BATCH: usize = 500;
 
 /// An event as a handler sees it.
 #[derive(Debug, Clone)]
@@ -70,6 +80,13 @@ impl From<sqlx::Error> for HandlerError {
 
 /// A consumer's effect. It runs inside the transaction that records the event id.
 pub trait EventHandler: Send + Sync + 'static {
+    /// Whether the event can have an effect here. One it cannot (another service's concern on
+    /// a shared topic, a document issued outside a procedure) is passed over without a
+    /// transaction; redelivered, it is passed over again.
+    fn wants(&self, _event: &ReceivedEvent) -> bool {
+        true
+    }
+
     fn handle<'a>(
         &'a self,
         conn: &'a mut PgConnection,
@@ -93,6 +110,8 @@ pub enum Outcome {
     Applied,
     /// Already applied before: nothing done.
     Duplicate,
+    /// Of no concern to this handler ([`EventHandler::wants`]): nothing done, nothing recorded.
+    PassedOver,
     /// Sent to the dead-letter topic, with the reason.
     DeadLettered(String),
 }
@@ -182,54 +201,117 @@ impl<H: EventHandler> Consumer<H> {
                     continue;
                 }
             };
-            let source = Source {
-                topic: message.topic(),
-                partition: message.partition(),
-                offset: message.offset(),
-                key: message.key(),
-            };
-            let span = tracing::info_span!(
-                "consume",
-                topic = source.topic,
-                partition = source.partition,
-                offset = source.offset
-            );
-            if let Some(headers) = message.headers() {
-                let trace: Vec<(String, String)> = headers
-                    .iter()
-                    .filter(|h| h.key == "traceparent" || h.key == "tracestate")
-                    .filter_map(|h| {
-                        Some((
-                            h.key.to_string(),
-                            String::from_utf8(h.value?.to_vec()).ok()?,
-                        ))
-                    })
-                    .collect();
-                nsk_telemetry::set_parent(&span, |k| {
-                    trace
-                        .iter()
-                        .find(|(key, _)| key == k)
-                        .map(|(_, v)| v.as_str())
-                });
-            }
-            let payload = message.payload().unwrap_or_default();
-            // `apply` returns only once the event is applied, skipped or dead-lettered (it
-            // retries the database and the dead-letter topic until shutdown), so committing the
-            // offset afterwards never loses an event.
-            match self
-                .apply(payload, &source, &shutdown)
-                .instrument(span)
-                .await
-            {
-                Some(_) => {
-                    if let Err(err) = consumer.commit_message(&message, CommitMode::Async) {
-                        tracing::warn!(error = %err, "offset commit failed; the event may be redelivered and skipped");
+            // What else is already waiting joins it; nothing is waited for.
+            let mut batch = vec![message];
+            while batch.len() < MAX_BATCH {
+                match consumer.recv().now_or_never() {
+                    Some(Ok(m)) => batch.push(m),
+                    Some(Err(err)) => {
+                        tracing::warn!(error = %err, "kafka receive failed");
+                        break;
                     }
+                    None => break,
                 }
-                None => break,
+            }
+            // `apply_all` returns only once every event is applied, skipped or dead-lettered
+            // (it retries the database and the dead-letter topic until shutdown), so committing
+            // the offsets afterwards never loses an event.
+            if !self.apply_all(&batch, &shutdown).await {
+                break;
+            }
+            if let Err(err) = consumer.commit(&next_offsets(&batch), CommitMode::Async) {
+                tracing::warn!(error = %err, "offset commit failed; the events may be redelivered and skipped");
             }
         }
         tracing::info!(group = %self.settings.group, "consumer stopped");
+        Ok(())
+    }
+
+    /// Applies a poll's messages, together if they all go through, else one at a time.
+    /// `false` only when shutdown interrupted it.
+    async fn apply_all(&self, batch: &[BorrowedMessage<'_>], shutdown: &CancellationToken) -> bool {
+        if batch.len() > 1 {
+            match self.apply_together(batch).await {
+                Ok(()) => return true,
+                Err(reason) => {
+                    tracing::info!(%reason, events = batch.len(), "batch undone; applying its events one at a time");
+                }
+            }
+        }
+        for message in batch {
+            let source = source_of(message);
+            let span = span_of(message);
+            let payload = message.payload().unwrap_or_default();
+            if self
+                .apply(payload, &source, shutdown)
+                .instrument(span)
+                .await
+                .is_none()
+            {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// One transaction for the whole batch: the ids recorded in one statement, each new
+    /// event's effect in order. Any failure undoes it all and says why.
+    async fn apply_together(&self, batch: &[BorrowedMessage<'_>]) -> Result<(), String> {
+        let mut events = Vec::with_capacity(batch.len());
+        for message in batch {
+            let envelope = EventEnvelope::decode(message.payload().unwrap_or_default())
+                .map_err(|e| format!("not an event envelope: {e}"))?;
+            let id = Uuid::parse_str(&envelope.event_id)
+                .map_err(|_| format!("event_id {:?} is not a UUID", envelope.event_id))?;
+            let event = ReceivedEvent {
+                envelope,
+                topic: message.topic().to_string(),
+                partition: message.partition(),
+                offset: message.offset(),
+            };
+            if self.handler.wants(&event) {
+                events.push((id, event, message));
+            }
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
+        let failed = |e: sqlx::Error| e.to_string();
+        let mut tx = self.pool.begin().await.map_err(failed)?;
+        let mut recorded: HashSet<Uuid> = sqlx::query_scalar(
+            "INSERT INTO processed_events (consumer, event_id, event_type, topic, partition, \"offset\")
+             SELECT $1, * FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::int[], $6::bigint[])
+             ON CONFLICT DO NOTHING RETURNING event_id",
+        )
+        .bind(&self.settings.group)
+        .bind(events.iter().map(|(id, _, _)| *id).collect::<Vec<_>>())
+        .bind(events.iter().map(|(_, e, _)| e.envelope.event_type.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|(_, e, _)| e.topic.as_str()).collect::<Vec<_>>())
+        .bind(events.iter().map(|(_, e, _)| e.partition).collect::<Vec<_>>())
+        .bind(events.iter().map(|(_, e, _)| e.offset).collect::<Vec<_>>())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(failed)?
+        .into_iter()
+        .collect();
+        for (id, event, message) in &events {
+            // Twice in one batch (published again after a relay's restart): the first applies.
+            if !recorded.remove(id) {
+                continue;
+            }
+            self.handler
+                .handle(&mut tx, event)
+                .instrument(span_of(message))
+                .await
+                .map_err(|e| {
+                    format!(
+                        "{} at offset {}: {e}",
+                        event.envelope.event_type, event.offset
+                    )
+                })?;
+        }
+        tx.commit().await.map_err(failed)?;
+        tracing::debug!(events = events.len(), "batch applied");
         Ok(())
     }
 
@@ -257,6 +339,9 @@ impl<H: EventHandler> Consumer<H> {
             partition: source.partition,
             offset: source.offset,
         };
+        if !self.handler.wants(&event) {
+            return Some(Outcome::PassedOver);
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -361,4 +446,59 @@ impl<H: EventHandler> Consumer<H> {
             wait = (wait * 2).min(Duration::from_secs(10));
         }
     }
+}
+
+fn source_of<'a>(message: &'a BorrowedMessage<'_>) -> Source<'a> {
+    Source {
+        topic: message.topic(),
+        partition: message.partition(),
+        offset: message.offset(),
+        key: message.key(),
+    }
+}
+
+/// A span for one message, continuing the trace of the request that published it.
+fn span_of(message: &BorrowedMessage<'_>) -> tracing::Span {
+    let span = tracing::info_span!(
+        "consume",
+        topic = message.topic(),
+        partition = message.partition(),
+        offset = message.offset()
+    );
+    if let Some(headers) = message.headers() {
+        let trace: Vec<(String, String)> = headers
+            .iter()
+            .filter(|h| h.key == "traceparent" || h.key == "tracestate")
+            .filter_map(|h| {
+                Some((
+                    h.key.to_string(),
+                    String::from_utf8(h.value?.to_vec()).ok()?,
+                ))
+            })
+            .collect();
+        nsk_telemetry::set_parent(&span, |k| {
+            trace
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        });
+    }
+    span
+}
+
+/// The offsets to commit after a batch: past its last message in each partition.
+fn next_offsets(batch: &[BorrowedMessage<'_>]) -> TopicPartitionList {
+    let mut next = BTreeMap::new();
+    for message in batch {
+        let at = next
+            .entry((message.topic(), message.partition()))
+            .or_insert(message.offset() + 1);
+        *at = (*at).max(message.offset() + 1);
+    }
+    let mut offsets = TopicPartitionList::with_capacity(next.len());
+    for ((topic, partition), offset) in next {
+        // Cannot fail: the offset is a plain one, the partition new to this list.
+        let _ = offsets.add_partition_offset(topic, partition, Offset::Offset(offset));
+    }
+    offsets
 }

@@ -161,6 +161,12 @@ async fn a_committed_change_is_published_and_a_rolled_back_one_is_not() {
 struct AddRow;
 
 impl EventHandler for AddRow {
+    fn wants(&self, event: &ReceivedEvent) -> bool {
+        event
+            .decode::<BasisDocument>()
+            .map_or(true, |d| d.number != "not ours")
+    }
+
     async fn handle(
         &self,
         conn: &mut PgConnection,
@@ -181,8 +187,12 @@ impl EventHandler for AddRow {
 }
 
 fn envelope(number: &str) -> Vec<u8> {
+    envelope_with_id(number, uuid::Uuid::now_v7())
+}
+
+fn envelope_with_id(number: &str, id: uuid::Uuid) -> Vec<u8> {
     EventEnvelope {
-        event_id: uuid::Uuid::now_v7().to_string(),
+        event_id: id.to_string(),
         event_type: "nsk.common.v1.BasisDocument".into(),
         aggregate_type: "thing".into(),
         aggregate_id: "a".into(),
@@ -304,4 +314,142 @@ async fn events_that_cannot_be_applied_go_to_the_dead_letter_topic_and_the_parti
 
     shutdown.cancel();
     running.await.unwrap();
+}
+
+/// Sends `values` in this order to one partition (one key).
+async fn produce(kafka: &KafkaConfig, topic: &str, values: &[Vec<u8>]) {
+    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(kafka)
+        .create()
+        .unwrap();
+    let sends = values.iter().map(|value| {
+        producer.send(
+            FutureRecord::to(topic).key("a").payload(value),
+            Duration::from_secs(10),
+        )
+    });
+    for sent in futures::future::join_all(sends).await {
+        sent.unwrap();
+    }
+}
+
+async fn wait_for_effects(pool: &PgPool, count: usize, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while effects(pool).await.len() < count {
+        assert!(
+            Instant::now() < deadline,
+            "{what}: {} of {count} applied",
+            effects(pool).await.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn events_waiting_together_are_applied_in_few_transactions_in_order_and_once() {
+    let kafka = kafka(&nsk_runtime::testing::unique_prefix("batch"));
+    let pool = database("batch").await;
+    let settings = settings(&kafka);
+    nsk_events::kafka::ensure_topics(
+        &kafka,
+        &[
+            settings.topics[0].clone(),
+            settings.dead_letter_topic.clone(),
+        ],
+    )
+    .await
+    .unwrap();
+    // 300 events wait before the consumer starts; one of them is published twice (a relay
+    // restarted between publishing and marking), and one is of no concern to this handler.
+    let twice = uuid::Uuid::now_v7();
+    let mut values: Vec<Vec<u8>> = (0..300)
+        .map(|n| match n {
+            40 => envelope_with_id("40", twice),
+            120 => envelope("not ours"),
+            n => envelope(&n.to_string()),
+        })
+        .collect();
+    values.insert(41, envelope_with_id("40", twice));
+    produce(&kafka, &settings.topics[0], &values).await;
+
+    let consumer = Arc::new(Consumer::new(pool.clone(), &kafka, settings.clone(), AddRow).unwrap());
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn({
+        let consumer = consumer.clone();
+        let shutdown = shutdown.clone();
+        async move { consumer.run(shutdown).await }
+    });
+    wait_for_effects(&pool, 299, "the waiting events").await;
+    let expected: Vec<String> = (0..300)
+        .filter(|n| *n != 120)
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(effects(&pool).await, expected);
+    // Each event id once; the one passed over is not recorded.
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 299);
+    // Few transactions: the ids of one batch share the transaction that wrote them.
+    let transactions: i64 =
+        sqlx::query_scalar("SELECT count(DISTINCT xmin::text) FROM processed_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        transactions <= 30,
+        "{transactions} transactions for 299 events"
+    );
+
+    // A poison event among good ones: the batch is undone, its good events applied once each,
+    // in order, the poison dead-lettered.
+    let more: Vec<Vec<u8>> = (300..360)
+        .map(|n| match n {
+            330 => envelope("poison"),
+            n => envelope(&n.to_string()),
+        })
+        .collect();
+    produce(&kafka, &settings.topics[0], &more).await;
+    wait_for_effects(&pool, 299 + 59, "the events around the poison").await;
+    let expected: Vec<String> = (0..360)
+        .filter(|n| *n != 120 && *n != 330)
+        .map(|n| n.to_string())
+        .collect();
+    assert_eq!(effects(&pool).await, expected);
+    let letters = reader(&kafka, &settings.dead_letter_topic);
+    let letter = DeadLetter::decode(next_value(&letters).await.as_slice()).unwrap();
+    assert!(
+        letter.error.contains("can never be applied"),
+        "{}",
+        letter.error
+    );
+
+    shutdown.cancel();
+    running.await.unwrap();
+}
+
+#[tokio::test]
+async fn an_event_of_no_concern_is_passed_over_and_not_recorded() {
+    let kafka = kafka(&nsk_runtime::testing::unique_prefix("passed"));
+    let pool = database("passed").await;
+    let consumer = Consumer::new(pool.clone(), &kafka, settings(&kafka), AddRow).unwrap();
+    let source = Source {
+        topic: "t",
+        partition: 0,
+        offset: 1,
+        key: None,
+    };
+    let shutdown = CancellationToken::new();
+    assert_eq!(
+        consumer
+            .apply(&envelope("not ours"), &source, &shutdown)
+            .await,
+        Some(Outcome::PassedOver)
+    );
+    let recorded: i64 = sqlx::query_scalar("SELECT count(*) FROM processed_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(recorded, 0);
+    assert!(effects(&pool).await.is_empty());
 }

@@ -191,12 +191,15 @@ impl Revocation {
         center: nsk_kz::CenterNumber,
         held: &[IssuedDocument],
     ) -> Result<(), Vec<(usize, String)>> {
+        // Up to tens of thousands named: looked up by serial, not searched for each.
+        let held: std::collections::HashMap<&str, &IssuedDocument> =
+            held.iter().map(|d| (d.serial_number.as_str(), d)).collect();
         let problems: Vec<(usize, String)> = self
             .documents
             .iter()
             .enumerate()
             .filter_map(|(i, serial)| {
-                match held.iter().find(|d| &d.serial_number == serial) {
+                match held.get(serial.as_str()) {
                     None => Some((i, format!(
                         "{serial} is not a document in the registry of issued documents; a revocation on ground 4 cancels only documents the center issued (Art. 26.2.4)"
                     ))),
