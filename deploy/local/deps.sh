@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the platform and its tests need, once each: the Kafka-API broker (Tansu),
-# schemathesis (in .run/venv, from PyPI), cargo-fuzz, and for the browser tests Debian's
+# schemathesis, kubernetes-validate and check-jsonschema (in .run/venv, from PyPI), cargo-fuzz, and for the browser tests Debian's
 # Chromium and ChromeDriver, poppler-utils (pdftotext, pdftoppm), wrk (make bench's HTTP load)
 # and the pinned npm packages of tests/browser (playwright-core, axe-core). Each is skipped when
 # it is already there.
@@ -13,6 +13,20 @@ if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+
+# The deployment's checks (tests/tests/deployment_checked.rs): every rendered Kubernetes object
+# against the Kubernetes schemas, the compose file against the compose schema.
+KUBERNETES_VALIDATE_VERSION="1.37.0"
+CHECK_JSONSCHEMA_VERSION="0.39.0"
+if ! "$VENV/bin/pip" freeze 2>/dev/null | grep -q "^kubernetes-validate==$KUBERNETES_VALIDATE_VERSION$" \
+  || ! "$VENV/bin/pip" freeze 2>/dev/null | grep -q "^check-jsonschema==$CHECK_JSONSCHEMA_VERSION$"; then
+  log "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION and check-jsonschema $CHECK_JSONSCHEMA_VERSION into $VENV"
+  "$VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "check-jsonschema==$CHECK_JSONSCHEMA_VERSION"
+fi
+# kubectl renders k8s/ (kustomize v5 is built in); it comes with this kind of machine.
+command -v kubectl >/dev/null \
+  || log "kubectl is missing: the deployment check needs kubectl 1.27 or later (kustomize v5)"
 
 # cargo-fuzz drives the fuzz targets of tests/fuzz (make fuzz, and briefly make test).
 CARGO_FUZZ_VERSION="0.13.2"

@@ -23,6 +23,8 @@ pub struct Platform {
     envs: Vec<(String, Vec<(String, String)>)>,
     pub gateway: String,
     pub service_addrs: Vec<(String, String)>,
+    /// Where each process serves its Prometheus metrics: (service or "gateway", address).
+    pub metrics_addrs: Vec<(String, String)>,
     /// The database of each service: (service, database name).
     pub databases: Vec<(String, String)>,
     pub prefix: String,
@@ -130,12 +132,16 @@ impl Platform {
         let mut service_addrs = Vec::new();
         let mut databases = Vec::new();
         let mut envs = Vec::new();
+        let mut metrics_addrs = Vec::new();
         for service in SERVICES {
             let db = nsk_db::testing::fresh_database(service).await.unwrap();
             databases.push((service.to_string(), db.name.clone()));
             let addr = format!("127.0.0.1:{}", free_port());
             let mut env = common.to_vec();
             env.push(("NSK_GRPC_ADDR".into(), addr.clone()));
+            let metrics = format!("127.0.0.1:{}", free_port());
+            env.push(("NSK_METRICS_ADDR".into(), metrics.clone()));
+            metrics_addrs.push((service.to_string(), metrics));
             env.push(("NSK_DATABASE_NAME".into(), db.name));
             env.push(("NSK_CONSUMER_GROUP".into(), format!("{prefix}{service}")));
             for (_, name, value) in extra.iter().filter(|(s, _, _)| *s == service) {
@@ -150,6 +156,9 @@ impl Platform {
         }
         let mut env = common.to_vec();
         env.push(("NSK_HTTP_ADDR".into(), gateway_addr.clone()));
+        let metrics = format!("127.0.0.1:{}", free_port());
+        env.push(("NSK_METRICS_ADDR".into(), metrics.clone()));
+        metrics_addrs.push(("gateway".to_string(), metrics));
         // The tests drive the platform faster than any one person would: no abuse limits
         // unless a test sets them (("gateway", "NSK_RATE_PER_IP", "5"), say).
         env.push(("NSK_RATE_PER_CALLER".into(), "0".into()));
@@ -187,6 +196,7 @@ impl Platform {
             envs,
             gateway: format!("{scheme}://{gateway_addr}"),
             service_addrs,
+            metrics_addrs,
             databases,
             prefix,
             log_dir,
@@ -262,8 +272,12 @@ impl Platform {
             .find(|(s, _)| s == service)
             .unwrap_or_else(|| panic!("no service {service}"));
         let mut env = env.clone();
-        env.retain(|(k, _)| k != "NSK_GRPC_ADDR");
+        env.retain(|(k, _)| k != "NSK_GRPC_ADDR" && k != "NSK_METRICS_ADDR");
         let addr = format!("127.0.0.1:{}", free_port());
+        env.push((
+            "NSK_METRICS_ADDR".into(),
+            format!("127.0.0.1:{}", free_port()),
+        ));
         env.push(("NSK_GRPC_ADDR".into(), addr.clone()));
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         let log = std::fs::File::create(self.log_dir.join(format!("{name}.log"))).unwrap();

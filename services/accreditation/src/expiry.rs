@@ -108,7 +108,9 @@ pub async fn expire_due(
 pub async fn run(pool: PgPool, outbox: Outbox, interval: Duration, shutdown: CancellationToken) {
     loop {
         let today = nsk_calendar::today();
-        match expire_due(&pool, &outbox, today).await {
+        let run = expire_due(&pool, &outbox, today).await;
+        nsk_metrics::metrics().job("certificate-expiry", run.is_ok());
+        match run {
             Ok(0) => {}
             Ok(expired) => tracing::info!(expired, %today, "certificates expired"),
             Err(err) => {

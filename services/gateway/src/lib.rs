@@ -27,6 +27,7 @@ pub mod openapi;
 mod passthrough;
 pub mod routes;
 pub mod rules;
+mod served;
 pub mod tls;
 pub mod tokens;
 pub mod transcode;
@@ -57,6 +58,7 @@ use tonic::transport::{Channel, Endpoint};
 use tracing::Instrument;
 
 use crate::routes::{Lookup, Route};
+use crate::served::Served;
 use crate::transcode::{problem_response, RawCodec};
 
 /// The area of the contract every service serves for itself (`nsk.audit.v1`).
@@ -168,11 +170,16 @@ impl Application {
         })?;
         let addr = listener.local_addr()?;
         let tls = config.tls.as_ref().map(tls::acceptor).transpose()?;
+        let shutdown = nsk_runtime::CancellationToken::new();
+        if let Some(metrics_addr) = config.metrics_addr {
+            // Stops with the gateway (the token); the task needs no handle.
+            let _ = nsk_metrics::serve(metrics_addr, shutdown.clone()).await?;
+        }
         Ok(Self {
             listener,
             addr,
             router,
-            shutdown: nsk_runtime::CancellationToken::new(),
+            shutdown,
             header_read_timeout: config.limits.header_read_timeout,
             tls,
             verifications,
@@ -331,6 +338,7 @@ async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
 
 /// Everything that is not health or OpenAPI: native gRPC, or REST under `/v1/`.
 async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
+    let started = std::time::Instant::now();
     let span =
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path());
     nsk_telemetry::set_parent_from_headers(&span, request.headers());
@@ -339,24 +347,32 @@ async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response 
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|ct| ct.starts_with("application/grpc"));
-    async move {
+    let method = request.method().clone();
+    let path = request.uri().path().to_string();
+    let (response, served) = async {
         if is_grpc {
-            passthrough::grpc_proxy(&gw, request).await
+            (passthrough::grpc_proxy(&gw, request).await, Served::Grpc)
         } else if request.method() == http::Method::GET {
             let (parts, body) = request.into_parts();
             if let Some(page) = page(&gw, &parts).await {
-                page
+                (page, Served::Page)
             } else if let Some(answer) = verification::answer(&gw, &parts).await {
-                answer
+                (answer, Served::Memory)
             } else {
-                rest(&gw, Request::from_parts(parts, body)).await
+                (
+                    rest(&gw, Request::from_parts(parts, body)).await,
+                    Served::Rest,
+                )
             }
         } else {
-            rest(&gw, request).await
+            (rest(&gw, request).await, Served::Rest)
         }
     }
     .instrument(span)
-    .await
+    .await;
+    let label = served::metric_label(&gw.routes, served, &method, &path);
+    nsk_metrics::metrics().call(&label, response.status().as_str(), started);
+    response
 }
 
 /// A page for people, if the path is one (within the address's limits); `None` otherwise.

@@ -11,6 +11,9 @@ use super::*;
 pub struct GatewayConfig {
     /// `NSK_HTTP_ADDR`: where REST, gRPC, `/openapi.json`, `/healthz` and `/readyz` are served.
     pub http_addr: SocketAddr,
+    /// `NSK_METRICS_ADDR`: where Prometheus metrics are served (`GET /metrics`), never on the
+    /// public port; unset, none.
+    pub metrics_addr: Option<SocketAddr>,
     /// Upstream gRPC endpoint of each service: `NSK_<SERVICE>_URL`, e.g. `NSK_PROFESSIONS_URL`.
     pub upstreams: Vec<(String, String)>,
     /// `NSK_UPSTREAM_TIMEOUT_MS`: deadline of one forwarded call.
@@ -66,6 +69,7 @@ impl GatewayConfig {
             SocketAddr::from(([127, 0, 0, 1], 8080)),
             "must be an address like 127.0.0.1:8080 (port 0 picks a free one)",
         );
+        let metrics_addr = read_metrics_addr(&mut r);
         let mut upstreams = Vec::new();
         for service in SERVICES {
             let key = format!("NSK_{}_URL", service.to_ascii_uppercase());
@@ -181,6 +185,7 @@ impl GatewayConfig {
         };
         r.finish(Self {
             http_addr,
+            metrics_addr,
             upstreams,
             upstream_timeout: Duration::from_millis(timeout_ms.max(1)),
             auth,

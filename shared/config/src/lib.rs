@@ -363,6 +363,14 @@ pub struct KafkaConfig {
 }
 
 impl KafkaConfig {
+    /// The broker settings alone (`KAFKA_BROKERS`, `NSK_TOPIC_PREFIX`, ...), for tools that
+    /// need nothing else.
+    pub fn load(env: &Env) -> Result<Self, ConfigError> {
+        let mut r = Reader::new(env);
+        let kafka = Self::read(&mut r);
+        r.finish(kafka)
+    }
+
     fn read(r: &mut Reader<'_>) -> Self {
         let brokers = r.string("KAFKA_BROKERS", "127.0.0.1:9092");
         if brokers.split(',').any(|b| {
@@ -429,6 +437,8 @@ pub struct ServiceConfig {
     pub service: String,
     /// `NSK_GRPC_ADDR`, default 127.0.0.1:5005x by service; port 0 picks a free one.
     pub grpc_addr: SocketAddr,
+    /// `NSK_METRICS_ADDR`: where Prometheus metrics are served (`GET /metrics`); unset, none.
+    pub metrics_addr: Option<SocketAddr>,
     pub database: DatabaseConfig,
     pub kafka: KafkaConfig,
     /// `NSK_CONSUMER_GROUP`, default `nsk-<service>`.
@@ -460,6 +470,7 @@ impl ServiceConfig {
             SocketAddr::from(([127, 0, 0, 1], default_port)),
             "must be an address like 127.0.0.1:50051 (port 0 picks a free one)",
         );
+        let metrics_addr = read_metrics_addr(&mut r);
         let database = read_database(&mut r, service);
         let kafka = KafkaConfig::read(&mut r);
         let consumer_group = r.string("NSK_CONSUMER_GROUP", &format!("nsk-{service}"));
@@ -512,6 +523,7 @@ impl ServiceConfig {
             public_url,
             clock_offset_days,
             grpc_addr,
+            metrics_addr,
             database,
             kafka,
             consumer_group,
@@ -533,6 +545,22 @@ impl ServiceConfig {
             .iter()
             .map(std::fs::read_to_string)
             .collect()
+    }
+}
+
+/// `NSK_METRICS_ADDR`, read the same way by the services and the gateway.
+fn read_metrics_addr(r: &mut Reader<'_>) -> Option<SocketAddr> {
+    let raw = r.env.get("NSK_METRICS_ADDR")?.trim().to_string();
+    match raw.parse() {
+        Ok(addr) => Some(addr),
+        Err(_) => {
+            r.problem(
+                "NSK_METRICS_ADDR",
+                &raw,
+                "must be an address like 0.0.0.0:9464 (port 0 picks a free one)",
+            );
+            None
+        }
     }
 }
 

@@ -142,6 +142,12 @@ impl<H: EventHandler> Consumer<H> {
     ) -> Result<Self, EventsError> {
         let dead_letters = crate::kafka::idempotent_producer_config(kafka)
             .create_with_context(Default::default())?;
+        // Shown at 0 from the start, so that an alert on its increase has a series to watch.
+        nsk_metrics::metrics()
+            .dead_letters
+            .get_or_create(&nsk_metrics::GroupLabels {
+                group: settings.group.clone(),
+            });
         Ok(Self {
             pool,
             kafka: kafka.clone(),
@@ -175,7 +181,7 @@ impl<H: EventHandler> Consumer<H> {
         topics.push(self.settings.dead_letter_topic.clone());
         crate::kafka::ensure_topics(&self.kafka, &topics).await?;
 
-        let consumer: StreamConsumer<crate::kafka::QuietContext> =
+        let consumer: StreamConsumer<crate::kafka::GroupContext> =
             crate::kafka::base_config(&self.kafka)
                 .set("group.id", &self.settings.group)
                 // Offsets are committed by hand, after the effect is in the database.
@@ -183,7 +189,12 @@ impl<H: EventHandler> Consumer<H> {
                 .set("auto.offset.reset", "earliest")
                 .set("enable.partition.eof", "false")
                 .set("session.timeout.ms", "10000")
-                .create_with_context(Default::default())?;
+                // The lag per partition, for the metrics.
+                .set("statistics.interval.ms", "5000")
+                // A broker that does not answer a fetch as soon as data arrives (Tansu) holds
+                // it this long: the most an event waits for its consumer when all are idle.
+                .set("fetch.wait.max.ms", "100")
+                .create_with_context(crate::kafka::GroupContext::new(&self.settings.group))?;
         let topic_refs: Vec<&str> = self.settings.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topic_refs)?;
         tracing::info!(group = %self.settings.group, topics = ?self.settings.topics, "consuming");
@@ -273,14 +284,20 @@ impl<H: EventHandler> Consumer<H> {
                 events.push((id, event, message));
             }
         }
+        let passed_over = batch.len() - events.len();
         if events.is_empty() {
+            self.count(0, 0, passed_over);
             return Ok(());
         }
         let failed = |e: sqlx::Error| e.to_string();
         let mut tx = self.pool.begin().await.map_err(failed)?;
         let mut recorded: HashSet<Uuid> = sqlx::query_scalar(
             "INSERT INTO processed_events (consumer, event_id, event_type, topic, partition, \"offset\")
-             SELECT $1, * FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::int[], $6::bigint[])
+             SELECT $1, u.* FROM UNNEST($2::uuid[], $3::text[], $4::text[], $5::int[], $6::bigint[])
+                 AS u (event_id, event_type, topic, partition, \"offset\")
+              WHERE NOT EXISTS (SELECT 1 FROM processed_watermarks w
+                                 WHERE w.consumer = $1 AND w.topic = u.topic
+                                   AND w.partition = u.partition AND w.\"offset\" >= u.\"offset\")
              ON CONFLICT DO NOTHING RETURNING event_id",
         )
         .bind(&self.settings.group)
@@ -294,11 +311,13 @@ impl<H: EventHandler> Consumer<H> {
         .map_err(failed)?
         .into_iter()
         .collect();
+        let mut applied = 0;
         for (id, event, message) in &events {
             // Twice in one batch (published again after a relay's restart): the first applies.
             if !recorded.remove(id) {
                 continue;
             }
+            applied += 1;
             self.handler
                 .handle(&mut tx, event)
                 .instrument(span_of(message))
@@ -311,12 +330,51 @@ impl<H: EventHandler> Consumer<H> {
                 })?;
         }
         tx.commit().await.map_err(failed)?;
+        self.count(applied, events.len() - applied, passed_over);
         tracing::debug!(events = events.len(), "batch applied");
         Ok(())
     }
 
+    fn count(&self, applied: usize, duplicates: usize, passed_over: usize) {
+        let metrics = nsk_metrics::metrics();
+        for (outcome, n) in [
+            ("applied", applied),
+            ("duplicate", duplicates),
+            ("passed_over", passed_over),
+        ] {
+            if n > 0 {
+                metrics
+                    .events_consumed
+                    .get_or_create(&nsk_metrics::ConsumedLabels {
+                        group: self.settings.group.clone(),
+                        outcome: outcome.to_string(),
+                    })
+                    .inc_by(n as u64);
+            }
+        }
+    }
+
     /// Applies one raw message. `None` only when shutdown interrupted it (nothing committed).
     pub async fn apply(
+        &self,
+        raw: &[u8],
+        source: &Source<'_>,
+        shutdown: &CancellationToken,
+    ) -> Option<Outcome> {
+        let outcome = self.apply_one(raw, source, shutdown).await;
+        if let Some(outcome) = &outcome {
+            let name = match outcome {
+                Outcome::Applied => "applied",
+                Outcome::Duplicate => "duplicate",
+                Outcome::PassedOver => "passed_over",
+                Outcome::DeadLettered(_) => "dead_lettered",
+            };
+            nsk_metrics::metrics().consumed(&self.settings.group, name);
+        }
+        outcome
+    }
+
+    async fn apply_one(
         &self,
         raw: &[u8],
         source: &Source<'_>,
@@ -376,8 +434,13 @@ impl<H: EventHandler> Consumer<H> {
     ) -> Result<Outcome, HandlerError> {
         let mut tx = self.pool.begin().await?;
         let recorded = sqlx::query(
+            // Below the partition's watermark, its id was pruned: handled long ago.
             "INSERT INTO processed_events (consumer, event_id, event_type, topic, partition, \"offset\")
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+             SELECT $1, $2, $3, $4, $5, $6
+              WHERE NOT EXISTS (SELECT 1 FROM processed_watermarks w
+                                 WHERE w.consumer = $1 AND w.topic = $4 AND w.partition = $5
+                                   AND w.\"offset\" >= $6)
+             ON CONFLICT DO NOTHING",
         )
         .bind(&self.settings.group)
         .bind(event_id)
@@ -433,7 +496,15 @@ impl<H: EventHandler> Consumer<H> {
                 .send(record, Timeout::After(Duration::from_secs(30)))
                 .await
             {
-                Ok(_) => return Some(Outcome::DeadLettered(reason.to_string())),
+                Ok(_) => {
+                    nsk_metrics::metrics()
+                        .dead_letters
+                        .get_or_create(&nsk_metrics::GroupLabels {
+                            group: self.settings.group.clone(),
+                        })
+                        .inc();
+                    return Some(Outcome::DeadLettered(reason.to_string()));
+                }
                 // The event must not vanish: keep trying rather than commit past it.
                 Err((err, _)) => {
                     tracing::warn!(error = %err, "dead-letter publish failed; retrying")

@@ -45,6 +45,48 @@ impl ClientContext for QuietContext {
 
 impl ConsumerContext for QuietContext {}
 
+/// A consumer's context: quiet like [`QuietContext`], and it turns the client's statistics
+/// (every `statistics.interval.ms`) into `nsk_consumer_lag{group,topic,partition}`.
+pub struct GroupContext {
+    quiet: QuietContext,
+    group: String,
+}
+
+impl GroupContext {
+    pub fn new(group: &str) -> Self {
+        Self {
+            quiet: QuietContext::default(),
+            group: group.to_string(),
+        }
+    }
+}
+
+impl ClientContext for GroupContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        self.quiet.error(error, reason);
+    }
+
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        let lag = &nsk_metrics::metrics().consumer_lag;
+        for (topic, t) in &statistics.topics {
+            // Partition -1 is the client's own queue, not a partition; a lag of -1 is unknown
+            // (nothing committed or fetched yet).
+            for (partition, p) in t.partitions.iter().filter(|(p, _)| **p >= 0) {
+                if p.consumer_lag >= 0 {
+                    lag.get_or_create(&nsk_metrics::PartitionLabels {
+                        group: self.group.clone(),
+                        topic: topic.clone(),
+                        partition: partition.to_string(),
+                    })
+                    .set(p.consumer_lag);
+                }
+            }
+        }
+    }
+}
+
+impl ConsumerContext for GroupContext {}
+
 /// Settings every client shares.
 pub fn base_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut cfg = ClientConfig::new();

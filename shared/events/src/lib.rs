@@ -8,6 +8,10 @@
 //!   consumer's database in the same transaction as the effect, and the offset is committed
 //!   after. An event that cannot be applied goes to the dead-letter topic with the error.
 //! - [`kafka`] — client settings and topic creation, the same for Tansu and Apache Kafka.
+//! - [`dead_letters`] — an operator's view of a dead-letter topic, and replay of a letter's
+//!   event to its topic (the `nsk-dead-letters` command).
+//! - [`housekeeping`] — sent outbox rows and old applied ids pruned on a schedule, the latter
+//!   kept as per-partition watermarks so that deduplication stays whole.
 //! - [`heard`] — what the services hear of centers' certificates and the register of
 //!   professions, decoded once for every read model.
 //!
@@ -15,7 +19,9 @@
 //! value is an [`EventEnvelope`](nsk_proto::nsk::events::v1::EventEnvelope).
 
 pub mod consumer;
+pub mod dead_letters;
 pub mod heard;
+pub mod housekeeping;
 pub mod kafka;
 pub mod outbox;
 pub mod relay;

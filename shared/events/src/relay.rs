@@ -17,6 +17,9 @@ const RELAY_LOCK: i64 = 0x6e73_6b5f_7265_6c61; // "nsk_rela"
 
 const BATCH_SIZE: i64 = 5_000;
 
+/// How often the relay measures its backlog for the metrics.
+const BACKLOG_EVERY: Duration = Duration::from_secs(5);
+
 pub struct Relay {
     pool: PgPool,
     producer: FutureProducer<crate::kafka::QuietContext>,
@@ -42,7 +45,12 @@ impl Relay {
     /// unsent rows stay in the outbox, so nothing is lost while the broker is down.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut backoff = self.idle_interval;
+        let mut measured: Option<std::time::Instant> = None;
         loop {
+            if measured.is_none_or(|at| at.elapsed() >= BACKLOG_EVERY) {
+                measured = Some(std::time::Instant::now());
+                self.measure_backlog().await;
+            }
             let wait = match self.publish_batch().await {
                 Ok(0) => {
                     backoff = self.idle_interval;
@@ -64,6 +72,18 @@ impl Relay {
             }
         }
         tracing::info!("outbox relay stopped");
+    }
+
+    /// The backlog's gauges (`nsk_outbox_backlog`, `nsk_outbox_oldest_age_seconds`).
+    async fn measure_backlog(&self) {
+        match backlog(&self.pool).await {
+            Ok((waiting, oldest)) => {
+                let metrics = nsk_metrics::metrics();
+                metrics.outbox_backlog.set(waiting);
+                metrics.outbox_oldest_seconds.set(oldest);
+            }
+            Err(err) => tracing::debug!(error = %err, "cannot measure the outbox backlog"),
+        }
     }
 
     /// Publishes one batch of unsent events in outbox order; returns how many were sent.
@@ -164,6 +184,9 @@ impl Relay {
                 .await?;
         }
         tx.commit().await?;
+        nsk_metrics::metrics()
+            .events_published
+            .inc_by(sent.len() as u64);
         tracing::debug!(sent = sent.len(), "published outbox batch");
         match failure {
             Some(err) => Err(err.into()),

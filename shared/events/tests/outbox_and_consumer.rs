@@ -453,3 +453,202 @@ async fn an_event_of_no_concern_is_passed_over_and_not_recorded() {
     assert_eq!(recorded, 0);
     assert!(effects(&pool).await.is_empty());
 }
+
+#[tokio::test]
+async fn housekeeping_prunes_what_is_done_and_a_pruned_event_redelivered_is_still_a_duplicate() {
+    let kafka = kafka(&nsk_runtime::testing::unique_prefix("prune"));
+    let pool = database("prune").await;
+    // The outbox: sent 8 days ago (goes), sent an hour ago (stays), never sent though written
+    // 10 days ago (stays: it has not left yet).
+    for (id, published, created) in [
+        (
+            "8 days",
+            Some("now() - interval '8 days'"),
+            "now() - interval '8 days'",
+        ),
+        (
+            "1 hour",
+            Some("now() - interval '1 hour'"),
+            "now() - interval '1 hour'",
+        ),
+        ("unsent", None, "now() - interval '10 days'"),
+    ] {
+        sqlx::query(&format!(
+            "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, created_at, published_at)
+             VALUES (gen_random_uuid(), 't', $1, 'x', '\\x00', {created}, {})",
+            published.unwrap_or("NULL")
+        ))
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    // Two events applied; the first 40 days ago.
+    let consumer = Consumer::new(pool.clone(), &kafka, settings(&kafka), AddRow).unwrap();
+    let shutdown = CancellationToken::new();
+    let at = |offset| Source {
+        topic: "t",
+        partition: 0,
+        offset,
+        key: None,
+    };
+    let (old, recent) = (envelope("old"), envelope("recent"));
+    assert_eq!(
+        consumer.apply(&old, &at(5), &shutdown).await,
+        Some(Outcome::Applied)
+    );
+    assert_eq!(
+        consumer.apply(&recent, &at(7), &shutdown).await,
+        Some(Outcome::Applied)
+    );
+    sqlx::query(
+        "UPDATE processed_events SET processed_at = now() - interval '40 days' WHERE \"offset\" = 5",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    let pruned = nsk_events::housekeeping::prune(
+        &pool,
+        nsk_events::housekeeping::OUTBOX_RETENTION,
+        nsk_events::housekeeping::PROCESSED_RETENTION,
+    )
+    .await
+    .unwrap();
+    assert_eq!(pruned.outbox, 1);
+    assert_eq!(pruned.processed, 1);
+    let left: Vec<String> = sqlx::query_scalar("SELECT message_key FROM outbox ORDER BY seq")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, ["1 hour", "unsent"]);
+    let watermark: i64 = sqlx::query_scalar(
+        "SELECT \"offset\" FROM processed_watermarks WHERE topic = 't' AND partition = 0",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(watermark, 5);
+
+    // Redelivered: the pruned one by its offset, the kept one by its id; a new one applies.
+    assert_eq!(
+        consumer.apply(&old, &at(5), &shutdown).await,
+        Some(Outcome::Duplicate)
+    );
+    assert_eq!(
+        consumer.apply(&recent, &at(7), &shutdown).await,
+        Some(Outcome::Duplicate)
+    );
+    assert_eq!(
+        consumer.apply(&envelope("new"), &at(8), &shutdown).await,
+        Some(Outcome::Applied)
+    );
+    // The same pass again removes nothing more.
+    let again = nsk_events::housekeeping::prune(
+        &pool,
+        nsk_events::housekeeping::OUTBOX_RETENTION,
+        nsk_events::housekeeping::PROCESSED_RETENTION,
+    )
+    .await
+    .unwrap();
+    assert_eq!(again, nsk_events::housekeeping::Pruned::default());
+    assert_eq!(effects(&pool).await, ["old", "recent", "new"]);
+}
+
+/// Refuses every event until told to accept them (a bug fixed, a missing reference loaded).
+struct Fussy {
+    accept: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl EventHandler for Fussy {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        event: &ReceivedEvent,
+    ) -> Result<(), HandlerError> {
+        if !self.accept.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(HandlerError::Permanent("the center is unknown here".into()));
+        }
+        AddRow.handle(conn, event).await
+    }
+}
+
+#[tokio::test]
+async fn an_operator_lists_a_dead_letter_and_replays_it_once_its_cause_is_fixed() {
+    let kafka = kafka(&nsk_runtime::testing::unique_prefix("replay"));
+    let pool = database("replay").await;
+    let settings = settings(&kafka);
+    nsk_events::kafka::ensure_topics(
+        &kafka,
+        &[
+            settings.topics[0].clone(),
+            settings.dead_letter_topic.clone(),
+        ],
+    )
+    .await
+    .unwrap();
+    let accept = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handler = Fussy {
+        accept: accept.clone(),
+    };
+    let consumer =
+        Arc::new(Consumer::new(pool.clone(), &kafka, settings.clone(), handler).unwrap());
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn({
+        let consumer = consumer.clone();
+        let shutdown = shutdown.clone();
+        async move { consumer.run(shutdown).await }
+    });
+    let id = uuid::Uuid::now_v7();
+    produce(
+        &kafka,
+        &settings.topics[0],
+        &[envelope_with_id("refused", id)],
+    )
+    .await;
+
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let letters = loop {
+        let letters = nsk_events::dead_letters::list(
+            &kafka,
+            &settings.dead_letter_topic,
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        if !letters.is_empty() {
+            break letters;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the refused event never reached the dead letters"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(letters.len(), 1);
+    let letter = &letters[0];
+    assert!(letter.letter.error.contains("the center is unknown here"));
+    assert_eq!(letter.letter.source_topic, settings.topics[0]);
+    assert_eq!(letter.envelope.as_ref().unwrap().event_id, id.to_string());
+    assert!(effects(&pool).await.is_empty());
+
+    // No such letter: nothing replayed.
+    assert!(
+        nsk_events::dead_letters::replay(&kafka, &settings.dead_letter_topic, 99)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The cause fixed, the operator replays it: applied, once.
+    accept.store(true, std::sync::atomic::Ordering::SeqCst);
+    let replayed =
+        nsk_events::dead_letters::replay(&kafka, &settings.dead_letter_topic, letter.offset)
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(replayed.envelope.unwrap().event_id, id.to_string());
+    wait_for_effects(&pool, 1, "the replayed event").await;
+    assert_eq!(effects(&pool).await, ["refused"]);
+
+    shutdown.cancel();
+    running.await.unwrap();
+}

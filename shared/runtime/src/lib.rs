@@ -80,11 +80,13 @@ impl Host {
         let reflection = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(nsk_proto::FILE_DESCRIPTOR_SET)
             .build_v1();
-        let mut builder = tonic::transport::Server::builder().trace_fn(|request| {
-            let span = tracing::info_span!("grpc", path = %request.uri().path());
-            nsk_telemetry::set_parent_from_headers(&span, request.headers());
-            span
-        });
+        let mut builder = tonic::transport::Server::builder()
+            .trace_fn(|request| {
+                let span = tracing::info_span!("grpc", path = %request.uri().path());
+                nsk_telemetry::set_parent_from_headers(&span, request.headers());
+                span
+            })
+            .layer(nsk_metrics::GrpcMetricsLayer);
         let mut router = builder.add_routes(routes).add_service(health);
         match reflection {
             Ok(reflection) => router = router.add_service(reflection),
@@ -278,6 +280,14 @@ pub async fn prepare(
     let outbox = nsk_events::Outbox::new(&config.service, &config.kafka);
     let verifier = nsk_identity::TokenVerifier::from_config(&config.auth)?;
     let mut host = Host::bind(config.grpc_addr).await?;
+    if let Some(addr) = config.metrics_addr {
+        let (_, task) = nsk_metrics::serve(addr, host.shutdown_token()).await?;
+        host.tasks.push(("metrics", task));
+        let watched = pool.clone();
+        host.spawn("pool-gauges", move |shutdown| {
+            pool_gauges(watched, shutdown)
+        });
+    }
     // The broker being down must not stop the service: changes commit with their events in the
     // outbox, and the relay sends them once the broker (and the topic) are there.
     let kafka = config.kafka.clone();
@@ -302,6 +312,10 @@ pub async fn prepare(
     });
     let relay = nsk_events::Relay::new(pool.clone(), &config.kafka, config.relay_interval)?;
     host.spawn("outbox-relay", |shutdown| relay.run(shutdown));
+    let pruned = pool.clone();
+    host.spawn("events-housekeeping", move |shutdown| {
+        nsk_events::housekeeping::run(pruned, HOUSEKEEPING_EVERY, shutdown)
+    });
     let calendar = calendar::load(&pool).await?;
     let (refresh_pool, refreshed) = (pool.clone(), calendar.clone());
     host.spawn("calendar-refresh", move |shutdown| {
@@ -314,6 +328,39 @@ pub async fn prepare(
         verifier,
         host,
     })
+}
+
+/// How often sent events and old event ids are pruned.
+const HOUSEKEEPING_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How often the pool's gauges are read.
+const POOL_GAUGES_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Keeps `nsk_db_pool_connections{state}` and `nsk_db_pool_max` current until shutdown.
+async fn pool_gauges(pool: sqlx::PgPool, shutdown: CancellationToken) {
+    let metrics = nsk_metrics::metrics();
+    let state = |name: &str| {
+        metrics
+            .pool_connections
+            .get_or_create(&nsk_metrics::PoolLabels {
+                state: name.to_string(),
+            })
+            .clone()
+    };
+    let (idle, in_use) = (state("idle"), state("in_use"));
+    metrics
+        .pool_max
+        .set(i64::from(pool.options().get_max_connections()));
+    loop {
+        let open = i64::from(pool.size());
+        let free = i64::try_from(pool.num_idle()).unwrap_or(open);
+        idle.set(free);
+        in_use.set((open - free).max(0));
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(POOL_GAUGES_EVERY) => {}
+        }
+    }
 }
 
 /// For integration tests: a service configuration of its own (fresh database, unique topic
