@@ -147,7 +147,8 @@ impl<H: EventHandler> Consumer<H> {
             .dead_letters
             .get_or_create(&nsk_metrics::GroupLabels {
                 group: settings.group.clone(),
-            });
+            })
+            .inc_by(0);
         Ok(Self {
             pool,
             kafka: kafka.clone(),
