@@ -155,10 +155,15 @@ impl EventHandler for KnownCenters {
                 .as_ref()
                 .map(|b| format!("{} of {}", b.number, b.date))
                 .unwrap_or_default();
-            for serial in &e.document_serial_numbers {
-                store::add_cancellation_by_revocation(conn, serial, id, number, since, &basis)
-                    .await?;
-            }
+            store::add_cancellations_by_revocation(
+                conn,
+                &e.document_serial_numbers,
+                id,
+                number,
+                since,
+                &basis,
+            )
+            .await?;
             // Art. 26.2: the documents named are cancelled, and the cancellation published.
             let b = e.basis.clone().unwrap_or_default();
             let record = store::CancellationRecord {

@@ -87,8 +87,28 @@ pub async fn cancellations(
     context: &EventContext,
     cancelled: &[StoredDocument],
 ) -> Result<(), sqlx::Error> {
+    // One statement for all of them (a revocation on ground 4 cancels thousands at once).
+    let ids: Vec<String> = cancelled.iter().map(|d| d.id.to_string()).collect();
+    let events: Vec<(Aggregate<'_>, pb::DocumentCancelled)> = cancelled
+        .iter()
+        .zip(&ids)
+        .map(|(d, id)| {
+            let aggregate = Aggregate {
+                kind: AGGREGATE,
+                id,
+                version: d.version,
+            };
+            let event = pb::DocumentCancelled {
+                document_id: id.clone(),
+                serial_number: d.serial_number.clone(),
+                cancellation: d.cancellation.as_ref().map(cancellation_to_proto),
+            };
+            (aggregate, event)
+        })
+        .collect();
+    outbox.append_all(conn, &events, context).await?;
     for d in cancelled {
-        publish(outbox, conn, context, &Event::Cancelled(d)).await?;
+        tracing::info!(document_id = %d.id, serial = %d.serial_number, "document cancelled");
     }
     Ok(())
 }

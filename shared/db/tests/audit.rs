@@ -168,3 +168,61 @@ fn nsk_runtime_bin(name: &str) -> std::path::PathBuf {
     );
     path
 }
+
+#[tokio::test]
+async fn entries_in_kazakh_and_russian_chain_and_verify_as_the_verifier_hashes_them() {
+    // The database computes each link; the verifier recomputes it in Rust: lengths are bytes
+    // of UTF-8, not characters, or every entry in Cyrillic would read as tampered.
+    let (cfg, _admin) = database().await;
+    let app = nsk_db::connect_as_app(&cfg).await.unwrap();
+    for (actor, detail) in [
+        ("оператор-1", "Сейткали Айгерим Нурлановна"),
+        ("official-2", "Дәнекерлеуші, 4-деңгей"),
+        ("", ""),
+    ] {
+        let entry = Entry {
+            actor,
+            action: "read:document",
+            subject: "document/ә",
+            detail,
+        };
+        audit::record(&app, &entry).await.unwrap();
+    }
+    assert_eq!(
+        audit::verify(&app).await.unwrap(),
+        Verdict::Intact { entries: 3 }
+    );
+}
+
+#[tokio::test]
+async fn many_entries_appended_at_once_chain_between_single_ones_and_verify() {
+    let (cfg, _admin) = database().await;
+    let app = nsk_db::connect_as_app(&cfg).await.unwrap();
+    audit::record(&app, &entry("official-1", "document/before"))
+        .await
+        .unwrap();
+    let subjects: Vec<String> = (0..1_000).map(|n| format!("document/{n}")).collect();
+    let entries: Vec<Entry<'_>> = subjects
+        .iter()
+        .map(|s| Entry {
+            actor: "nce-officer-7",
+            action: "nsk.documents.v1.DocumentCancelled",
+            subject: s,
+            detail: "отозван: Art. 26.2.4",
+        })
+        .collect();
+    let mut tx = app.begin().await.unwrap();
+    assert_eq!(audit::append_all(&mut tx, &entries).await.unwrap(), 1_001);
+    assert_eq!(audit::append_all(&mut tx, &[]).await.unwrap(), 0);
+    tx.commit().await.unwrap();
+    assert_eq!(
+        audit::record(&app, &entry("official-1", "document/after"))
+            .await
+            .unwrap(),
+        1_002
+    );
+    assert_eq!(
+        audit::verify(&app).await.unwrap(),
+        Verdict::Intact { entries: 1_002 }
+    );
+}

@@ -74,18 +74,20 @@ pub async fn add_certificate_status(
     Ok(inserted == 1)
 }
 
-pub async fn add_cancellation_by_revocation(
+pub async fn add_cancellations_by_revocation(
     conn: &mut PgConnection,
-    serial_number: &str,
+    serial_numbers: &[String],
     certificate_id: Uuid,
     center_number: CenterNumber,
     revoked_on: NaiveDate,
     basis: &str,
 ) -> Result<(), sqlx::Error> {
+    // One statement for all the serials a revocation names (10,000 at once, say).
     sqlx::query!(
         "INSERT INTO cancellations_by_revocation (serial_number, certificate_id, center_number, revoked_on, basis)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (serial_number) DO NOTHING",
-        serial_number,
+         SELECT serial, $2, $3, $4, $5 FROM UNNEST($1::text[]) AS serial
+         ON CONFLICT (serial_number) DO NOTHING",
+        serial_numbers,
         certificate_id,
         center_number as _,
         revoked_on,
