@@ -337,20 +337,13 @@ impl<H: EventHandler> Consumer<H> {
     }
 
     fn count(&self, applied: usize, duplicates: usize, passed_over: usize) {
-        let metrics = nsk_metrics::metrics();
         for (outcome, n) in [
             ("applied", applied),
             ("duplicate", duplicates),
             ("passed_over", passed_over),
         ] {
             if n > 0 {
-                metrics
-                    .events_consumed
-                    .get_or_create(&nsk_metrics::ConsumedLabels {
-                        group: self.settings.group.clone(),
-                        outcome: outcome.to_string(),
-                    })
-                    .inc_by(n as u64);
+                nsk_metrics::metrics().consumed(&self.settings.group, outcome, n as u64);
             }
         }
     }
@@ -370,7 +363,7 @@ impl<H: EventHandler> Consumer<H> {
                 Outcome::PassedOver => "passed_over",
                 Outcome::DeadLettered(_) => "dead_lettered",
             };
-            nsk_metrics::metrics().consumed(&self.settings.group, name);
+            nsk_metrics::metrics().consumed(&self.settings.group, name, 1);
         }
         outcome
     }

@@ -77,24 +77,14 @@ impl Outbox {
     ) -> Result<Uuid, sqlx::Error> {
         let event_id = Uuid::now_v7();
         let trace = nsk_telemetry::current_context();
-        let now = chrono::Utc::now();
-        let envelope = EventEnvelope {
-            event_id: event_id.to_string(),
-            event_type: M::full_name(),
-            aggregate_type: aggregate.kind.to_string(),
-            aggregate_id: aggregate.id.to_string(),
-            aggregate_version: aggregate.version,
-            occurred_at: Some(prost_types::Timestamp {
-                seconds: now.timestamp(),
-                nanos: now.timestamp_subsec_nanos() as i32,
-            }),
-            producer: self.producer.clone(),
-            traceparent: trace.get("traceparent").cloned().unwrap_or_default(),
-            tracestate: trace.get("tracestate").cloned().unwrap_or_default(),
-            actor: context.actor.clone(),
-            request_id: context.request_id.clone(),
-            payload: payload.encode_to_vec(),
-        };
+        let envelope = self.envelope(
+            event_id,
+            &aggregate,
+            context,
+            payload,
+            chrono::Utc::now(),
+            &trace,
+        );
         sqlx::query(
             "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent, tracestate)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -123,6 +113,35 @@ impl Outbox {
         Ok(event_id)
     }
 
+    /// The envelope of one event, as both appends write it.
+    fn envelope<M: prost::Name>(
+        &self,
+        event_id: Uuid,
+        aggregate: &Aggregate<'_>,
+        context: &EventContext,
+        payload: &M,
+        now: chrono::DateTime<chrono::Utc>,
+        trace: &std::collections::HashMap<String, String>,
+    ) -> EventEnvelope {
+        EventEnvelope {
+            event_id: event_id.to_string(),
+            event_type: M::full_name(),
+            aggregate_type: aggregate.kind.to_string(),
+            aggregate_id: aggregate.id.to_string(),
+            aggregate_version: aggregate.version,
+            occurred_at: Some(prost_types::Timestamp {
+                seconds: now.timestamp(),
+                nanos: now.timestamp_subsec_nanos() as i32,
+            }),
+            producer: self.producer.clone(),
+            traceparent: trace.get("traceparent").cloned().unwrap_or_default(),
+            tracestate: trace.get("tracestate").cloned().unwrap_or_default(),
+            actor: context.actor.clone(),
+            request_id: context.request_id.clone(),
+            payload: payload.encode_to_vec(),
+        }
+    }
+
     /// Appends one event for each `(aggregate, payload)` in the caller's transaction, in that
     /// order: one statement for the outbox and one audit entry each, chained at once, whatever
     /// their number (a revocation cancelling 10,000 documents). Returns the event ids.
@@ -146,23 +165,7 @@ impl Outbox {
         let mut details = Vec::with_capacity(events.len());
         for (aggregate, payload) in events {
             let event_id = Uuid::now_v7();
-            let envelope = EventEnvelope {
-                event_id: event_id.to_string(),
-                event_type: M::full_name(),
-                aggregate_type: aggregate.kind.to_string(),
-                aggregate_id: aggregate.id.to_string(),
-                aggregate_version: aggregate.version,
-                occurred_at: Some(prost_types::Timestamp {
-                    seconds: now.timestamp(),
-                    nanos: now.timestamp_subsec_nanos() as i32,
-                }),
-                producer: self.producer.clone(),
-                traceparent: traceparent.clone().unwrap_or_default(),
-                tracestate: tracestate.clone().unwrap_or_default(),
-                actor: context.actor.clone(),
-                request_id: context.request_id.clone(),
-                payload: payload.encode_to_vec(),
-            };
+            let envelope = self.envelope(event_id, aggregate, context, payload, now, &trace);
             ids.push(event_id);
             keys.push(aggregate.id.to_string());
             envelopes.push(envelope.encode_to_vec());

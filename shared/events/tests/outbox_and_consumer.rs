@@ -249,42 +249,20 @@ async fn events_that_cannot_be_applied_go_to_the_dead_letter_topic_and_the_parti
     let kafka = kafka(&nsk_runtime::testing::unique_prefix("dlq"));
     let pool = database("dlq").await;
     let settings = settings(&kafka);
-    nsk_events::kafka::ensure_topics(
-        &kafka,
-        &[
-            settings.topics[0].clone(),
-            settings.dead_letter_topic.clone(),
-        ],
-    )
-    .await
-    .unwrap();
-    let consumer = Arc::new(Consumer::new(pool.clone(), &kafka, settings.clone(), AddRow).unwrap());
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn({
-        let consumer = consumer.clone();
-        let shutdown = shutdown.clone();
-        async move { consumer.run(shutdown).await }
-    });
+    create_topics(&kafka, &settings).await;
+    let running = consuming(&pool, &kafka, &settings, AddRow);
 
     // One key, so all three share a partition and arrive in this order.
-    let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&kafka)
-        .create()
-        .unwrap();
-    for value in [
-        b"not protobuf at all".to_vec(),
-        envelope("poison"),
-        envelope("after"),
-    ] {
-        producer
-            .send(
-                FutureRecord::to(&settings.topics[0])
-                    .key("a")
-                    .payload(&value),
-                Duration::from_secs(10),
-            )
-            .await
-            .unwrap();
-    }
+    produce(
+        &kafka,
+        &settings.topics[0],
+        &[
+            b"not protobuf at all".to_vec(),
+            envelope("poison"),
+            envelope("after"),
+        ],
+    )
+    .await;
 
     let deadline = Instant::now() + Duration::from_secs(60);
     while effects(&pool).await.is_empty() {
@@ -312,8 +290,7 @@ async fn events_that_cannot_be_applied_go_to_the_dead_letter_topic_and_the_parti
         second.error
     );
 
-    shutdown.cancel();
-    running.await.unwrap();
+    running.stop().await;
 }
 
 /// Sends `values` in this order to one partition (one key).
@@ -349,15 +326,7 @@ async fn events_waiting_together_are_applied_in_few_transactions_in_order_and_on
     let kafka = kafka(&nsk_runtime::testing::unique_prefix("batch"));
     let pool = database("batch").await;
     let settings = settings(&kafka);
-    nsk_events::kafka::ensure_topics(
-        &kafka,
-        &[
-            settings.topics[0].clone(),
-            settings.dead_letter_topic.clone(),
-        ],
-    )
-    .await
-    .unwrap();
+    create_topics(&kafka, &settings).await;
     // 300 events wait before the consumer starts; one of them is published twice (a relay
     // restarted between publishing and marking), and one is of no concern to this handler.
     let twice = uuid::Uuid::now_v7();
@@ -371,13 +340,7 @@ async fn events_waiting_together_are_applied_in_few_transactions_in_order_and_on
     values.insert(41, envelope_with_id("40", twice));
     produce(&kafka, &settings.topics[0], &values).await;
 
-    let consumer = Arc::new(Consumer::new(pool.clone(), &kafka, settings.clone(), AddRow).unwrap());
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn({
-        let consumer = consumer.clone();
-        let shutdown = shutdown.clone();
-        async move { consumer.run(shutdown).await }
-    });
+    let running = consuming(&pool, &kafka, &settings, AddRow);
     wait_for_effects(&pool, 299, "the waiting events").await;
     let expected: Vec<String> = (0..300)
         .filter(|n| *n != 120)
@@ -424,8 +387,7 @@ async fn events_waiting_together_are_applied_in_few_transactions_in_order_and_on
         letter.error
     );
 
-    shutdown.cancel();
-    running.await.unwrap();
+    running.stop().await;
 }
 
 #[tokio::test]
@@ -578,27 +540,12 @@ async fn an_operator_lists_a_dead_letter_and_replays_it_once_its_cause_is_fixed(
     let kafka = kafka(&nsk_runtime::testing::unique_prefix("replay"));
     let pool = database("replay").await;
     let settings = settings(&kafka);
-    nsk_events::kafka::ensure_topics(
-        &kafka,
-        &[
-            settings.topics[0].clone(),
-            settings.dead_letter_topic.clone(),
-        ],
-    )
-    .await
-    .unwrap();
+    create_topics(&kafka, &settings).await;
     let accept = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let handler = Fussy {
         accept: accept.clone(),
     };
-    let consumer =
-        Arc::new(Consumer::new(pool.clone(), &kafka, settings.clone(), handler).unwrap());
-    let shutdown = CancellationToken::new();
-    let running = tokio::spawn({
-        let consumer = consumer.clone();
-        let shutdown = shutdown.clone();
-        async move { consumer.run(shutdown).await }
-    });
+    let running = consuming(&pool, &kafka, &settings, handler);
     let id = uuid::Uuid::now_v7();
     produce(
         &kafka,
@@ -649,6 +596,46 @@ async fn an_operator_lists_a_dead_letter_and_replays_it_once_its_cause_is_fixed(
     wait_for_effects(&pool, 1, "the replayed event").await;
     assert_eq!(effects(&pool).await, ["refused"]);
 
-    shutdown.cancel();
-    running.await.unwrap();
+    running.stop().await;
+}
+
+/// The consumer's topic and dead-letter topic, created.
+async fn create_topics(kafka: &KafkaConfig, settings: &ConsumerSettings) {
+    nsk_events::kafka::ensure_topics(
+        kafka,
+        &[
+            settings.topics[0].clone(),
+            settings.dead_letter_topic.clone(),
+        ],
+    )
+    .await
+    .unwrap();
+}
+
+/// A consumer running until [`Running::stop`].
+struct Running {
+    shutdown: CancellationToken,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.task.await.unwrap();
+    }
+}
+
+fn consuming<H: EventHandler>(
+    pool: &PgPool,
+    kafka: &KafkaConfig,
+    settings: &ConsumerSettings,
+    handler: H,
+) -> Running {
+    let consumer = Consumer::new(pool.clone(), kafka, settings.clone(), handler).unwrap();
+    let shutdown = CancellationToken::new();
+    let task = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { consumer.run(shutdown).await }
+    });
+    Running { shutdown, task }
 }

@@ -191,14 +191,14 @@ impl Metrics {
             .observe(started.elapsed().as_secs_f64());
     }
 
-    /// One event handled by `group`.
-    pub fn consumed(&self, group: &str, outcome: &str) {
+    /// `count` events handled by `group` with `outcome`.
+    pub fn consumed(&self, group: &str, outcome: &str, count: u64) {
         self.events_consumed
             .get_or_create(&ConsumedLabels {
                 group: group.to_string(),
                 outcome: outcome.to_string(),
             })
-            .inc();
+            .inc_by(count);
     }
 
     /// One run of a scheduled job.
@@ -336,7 +336,7 @@ mod tests {
             "0",
             Instant::now(),
         );
-        m.consumed("nsk-documents", "applied");
+        m.consumed("nsk-documents", "applied", 1);
         m.job("voucher-expiry", true);
         let text = m.render();
         for series in [

@@ -1,3 +1,6 @@
+//! The rules of certificates, revocation and termination, day by day.
+//! (`unwrap` here: a failed unwrap is a failed test; clippy.toml allows it in tests.)
+
 use super::*;
 
 fn day(s: &str) -> NaiveDate {
