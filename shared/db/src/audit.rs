@@ -27,12 +27,28 @@ pub struct Entry<'a> {
     pub detail: &'a str,
 }
 
-/// The hash of an entry: SHA-256 over the hash before it and the entry's fields, each
-/// length-prefixed so that no two entries hash alike by moving text between fields.
-fn chain_hash(prev: &[u8], seq: i64, at: &str, entry: &Entry<'_>) -> Vec<u8> {
+/// How many chains the trail is kept in (migration `104_audit_lanes.sql`): a transaction
+/// appends to the lane of its database connection, so that up to this many commits are in
+/// flight at once instead of one.
+pub const LANES: i32 = 16;
+
+/// The hash a lane starts from: the empty one for lane 1 (the trail's only chain before it had
+/// lanes), a hash of the lane's name for the others, so that no lane's entries pass as another's.
+fn genesis(lane: i16) -> Vec<u8> {
+    if lane == 1 {
+        Vec::new()
+    } else {
+        Sha256::digest(format!("nsk audit lane {lane}").as_bytes()).to_vec()
+    }
+}
+
+/// The hash of an entry: SHA-256 over the hash before it in its lane, its number in the lane
+/// and the entry's fields, each length-prefixed so that no two entries hash alike by moving
+/// text between fields.
+fn chain_hash(prev: &[u8], lane_seq: i64, at: &str, entry: &Entry<'_>) -> Vec<u8> {
     let mut hasher = Sha256::new();
     hasher.update(prev);
-    hasher.update(seq.to_be_bytes());
+    hasher.update(lane_seq.to_be_bytes());
     for field in [at, entry.actor, entry.action, entry.subject, entry.detail] {
         hasher.update((field.len() as u64).to_be_bytes());
         hasher.update(field.as_bytes());
@@ -40,22 +56,23 @@ fn chain_hash(prev: &[u8], seq: i64, at: &str, entry: &Entry<'_>) -> Vec<u8> {
     hasher.finalize().to_vec()
 }
 
-/// Appends `entry` in the caller's transaction; returns its number. The head of the chain
-/// stays locked until the transaction ends, so entries chain in commit order.
+/// Appends `entry` in the caller's transaction; returns its number. The head of the
+/// connection's lane stays locked until the transaction ends, so a lane's entries chain in
+/// commit order; every entry of one transaction goes to the same lane, so two transactions
+/// never wait for each other's lanes crosswise.
 ///
-/// One statement: every write of every service's transactions queues on the head's row, so
-/// the lock is taken by the last round trip before the commit, not three. The hash is
-/// computed there as [`chain_hash`] computes it (each field's length as 8 bytes big-endian,
-/// then its UTF-8 bytes), which [`verify`] checks in Rust.
+/// One statement: the lane's head is locked by the last round trip before the commit, not
+/// three. The hash is computed there as [`chain_hash`] computes it (each field's length as 8
+/// bytes big-endian, then its UTF-8 bytes), which [`verify`] checks in Rust.
 pub async fn append(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "WITH head AS (
-             SELECT seq + 1 AS seq, hash AS prev,
+             SELECT id AS lane, seq + 1 AS lane_seq, hash AS prev,
                     to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at
-               FROM audit_head WHERE id = 1 FOR UPDATE),
+               FROM audit_head WHERE id = 1 + pg_backend_pid() % $5 FOR UPDATE),
          entry AS (
-             SELECT seq, prev, at, sha256(
-                 prev || int8send(seq)
+             SELECT nextval('audit_log_seq') AS seq, lane, lane_seq, prev, at, sha256(
+                 prev || int8send(lane_seq)
                  || int8send(octet_length(at)::bigint) || convert_to(at, 'UTF8')
                  || int8send(octet_length($1)::bigint) || convert_to($1, 'UTF8')
                  || int8send(octet_length($2)::bigint) || convert_to($2, 'UTF8')
@@ -63,23 +80,24 @@ pub async fn append(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<i64, s
                  || int8send(octet_length($4)::bigint) || convert_to($4, 'UTF8')) AS hash
                FROM head),
          logged AS (
-             INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)
-             SELECT seq, at::timestamptz, $1, $2, $3, $4, prev, hash FROM entry)
-         UPDATE audit_head SET seq = entry.seq, hash = entry.hash
-           FROM entry WHERE audit_head.id = 1
+             INSERT INTO audit_log (seq, lane, lane_seq, at, actor, action, subject, detail, prev_hash, hash)
+             SELECT seq, lane, lane_seq, at::timestamptz, $1, $2, $3, $4, prev, hash FROM entry)
+         UPDATE audit_head SET seq = entry.lane_seq, hash = entry.hash
+           FROM entry WHERE audit_head.id = entry.lane
          RETURNING entry.seq",
     )
     .bind(entry.actor)
     .bind(entry.action)
     .bind(entry.subject)
     .bind(entry.detail)
+    .bind(LANES)
     .fetch_one(&mut *conn)
     .await
 }
 
-/// Appends `entries` in the caller's transaction, chained in their order, in three round
-/// trips whatever their number (a revocation cancelling 10,000 documents, say). Returns the
-/// last entry's number; 0 for none.
+/// Appends `entries` in the caller's transaction, chained in their order in the connection's
+/// lane, in three round trips whatever their number (a revocation cancelling 10,000
+/// documents, say). Returns the last entry's number; 0 for none.
 pub async fn append_all(
     conn: &mut PgConnection,
     entries: &[Entry<'_>],
@@ -87,19 +105,26 @@ pub async fn append_all(
     if entries.is_empty() {
         return Ok(0);
     }
-    let (first, mut prev, at): (i64, Vec<u8>, String) = sqlx::query_as(
-        "SELECT seq + 1, hash,
-                to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
-           FROM audit_head WHERE id = 1 FOR UPDATE",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    let mut seqs = Vec::with_capacity(entries.len());
+    let (lane, first, mut prev, at, mut numbers): (i32, i64, Vec<u8>, String, Vec<i64>) =
+        sqlx::query_as(
+            "SELECT id, seq + 1, hash,
+                    to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                    ARRAY(SELECT nextval('audit_log_seq') FROM generate_series(1, $2))
+               FROM audit_head WHERE id = 1 + pg_backend_pid() % $1 FOR UPDATE",
+        )
+        .bind(LANES)
+        .bind(entries.len() as i64)
+        .fetch_one(&mut *conn)
+        .await?;
+    // Numbers taken together may interleave with another connection's: in ascending order
+    // they follow the entries' order.
+    numbers.sort_unstable();
+    let mut lane_seqs = Vec::with_capacity(entries.len());
     let mut prevs = Vec::with_capacity(entries.len());
     let mut hashes = Vec::with_capacity(entries.len());
-    for (seq, entry) in (first..).zip(entries) {
-        let hash = chain_hash(&prev, seq, &at, entry);
-        seqs.push(seq);
+    for (lane_seq, entry) in (first..).zip(entries) {
+        let hash = chain_hash(&prev, lane_seq, &at, entry);
+        lane_seqs.push(lane_seq);
         prevs.push(std::mem::replace(&mut prev, hash.clone()));
         hashes.push(hash);
     }
@@ -108,12 +133,12 @@ pub async fn append_all(
     let subjects: Vec<&str> = entries.iter().map(|e| e.subject).collect();
     let details: Vec<&str> = entries.iter().map(|e| e.detail).collect();
     sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash)
-         SELECT u.seq, $2::timestamptz, u.actor, u.action, u.subject, u.detail, u.prev, u.hash
-           FROM UNNEST($1::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bytea[])
-             AS u (seq, actor, action, subject, detail, prev, hash)",
+        "INSERT INTO audit_log (seq, lane, lane_seq, at, actor, action, subject, detail, prev_hash, hash)
+         SELECT u.seq, $10, u.lane_seq, $2::timestamptz, u.actor, u.action, u.subject, u.detail, u.prev, u.hash
+           FROM UNNEST($1::bigint[], $9::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bytea[], $8::bytea[])
+             AS u (seq, lane_seq, actor, action, subject, detail, prev, hash)",
     )
-    .bind(&seqs)
+    .bind(&numbers)
     .bind(&at)
     .bind(&actors)
     .bind(&actions)
@@ -121,15 +146,18 @@ pub async fn append_all(
     .bind(&details)
     .bind(&prevs)
     .bind(&hashes)
+    .bind(&lane_seqs)
+    .bind(lane as i16)
     .execute(&mut *conn)
     .await?;
     let last = first + entries.len() as i64 - 1;
-    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = $3")
         .bind(last)
         .bind(&prev)
+        .bind(lane)
         .execute(&mut *conn)
         .await?;
-    Ok(last)
+    Ok(numbers.last().copied().unwrap_or(0))
 }
 
 /// Appends `entry` in a transaction of its own: for a read, which changes nothing else.
@@ -202,6 +230,8 @@ pub enum Verdict {
 #[derive(sqlx::FromRow)]
 struct Row {
     seq: i64,
+    lane: i16,
+    lane_seq: i64,
     at: String,
     actor: String,
     action: String,
@@ -211,25 +241,40 @@ struct Row {
     hash: Vec<u8>,
 }
 
-/// Walks the whole trail in order and recomputes each link.
+/// Walks the whole trail in the order appended and recomputes each link of each lane; the
+/// first broken link in that order is named.
 pub async fn verify(pool: &PgPool) -> Result<Verdict, sqlx::Error> {
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at,
+        "SELECT seq, lane, lane_seq,
+                to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at,
                 actor, action, subject, detail, prev_hash, hash
            FROM audit_log ORDER BY seq",
     )
     .fetch_all(pool)
     .await?;
-    let mut prev: Vec<u8> = Vec::new();
-    let mut expected = 1;
+    // Each lane's last hash and number so far.
+    let mut lanes: std::collections::BTreeMap<i16, (Vec<u8>, i64)> = (1..=LANES as i16)
+        .map(|lane| (lane, (genesis(lane), 0)))
+        .collect();
     for row in &rows {
-        if row.seq != expected {
+        let Some((prev, last)) = lanes.get_mut(&row.lane) else {
             return Ok(Verdict::Broken {
-                seq: expected,
-                why: format!("entry {expected} is missing (the next is {})", row.seq),
+                seq: row.seq,
+                why: format!("it names lane {}, which the trail does not have", row.lane),
+            });
+        };
+        if row.lane_seq != *last + 1 {
+            return Ok(Verdict::Broken {
+                seq: row.seq,
+                why: format!(
+                    "in lane {}, entry {} is missing (this one is {})",
+                    row.lane,
+                    *last + 1,
+                    row.lane_seq
+                ),
             });
         }
-        if row.prev_hash != prev {
+        if row.prev_hash != *prev {
             return Ok(Verdict::Broken {
                 seq: row.seq,
                 why: "it does not carry the hash of the entry before it".into(),
@@ -241,30 +286,35 @@ pub async fn verify(pool: &PgPool) -> Result<Verdict, sqlx::Error> {
             subject: &row.subject,
             detail: &row.detail,
         };
-        if chain_hash(&prev, row.seq, &row.at, &entry) != row.hash {
+        if chain_hash(prev, row.lane_seq, &row.at, &entry) != row.hash {
             return Ok(Verdict::Broken {
                 seq: row.seq,
                 why: "its content does not match its hash: it was changed".into(),
             });
         }
-        prev = row.hash.clone();
-        expected += 1;
+        *prev = row.hash.clone();
+        *last = row.lane_seq;
     }
-    let head: (i64, Vec<u8>) = sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(pool)
-        .await?;
-    if head.0 != expected - 1 || head.1 != prev {
-        return Ok(Verdict::Broken {
-            seq: expected,
-            why: format!(
-                "the head says {} entries, the trail holds {}: entries were removed at the end",
-                head.0,
-                expected - 1
-            ),
-        });
+    let heads: Vec<(i32, i64, Vec<u8>)> =
+        sqlx::query_as("SELECT id, seq, hash FROM audit_head ORDER BY id")
+            .fetch_all(pool)
+            .await?;
+    for (lane, seq, hash) in heads {
+        let (prev, last) = lanes
+            .get(&(lane as i16))
+            .cloned()
+            .unwrap_or_else(|| (Vec::new(), 0));
+        if seq != last || hash != prev {
+            return Ok(Verdict::Broken {
+                seq: rows.last().map_or(1, |r| r.seq + 1),
+                why: format!(
+                    "the head of lane {lane} says {seq} entries, the trail holds {last}: entries were removed at the end"
+                ),
+            });
+        }
     }
     Ok(Verdict::Intact {
-        entries: expected - 1,
+        entries: rows.len() as i64,
     })
 }
 

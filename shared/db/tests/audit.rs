@@ -91,13 +91,16 @@ async fn the_services_role_appends_but_cannot_rewrite_and_the_owner_is_stopped_t
 #[tokio::test]
 async fn an_edited_or_removed_entry_is_named_by_the_verifier_and_the_command() {
     let (cfg, admin) = database().await;
+    // Entries 1 to 5 from one connection: one lane, numbered 1 to 5 in it.
+    let mut conn = admin.acquire().await.unwrap();
     for n in 1..=5 {
-        audit::record(&admin, &entry("official-1", &format!("document/{n}")))
+        let mut tx = sqlx::Connection::begin(&mut *conn).await.unwrap();
+        audit::append(&mut tx, &entry("official-1", &format!("document/{n}")))
             .await
             .unwrap();
+        tx.commit().await.unwrap();
     }
     // Someone with the server's superuser gets past the trigger and edits entry 3.
-    let mut conn = admin.acquire().await.unwrap();
     sqlx::query("SET session_replication_role = replica")
         .execute(&mut *conn)
         .await
@@ -133,13 +136,13 @@ async fn an_edited_or_removed_entry_is_named_by_the_verifier_and_the_command() {
         .unwrap();
     match audit::verify(&admin).await.unwrap() {
         Verdict::Broken { seq, why } => {
-            assert_eq!(seq, 4);
-            assert!(why.contains("missing"), "{why}");
+            assert_eq!(seq, 5, "{why}");
+            assert!(why.contains("entry 4 is missing"), "{why}");
         }
         intact => panic!("a removed entry passed: {intact:?}"),
     }
     // And the last one removed: the head tells.
-    sqlx::query("INSERT INTO audit_log SELECT 4, at, actor, action, 'document/4', detail, prev_hash, hash FROM audit_log WHERE seq = 3")
+    sqlx::query("INSERT INTO audit_log (seq, lane, lane_seq, at, actor, action, subject, detail, prev_hash, hash) SELECT 4, lane, 4, at, actor, action, 'document/4', detail, prev_hash, hash FROM audit_log WHERE seq = 3")
         .execute(&mut *conn)
         .await
         .unwrap();
@@ -225,4 +228,100 @@ async fn many_entries_appended_at_once_chain_between_single_ones_and_verify() {
         audit::verify(&app).await.unwrap(),
         Verdict::Intact { entries: 1_002 }
     );
+}
+
+/// The lane a connection appends to, as the trail computes it.
+async fn lane_of(conn: &mut sqlx::PgConnection) -> i32 {
+    sqlx::query_scalar("SELECT 1 + pg_backend_pid() % $1")
+        .bind(audit::LANES)
+        .fetch_one(conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn two_lanes_commit_without_waiting_for_each_other_and_an_entry_moved_between_lanes_is_named()
+{
+    let (cfg, admin) = database().await;
+    let app = nsk_db::connect_as_app(&cfg).await.unwrap();
+    // Two connections in different lanes (a connection's lane follows its server process).
+    let mut first = app.acquire().await.unwrap();
+    let first_lane = lane_of(&mut first).await;
+    let mut held = Vec::new();
+    let mut second = loop {
+        let mut conn = app.acquire().await.unwrap();
+        if lane_of(&mut conn).await != first_lane {
+            break conn;
+        }
+        held.push(conn);
+    };
+    let second_lane = lane_of(&mut second).await;
+    drop(held);
+    // The first holds its lane's head, uncommitted; the second appends and commits meanwhile.
+    let mut open = sqlx::Connection::begin(&mut *first).await.unwrap();
+    let early = audit::append(&mut open, &entry("official-1", "document/slow"))
+        .await
+        .unwrap();
+    let mut tx = sqlx::Connection::begin(&mut *second).await.unwrap();
+    let quick = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        audit::append(&mut tx, &entry("official-2", "document/quick")),
+    )
+    .await
+    .expect("a lane waited for another lane's transaction")
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(quick > early, "numbered in the order appended");
+    open.commit().await.unwrap();
+    // Then a thousand at once in the second, and more in the first.
+    let subjects: Vec<String> = (0..1_000).map(|n| format!("document/b{n}")).collect();
+    let many: Vec<Entry<'_>> = subjects.iter().map(|s| entry("official-2", s)).collect();
+    audit::append_all(&mut second, &many).await.unwrap();
+    for n in 0..3 {
+        audit::append(&mut first, &entry("official-1", &format!("document/a{n}")))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        audit::verify(&app).await.unwrap(),
+        Verdict::Intact { entries: 1_005 }
+    );
+    let per_lane: Vec<(i16, i64, i64)> = sqlx::query_as(
+        "SELECT lane, count(*), max(lane_seq) FROM audit_log GROUP BY lane ORDER BY lane",
+    )
+    .fetch_all(&app)
+    .await
+    .unwrap();
+    let mut expected = vec![
+        (first_lane as i16, 4, 4),
+        (second_lane as i16, 1_001, 1_001),
+    ];
+    expected.sort();
+    assert_eq!(per_lane, expected);
+    // The first lane's last entry carried into the second, numbered to follow its last one,
+    // the heads adjusted: the link it carries is the first lane's, and that is named.
+    let mut conn = admin.acquire().await.unwrap();
+    sqlx::query("SET session_replication_role = replica")
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET lane = $1, lane_seq = 1002 WHERE subject = 'document/a2'")
+        .bind(second_lane as i16)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = $1")
+        .bind(second_lane)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = seq - 1 WHERE id = $1")
+        .bind(first_lane)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    match audit::verify(&admin).await.unwrap() {
+        Verdict::Broken { why, .. } => assert!(why.contains("does not carry the hash"), "{why}"),
+        intact => panic!("an entry moved between lanes passed: {intact:?}"),
+    }
 }

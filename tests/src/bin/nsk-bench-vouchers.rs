@@ -215,11 +215,11 @@ async fn main() {
                'pgbench', now(), now()) ON CONFLICT DO NOTHING;\n\
              INSERT INTO outbox (event_id, topic, message_key, event_type, envelope) \
                VALUES (gen_random_uuid(), 'bench', 'bench', 'bench', decode(repeat('ab', 400), 'hex'));\n\
-             UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash;\n\
-             INSERT INTO audit_log (seq, at, actor, action, subject, detail, prev_hash, hash) \
-               SELECT seq, now(), 'pgbench', 'nsk.vouchers.v1.VoucherIssued', 'voucher/bench', 'request bench', hash, \
-               sha256(hash || 'bench'::bytea) FROM audit_head WHERE id = 1;\n\
-             UPDATE audit_head SET hash = sha256(hash || 'bench'::bytea) WHERE id = 1;\n\
+             WITH head AS (UPDATE audit_head SET seq = seq + 1, hash = sha256(hash || 'bench'::bytea) \
+               WHERE id = 1 + pg_backend_pid() % 16 RETURNING id, seq, hash) \
+             INSERT INTO audit_log (seq, lane, lane_seq, at, actor, action, subject, detail, prev_hash, hash) \
+               SELECT nextval('audit_log_seq'), id, seq, now(), 'pgbench', 'nsk.vouchers.v1.VoucherIssued', \
+               'voucher/bench', 'request bench', hash, hash FROM head;\n\
              COMMIT;\n",
             REGIONS.join("','")
         ),
