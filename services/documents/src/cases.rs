@@ -269,7 +269,7 @@ impl Registry {
                 .unwrap_or_default();
             store::link_procedure(&mut tx, procedure, id).await?;
         }
-        let sequence = store::next_sequence(&mut tx, center).await?;
+        // The center's next number is taken with the insert below, in one round trip.
         let serial = SerialNumber {
             oked: profession.oked.clone(),
             nkz: SerialNumber::nkz_part(&profession.nkz),
@@ -277,19 +277,14 @@ impl Registry {
             // Appendix 2, level 4: the day of the procedure, not of registration.
             date: day,
             center,
-            sequence: u32::try_from(sequence)
-                .ok()
-                .filter(|s| *s <= 99_999_999)
-                .ok_or_else(|| {
-                    ApiError::failed_precondition("the center's sequence of 8 digits is exhausted")
-                })?,
+            sequence: 0,
         };
-        let document = StoredDocument {
+        let mut document = StoredDocument {
             id,
             version: 1,
-            serial_number: serial.to_string(),
+            serial_number: serial.prefix(),
             center_number: center,
-            sequence,
+            sequence: 0,
             holder: fields.holder,
             holder_name: fields.holder_name,
             profession_id: fields.profession_id,
@@ -309,7 +304,15 @@ impl Registry {
             center_name,
             procedure_id: fields.procedure_id,
         };
-        store::insert_document(&mut tx, &document).await?;
+        // Appendix 2, level 6: the center's running number has eight digits.
+        let (sequence, serial_number) =
+            store::insert_document(&mut tx, &document, store::Numbering::Next)
+                .await?
+                .ok_or_else(|| {
+                    ApiError::failed_precondition("the center's sequence of 8 digits is exhausted")
+                })?;
+        document.sequence = sequence;
+        document.serial_number = serial_number;
         let context = EventContext {
             actor: identity.subject.clone(),
             request_id: key

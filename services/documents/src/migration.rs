@@ -314,13 +314,19 @@ pub async fn migrate(
     for row in &rows {
         let at = highest.entry(row.center_number).or_default();
         *at = (*at).max(row.sequence);
-        store::insert_document(&mut tx, row).await.map_err(|err| match &err {
+        store::insert_document(&mut tx, row, store::Numbering::Given).await.map_err(|err| match &err {
             // Registered meanwhile by the center itself: the batch is refused whole.
             sqlx::Error::Database(db) if db.constraint().is_some() => ApiError::already_exists(format!(
                 "{} collides with a document registered meanwhile (its serial or its center's number); send the batch again",
                 row.serial_number
             )),
             _ => ApiError::from(err),
+        })?
+        .ok_or_else(|| {
+            ApiError::failed_precondition(format!(
+                "{}: a center's running number has at most eight digits",
+                row.serial_number
+            ))
         })?;
         store::mark_migrated(&mut tx, row.id, migration_id).await?;
         let event = Event::Issued {

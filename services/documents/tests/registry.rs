@@ -636,6 +636,67 @@ async fn many_documents_issued_at_once_for_one_center_number_without_gaps_or_rep
 }
 
 #[tokio::test]
+async fn a_centers_eight_digits_end_at_99_999_999_and_the_next_document_is_refused_appendix_2() {
+    let mut app = spawn_app("docfull").await;
+    let profession_id = app.profession_id.clone();
+    let first = issued(&mut app, document(&profession_id, 4, today())).await;
+    assert!(
+        first.serial_number.ends_with("-0042-00000001"),
+        "{}",
+        first.serial_number
+    );
+    // Center 0042 has (as if) registered 99,999,998 documents.
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    sqlx::query("UPDATE center_sequences SET last_sequence = 99999998 WHERE center_number = 42")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut doc = document(&profession_id, 3, today());
+    doc.holder.as_mut().unwrap().iin = iin(12);
+    let last = app
+        .client
+        .issue_document(center(issue(doc.clone(), "")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        last.serial_number.ends_with("-0042-99999999"),
+        "{}",
+        last.serial_number
+    );
+    let fetched = app
+        .client
+        .verify_document(pb::VerifyDocumentRequest {
+            serial_number: last.serial_number.clone(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(fetched.status, pb::DocumentStatus::Valid as i32);
+    doc.holder.as_mut().unwrap().iin = iin(13);
+    let refused = app
+        .client
+        .issue_document(center(issue(doc, "")))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused.message().contains("8 digits is exhausted"),
+        "{}",
+        refused.message()
+    );
+    // Nothing of the refused one stays: no document, the counter where it was.
+    let (documents, counter): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM documents WHERE center_number = 42),
+                (SELECT last_sequence FROM center_sequences WHERE center_number = 42)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((documents, counter), (2, 99_999_999));
+}
+
+#[tokio::test]
 async fn an_official_cancels_only_on_a_legal_ground_from_the_closed_list_with_its_basis() {
     let mut app = spawn_app("doccan").await;
     let profession_id = app.profession_id.clone();

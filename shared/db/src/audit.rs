@@ -65,8 +65,25 @@ fn chain_hash(prev: &[u8], lane_seq: i64, at: &str, entry: &Entry<'_>) -> Vec<u8
 /// three. The hash is computed there as [`chain_hash`] computes it (each field's length as 8
 /// bytes big-endian, then its UTF-8 bytes), which [`verify`] checks in Rust.
 pub async fn append(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "WITH head AS (
+    sqlx::query_scalar(&append_statement(""))
+        .bind(entry.actor)
+        .bind(entry.action)
+        .bind(entry.subject)
+        .bind(entry.detail)
+        .bind(LANES)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// The statement of [`append`] with `before` — a data-modifying `WITH` query of the act
+/// itself, named and comma-terminated (`outboxed AS (INSERT ...),`), whose parameters start at
+/// `$6` — run in the same statement: the act and its entry in one round trip. Binds, in
+/// order: the entry's actor, action, subject and detail, then [`LANES`]; returns the entry's
+/// number.
+pub fn append_statement(before: &str) -> String {
+    format!(
+        "WITH {before}
+         head AS (
              SELECT id AS lane, seq + 1 AS lane_seq, hash AS prev,
                     to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at
                FROM audit_head WHERE id = 1 + pg_backend_pid() % $5 FOR UPDATE),
@@ -84,15 +101,8 @@ pub async fn append(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<i64, s
              SELECT seq, lane, lane_seq, at::timestamptz, $1, $2, $3, $4, prev, hash FROM entry)
          UPDATE audit_head SET seq = entry.lane_seq, hash = entry.hash
            FROM entry WHERE audit_head.id = entry.lane
-         RETURNING entry.seq",
+         RETURNING entry.seq"
     )
-    .bind(entry.actor)
-    .bind(entry.action)
-    .bind(entry.subject)
-    .bind(entry.detail)
-    .bind(LANES)
-    .fetch_one(&mut *conn)
-    .await
 }
 
 /// Appends `entries` in the caller's transaction, chained in their order in the connection's

@@ -6,6 +6,15 @@ use prost::Message;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+/// The outbox row and its audit entry, in one statement.
+static OUTBOX_AND_AUDIT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    nsk_db::audit::append_statement(
+        "outboxed AS (
+             INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent, tracestate)
+             VALUES ($6, $7, $8, $9, $10, $11, $12)),",
+    )
+});
+
 /// The aggregate an event belongs to; `id` is the message key, so its events stay in order.
 #[derive(Debug, Clone, Copy)]
 pub struct Aggregate<'a> {
@@ -42,8 +51,6 @@ impl Outbox {
         &self.topic
     }
 
-    /// Appends an event in the caller's transaction; it is published only if that commits.
-    /// Returns the event id.
     /// Appends an event of an aggregate that keeps no version of its own, numbering it: the
     /// aggregate's version becomes the count of its events so far (the row lock orders
     /// concurrent changes of one aggregate, as their transactions commit).
@@ -68,6 +75,8 @@ impl Outbox {
         self.append(conn, aggregate, context, payload).await
     }
 
+    /// Appends an event in the caller's transaction; it is published only if that commits.
+    /// Returns the event id.
     pub async fn append<M: prost::Name>(
         &self,
         conn: &mut PgConnection,
@@ -85,21 +94,9 @@ impl Outbox {
             chrono::Utc::now(),
             &trace,
         );
-        sqlx::query(
-            "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent, tracestate)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(event_id)
-        .bind(&self.topic)
-        .bind(aggregate.id)
-        .bind(&envelope.event_type)
-        .bind(envelope.encode_to_vec())
-        .bind(trace.get("traceparent"))
-        .bind(trace.get("tracestate"))
-        .execute(&mut *conn)
-        .await?;
         // Every change announces itself here, so every change is audited here: who, what, on
-        // which aggregate, by which request, in the same transaction.
+        // which aggregate, by which request, in the same transaction — and in the same
+        // statement as the outbox row, one round trip for both.
         let entry = nsk_db::audit::Entry {
             actor: &context.actor,
             action: &envelope.event_type,
@@ -109,7 +106,21 @@ impl Outbox {
                 context.request_id, aggregate.version
             ),
         };
-        nsk_db::audit::append(conn, &entry).await?;
+        sqlx::query(&OUTBOX_AND_AUDIT)
+            .bind(entry.actor)
+            .bind(entry.action)
+            .bind(entry.subject)
+            .bind(entry.detail)
+            .bind(nsk_db::audit::LANES)
+            .bind(event_id)
+            .bind(&self.topic)
+            .bind(aggregate.id)
+            .bind(&envelope.event_type)
+            .bind(envelope.encode_to_vec())
+            .bind(trace.get("traceparent"))
+            .bind(trace.get("tracestate"))
+            .execute(&mut *conn)
+            .await?;
         Ok(event_id)
     }
 

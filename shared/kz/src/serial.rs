@@ -103,11 +103,12 @@ impl FromStr for SerialNumber {
     }
 }
 
-impl fmt::Display for SerialNumber {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}-{}-{}-{:02}{:02}{:02}-{}-{:08}",
+impl SerialNumber {
+    /// The serial up to the center's running number, with its dash (`25110-72120001-4-201126-0042-`):
+    /// what the registry completes with the number it takes when it registers the document.
+    pub fn prefix(&self) -> String {
+        format!(
+            "{}-{}-{}-{:02}{:02}{:02}-{}-",
             self.oked,
             self.nkz,
             self.level,
@@ -115,8 +116,13 @@ impl fmt::Display for SerialNumber {
             self.date.month(),
             self.date.year() % 100,
             self.center,
-            self.sequence
         )
+    }
+}
+
+impl fmt::Display for SerialNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{:08}", self.prefix(), self.sequence)
     }
 }
 
@@ -124,6 +130,13 @@ impl fmt::Display for SerialNumber {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn the_prefix_is_the_serial_without_its_running_number() {
+        let serial: SerialNumber = "25110-72120001-4-201126-0042-00000017".parse().unwrap();
+        assert_eq!(serial.prefix(), "25110-72120001-4-201126-0042-");
+        assert_eq!(format!("{}{:08}", serial.prefix(), 17), serial.to_string());
+    }
 
     #[test]
     fn the_example_of_appendix_2_reads_and_prints_back() {

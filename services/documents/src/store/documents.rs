@@ -143,24 +143,6 @@ fn decode_all(rows: Vec<DocumentRow>) -> Result<Vec<StoredDocument>, sqlx::Error
     rows.into_iter().map(StoredDocument::try_from).collect()
 }
 
-/// The next number in the center's sequence. The counter row stays locked until the caller's
-/// transaction ends, so concurrent issuances for one center take numbers one after another;
-/// if the transaction rolls back, so does the number.
-pub async fn next_sequence(
-    conn: &mut PgConnection,
-    center: CenterNumber,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar!(
-        "INSERT INTO center_sequences (center_number, last_sequence) VALUES ($1, 1)
-         ON CONFLICT (center_number)
-         DO UPDATE SET last_sequence = center_sequences.last_sequence + 1
-         RETURNING last_sequence",
-        center as _,
-    )
-    .fetch_one(conn)
-    .await
-}
-
 /// The serial of the document center `center` numbered `sequence`, if any.
 pub async fn serial_at(
     pool: &PgPool,
@@ -176,23 +158,51 @@ pub async fn serial_at(
     .await
 }
 
+/// Where a new document's number comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Numbering {
+    /// The center's next number, taken in the same statement (the center's counter row stays
+    /// locked until the transaction ends, so numbers are gapless and in commit order); the
+    /// document's `serial_number` is the serial up to the number (`…-0042-`), completed with
+    /// the number's eight digits.
+    Next,
+    /// The number and serial the document carries (a document migrated from paper).
+    Given,
+}
+
+/// Inserts `d` and returns its number and serial, or `None` when the center's eight digits
+/// are exhausted (Appendix 2, level 6: 99,999,999 documents). With [`Numbering::Next`],
+/// numbering and inserting are one round trip.
 pub async fn insert_document(
     conn: &mut PgConnection,
     d: &StoredDocument,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO documents
+    numbering: Numbering,
+) -> Result<Option<(i64, String)>, sqlx::Error> {
+    let given = (numbering == Numbering::Given).then_some(d.sequence);
+    let inserted = sqlx::query!(
+        "WITH numbered AS (
+             INSERT INTO center_sequences (center_number, last_sequence)
+             SELECT $3, 1 WHERE $4::bigint IS NULL
+             ON CONFLICT (center_number)
+             DO UPDATE SET last_sequence = center_sequences.last_sequence + 1
+             RETURNING last_sequence),
+         number AS (
+             SELECT COALESCE($4, (SELECT last_sequence FROM numbered)) AS n)
+         INSERT INTO documents
             (id, serial_number, center_number, sequence, holder_iin, holder_name, profession_id,
              profession_name, nqf_level, separate_skills, procedure_date, protocol_number,
              protocol_date, issue_date, valid_until, head_of_center, voucher_id, issued_late,
              created_at, center_name, holder_document_number, holder_document_country,
              procedure_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-                 $19, $20, $21, $22, $23)",
+         SELECT $1, CASE WHEN $4 IS NULL THEN $2 || lpad(n::text, 8, '0') ELSE $2 END, $3, n,
+                $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21,
+                $22, $23
+           FROM number WHERE n <= 99999999
+         RETURNING sequence, serial_number",
         d.id,
         d.serial_number,
         d.center_number as _,
-        d.sequence,
+        given,
         d.holder.iin(),
         d.holder_name,
         d.profession_id,
@@ -213,9 +223,9 @@ pub async fn insert_document(
         d.holder.document().map(|(_, country)| country),
         d.procedure_id,
     )
-    .execute(conn)
+    .fetch_optional(conn)
     .await?;
-    Ok(())
+    Ok(inserted.map(|row| (row.sequence, row.serial_number)))
 }
 
 pub async fn get_document(
