@@ -26,8 +26,11 @@ use crate::domain::serial::SerialNumber;
 use crate::publish::{self, Event};
 use crate::store::{self, CancellationRecord, DocumentFilter, StoredDocument};
 
-/// Documents per chunk of the open-data export.
-const EXPORT_PAGE: i64 = 1000;
+/// Documents per chunk of the open-data export (about 650 KiB of CSV).
+const EXPORT_PAGE: i64 = 5000;
+
+/// Chunks of the export read ahead of the caller.
+const EXPORT_AHEAD: usize = 2;
 
 /// What an official's cancellation names besides the document.
 pub struct Cancellation {
@@ -539,30 +542,41 @@ impl Registry {
     }
 
     /// Open data, page by page in id order, so memory stays flat for millions of rows: CSV
-    /// (the header in the first chunk) or JSON lines, each chunk's bytes.
+    /// (the header in the first chunk) or JSON lines, each chunk's bytes. The next pages are
+    /// read and encoded while the last ones travel (at most [`EXPORT_AHEAD`] waiting), and
+    /// the reading stops when the caller goes.
     pub fn export(
         &self,
         csv: bool,
         day: NaiveDate,
     ) -> impl Stream<Item = Result<Vec<u8>, ApiError>> + Send + 'static {
         let pool = self.pool.clone();
-        futures::stream::unfold(Some((Uuid::nil(), true)), move |state| {
-            let pool = pool.clone();
-            async move {
-                let (after, first) = state?;
+        let (chunks, waiting) = tokio::sync::mpsc::channel(EXPORT_AHEAD);
+        tokio::spawn(async move {
+            let mut after = Uuid::nil();
+            let mut first = true;
+            loop {
                 let page = match store::export_page(&pool, after, EXPORT_PAGE).await {
                     Ok(page) => page,
-                    Err(err) => return Some((Err(ApiError::from(err)), None)),
+                    Err(err) => {
+                        let _ = chunks.send(Err(ApiError::from(err))).await;
+                        return;
+                    }
                 };
                 if page.is_empty() && !first {
-                    return None;
+                    return;
                 }
-                let next = (page.len() as i64 == EXPORT_PAGE)
-                    .then(|| page.last().map(|d| (d.id, false)))
-                    .flatten();
+                let full = page.len() as i64 == EXPORT_PAGE;
+                after = page.last().map_or(after, |d| d.id);
                 let chunk = export_chunk(&page, csv, first, day).map_err(ApiError::internal);
-                Some((chunk, next))
+                first = false;
+                if chunks.send(chunk).await.is_err() || !full {
+                    return;
+                }
             }
+        });
+        futures::stream::unfold(waiting, |mut waiting| async move {
+            waiting.recv().await.map(|chunk| (chunk, waiting))
         })
     }
 }

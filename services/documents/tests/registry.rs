@@ -697,6 +697,79 @@ async fn a_centers_eight_digits_end_at_99_999_999_and_the_next_document_is_refus
 }
 
 #[tokio::test]
+async fn the_open_data_streams_every_document_once_across_pages_with_its_status_today() {
+    let mut app = spawn_app("docexport").await;
+    let profession_id = app.profession_id.clone();
+    let first = issued(&mut app, document(&profession_id, 4, today())).await;
+    // 12,000 more, copied from the first: every 7th cancelled yesterday, every 5th (not
+    // cancelled) ended yesterday — more than two pages of the export.
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    sqlx::query(
+        "INSERT INTO documents (id, serial_number, center_number, sequence, holder_iin, holder_name,
+                profession_id, profession_name, nqf_level, separate_skills, procedure_date,
+                protocol_number, protocol_date, issue_date, valid_until, head_of_center, voucher_id,
+                issued_late, created_at, center_name, cancelled_on, cancel_reason, cancel_ground)
+         SELECT gen_random_uuid(), left(d.serial_number, -8) || lpad((1 + n)::text, 8, '0'),
+                d.center_number, 1 + n, d.holder_iin, d.holder_name, d.profession_id,
+                d.profession_name, d.nqf_level, d.separate_skills, d.procedure_date,
+                d.protocol_number, d.protocol_date, d.issue_date,
+                CASE WHEN n % 5 = 0 AND n % 7 <> 0 THEN current_date - 1 ELSE d.valid_until END,
+                d.head_of_center, d.voucher_id, d.issued_late, d.created_at, d.center_name,
+                CASE WHEN n % 7 = 0 THEN current_date - 1 END,
+                CASE WHEN n % 7 = 0 THEN 'court decision' END,
+                CASE WHEN n % 7 = 0 THEN 'court_decision' END
+           FROM documents d, generate_series(1, 12000) AS n
+          WHERE d.serial_number = $1",
+    )
+    .bind(&first.serial_number)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut stream = app
+        .client
+        .export_registry(pb::ExportRegistryRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut csv = Vec::new();
+    let mut chunks = 0;
+    while let Some(chunk) = stream.message().await.unwrap() {
+        assert_eq!(chunk.content_type, "text/csv; charset=utf-8");
+        csv.extend_from_slice(&chunk.data);
+        chunks += 1;
+    }
+    assert!(chunks >= 3, "{chunks} chunks");
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[0], "serial_number");
+    assert_eq!(header[7], "status");
+    let mut serials = BTreeSet::new();
+    let mut statuses = std::collections::BTreeMap::<String, usize>::new();
+    for record in reader.records() {
+        let record = record.unwrap();
+        assert!(
+            serials.insert(record[0].to_string()),
+            "{} twice",
+            &record[0]
+        );
+        assert_eq!(&record[1], profession_id.as_str());
+        assert_eq!(&record[4], CENTER);
+        if &record[7] == "cancelled" {
+            assert_eq!(&record[8], (today() - chrono::Days::new(1)).to_string());
+        } else {
+            assert_eq!(&record[8], "");
+        }
+        *statuses.entry(record[7].to_string()).or_default() += 1;
+    }
+    assert_eq!(serials.len(), 12_001);
+    let cancelled = (1..=12_000).filter(|n| n % 7 == 0).count();
+    let expired = (1..=12_000).filter(|n| n % 5 == 0 && n % 7 != 0).count();
+    assert_eq!(statuses["cancelled"], cancelled);
+    assert_eq!(statuses["expired"], expired);
+    assert_eq!(statuses["valid"], 12_001 - cancelled - expired);
+}
+
+#[tokio::test]
 async fn an_official_cancels_only_on_a_legal_ground_from_the_closed_list_with_its_basis() {
     let mut app = spawn_app("doccan").await;
     let profession_id = app.profession_id.clone();
