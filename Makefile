@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps build run test lint fmt bench bench-quick broker clean-test-dbs sqlx schemathesis fuzz
+.PHONY: help deps build run test lint fmt bench bench-quick chaos broker clean-test-dbs sqlx schemathesis fuzz
 
 help:
 	@echo "make deps   install what the platform needs (the Tansu broker) once"
@@ -14,6 +14,7 @@ help:
 	@echo "make sqlx   rewrite the stores' query data (services/*/.sqlx) after a SQL or migration change"
 	@echo "make bench  benchmarks (see README)"
 	@echo "make bench-quick  the verification and issuance ratios on small data, in about two minutes once built"
+	@echo "make chaos  the platform under 24 faults drawn from a seed, then the checker (SEED=n make chaos repeats a run)"
 	@echo "make schemathesis  the long schemathesis run (500 cases per operation, every caller)"
 	@echo "make fuzz   the fuzz targets of tests/fuzz, 10 minutes each (SECONDS_EACH=60 make fuzz for less)"
 
@@ -48,6 +49,9 @@ bench: deps
 
 bench-quick: deps
 	@deploy/local/bench.sh quick
+
+chaos: deps
+	@deploy/local/chaos.sh $${SEED:-}
 
 schemathesis: deps
 	@NSK_SCHEMATHESIS_EXAMPLES=500 NSK_SCHEMATHESIS_EVERY_ROLE=1 deploy/local/test.sh -p nsk-e2e --test schemathesis -- --nocapture

@@ -206,7 +206,8 @@ impl Platform {
         platform
     }
 
-    async fn wait_ready(&self, within: Duration) {
+    /// Waits until the gateway reports every service ready.
+    pub async fn wait_ready(&self, within: Duration) {
         let deadline = Instant::now() + within;
         loop {
             if let Ok(reply) = self
@@ -236,6 +237,30 @@ impl Platform {
                 let _ = child.kill().await;
             }
         }
+    }
+
+    /// Starts `service` again as it was started (its port, database and environment), after
+    /// [`Platform::stop`]; its log goes on in the same file.
+    pub fn restart(&mut self, service: &str) {
+        let (_, env) = self
+            .envs
+            .iter()
+            .find(|(s, _)| s == service)
+            .unwrap_or_else(|| panic!("no service {service}"));
+        let child = spawn(&format!("nsk-{service}"), env, &self.log_dir);
+        match self.children.iter_mut().find(|(name, _)| name == service) {
+            Some((_, running)) => *running = child,
+            None => self.children.push((service.to_string(), child)),
+        }
+    }
+
+    /// The value of `name` in `service`'s environment.
+    pub fn env_of(&self, service: &str, name: &str) -> Option<String> {
+        self.envs
+            .iter()
+            .find(|(s, _)| s == service)
+            .and_then(|(_, env)| env.iter().rev().find(|(k, _)| k == name))
+            .map(|(_, v)| v.clone())
     }
 
     /// The process id of `service` (or `gateway`), while it runs.
@@ -350,7 +375,12 @@ impl Platform {
 
 fn spawn(binary_name: &str, env: &[(String, String)], log_dir: &std::path::Path) -> Child {
     let name = binary_name.trim_start_matches("nsk-");
-    let log = std::fs::File::create(log_dir.join(format!("{name}.log"))).unwrap();
+    // Appended to: a service started again writes on after its first life.
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log_dir.join(format!("{name}.log")))
+        .unwrap();
     let err = log.try_clone().unwrap();
     Command::new(binary(binary_name))
         .envs(env.iter().map(|(k, v)| (k, v)))
@@ -372,6 +402,7 @@ impl Drop for Platform {
 }
 
 pub mod bench;
+pub mod chaos;
 pub mod seed;
 
 /// Runs `pgbench` with `script` against `db_url` for `seconds` with `clients` (prepared

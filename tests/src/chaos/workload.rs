@@ -1,0 +1,272 @@
+//! The workload of a chaos run: two centers registering documents, an official cancelling
+//! every fifth, the authorized body amending the profession — each command written down in the
+//! [`Ledger`] with whether it was acknowledged.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nsk_identity::Role;
+use serde_json::{json, Value};
+
+use super::{Issue, Ledger};
+use crate::walk::{center_token, today};
+use crate::Platform;
+
+pub(super) fn document(profession_id: &str, center: &str, n: u32) -> Value {
+    // Fifty holders a center, each with many documents.
+    let offset = if center == "0001" { 0 } else { 50 };
+    json!({
+        "holder": {"iin": nsk_runtime::testing::iin(offset + n % 50), "fullName": format!("Holder {center}-{}", n % 50)},
+        "professionId": profession_id,
+        "nqfLevel": 3 + (n % 2),
+        "procedureDate": today(),
+        "protocolNumber": format!("CH-{center}-{n}"),
+        "protocolDate": today(),
+        "headOfCenter": "K. Abenov"
+    })
+}
+
+/// What the workers need of the platform: its gateway and HTTP client (the platform itself
+/// stays with the faults, which kill and restart its processes).
+pub(super) struct PlatformHandle {
+    gateway: String,
+    http: reqwest::Client,
+    admin: String,
+    official: String,
+}
+
+impl PlatformHandle {
+    pub(super) fn new(platform: &Platform) -> Self {
+        Self {
+            gateway: platform.gateway.clone(),
+            http: platform.http.clone(),
+            admin: platform.token(&[Role::AuthorizedBodyAdmin]),
+            // Cancellation is the authorized body's (Art. 26.2; Rules p. 23).
+            official: platform.token(&[Role::AuthorizedBodyAdmin]),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: &Value,
+    ) -> Option<(u16, Value)> {
+        let reply = self
+            .http
+            .request(method, format!("{}{path}", self.gateway))
+            .bearer_auth(token)
+            .json(body)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .ok()?;
+        let status = reply.status().as_u16();
+        Some((status, reply.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// Sends `issue` (again) with its request id until the registry answers it: (id, serial).
+    pub(super) async fn registered(
+        &self,
+        platform: &Platform,
+        issue: &Issue,
+        what: &str,
+    ) -> (String, String) {
+        let token = center_token(issue.center);
+        let path = format!("/v1/documents?requestId={}", issue.request_id);
+        platform
+            .eventually(Duration::from_secs(60), what, || async {
+                let (status, reply) = self
+                    .send(reqwest::Method::POST, &path, &token, &issue.body)
+                    .await?;
+                (status == 200).then(|| answer_of(&reply))
+            })
+            .await
+    }
+
+    async fn get(&self, path: &str, token: &str) -> Option<(u16, Value)> {
+        let reply = self
+            .http
+            .get(format!("{}{path}", self.gateway))
+            .bearer_auth(token)
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .ok()?;
+        let status = reply.status().as_u16();
+        Some((status, reply.json().await.unwrap_or(Value::Null)))
+    }
+}
+
+/// A registered document's (id, serial), as the gateway answers it.
+fn answer_of(reply: &Value) -> (String, String) {
+    (
+        reply["id"].as_str().unwrap_or_default().to_string(),
+        reply["serialNumber"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+/// Counts a write for availability when the broker was down all the while it ran.
+fn count_outage(ledger: &Mutex<Ledger>, down: bool, acknowledged: bool) {
+    if down {
+        let mut ledger = ledger.lock().unwrap();
+        ledger.outage_tried += 1;
+        if acknowledged {
+            ledger.outage_acknowledged += 1;
+        }
+    }
+}
+
+fn is_down(flag: &std::sync::atomic::AtomicBool) -> bool {
+    flag.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// A center registering documents, one after another, each with its request id.
+pub(super) async fn issuer(
+    platform: Arc<PlatformHandle>,
+    ledger: Arc<Mutex<Ledger>>,
+    broker_down: Arc<std::sync::atomic::AtomicBool>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    center: &'static str,
+    profession_id: String,
+) {
+    let token = center_token(center);
+    let mut n = 0;
+    while !is_down(&stop) {
+        n += 1;
+        let body = document(&profession_id, center, n);
+        let request_id = format!("chaos-{center}-{n}");
+        let index = {
+            let mut ledger = ledger.lock().unwrap();
+            ledger.issued.push(Issue {
+                center,
+                protocol: format!("CH-{center}-{n}"),
+                request_id: request_id.clone(),
+                body: body.clone(),
+                answer: None,
+            });
+            ledger.issued.len() - 1
+        };
+        let down = is_down(&broker_down);
+        let path = format!("/v1/documents?requestId={request_id}");
+        let answer = platform
+            .send(reqwest::Method::POST, &path, &token, &body)
+            .await;
+        let acknowledged = match answer {
+            Some((200, reply)) => {
+                ledger.lock().unwrap().issued[index].answer = Some(answer_of(&reply));
+                true
+            }
+            // Refused by the law is a bug here: every registration is lawful.
+            Some((status @ 400..=499, reply)) if status != 429 => {
+                panic!("registration {request_id} refused: {status} {reply}")
+            }
+            _ => false,
+        };
+        count_outage(&ledger, down && is_down(&broker_down), acknowledged);
+        tokio::time::sleep(Duration::from_millis(if acknowledged { 25 } else { 200 })).await;
+    }
+}
+
+/// An official cancelling every fifth registered document on a court decision.
+pub(super) async fn canceller(
+    platform: Arc<PlatformHandle>,
+    ledger: Arc<Mutex<Ledger>>,
+    broker_down: Arc<std::sync::atomic::AtomicBool>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) {
+    let mut next = 0;
+    while !is_down(&stop) {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let target = {
+            let ledger = ledger.lock().unwrap();
+            let answered: Vec<&Issue> = ledger
+                .issued
+                .iter()
+                .filter(|i| i.answer.is_some())
+                .collect();
+            answered
+                .get(next * 5)
+                .and_then(|i| i.answer.clone())
+                .map(|(id, _)| id)
+        };
+        let Some(id) = target else { continue };
+        next += 1;
+        let down = is_down(&broker_down);
+        let answer = platform
+            .send(
+                reqwest::Method::POST,
+                &format!("/v1/documents/{id}:cancel"),
+                &platform.official,
+                &json!({
+                    "ground": "CANCELLATION_GROUND_COURT_DECISION",
+                    "reason": "Decision of the court",
+                    "basis": {"number": format!("COURT-{next}"), "date": today(), "title": "Court decision"}
+                }),
+            )
+            .await;
+        let acknowledged = matches!(answer, Some((200, _)));
+        {
+            let mut ledger = ledger.lock().unwrap();
+            if acknowledged {
+                ledger.cancelled.push(id);
+            } else {
+                ledger.cancel_unknown.push(id);
+            }
+        }
+        count_outage(&ledger, down && is_down(&broker_down), acknowledged);
+    }
+}
+
+/// The authorized body amending the profession's English name, version after version.
+pub(super) async fn amender(
+    platform: Arc<PlatformHandle>,
+    ledger: Arc<Mutex<Ledger>>,
+    broker_down: Arc<std::sync::atomic::AtomicBool>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    profession_id: String,
+) {
+    let path = format!("/v1/professions/{profession_id}");
+    let mut n = 0;
+    while !is_down(&stop) {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let Some((200, current)) = platform.get(&path, &platform.admin).await else {
+            continue;
+        };
+        let version = current["version"]
+            .as_str()
+            .map(String::from)
+            .or_else(|| current["version"].as_i64().map(|v| v.to_string()))
+            .unwrap_or_default();
+        n += 1;
+        let down = is_down(&broker_down);
+        let answer = platform
+            .send(
+                reqwest::Method::PATCH,
+                &path,
+                &platform.admin,
+                &json!({
+                    "profession": {"names": {"en": format!("Welder, edition {n}")}},
+                    "updateMask": ["names.en"],
+                    "expectedVersion": version,
+                    "reason": "chaos amendment",
+                    "basis": {"number": format!("A-{n}"), "date": today(), "title": "Order of the Minister"}
+                }),
+            )
+            .await;
+        let acknowledged = matches!(answer, Some((200, _)));
+        match answer {
+            Some((200, _)) => ledger.lock().unwrap().amended += 1,
+            // Another version meanwhile is not possible (one amender); a refusal is a bug.
+            Some((status @ 400..=499, reply)) if status != 429 => {
+                panic!("amendment {n} refused: {status} {reply}")
+            }
+            _ => ledger.lock().unwrap().amend_unknown += 1,
+        }
+        count_outage(&ledger, down && is_down(&broker_down), acknowledged);
+    }
+}
