@@ -93,7 +93,12 @@ impl Platform {
             ("DATABASE_URL".to_string(), database_url),
             (
                 "KAFKA_BROKERS".to_string(),
-                nsk_runtime::testing::kafka_brokers(),
+                // A platform on a broker of its own names it for its services.
+                extra
+                    .iter()
+                    .find(|(_, name, _)| *name == "KAFKA_BROKERS")
+                    .map(|(_, _, brokers)| brokers.to_string())
+                    .unwrap_or_else(nsk_runtime::testing::kafka_brokers),
             ),
             ("NSK_TOPIC_PREFIX".to_string(), prefix.clone()),
             ("NSK_RELAY_INTERVAL_MS".to_string(), "20".to_string()),

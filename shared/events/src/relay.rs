@@ -5,8 +5,9 @@ use std::time::Duration;
 use futures::future::join_all;
 use nsk_config::KafkaConfig;
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
-use sqlx::{PgPool, Row};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
 use tokio_util::sync::CancellationToken;
 
 use crate::EventsError;
@@ -43,24 +44,28 @@ impl Relay {
 
     /// Publishes until `shutdown` is cancelled. Failures are logged and retried with backoff;
     /// unsent rows stay in the outbox, so nothing is lost while the broker is down.
+    ///
+    /// While there is a backlog, batches overlap: the next batch is read and handed to the
+    /// producer while the broker acknowledges the last, and the last is marked sent meanwhile
+    /// (on another connection). The instance that publishes holds [`RELAY_LOCK`] on a
+    /// connection of its own for as long as it runs; the others wait for it.
     pub async fn run(self, shutdown: CancellationToken) {
         let mut backoff = self.idle_interval;
         let mut measured: Option<std::time::Instant> = None;
+        let mut holder: Option<PgConnection> = None;
         loop {
             if measured.is_none_or(|at| at.elapsed() >= BACKLOG_EVERY) {
                 measured = Some(std::time::Instant::now());
                 self.measure_backlog().await;
             }
-            let wait = match self.publish_batch().await {
-                Ok(0) => {
+            let wait = match self.publish_while_behind(&mut holder, &shutdown).await {
+                Ok(_) => {
                     backoff = self.idle_interval;
                     self.idle_interval
                 }
-                Ok(_) => {
-                    backoff = self.idle_interval;
-                    continue;
-                }
                 Err(err) => {
+                    // A broken connection may have taken the lock with it: take it again.
+                    holder = None;
                     tracing::warn!(error = %err, retry_in_ms = backoff.as_millis() as u64, "outbox relay failed; will retry");
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                     backoff
@@ -86,7 +91,83 @@ impl Relay {
         }
     }
 
-    /// Publishes one batch of unsent events in outbox order; returns how many were sent.
+    /// With the relay's lock (taken on `holder`, a connection of its own, if not held yet),
+    /// publishes batch after batch until the outbox is empty; returns how many were sent.
+    async fn publish_while_behind(
+        &self,
+        holder: &mut Option<PgConnection>,
+        shutdown: &CancellationToken,
+    ) -> Result<usize, EventsError> {
+        if holder.is_none() {
+            let mut conn = self.pool.acquire().await?;
+            let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(RELAY_LOCK)
+                .fetch_one(&mut *conn)
+                .await?;
+            if !locked {
+                // Another instance publishes; the connection, holding nothing, goes back.
+                return Ok(0);
+            }
+            // Out of the pool: the lock goes with the connection when it closes (the relay
+            // stopped, the connection broken), never to another user of the pool.
+            *holder = Some(conn.detach());
+        }
+        let Some(conn) = holder.as_mut() else {
+            return Ok(0);
+        };
+        let mut total = 0;
+        // The last batch, handed to the producer, not yet acknowledged.
+        let mut in_flight: Option<Sent> = None;
+        // The batch before it, acknowledged, to be marked sent.
+        let mut to_mark: Vec<i64> = Vec::new();
+        let mut after = None;
+        loop {
+            // The next batch read while the one before is marked (on a connection of the pool).
+            let (rows, marked) =
+                tokio::join!(select_batch(conn, after), mark_sent(&self.pool, &to_mark));
+            marked?;
+            to_mark.clear();
+            let rows = rows?;
+            let full = rows.len() as i64 == BATCH_SIZE;
+            // Handed to the producer behind the batch in flight; the idempotent producer keeps
+            // their order.
+            let next = (!rows.is_empty()).then(|| self.send(rows));
+            if let Some(last) = in_flight.take() {
+                let (sent, failure) = last.acknowledged().await;
+                total += sent.len();
+                to_mark = sent;
+                if let Some(err) = failure {
+                    // What follows the failure was handed over too: it is sent again with it
+                    // later, and the consumers skip by its id what they have.
+                    mark_sent(&self.pool, &to_mark).await?;
+                    return Err(err.into());
+                }
+            }
+            in_flight = next;
+            after = in_flight.as_ref().and_then(Sent::last_seq);
+            // Caught up: rows a transaction committed late, with a number below the batches
+            // read, are found by the next call, which reads from the start.
+            if !full || shutdown.is_cancelled() {
+                break;
+            }
+        }
+        if let Some(last) = in_flight.take() {
+            let (sent, failure) = last.acknowledged().await;
+            total += sent.len();
+            to_mark.extend(sent);
+            mark_sent(&self.pool, &to_mark).await?;
+            if let Some(err) = failure {
+                return Err(err.into());
+            }
+        } else {
+            mark_sent(&self.pool, &to_mark).await?;
+        }
+        Ok(total)
+    }
+
+    /// Publishes one batch of unsent events in outbox order and marks them sent; returns how
+    /// many were sent. Under the relay's lock for the transaction, so it may run beside a
+    /// running relay of another instance.
     pub async fn publish_batch(&self) -> Result<usize, EventsError> {
         let mut tx = self.pool.begin().await?;
         let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
@@ -96,19 +177,22 @@ impl Relay {
         if !locked {
             return Ok(0);
         }
-        let rows = sqlx::query(
-            "SELECT seq, topic, message_key, event_id, event_type, envelope, traceparent, tracestate
-             FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1",
-        )
-        .bind(BATCH_SIZE)
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = select_batch(&mut tx, None).await?;
         if rows.is_empty() {
             return Ok(0);
         }
+        let (sent, failure) = self.send(rows).acknowledged().await;
+        mark_sent(&mut *tx, &sent).await?;
+        tx.commit().await?;
+        match failure {
+            Some(err) => Err(err.into()),
+            None => Ok(sent.len()),
+        }
+    }
 
-        // Hand the whole batch to the producer, then wait for every acknowledgement: the
-        // idempotent producer keeps per-partition order even across its own retries.
+    /// Hands `rows` to the producer, in order; the idempotent producer keeps per-partition
+    /// order even across its own retries.
+    fn send(&self, rows: Vec<PgRow>) -> Sent {
         let mut deliveries = Vec::with_capacity(rows.len());
         for row in &rows {
             let topic: String = row.get("topic");
@@ -157,15 +241,35 @@ impl Relay {
                 }
             }
         }
-        let results = join_all(deliveries).await;
+        Sent {
+            seqs: rows.iter().map(|r| r.get::<i64, _>("seq")).collect(),
+            deliveries,
+        }
+    }
+}
 
-        // Mark the prefix that was acknowledged; a failure leaves it and everything after it
-        // for the next attempt, so order is kept.
-        let mut sent = Vec::new();
+/// A batch handed to the producer.
+struct Sent {
+    seqs: Vec<i64>,
+    deliveries: Vec<DeliveryFuture>,
+}
+
+impl Sent {
+    fn last_seq(&self) -> Option<i64> {
+        self.seqs.last().copied()
+    }
+
+    /// Waits for the broker's answers: the numbers of the prefix it acknowledged, and the
+    /// failure that ended it (a row the producer refused counts as one). A failure leaves its
+    /// row and everything after it for the next attempt, so order is kept.
+    async fn acknowledged(self) -> (Vec<i64>, Option<rdkafka::error::KafkaError>) {
+        let handed = self.deliveries.len();
+        let results = join_all(self.deliveries).await;
+        let mut sent = Vec::with_capacity(handed);
         let mut failure = None;
-        for (row, result) in rows.iter().zip(results) {
+        for (seq, result) in self.seqs.iter().zip(results) {
             match result {
-                Ok(Ok(_)) => sent.push(row.get::<i64, _>("seq")),
+                Ok(Ok(_)) => sent.push(*seq),
                 Ok(Err((err, _))) => {
                     failure = Some(err);
                     break;
@@ -177,22 +281,45 @@ impl Relay {
                 }
             }
         }
-        if !sent.is_empty() {
-            sqlx::query("UPDATE outbox SET published_at = now() WHERE seq = ANY($1)")
-                .bind(&sent)
-                .execute(&mut *tx)
-                .await?;
+        if failure.is_none() && handed < self.seqs.len() {
+            failure = Some(rdkafka::error::KafkaError::Canceled);
         }
-        tx.commit().await?;
         nsk_metrics::metrics()
             .events_published
             .inc_by(sent.len() as u64);
         tracing::debug!(sent = sent.len(), "published outbox batch");
-        match failure {
-            Some(err) => Err(err.into()),
-            None => Ok(sent.len()),
-        }
+        (sent, failure)
     }
+}
+
+/// The next unsent events in outbox order, after `after` when batches are in flight.
+async fn select_batch(
+    conn: &mut PgConnection,
+    after: Option<i64>,
+) -> Result<Vec<PgRow>, sqlx::Error> {
+    sqlx::query(
+        "SELECT seq, topic, message_key, event_id, event_type, envelope, traceparent, tracestate
+         FROM outbox WHERE published_at IS NULL AND ($2::bigint IS NULL OR seq > $2)
+         ORDER BY seq LIMIT $1",
+    )
+    .bind(BATCH_SIZE)
+    .bind(after)
+    .fetch_all(conn)
+    .await
+}
+
+/// Marks the events `seqs` sent.
+async fn mark_sent<'c, E>(executor: E, seqs: &[i64]) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
+{
+    if !seqs.is_empty() {
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE seq = ANY($1)")
+            .bind(seqs)
+            .execute(executor)
+            .await?;
+    }
+    Ok(())
 }
 
 /// How many events wait in the outbox, and the age of the oldest in seconds.

@@ -157,6 +157,98 @@ async fn a_committed_change_is_published_and_a_rolled_back_one_is_not() {
     assert_eq!(unsent, 0);
 }
 
+#[tokio::test]
+async fn two_running_relays_publish_a_backlog_of_batches_once_each_in_order_per_key() {
+    let prefix = nsk_runtime::testing::unique_prefix("relays");
+    let kafka = kafka(&prefix);
+    let pool = database("relays").await;
+    let outbox = Outbox::new("professions", &kafka);
+    nsk_events::kafka::ensure_topics(&kafka, &[outbox.topic().to_string()])
+        .await
+        .unwrap();
+    // 12,345 events of 7 aggregates: more than two batches of 5,000, the last one short.
+    const EVENTS: i64 = 12_345;
+    sqlx::query(
+        "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope)
+         SELECT gen_random_uuid(), $1, 'thing-' || (n % 7), 'nsk.test.v1.Counted',
+                convert_to(n::text, 'UTF8')
+           FROM generate_series(1, $2) AS n",
+    )
+    .bind(outbox.topic())
+    .bind(EVENTS)
+    .execute(&pool)
+    .await
+    .unwrap();
+    // Two instances of the service, each with its relay running, on pools of their own.
+    let stop = CancellationToken::new();
+    let mut relays = Vec::new();
+    for _ in 0..2 {
+        let own = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(3)
+            .connect_with((*pool.connect_options()).clone())
+            .await
+            .unwrap();
+        let relay = Relay::new(own, &kafka, Duration::from_millis(20)).unwrap();
+        relays.push(tokio::spawn(relay.run(stop.clone())));
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let unsent: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        if unsent == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{unsent} events left unsent");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A late one, after the relays have caught up, goes too.
+    sqlx::query(
+        "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope)
+         VALUES (gen_random_uuid(), $1, 'thing-0', 'nsk.test.v1.Counted', convert_to($2::text, 'UTF8'))",
+    )
+    .bind(outbox.topic())
+    .bind(EVENTS + 1)
+    .execute(&pool)
+    .await
+    .unwrap();
+    let consumer = reader(&kafka, outbox.topic());
+    let mut last: std::collections::HashMap<Vec<u8>, i64> = Default::default();
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..=EVENTS {
+        let message = tokio::time::timeout(Duration::from_secs(30), consumer.recv())
+            .await
+            .expect("every event within 30 s")
+            .unwrap();
+        let n: i64 = std::str::from_utf8(message.payload().unwrap())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(seen.insert(n), "event {n} published twice");
+        let key = message.key().unwrap().to_vec();
+        let before = last.insert(key.clone(), n).unwrap_or(0);
+        assert!(
+            n > before,
+            "{}: event {n} after {before}",
+            String::from_utf8_lossy(&key)
+        );
+    }
+    assert_eq!(seen.len() as i64, EVENTS + 1);
+    // Nothing more: no event came twice.
+    assert!(
+        tokio::time::timeout(Duration::from_secs(2), consumer.recv())
+            .await
+            .is_err(),
+        "a message beyond the events written"
+    );
+    stop.cancel();
+    for relay in relays {
+        relay.await.unwrap();
+    }
+}
+
 /// An effect that is not idempotent by itself: every call adds a row.
 struct AddRow;
 
