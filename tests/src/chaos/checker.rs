@@ -313,16 +313,41 @@ async fn dead_letters(platform: &Platform) -> usize {
     for service in CONSUMERS {
         let topic = kafka.dead_letter_topic_of(service);
         let kafka = kafka.clone();
-        let count = tokio::task::spawn_blocking(move || {
-            nsk_events::dead_letters::list(&kafka, &topic, Duration::from_secs(5))
-                .map(|letters| letters.len())
-                .unwrap_or_else(|e| panic!("the dead letters of {topic}: {e}"))
-        })
-        .await
-        .unwrap();
-        total += count;
+        total += tokio::task::spawn_blocking(move || count_messages(&kafka, &topic))
+            .await
+            .unwrap();
     }
     total
+}
+
+/// The messages of `topic` (one partition), read from its start until its end.
+fn count_messages(kafka: &nsk_config::KafkaConfig, topic: &str) -> usize {
+    use rdkafka::consumer::{BaseConsumer, Consumer as _};
+    let consumer: BaseConsumer = nsk_events::kafka::base_config(kafka)
+        .set("group.id", format!("{topic}.checker"))
+        .set("enable.auto.commit", "false")
+        .set("enable.partition.eof", "true")
+        .create()
+        .unwrap_or_else(|e| panic!("a reader of {topic}: {e}"));
+    let mut partitions = rdkafka::TopicPartitionList::new();
+    partitions
+        .add_partition_offset(topic, 0, rdkafka::Offset::Beginning)
+        .unwrap();
+    consumer.assign(&partitions).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut count = 0;
+    loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{topic} was not read to its end within 20 s"
+        );
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(_)) => count += 1,
+            Some(Err(rdkafka::error::KafkaError::PartitionEOF(_))) => return count,
+            // Not there yet (the topic is made by its consumer when it starts): try again.
+            Some(Err(_)) | None => {}
+        }
+    }
 }
 
 #[cfg(test)]
