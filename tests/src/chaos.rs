@@ -21,7 +21,7 @@ pub mod checker;
 mod workload;
 
 pub use broker::DurableBroker;
-use workload::{amender, canceller, document, issuer, PlatformHandle};
+use workload::{amender, canceller, document, issuer, voucherer, PlatformHandle};
 
 /// What a run does.
 #[derive(Debug, Clone)]
@@ -154,6 +154,10 @@ pub struct Ledger {
     /// Amendments of the profession acknowledged, and those whose answer never came.
     pub amended: u32,
     pub amend_unknown: u32,
+    /// Vouchers issued (acknowledged), and each registration naming a voucher: (its place in
+    /// `issued`, the voucher's id).
+    pub vouchers_issued: u32,
+    pub voucher_documents: Vec<(usize, String)>,
     /// Writes tried and acknowledged while the broker was down.
     pub outage_tried: u32,
     pub outage_acknowledged: u32,
@@ -175,6 +179,7 @@ impl Ledger {
         self.issued.iter().filter(|i| i.answer.is_some()).count()
             + self.cancelled.len()
             + self.amended as usize
+            + self.vouchers_issued as usize
     }
 }
 
@@ -214,6 +219,22 @@ impl Run {
         second["applicantBin"] = json!("940140000385");
         second["applicantName"] = json!("Second Center LLP");
         accredit_center(&platform, second).await;
+        // The year's voucher terms: one region, budget enough for the run (Art. 29).
+        let year = &crate::walk::today()[..4];
+        let reply = platform
+            .http
+            .put(platform.url(&format!("/v1/voucher-terms/{year}")))
+            .bearer_auth(platform.token(&[nsk_identity::Role::AuthorizedBodyAdmin]))
+            .json(&json!({
+                "validityDays": 90,
+                "regions": [{"region": "karaganda", "rateTiyn": "4500000",
+                             "budgetCount": "100000", "budgetTiyn": "450000000000"}],
+                "basis": {"number": "MLSP-V-1", "date": crate::walk::today()}
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200, "{:?}", reply.text().await);
         Self {
             options,
             platform,
@@ -270,6 +291,12 @@ impl Run {
             self.ledger.clone(),
             self.broker_down.clone(),
             stop.clone(),
+        )));
+        workers.push(tokio::spawn(voucherer(
+            platform.clone(),
+            self.ledger.clone(),
+            stop.clone(),
+            self.profession_id.clone(),
         )));
         workers.push(tokio::spawn(amender(
             platform.clone(),

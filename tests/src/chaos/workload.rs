@@ -270,3 +270,117 @@ pub(super) async fn amender(
         count_outage(&ledger, down && is_down(&broker_down), acknowledged);
     }
 }
+
+/// A voucher's way, step by step: issued by an employment office to a registered unemployed
+/// person (Art. 29), redeemed by center 0001 for the welder, used by the document the center
+/// registers after the procedure.
+#[derive(Debug, Clone, Default)]
+pub struct VoucherCase {
+    pub n: u32,
+    /// (id, number) once issued.
+    pub voucher: Option<(String, String)>,
+    pub redeemed: bool,
+    /// The registration naming the voucher, once tried (its place in the ledger's `issued`).
+    pub document: Option<usize>,
+}
+
+/// An employment office issuing vouchers one after another, each taken by center 0001 to a
+/// document; each step tried again (with its request id) until it is answered.
+pub(super) async fn voucherer(
+    platform: Arc<PlatformHandle>,
+    ledger: Arc<Mutex<Ledger>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    profession_id: String,
+) {
+    let office = nsk_runtime::testing::office_token("office-karaganda", "karaganda");
+    let center = center_token("0001");
+    let mut case = VoucherCase {
+        n: 1,
+        ..Default::default()
+    };
+    while !is_down(&stop) {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        // Holders 200 and up: none of the registrations' holders.
+        let iin = nsk_runtime::testing::iin(200 + case.n);
+        let Some((id, number)) = case.voucher.clone() else {
+            let answer = platform
+                .send(
+                    reqwest::Method::POST,
+                    &format!("/v1/vouchers?requestId=chaos-voucher-{}", case.n),
+                    &office,
+                    &json!({
+                        "holderIin": iin, "holderName": format!("Unemployed {}", case.n),
+                        "region": "karaganda",
+                        "registration": {"number": format!("U-{}", case.n), "date": today(), "office": "Employment center of Karaganda"}
+                    }),
+                )
+                .await;
+            if let Some((200, v)) = answer {
+                case.voucher = Some((
+                    v["id"].as_str().unwrap_or_default().to_string(),
+                    v["number"].as_str().unwrap_or_default().to_string(),
+                ));
+                ledger.lock().unwrap().vouchers_issued += 1;
+            }
+            continue;
+        };
+        if !case.redeemed {
+            let answer = platform
+                .send(
+                    reqwest::Method::POST,
+                    &format!("/v1/vouchers/{id}:redeem"),
+                    &center,
+                    &json!({"holderIin": iin, "professionId": profession_id, "nqfLevel": 4}),
+                )
+                .await;
+            case.redeemed = match answer {
+                Some((200, _)) => true,
+                // A redemption whose answer was lost, asked again: the voucher says.
+                Some((409, _)) => platform
+                    .get(&format!("/v1/vouchers/{id}"), &office)
+                    .await
+                    .is_some_and(|(_, v)| v["status"] == "VOUCHER_STATUS_REDEEMED"),
+                _ => false,
+            };
+            continue;
+        }
+        let index = match case.document {
+            Some(index) => index,
+            None => {
+                let mut ledger = ledger.lock().unwrap();
+                ledger.issued.push(Issue {
+                    center: "0001",
+                    protocol: format!("CH-V-{}", case.n),
+                    request_id: format!("chaos-voucher-document-{}", case.n),
+                    body: json!({
+                        "holder": {"iin": iin, "fullName": format!("Unemployed {}", case.n)},
+                        "professionId": profession_id, "nqfLevel": 4,
+                        "procedureDate": today(), "protocolNumber": format!("CH-V-{}", case.n),
+                        "protocolDate": today(), "headOfCenter": "K. Abenov", "voucherId": number
+                    }),
+                    answer: None,
+                });
+                let index = ledger.issued.len() - 1;
+                ledger.voucher_documents.push((index, id.clone()));
+                index
+            }
+        };
+        case.document = Some(index);
+        let issue = ledger.lock().unwrap().issued[index].clone();
+        let answer = platform
+            .send(
+                reqwest::Method::POST,
+                &format!("/v1/documents?requestId={}", issue.request_id),
+                &center,
+                &issue.body,
+            )
+            .await;
+        if let Some((200, reply)) = answer {
+            ledger.lock().unwrap().issued[index].answer = Some(answer_of(&reply));
+            case = VoucherCase {
+                n: case.n + 1,
+                ..Default::default()
+            };
+        }
+    }
+}
