@@ -46,11 +46,32 @@ pub async fn relay_vs_producer(brokers: &str, db_url: &str, messages: usize) -> 
         .await
         .unwrap_or_else(|(e, _)| panic!("the bare producer failed: {e}"));
     let keys: Vec<String> = (0..messages).map(|i| format!("key-{i}")).collect();
+    // The same message as the relay sends: the same headers (an event id, the event's type,
+    // the content type), so that both put the same bytes on the wire.
+    let ids: Vec<String> = (0..messages)
+        .map(|i| format!("0193f5f0-0000-7000-8000-{i:012}"))
+        .collect();
     let started = Instant::now();
-    for chunk in keys.chunks(5_000) {
-        let sends = chunk.iter().map(|key| {
+    for (chunk, ids) in keys.chunks(5_000).zip(ids.chunks(5_000)) {
+        let sends = chunk.iter().zip(ids).map(|(key, id)| {
+            let headers = rdkafka::message::OwnedHeaders::new()
+                .insert(rdkafka::message::Header {
+                    key: "event_id",
+                    value: Some(id.as_str()),
+                })
+                .insert(rdkafka::message::Header {
+                    key: "event_type",
+                    value: Some("nsk.bench.v1.Nothing"),
+                })
+                .insert(rdkafka::message::Header {
+                    key: "content-type",
+                    value: Some("application/x-protobuf"),
+                });
             producer.send(
-                FutureRecord::to(&topic).key(key).payload(&payload),
+                FutureRecord::to(&topic)
+                    .key(key)
+                    .payload(&payload)
+                    .headers(headers),
                 Duration::from_secs(30),
             )
         });

@@ -443,8 +443,16 @@ impl Run {
 }
 
 impl Drop for Run {
+    /// The broker's data and log go with a run that ended well; a failed run leaves them.
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if std::thread::panicking() {
+            eprintln!(
+                "the broker's data and log are kept in {}",
+                self.dir.display()
+            );
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

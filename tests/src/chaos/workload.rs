@@ -53,17 +53,13 @@ impl PlatformHandle {
         token: &str,
         body: &Value,
     ) -> Option<(u16, Value)> {
-        let reply = self
-            .http
-            .request(method, format!("{}{path}", self.gateway))
-            .bearer_auth(token)
-            .json(body)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .ok()?;
-        let status = reply.status().as_u16();
-        Some((status, reply.json().await.unwrap_or(Value::Null)))
+        answered(
+            self.http
+                .request(method, format!("{}{path}", self.gateway))
+                .json(body),
+            token,
+        )
+        .await
     }
 
     /// Sends `issue` (again) with its request id until the registry answers it: (id, serial).
@@ -75,28 +71,40 @@ impl PlatformHandle {
     ) -> (String, String) {
         let token = center_token(issue.center);
         let path = format!("/v1/documents?requestId={}", issue.request_id);
-        platform
-            .eventually(Duration::from_secs(60), what, || async {
-                let (status, reply) = self
-                    .send(reqwest::Method::POST, &path, &token, &issue.body)
-                    .await?;
-                (status == 200).then(|| answer_of(&reply))
-            })
-            .await
+        let deadline = std::time::Instant::now() + Duration::from_secs(90);
+        loop {
+            let answer = self
+                .send(reqwest::Method::POST, &path, &token, &issue.body)
+                .await;
+            if let Some((200, reply)) = &answer {
+                return answer_of(reply);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what} ({}): not answered within 90 s; the last answer: {answer:?}\n{}",
+                issue.request_id,
+                platform.log_tails()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 
     async fn get(&self, path: &str, token: &str) -> Option<(u16, Value)> {
-        let reply = self
-            .http
-            .get(format!("{}{path}", self.gateway))
-            .bearer_auth(token)
-            .timeout(Duration::from_secs(10))
-            .send()
-            .await
-            .ok()?;
-        let status = reply.status().as_u16();
-        Some((status, reply.json().await.unwrap_or(Value::Null)))
+        answered(self.http.get(format!("{}{path}", self.gateway)), token).await
     }
+}
+
+/// The status and JSON of `request` sent with `token`, or `None` when no answer came within
+/// 10 s (the connection failed or timed out: the command may or may not have taken effect).
+async fn answered(request: reqwest::RequestBuilder, token: &str) -> Option<(u16, Value)> {
+    let reply = request
+        .bearer_auth(token)
+        .timeout(Duration::from_secs(10))
+        .send()
+        .await
+        .ok()?;
+    let status = reply.status().as_u16();
+    Some((status, reply.json().await.unwrap_or(Value::Null)))
 }
 
 /// A registered document's (id, serial), as the gateway answers it.
