@@ -3,7 +3,7 @@
 //! `checker: faults=N acknowledged=N lost=N duplicated=N unexpected=N converged_s=S`; exits
 //! non-zero if anything was lost, duplicated or unexpected.
 //!
-//! `nsk-chaos [--seed N] [--short]`: the seed draws the faults and their points (default: the
+//! `nsk-chaos [--seed N] [--short] [--outage SECONDS]`: the seed draws the faults and their points (default: the
 //! clock's, printed so that a run can be repeated).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a harness: a failed unwrap is a failed run
@@ -26,11 +26,19 @@ async fn main() -> ExitCode {
                 .map(|d| d.as_secs())
                 .unwrap_or(1)
         });
-    let options = if args.iter().any(|a| a == "--short") {
+    let mut options = if args.iter().any(|a| a == "--short") {
         Options::short(seed)
     } else {
         Options::full(seed)
     };
+    if let Some(seconds) = args
+        .iter()
+        .position(|a| a == "--outage")
+        .and_then(|i| args.get(i + 1))
+    {
+        options.outage =
+            std::time::Duration::from_secs(seconds.parse().expect("--outage takes seconds"));
+    }
     println!(
         "chaos: seed {seed}, {} faults over {} s of workload, a broker outage of {} s{}",
         options.faults,
