@@ -49,11 +49,7 @@ pub fn status_word(status: pb::DocumentStatus) -> &'static str {
 
 /// The status the open data prints for a document on `day`.
 fn open_data_status(d: &OpenDataRow, day: NaiveDate) -> &'static str {
-    match issuance::status_on(d.valid_until, d.cancelled_on, day) {
-        issuance::Status::Valid => status_word(pb::DocumentStatus::Valid),
-        issuance::Status::Expired => status_word(pb::DocumentStatus::Expired),
-        issuance::Status::Cancelled => status_word(pb::DocumentStatus::Cancelled),
-    }
+    status_word(status_on(d.valid_until, d.cancelled_on, day))
 }
 
 /// One chunk of the export: CSV (with the header in the first chunk) or JSON lines.
@@ -136,11 +132,20 @@ pub fn center_number(raw: &str, field: &str) -> Result<CenterNumber, ApiError> {
 }
 
 pub fn status_of(d: &StoredDocument, day: NaiveDate) -> pb::DocumentStatus {
-    match issuance::status_on(
+    status_on(
         d.valid_until,
         d.cancellation.as_ref().map(|c| c.cancelled_on),
         day,
-    ) {
+    )
+}
+
+/// A document's status on `day`, from its validity and its cancellation.
+fn status_on(
+    valid_until: NaiveDate,
+    cancelled_on: Option<NaiveDate>,
+    day: NaiveDate,
+) -> pb::DocumentStatus {
+    match issuance::status_on(valid_until, cancelled_on, day) {
         issuance::Status::Valid => pb::DocumentStatus::Valid,
         issuance::Status::Expired => pb::DocumentStatus::Expired,
         issuance::Status::Cancelled => pb::DocumentStatus::Cancelled,

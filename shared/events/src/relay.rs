@@ -121,14 +121,24 @@ impl Relay {
         // The batch before it, acknowledged, to be marked sent.
         let mut to_mark: Vec<i64> = Vec::new();
         let mut after = None;
+        // Whether to read another batch: not once the outbox gave less than a full one.
+        let mut more = true;
         loop {
             // The next batch read while the one before is marked (on a connection of the pool).
-            let (rows, marked) =
-                tokio::join!(select_batch(conn, after), mark_sent(&self.pool, &to_mark));
+            let read = async {
+                if more {
+                    select_batch(conn, after).await
+                } else {
+                    Ok(Vec::new())
+                }
+            };
+            let (rows, marked) = tokio::join!(read, mark_sent(&self.pool, &to_mark));
             marked?;
             to_mark.clear();
             let rows = rows?;
-            let full = rows.len() as i64 == BATCH_SIZE;
+            // Caught up: rows a transaction committed late, with a number below the batches
+            // read, are found by the next call, which reads from the start.
+            more = rows.len() as i64 == BATCH_SIZE && !shutdown.is_cancelled();
             // Handed to the producer behind the batch in flight; the idempotent producer keeps
             // their order.
             let next = (!rows.is_empty()).then(|| self.send(rows));
@@ -145,22 +155,10 @@ impl Relay {
             }
             in_flight = next;
             after = in_flight.as_ref().and_then(Sent::last_seq);
-            // Caught up: rows a transaction committed late, with a number below the batches
-            // read, are found by the next call, which reads from the start.
-            if !full || shutdown.is_cancelled() {
+            if in_flight.is_none() {
+                mark_sent(&self.pool, &to_mark).await?;
                 break;
             }
-        }
-        if let Some(last) = in_flight.take() {
-            let (sent, failure) = last.acknowledged().await;
-            total += sent.len();
-            to_mark.extend(sent);
-            mark_sent(&self.pool, &to_mark).await?;
-            if let Some(err) = failure {
-                return Err(err.into());
-            }
-        } else {
-            mark_sent(&self.pool, &to_mark).await?;
         }
         Ok(total)
     }

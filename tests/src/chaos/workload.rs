@@ -129,7 +129,7 @@ fn count_outage(ledger: &Mutex<Ledger>, down: bool, acknowledged: bool) {
     }
 }
 
-fn is_down(flag: &std::sync::atomic::AtomicBool) -> bool {
+fn is_set(flag: &std::sync::atomic::AtomicBool) -> bool {
     flag.load(std::sync::atomic::Ordering::SeqCst)
 }
 
@@ -144,7 +144,7 @@ pub(super) async fn issuer(
 ) {
     let token = center_token(center);
     let mut n = 0;
-    while !is_down(&stop) {
+    while !is_set(&stop) {
         n += 1;
         let body = document(&profession_id, center, n);
         let request_id = format!("chaos-{center}-{n}");
@@ -159,7 +159,7 @@ pub(super) async fn issuer(
             });
             ledger.issued.len() - 1
         };
-        let down = is_down(&broker_down);
+        let down = is_set(&broker_down);
         let path = format!("/v1/documents?requestId={request_id}");
         let answer = platform
             .send(reqwest::Method::POST, &path, &token, &body)
@@ -175,7 +175,7 @@ pub(super) async fn issuer(
             }
             _ => false,
         };
-        count_outage(&ledger, down && is_down(&broker_down), acknowledged);
+        count_outage(&ledger, down && is_set(&broker_down), acknowledged);
         tokio::time::sleep(Duration::from_millis(if acknowledged { 25 } else { 200 })).await;
     }
 }
@@ -188,7 +188,7 @@ pub(super) async fn canceller(
     stop: Arc<std::sync::atomic::AtomicBool>,
 ) {
     let mut next = 0;
-    while !is_down(&stop) {
+    while !is_set(&stop) {
         tokio::time::sleep(Duration::from_millis(150)).await;
         let target = {
             let ledger = ledger.lock().unwrap();
@@ -204,7 +204,7 @@ pub(super) async fn canceller(
         };
         let Some(id) = target else { continue };
         next += 1;
-        let down = is_down(&broker_down);
+        let down = is_set(&broker_down);
         let answer = platform
             .send(
                 reqwest::Method::POST,
@@ -226,7 +226,7 @@ pub(super) async fn canceller(
                 ledger.cancel_unknown.push(id);
             }
         }
-        count_outage(&ledger, down && is_down(&broker_down), acknowledged);
+        count_outage(&ledger, down && is_set(&broker_down), acknowledged);
     }
 }
 
@@ -240,7 +240,7 @@ pub(super) async fn amender(
 ) {
     let path = format!("/v1/professions/{profession_id}");
     let mut n = 0;
-    while !is_down(&stop) {
+    while !is_set(&stop) {
         tokio::time::sleep(Duration::from_millis(400)).await;
         let Some((200, current)) = platform.get(&path, &platform.admin).await else {
             continue;
@@ -251,7 +251,7 @@ pub(super) async fn amender(
             .or_else(|| current["version"].as_i64().map(|v| v.to_string()))
             .unwrap_or_default();
         n += 1;
-        let down = is_down(&broker_down);
+        let down = is_set(&broker_down);
         let answer = platform
             .send(
                 reqwest::Method::PATCH,
@@ -275,7 +275,7 @@ pub(super) async fn amender(
             }
             _ => ledger.lock().unwrap().amend_unknown += 1,
         }
-        count_outage(&ledger, down && is_down(&broker_down), acknowledged);
+        count_outage(&ledger, down && is_set(&broker_down), acknowledged);
     }
 }
 
@@ -306,7 +306,7 @@ pub(super) async fn voucherer(
         n: 1,
         ..Default::default()
     };
-    while !is_down(&stop) {
+    while !is_set(&stop) {
         tokio::time::sleep(Duration::from_millis(150)).await;
         // Holders 200 and up: none of the registrations' holders.
         let iin = nsk_runtime::testing::iin(200 + case.n);
