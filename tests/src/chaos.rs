@@ -447,8 +447,10 @@ impl Drop for Run {
     fn drop(&mut self) {
         if std::thread::panicking() {
             eprintln!(
-                "the broker's data and log are kept in {}",
-                self.dir.display()
+                "the broker's data and log are kept in {}; the processes' logs in {}\n{}",
+                self.dir.display(),
+                self.platform.log_dir.display(),
+                self.platform.log_tails()
             );
         } else {
             let _ = std::fs::remove_dir_all(&self.dir);

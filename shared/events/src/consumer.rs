@@ -104,6 +104,13 @@ pub struct ConsumerSettings {
     pub max_attempts: u32,
 }
 
+/// Why a consumer's session ended.
+enum Ended {
+    Shutdown,
+    /// Stuck without partitions ([`crate::stall`]): a new session, as a new member.
+    Rejoin,
+}
+
 /// What became of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -164,7 +171,11 @@ impl<H: EventHandler> Consumer<H> {
         let mut wait = Duration::from_millis(500);
         loop {
             match self.consume(shutdown.clone()).await {
-                Ok(()) => return,
+                Ok(Ended::Shutdown) => return,
+                Ok(Ended::Rejoin) => {
+                    wait = Duration::from_millis(500);
+                    continue;
+                }
                 Err(err) => {
                     tracing::warn!(error = %err, group = %self.settings.group, retry_in_ms = wait.as_millis() as u64, "consumer cannot start; retrying");
                 }
@@ -177,7 +188,7 @@ impl<H: EventHandler> Consumer<H> {
         }
     }
 
-    async fn consume(&self, shutdown: CancellationToken) -> Result<(), EventsError> {
+    async fn consume(&self, shutdown: CancellationToken) -> Result<Ended, EventsError> {
         let mut topics = self.settings.topics.clone();
         topics.push(self.settings.dead_letter_topic.clone());
         crate::kafka::ensure_topics(&self.kafka, &topics).await?;
@@ -196,13 +207,28 @@ impl<H: EventHandler> Consumer<H> {
                 // it this long: the most an event waits for its consumer when all are idle.
                 .set("fetch.wait.max.ms", "100")
                 .create_with_context(crate::kafka::GroupContext::new(&self.settings.group))?;
+        let consumer = std::sync::Arc::new(consumer);
         let topic_refs: Vec<&str> = self.settings.topics.iter().map(String::as_str).collect();
         consumer.subscribe(&topic_refs)?;
         tracing::info!(group = %self.settings.group, topics = ?self.settings.topics, "consuming");
+        let mut watch = crate::stall::StallWatch::default();
+        let mut look = tokio::time::interval(crate::stall::LOOK_EVERY);
+        look.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 
         loop {
             let message = tokio::select! {
                 _ = shutdown.cancelled() => break,
+                _ = look.tick() => {
+                    if self.stalled(&consumer, &mut watch).await {
+                        tracing::warn!(group = %self.settings.group, idle_s = crate::stall::STALL_AFTER.as_secs(), "this consumer holds no partition while events wait and the group's offsets do not move; joining the group again");
+                        nsk_metrics::metrics()
+                            .consumer_rejoins
+                            .get_or_create(&nsk_metrics::GroupLabels { group: self.settings.group.clone() })
+                            .inc();
+                        return Ok(Ended::Rejoin);
+                    }
+                    continue;
+                }
                 received = consumer.recv() => received,
             };
             let message = match message {
@@ -236,7 +262,30 @@ impl<H: EventHandler> Consumer<H> {
             }
         }
         tracing::info!(group = %self.settings.group, "consumer stopped");
-        Ok(())
+        Ok(Ended::Shutdown)
+    }
+
+    /// Whether this consumer holds no partition while its group is stuck ([`crate::stall`]).
+    async fn stalled(
+        &self,
+        consumer: &std::sync::Arc<StreamConsumer<crate::kafka::GroupContext>>,
+        watch: &mut crate::stall::StallWatch,
+    ) -> bool {
+        // Unknown (the client cannot say): counted as holding, so nothing is done.
+        let holds = consumer.assignment().map(|a| a.count() > 0).unwrap_or(true);
+        if !watch.wants_look(holds, std::time::Instant::now()) {
+            return false;
+        }
+        // Blocking calls to the broker, off the runtime's threads.
+        let consumer = consumer.clone();
+        let topics = self.settings.topics.clone();
+        let positions = tokio::task::spawn_blocking(move || {
+            crate::stall::positions(consumer.as_ref(), &topics)
+        })
+        .await
+        .ok()
+        .flatten();
+        watch.stuck(positions)
     }
 
     /// Applies a poll's messages, together if they all go through, else one at a time.

@@ -85,7 +85,34 @@ impl ClientContext for GroupContext {
     }
 }
 
-impl ConsumerContext for GroupContext {}
+/// Partitions given to and taken from this consumer, in the log: when a group stalls, the
+/// operator sees when it last moved and what it held.
+impl ConsumerContext for GroupContext {
+    fn post_rebalance(
+        &self,
+        _consumer: &rdkafka::consumer::BaseConsumer<Self>,
+        rebalance: &rdkafka::consumer::Rebalance<'_>,
+    ) {
+        let list = |tpl: &rdkafka::TopicPartitionList| {
+            tpl.elements()
+                .iter()
+                .map(|e| format!("{}/{}", e.topic(), e.partition()))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        match rebalance {
+            rdkafka::consumer::Rebalance::Assign(tpl) => {
+                tracing::info!(group = %self.group, partitions = %list(tpl), "partitions assigned");
+            }
+            rdkafka::consumer::Rebalance::Revoke(tpl) => {
+                tracing::info!(group = %self.group, partitions = %list(tpl), "partitions revoked");
+            }
+            rdkafka::consumer::Rebalance::Error(err) => {
+                tracing::warn!(group = %self.group, error = %err, "rebalance failed");
+            }
+        }
+    }
+}
 
 /// Settings every client shares.
 pub fn base_config(kafka: &KafkaConfig) -> ClientConfig {

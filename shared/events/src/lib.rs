@@ -25,6 +25,7 @@ pub mod housekeeping;
 pub mod kafka;
 pub mod outbox;
 pub mod relay;
+pub mod stall;
 
 pub use consumer::{
     Consumer, ConsumerSettings, EventHandler, HandlerError, Outcome, ReceivedEvent,

@@ -8,7 +8,9 @@
 //! - `nsk_outbox_backlog` and `nsk_outbox_oldest_age_seconds`: events waiting to be published;
 //!   `nsk_events_published_total`;
 //! - `nsk_events_consumed_total{group,outcome}`, `nsk_dead_letters_total{group}` and
-//!   `nsk_consumer_lag{group,topic,partition}` (messages behind the partition's end);
+//!   `nsk_consumer_lag{group,topic,partition}` (messages behind the partition's end),
+//!   `nsk_consumer_rejoins_total{group}` (a member that held nothing while its group stood
+//!   still joined again);
 //! - `nsk_db_pool_connections{state}` (`idle`, `in_use`) and `nsk_db_pool_max`;
 //! - `nsk_job_runs_total{job,outcome}`: scheduled jobs (expiry sweeps and the like).
 
@@ -79,6 +81,7 @@ pub struct Metrics {
     pub events_consumed: Family<ConsumedLabels, Counter>,
     pub dead_letters: Family<GroupLabels, Counter>,
     pub consumer_lag: Family<PartitionLabels, Gauge>,
+    pub consumer_rejoins: Family<GroupLabels, Counter>,
     pub pool_connections: Family<PoolLabels, Gauge>,
     pub pool_max: Gauge,
     pub job_runs: Family<JobLabels, Counter>,
@@ -142,6 +145,12 @@ impl Metrics {
             "Messages between a group's committed offset and the partition's end",
             consumer_lag.clone(),
         );
+        let consumer_rejoins = Family::<GroupLabels, Counter>::default();
+        registry.register(
+            "consumer_rejoins",
+            "Times a consumer holding no partition, while events waited and its group's offsets stood still, joined its group again",
+            consumer_rejoins.clone(),
+        );
         let pool_connections = Family::<PoolLabels, Gauge>::default();
         registry.register(
             "db_pool_connections",
@@ -170,6 +179,7 @@ impl Metrics {
             events_consumed,
             dead_letters,
             consumer_lag,
+            consumer_rejoins,
             pool_connections,
             pool_max,
             job_runs,
