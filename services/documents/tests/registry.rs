@@ -713,15 +713,17 @@ async fn the_open_data_streams_every_document_once_across_pages_with_its_status_
                 d.center_number, 1 + n, d.holder_iin, d.holder_name, d.profession_id,
                 d.profession_name, d.nqf_level, d.separate_skills, d.procedure_date,
                 d.protocol_number, d.protocol_date, d.issue_date,
-                CASE WHEN n % 5 = 0 AND n % 7 <> 0 THEN current_date - 1 ELSE d.valid_until END,
+                CASE WHEN n % 5 = 0 AND n % 7 <> 0 THEN $2::date ELSE d.valid_until END,
                 d.head_of_center, d.voucher_id, d.issued_late, d.created_at, d.center_name,
-                CASE WHEN n % 7 = 0 THEN current_date - 1 END,
+                CASE WHEN n % 7 = 0 THEN $2::date END,
                 CASE WHEN n % 7 = 0 THEN 'court decision' END,
                 CASE WHEN n % 7 = 0 THEN 'court_decision' END
            FROM documents d, generate_series(1, 12000) AS n
           WHERE d.serial_number = $1",
     )
     .bind(&first.serial_number)
+    // Yesterday in Astana, as the registry counts days (the database's own date may differ).
+    .bind(today() - chrono::Days::new(1))
     .execute(&pool)
     .await
     .unwrap();

@@ -534,11 +534,13 @@ impl<H: EventHandler> Consumer<H> {
                     key: "error",
                     value: Some(reason),
                 }));
-            match self
-                .dead_letters
-                .send(record, Timeout::After(Duration::from_secs(30)))
-                .await
-            {
+            // The producer waits for the broker as long as it takes: stop waiting at shutdown
+            // (the offset is not committed; the event comes again).
+            let sent = tokio::select! {
+                _ = shutdown.cancelled() => return None,
+                sent = self.dead_letters.send(record, Timeout::After(Duration::from_secs(30))) => sent,
+            };
+            match sent {
                 Ok(_) => {
                     nsk_metrics::metrics()
                         .dead_letters

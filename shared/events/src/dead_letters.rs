@@ -87,7 +87,10 @@ pub async fn replay(
         return Ok(None);
     };
     let producer: FutureProducer<crate::kafka::QuietContext> =
-        crate::kafka::idempotent_producer_config(kafka).create_with_context(Default::default())?;
+        crate::kafka::idempotent_producer_config(kafka)
+            // An operator's command: it says within 30 s that the broker did not take it.
+            .set("message.timeout.ms", "30000")
+            .create_with_context(Default::default())?;
     producer
         .send(
             FutureRecord::to(&letter.letter.source_topic)

@@ -124,12 +124,15 @@ pub fn base_config(kafka: &KafkaConfig) -> ClientConfig {
 }
 
 /// A producer that writes each message exactly once and in order per partition, even when it
-/// retries: idempotence with `acks=all`.
+/// retries: idempotence with `acks=all`. A message waits for the broker as long as it takes
+/// (`message.timeout.ms` 0): one that timed out on the way would make the producer start a
+/// new epoch (KIP-360), which not every broker can (the local one cannot), and the outbox
+/// keeps the events meanwhile anyway. Whoever waits for a delivery stops waiting at shutdown.
 pub fn idempotent_producer_config(kafka: &KafkaConfig) -> ClientConfig {
     let mut cfg = base_config(kafka);
     cfg.set("enable.idempotence", "true")
         .set("acks", "all")
-        .set("message.timeout.ms", "30000")
+        .set("message.timeout.ms", "0")
         .set("linger.ms", "5")
         .set("compression.type", "none");
     cfg

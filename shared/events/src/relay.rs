@@ -23,6 +23,7 @@ const BACKLOG_EVERY: Duration = Duration::from_secs(5);
 
 pub struct Relay {
     pool: PgPool,
+    kafka: KafkaConfig,
     producer: FutureProducer<crate::kafka::QuietContext>,
     idle_interval: Duration,
 }
@@ -37,6 +38,7 @@ impl Relay {
             .create_with_context(Default::default())?;
         Ok(Self {
             pool,
+            kafka: kafka.clone(),
             producer,
             idle_interval,
         })
@@ -49,7 +51,7 @@ impl Relay {
     /// producer while the broker acknowledges the last, and the last is marked sent meanwhile
     /// (on another connection). The instance that publishes holds [`RELAY_LOCK`] on a
     /// connection of its own for as long as it runs; the others wait for it.
-    pub async fn run(self, shutdown: CancellationToken) {
+    pub async fn run(mut self, shutdown: CancellationToken) {
         let mut backoff = self.idle_interval;
         let mut measured: Option<std::time::Instant> = None;
         let mut holder: Option<PgConnection> = None;
@@ -66,6 +68,7 @@ impl Relay {
                 Err(err) => {
                     // A broken connection may have taken the lock with it: take it again.
                     holder = None;
+                    self.renew_producer_if_fatal();
                     tracing::warn!(error = %err, retry_in_ms = backoff.as_millis() as u64, "outbox relay failed; will retry");
                     backoff = (backoff * 2).min(Duration::from_secs(10));
                     backoff
@@ -77,6 +80,25 @@ impl Relay {
             }
         }
         tracing::info!("outbox relay stopped");
+    }
+
+    /// A producer that met a fatal error (the broker refused its identity, say) sends nothing
+    /// more: a new one takes its place, with a new identity.
+    fn renew_producer_if_fatal(&mut self) {
+        use rdkafka::producer::Producer as _;
+        if let Some((code, reason)) = self.producer.client().fatal_error() {
+            match crate::kafka::idempotent_producer_config(&self.kafka)
+                .create_with_context(Default::default())
+            {
+                Ok(producer) => {
+                    tracing::warn!(?code, %reason, "the relay's producer failed for good; a new one takes its place");
+                    self.producer = producer;
+                }
+                Err(err) => {
+                    tracing::error!(error = %err, "the relay's producer failed for good and a new one cannot be made")
+                }
+            }
+        }
     }
 
     /// The backlog's gauges (`nsk_outbox_backlog`, `nsk_outbox_oldest_age_seconds`).
@@ -143,7 +165,15 @@ impl Relay {
             // their order.
             let next = (!rows.is_empty()).then(|| self.send(rows));
             if let Some(last) = in_flight.take() {
-                let (sent, failure) = last.acknowledged().await;
+                // The producer waits for the broker as long as it takes; at shutdown, what is
+                // not acknowledged stays unsent and goes again at the next start.
+                let (sent, failure) = tokio::select! {
+                    acknowledged = last.acknowledged() => acknowledged,
+                    _ = shutdown.cancelled() => {
+                        mark_sent(&self.pool, &to_mark).await?;
+                        return Ok(total);
+                    }
+                };
                 total += sent.len();
                 to_mark = sent;
                 if let Some(err) = failure {
