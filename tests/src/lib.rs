@@ -280,8 +280,9 @@ impl Platform {
     pub fn log_tails(&self) -> String {
         let mut out = String::new();
         for (name, _) in &self.children {
-            let log = std::fs::read_to_string(self.log_dir.join(format!("{name}.log")))
-                .unwrap_or_default();
+            // Lossy: a library's line may hold bytes that are not UTF-8.
+            let log = std::fs::read(self.log_dir.join(format!("{name}.log"))).unwrap_or_default();
+            let log = String::from_utf8_lossy(&log);
             let tail: Vec<&str> = log.lines().rev().take(15).collect();
             out.push_str(&format!("--- {name} ---\n"));
             for line in tail.into_iter().rev() {

@@ -150,6 +150,16 @@ async fn every_process_serves_the_named_series_with_values_that_match_what_happe
         Some(0.0),
         "{documents}"
     );
+    // It held its partitions: it never had to join its group again.
+    assert_eq!(
+        value(
+            &documents,
+            "nsk_consumer_rejoins_total",
+            &[("group", &group)]
+        ),
+        Some(0.0),
+        "{documents}"
+    );
     // Its pool: as many connections as configured at most, and some open.
     let max = value(&documents, "nsk_db_pool_max", &[]).unwrap();
     assert_eq!(max, 10.0, "NSK_DATABASE_MAX_CONNECTIONS' default");

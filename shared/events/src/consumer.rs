@@ -149,13 +149,13 @@ impl<H: EventHandler> Consumer<H> {
     ) -> Result<Self, EventsError> {
         let dead_letters = crate::kafka::idempotent_producer_config(kafka)
             .create_with_context(Default::default())?;
-        // Shown at 0 from the start, so that an alert on its increase has a series to watch.
-        nsk_metrics::metrics()
-            .dead_letters
-            .get_or_create(&nsk_metrics::GroupLabels {
-                group: settings.group.clone(),
-            })
-            .inc_by(0);
+        // Shown at 0 from the start, so that an alert on their increase has series to watch.
+        let group = nsk_metrics::GroupLabels {
+            group: settings.group.clone(),
+        };
+        let metrics = nsk_metrics::metrics();
+        metrics.dead_letters.get_or_create(&group).inc_by(0);
+        metrics.consumer_rejoins.get_or_create(&group).inc_by(0);
         Ok(Self {
             pool,
             kafka: kafka.clone(),
@@ -283,8 +283,18 @@ impl<H: EventHandler> Consumer<H> {
             crate::stall::positions(consumer.as_ref(), &topics)
         })
         .await
-        .ok()
-        .flatten();
+        .unwrap_or_else(|e| Err(e.to_string()));
+        let positions = match positions {
+            Ok(positions) => {
+                let waiting: i64 = positions.iter().map(|p| (p.end - p.committed).max(0)).sum();
+                tracing::info!(group = %self.settings.group, waiting, "this consumer holds no partition; its group's offsets looked at");
+                Some(positions)
+            }
+            Err(reason) => {
+                tracing::info!(group = %self.settings.group, %reason, "this consumer holds no partition, and its group's offsets cannot be read now");
+                None
+            }
+        };
         watch.stuck(positions)
     }
 

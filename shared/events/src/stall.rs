@@ -65,26 +65,30 @@ impl StallWatch {
 
 /// The group's committed offset and the end of every partition of `topics` (blocking: run it
 /// off the runtime's threads).
-pub fn positions<C, K>(consumer: &K, topics: &[String]) -> Option<Vec<Position>>
+pub fn positions<C, K>(consumer: &K, topics: &[String]) -> Result<Vec<Position>, String>
 where
     C: rdkafka::consumer::ConsumerContext,
     K: rdkafka::consumer::Consumer<C>,
 {
     let mut list = TopicPartitionList::new();
     for topic in topics {
-        let metadata = consumer.fetch_metadata(Some(topic), ASK_WITHIN).ok()?;
+        let metadata = consumer
+            .fetch_metadata(Some(topic), ASK_WITHIN)
+            .map_err(|e| format!("metadata of {topic}: {e}"))?;
         for t in metadata.topics() {
             for p in t.partitions() {
                 list.add_partition(t.name(), p.id());
             }
         }
     }
-    let committed = consumer.committed_offsets(list, ASK_WITHIN).ok()?;
+    let committed = consumer
+        .committed_offsets(list, ASK_WITHIN)
+        .map_err(|e| format!("committed offsets: {e}"))?;
     let mut out = Vec::new();
     for e in committed.elements() {
         let (low, end) = consumer
             .fetch_watermarks(e.topic(), e.partition(), ASK_WITHIN)
-            .ok()?;
+            .map_err(|err| format!("end of {}/{}: {err}", e.topic(), e.partition()))?;
         // Nothing committed yet: the group would start at the partition's beginning.
         let committed = match e.offset() {
             Offset::Offset(o) => o,
@@ -98,7 +102,7 @@ where
         });
     }
     out.sort_by(|a, b| (&a.topic, a.partition).cmp(&(&b.topic, b.partition)));
-    Some(out)
+    Ok(out)
 }
 
 #[cfg(test)]
