@@ -57,7 +57,17 @@ impl StallWatch {
             return false;
         };
         let waiting = positions.iter().any(|p| p.committed < p.end);
-        let unmoved = self.last.as_ref() == Some(&positions);
+        // Moved: some committed offset changed (the ends grow as events come; that is not the
+        // group moving).
+        let committed = |ps: &[Position]| -> Vec<(String, i32, i64)> {
+            ps.iter()
+                .map(|p| (p.topic.clone(), p.partition, p.committed))
+                .collect()
+        };
+        let unmoved = self
+            .last
+            .as_deref()
+            .is_some_and(|last| committed(last) == committed(&positions));
         self.last = Some(positions);
         waiting && unmoved
     }
@@ -135,9 +145,12 @@ mod tests {
         assert!(!watch.stuck(at(12, 12)));
         // The broker could not be asked: no verdict, and the last look stands.
         assert!(!watch.stuck(None));
-        // Events wait and the same offsets twice: stuck.
-        assert!(!watch.stuck(at(12, 20)));
+        // Events came, and nobody committed since the last look: stuck.
         assert!(watch.stuck(at(12, 20)));
+        // Someone committed meanwhile: moving, however many wait.
+        assert!(!watch.stuck(at(15, 26)));
+        // The ends grow, the committed offsets stand still: stuck.
+        assert!(watch.stuck(at(15, 31)));
     }
 
     #[test]
