@@ -21,7 +21,7 @@ pub mod checker;
 mod workload;
 
 pub use broker::DurableBroker;
-use workload::{amender, canceller, document, issuer, voucherer, PlatformHandle};
+use workload::{amender, canceller, document, issuer, revoker, voucherer, PlatformHandle};
 
 /// What a run does.
 #[derive(Debug, Clone)]
@@ -36,6 +36,9 @@ pub struct Options {
     /// Whether PostgreSQL (the machine's server, shared by every database) is restarted: only
     /// in `make chaos`, which runs alone.
     pub restart_postgres: bool,
+    /// Centers accredited for the run whose certificates the NCE revokes on ground 4 during
+    /// it, naming documents they registered (Art. 26.2.4).
+    pub revocations: usize,
 }
 
 impl Options {
@@ -48,6 +51,7 @@ impl Options {
             workload: Duration::from_secs(480),
             outage: Duration::from_secs(60),
             restart_postgres: true,
+            revocations: 3,
         }
     }
 
@@ -59,8 +63,18 @@ impl Options {
             workload: Duration::from_secs(50),
             outage: Duration::from_secs(8),
             restart_postgres: false,
+            revocations: 1,
         }
     }
+}
+
+/// The `k`-th valid BIN (from 0) of a resident legal entity registered in January 2026.
+fn legal_entity_bin(k: usize) -> String {
+    (0..)
+        .flat_map(|n: u32| (0..10).map(move |d| format!("2601400{n:04}{d}")))
+        .filter(|candidate| nsk_kz::Bin::parse(candidate).is_ok())
+        .nth(k)
+        .unwrap_or_else(|| panic!("no BIN number {k}"))
 }
 
 /// A small, seeded generator (SplitMix64): the same seed draws the same faults at the same
@@ -161,6 +175,19 @@ pub struct Ledger {
     /// Writes tried and acknowledged while the broker was down.
     pub outage_tried: u32,
     pub outage_acknowledged: u32,
+    /// Revocations on ground 4, each with the serials it named.
+    pub revocations: Vec<Revocation>,
+}
+
+/// A certificate revoked on ground 4 (confirmed complaints), naming documents of its center.
+#[derive(Debug, Clone)]
+pub struct Revocation {
+    pub certificate_id: String,
+    pub center: String,
+    pub serials: Vec<String>,
+    /// Whether the platform said it was done (or, its answer lost, showed the certificate
+    /// revoked); otherwise its effect may be there or not.
+    pub acknowledged: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -180,6 +207,7 @@ impl Ledger {
             + self.cancelled.len()
             + self.amended as usize
             + self.vouchers_issued as usize
+            + self.revocations.iter().filter(|r| r.acknowledged).count()
     }
 }
 
@@ -190,6 +218,8 @@ pub struct Run {
     pub broker: DurableBroker,
     pub ledger: Arc<Mutex<Ledger>>,
     pub profession_id: String,
+    /// The certificates to revoke during the run: (certificate id, center number).
+    revocable: Vec<(String, String)>,
     /// Whether the broker is down now (writes then count for availability).
     broker_down: Arc<std::sync::atomic::AtomicBool>,
     /// The faults, as they happened.
@@ -219,6 +249,17 @@ impl Run {
         second["applicantBin"] = json!("940140000385");
         second["applicantName"] = json!("Second Center LLP");
         accredit_center(&platform, second).await;
+        let mut revocable = Vec::new();
+        for k in 0..options.revocations {
+            let mut form = application(&profession_id);
+            form["applicantBin"] = json!(legal_entity_bin(k));
+            form["applicantName"] = json!(format!("Complained-about Center {k} LLP"));
+            let certificate = accredit_center(&platform, form).await;
+            revocable.push((
+                certificate["id"].as_str().unwrap().to_string(),
+                certificate["centerNumber"].as_str().unwrap().to_string(),
+            ));
+        }
         // The year's voucher terms: one region, budget enough for the run (Art. 29).
         let year = &crate::walk::today()[..4];
         let reply = platform
@@ -241,6 +282,7 @@ impl Run {
             broker,
             ledger: Arc::default(),
             profession_id,
+            revocable,
             broker_down: Arc::default(),
             faults: Vec::new(),
             last_fault_end: Instant::now(),
@@ -296,6 +338,14 @@ impl Run {
             platform.clone(),
             self.ledger.clone(),
             stop.clone(),
+            self.profession_id.clone(),
+        )));
+        workers.push(tokio::spawn(revoker(
+            platform.clone(),
+            self.ledger.clone(),
+            stop.clone(),
+            self.revocable.clone(),
+            self.options.workload,
             self.profession_id.clone(),
         )));
         workers.push(tokio::spawn(amender(

@@ -1,9 +1,10 @@
 //! The short form of `make chaos`, in `make test`: the platform on a durable broker of its own,
-//! two centers registering, an official cancelling, the authorized body amending, and five
-//! faults drawn from a fixed seed — among them the broker down for 8 seconds (every write must
-//! still succeed, its events waiting in the outboxes), the registry killed while its relay
-//! publishes and accreditation while its consumer applies. Then the checker: nothing lost,
-//! nothing twice, nothing unexpected, every read model equal to its source.
+//! two centers registering, an official cancelling, the authorized body amending, the NCE
+//! revoking a third center on ground 4, and five faults drawn from a fixed seed — among them
+//! the broker down for 8 seconds (every write must still succeed, its events waiting in the
+//! outboxes), the registry killed while its relay publishes and accreditation while its
+//! consumer applies. Then the checker: nothing lost, nothing twice, nothing unexpected, every
+//! read model equal to its source.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
@@ -54,12 +55,24 @@ async fn under_faults_nothing_acknowledged_is_lost_or_doubled_and_writes_go_on_w
     .execute(&documents)
     .await
     .unwrap();
+    // And a document the revocation named, its cancellation undone behind the ledger's back.
+    sqlx::query(
+        "UPDATE documents SET cancelled_on = NULL, cancel_ground = NULL
+          WHERE id = (SELECT id FROM documents WHERE cancel_ground = 'revocation_on_complaints'
+                       ORDER BY id LIMIT 1)",
+    )
+    .execute(&documents)
+    .await
+    .unwrap();
     let verdict = checker::check(&run.platform, &run.ledger()).await;
     println!("{}", verdict.table());
     // The renamed registration: its protocol lost, an unexpected one present.
     assert_eq!(verdict.lines[0].lost, 1, "{}", verdict.table());
     assert_eq!(verdict.lines[0].unexpected, 1, "{}", verdict.table());
-    // The forgotten document, missing from accreditation.
-    assert_eq!(verdict.lines[2].lost, 1, "{}", verdict.table());
+    // Accreditation: the forgotten document missing, and the un-cancelled one no longer as
+    // the registry has it.
+    assert_eq!(verdict.lines[2].lost, 2, "{}", verdict.table());
+    // The revocation's cancellation missing.
+    assert_eq!(verdict.lines[3].lost, 1, "{}", verdict.table());
     assert!(!verdict.clean());
 }

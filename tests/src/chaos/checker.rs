@@ -11,6 +11,9 @@ use sqlx::PgPool;
 use super::Ledger;
 use crate::Platform;
 
+/// How the registry records a cancellation by a revocation on confirmed complaints.
+const REVOCATION_GROUND: &str = "revocation_on_complaints";
+
 /// One line of the checker's table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Line {
@@ -113,9 +116,10 @@ pub async fn check(platform: &Platform, ledger: &Ledger) -> Verdict {
         .iter()
         .filter_map(|i| i.answer.as_ref().map(|(_, serial)| serial.clone()))
         .collect();
-    let registry: Vec<(String, String, bool, String)> = rows(
+    let registry: Vec<(String, String, bool, String, String)> = rows(
         &pools["documents"],
-        "SELECT serial_number, protocol_number, cancelled_on IS NOT NULL, id::text
+        "SELECT serial_number, protocol_number, cancelled_on IS NOT NULL, id::text,
+                COALESCE(cancel_ground, '')
            FROM documents WHERE protocol_number LIKE 'CH-%'",
     )
     .await;
@@ -137,13 +141,14 @@ pub async fn check(platform: &Platform, ledger: &Ledger) -> Verdict {
     lines.push(line);
     let cancelled: BTreeSet<String> = ledger.cancelled.iter().cloned().collect();
     let maybe_cancelled: BTreeSet<String> = ledger.cancel_unknown.iter().cloned().collect();
+    // (The revocations' cancellations are counted on their own, below.)
     lines.push(compare(
         "documents: cancellations",
         &cancelled,
         &maybe_cancelled,
         &registry
             .iter()
-            .filter(|r| r.2)
+            .filter(|r| r.2 && r.4 != REVOCATION_GROUND)
             .map(|r| r.3.clone())
             .collect::<Vec<_>>(),
     ));
@@ -161,6 +166,27 @@ pub async fn check(platform: &Platform, ledger: &Ledger) -> Verdict {
         &source,
         &BTreeSet::new(),
         &heard,
+    ));
+
+    // The registry cancels what a revocation on ground 4 names (Art. 26.2.4), and nothing else
+    // on that ground.
+    let named = |acknowledged: bool| -> BTreeSet<String> {
+        ledger
+            .revocations
+            .iter()
+            .filter(|r| r.acknowledged == acknowledged)
+            .flat_map(|r| r.serials.iter().cloned())
+            .collect()
+    };
+    lines.push(compare(
+        "documents: cancelled by revocations on ground 4",
+        &named(true),
+        &named(false),
+        &registry
+            .iter()
+            .filter(|r| r.2 && r.4 == REVOCATION_GROUND)
+            .map(|r| r.0.clone())
+            .collect::<Vec<_>>(),
     ));
 
     // 3. The profession: the register's version everywhere it is read; the register's own

@@ -1,5 +1,6 @@
 //! The workload of a chaos run: two centers registering documents, an official cancelling
-//! every fifth, the authorized body amending the profession — each command written down in the
+//! every fifth, the authorized body amending the profession, an employment office's vouchers
+//! used in documents, the NCE revoking centers on ground 4 — each command written down in the
 //! [`Ledger`] with whether it was acknowledged.
 
 use std::sync::{Arc, Mutex};
@@ -8,7 +9,7 @@ use std::time::Duration;
 use nsk_identity::Role;
 use serde_json::{json, Value};
 
-use super::{Issue, Ledger};
+use super::{Issue, Ledger, Revocation};
 use crate::walk::{center_token, today};
 use crate::Platform;
 
@@ -63,11 +64,31 @@ impl PlatformHandle {
     }
 
     /// Sends `issue` (again) with its request id until the registry answers it: (id, serial).
+    /// After 90 s the run fails, with the processes' last log lines.
     pub(super) async fn registered(
         &self,
         platform: &Platform,
         issue: &Issue,
         what: &str,
+    ) -> (String, String) {
+        self.registered_or_fail(issue, what, || platform.log_tails())
+            .await
+    }
+
+    /// As [`Self::registered`], for a worker, which has no platform to read the logs of.
+    pub(super) async fn registered_until_answered(
+        &self,
+        issue: &Issue,
+        what: &str,
+    ) -> (String, String) {
+        self.registered_or_fail(issue, what, String::new).await
+    }
+
+    async fn registered_or_fail(
+        &self,
+        issue: &Issue,
+        what: &str,
+        logs: impl Fn() -> String,
     ) -> (String, String) {
         let token = center_token(issue.center);
         let path = format!("/v1/documents?requestId={}", issue.request_id);
@@ -83,7 +104,7 @@ impl PlatformHandle {
                 std::time::Instant::now() < deadline,
                 "{what} ({}): not answered within 90 s; the last answer: {answer:?}\n{}",
                 issue.request_id,
-                platform.log_tails()
+                logs()
             );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -192,10 +213,12 @@ pub(super) async fn canceller(
         tokio::time::sleep(Duration::from_millis(150)).await;
         let target = {
             let ledger = ledger.lock().unwrap();
+            // The two registering centers' documents: those of the centers about to be revoked
+            // are the revocation's to cancel.
             let answered: Vec<&Issue> = ledger
                 .issued
                 .iter()
-                .filter(|i| i.answer.is_some())
+                .filter(|i| i.answer.is_some() && matches!(i.center, "0001" | "0002"))
                 .collect();
             answered
                 .get(next * 5)
@@ -390,5 +413,87 @@ pub(super) async fn voucherer(
                 ..Default::default()
             };
         }
+    }
+}
+
+/// The NCE revoking, one after another through the run, the certificates of centers found to
+/// have issued documents on confirmed complaints (ground 4, Art. 26.2.4): each center registers
+/// three documents, and the revocation names them. A revocation refused because accreditation
+/// has not heard of the documents yet (400), or unanswered, is asked again; one refused as
+/// already done (409, its answer lost) counts as done when the certificate shows it revoked.
+pub(super) async fn revoker(
+    platform: Arc<PlatformHandle>,
+    ledger: Arc<Mutex<Ledger>>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    revocable: Vec<(String, String)>,
+    workload: Duration,
+    profession_id: String,
+) {
+    let started = std::time::Instant::now();
+    let nce = nsk_runtime::testing::token("nce-chaos", &[Role::NceOfficer], None);
+    let every = workload / (revocable.len() as u32 + 1);
+    for (k, (certificate_id, center)) in revocable.into_iter().enumerate() {
+        let at = every * (k as u32 + 1);
+        while started.elapsed() < at && !is_set(&stop) {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // The center's documents, each asked until answered (the registry may not have heard
+        // of the center yet, or be down a moment).
+        // An issue's center is a name for the whole run (three such centers a run).
+        let center: &'static str = Box::leak(center.into_boxed_str());
+        let mut serials = Vec::new();
+        for n in 1..=3 {
+            let issue = Issue {
+                center,
+                protocol: format!("CH-{center}-{n}"),
+                request_id: format!("chaos-{center}-{n}"),
+                body: document(&profession_id, center, n),
+                answer: None,
+            };
+            let answer = platform
+                .registered_until_answered(&issue, "a complained-about center's document")
+                .await;
+            serials.push(answer.1.clone());
+            ledger.lock().unwrap().issued.push(Issue {
+                answer: Some(answer),
+                ..issue
+            });
+        }
+        let body = json!({
+            "ground": "REVOCATION_GROUND_CONFIRMED_COMPLAINTS",
+            "basis": {"number": format!("NCE-R-{center}"), "date": today(), "title": "Complaints of employers, confirmed"},
+            "documentSerialNumbers": serials,
+            "concernsHealthOrSafety": true,
+            "eventDetectedOn": today()
+        });
+        let path = format!("/v1/certificates/{certificate_id}:revoke");
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        let mut acknowledged = false;
+        while std::time::Instant::now() < deadline {
+            match platform
+                .send(reqwest::Method::POST, &path, &nce, &body)
+                .await
+            {
+                Some((200, _)) => {
+                    acknowledged = true;
+                    break;
+                }
+                Some((409, _)) => {
+                    acknowledged = platform
+                        .get(&format!("/v1/certificates/{certificate_id}"), &nce)
+                        .await
+                        .is_some_and(|(_, c)| c["status"] == "CERTIFICATE_STATUS_REVOKED");
+                    break;
+                }
+                // 400 until accreditation has heard of the documents; anything else: asked again.
+                _ => tokio::time::sleep(Duration::from_millis(300)).await,
+            }
+        }
+        ledger.lock().unwrap().revocations.push(Revocation {
+            certificate_id,
+            center: center.to_string(),
+            serials,
+            acknowledged,
+        });
     }
 }
