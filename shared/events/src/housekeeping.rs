@@ -15,7 +15,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-/// Sent events are listed in `outbox_sent` this long (to see what left, and when).
+/// Sent events stay in the outbox this long (to see what left, and when).
 pub const OUTBOX_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Applied events' ids are kept this long; older ones live on in the watermarks.
@@ -40,12 +40,11 @@ pub async fn prune(
 ) -> Result<Pruned, sqlx::Error> {
     let mut pruned = Pruned::default();
     let seconds = |d: Duration| d.as_secs_f64();
-    // Events are published in `seq` order: the sent ones old enough are a prefix of
-    // `outbox_sent`, found from its start by the primary key. What waits in the outbox never
-    // goes.
+    // Rows are published in `seq` order: the sent ones old enough are a prefix of the table,
+    // found from its start by the primary key; an unsent row (published_at NULL) never goes.
     loop {
         let gone = sqlx::query(
-            "DELETE FROM outbox_sent WHERE seq IN (SELECT seq FROM outbox_sent ORDER BY seq LIMIT $1)
+            "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT $1)
                AND published_at < now() - make_interval(secs => $2)",
         )
         .bind(CHUNK)

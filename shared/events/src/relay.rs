@@ -336,25 +336,16 @@ async fn select_batch(
     .await
 }
 
-/// Marks the events `seqs` sent: they leave the outbox for `outbox_sent` (migration
-/// `5_outbox_sent`), without their payloads — a delete and a narrow insert, where rewriting
-/// each row in place wrote its payload again.
+/// Marks the events `seqs` sent.
 async fn mark_sent<'c, E>(executor: E, seqs: &[i64]) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = sqlx::Postgres>,
 {
     if !seqs.is_empty() {
-        sqlx::query(
-            "WITH gone AS (
-                 DELETE FROM outbox WHERE seq = ANY($1)
-                 RETURNING seq, event_id, topic, message_key, event_type, created_at)
-             INSERT INTO outbox_sent (seq, event_id, topic, message_key, event_type, created_at)
-             SELECT seq, event_id, topic, message_key, event_type, created_at FROM gone
-             ON CONFLICT (seq) DO NOTHING",
-        )
-        .bind(seqs)
-        .execute(executor)
-        .await?;
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE seq = ANY($1)")
+            .bind(seqs)
+            .execute(executor)
+            .await?;
     }
     Ok(())
 }
