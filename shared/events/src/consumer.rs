@@ -287,7 +287,8 @@ impl<H: EventHandler> Consumer<H> {
         let positions = match positions {
             Ok(positions) => {
                 let waiting: i64 = positions.iter().map(|p| (p.end - p.committed).max(0)).sum();
-                tracing::info!(group = %self.settings.group, waiting, "this consumer holds no partition; its group's offsets looked at");
+                // Debug: an extra instance beside a working group looks every time, for good.
+                tracing::debug!(group = %self.settings.group, waiting, "this consumer holds no partition; its group's offsets looked at");
                 Some(positions)
             }
             Err(reason) => {

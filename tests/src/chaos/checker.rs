@@ -96,6 +96,15 @@ where
         .unwrap_or_else(|e| panic!("{sql}: {e}"))
 }
 
+/// The one text column of every row of `sql`.
+async fn strings(pool: &PgPool, sql: &str) -> Vec<String> {
+    rows::<(String,)>(pool, sql)
+        .await
+        .into_iter()
+        .map(|(s,)| s)
+        .collect()
+}
+
 /// Checks everything once.
 pub async fn check(platform: &Platform, ledger: &Ledger) -> Verdict {
     let mut pools: BTreeMap<&str, PgPool> = BTreeMap::new();
@@ -264,14 +273,11 @@ pub async fn check(platform: &Platform, ledger: &Ledger) -> Verdict {
         ));
     }
     let ids: BTreeSet<String> = certificates.iter().map(|(id, _)| id.clone()).collect();
-    let read: Vec<String> = rows::<(String,)>(
+    let read = strings(
         &pools["documents"],
         "SELECT certificate_id::text FROM known_certificates",
     )
-    .await
-    .into_iter()
-    .map(|(id,)| id)
-    .collect();
+    .await;
     lines.push(compare(
         "documents: certificates read",
         &ids,
@@ -305,15 +311,12 @@ pub async fn check(platform: &Platform, ledger: &Ledger) -> Verdict {
         .filter(|(index, _)| ledger.issued[*index].answer.is_some())
         .map(|(_, id)| id.clone())
         .collect();
-    let claimed: Vec<String> = rows::<(String,)>(
+    let claimed = strings(
         &pools["vouchers"],
         "SELECT c.voucher_id::text FROM claims c JOIN vouchers v ON v.id = c.voucher_id
           WHERE v.status = 'used_passed' AND c.document_serial IS NOT NULL",
     )
-    .await
-    .into_iter()
-    .map(|(id,)| id)
-    .collect();
+    .await;
     lines.push(compare(
         "vouchers: used by a document, with the center's claim",
         &used,
