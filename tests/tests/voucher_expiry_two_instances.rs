@@ -113,14 +113,14 @@ async fn two_expiry_jobs_end_each_voucher_past_its_validity_once_and_release_its
 
     // Once each: one event per voucher, and the jobs' own counts add up to the vouchers.
     let events: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM outbox WHERE event_type = 'nsk.vouchers.v1.VoucherExpired'",
+        "SELECT count(*) FROM outbox_events WHERE event_type = 'nsk.vouchers.v1.VoucherExpired'",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
     assert_eq!(events, due, "one VoucherExpired event per voucher");
     let distinct: i64 = sqlx::query_scalar(
-        "SELECT count(DISTINCT message_key) FROM outbox WHERE event_type = 'nsk.vouchers.v1.VoucherExpired'",
+        "SELECT count(DISTINCT message_key) FROM outbox_events WHERE event_type = 'nsk.vouchers.v1.VoucherExpired'",
     )
     .fetch_one(&pool)
     .await

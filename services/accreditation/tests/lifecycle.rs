@@ -656,7 +656,7 @@ async fn revocation_on_ground_4_names_the_documents_and_a_safety_violation_bars_
     // The event names the documents, for the registry to cancel them.
     let pool = pool_of(&app.config).await;
     let payloads: Vec<Vec<u8>> =
-        sqlx::query_scalar("SELECT envelope FROM outbox WHERE event_type = $1")
+        sqlx::query_scalar("SELECT envelope FROM outbox_events WHERE event_type = $1")
             .bind(pb::CertificateRevoked::full_name())
             .fetch_all(&pool)
             .await
@@ -666,12 +666,13 @@ async fn revocation_on_ground_4_names_the_documents_and_a_safety_violation_bars_
     let event = pb::CertificateRevoked::decode(envelope.payload.as_slice()).unwrap();
     assert_eq!(event.document_serial_numbers, [serial]);
     // The center's events are numbered in the order they committed: issued 1, revoked 2.
-    let center_events: Vec<Vec<u8>> =
-        sqlx::query_scalar("SELECT envelope FROM outbox WHERE message_key = $1 ORDER BY seq")
-            .bind(&envelope.aggregate_id)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let center_events: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT envelope FROM outbox_events WHERE message_key = $1 ORDER BY seq",
+    )
+    .bind(&envelope.aggregate_id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     let versions: Vec<i64> = center_events
         .iter()
         .map(|bytes| {
@@ -858,11 +859,12 @@ async fn the_expiry_job_expires_a_certificate_once_even_when_two_instances_run()
         nsk_accreditation::expiry::expire_due(&pool, &outbox, after)
     );
     assert_eq!(a.unwrap() + b.unwrap(), 1);
-    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE event_type = $1")
-        .bind(pb::CertificateTerminated::full_name())
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox_events WHERE event_type = $1")
+            .bind(pb::CertificateTerminated::full_name())
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(events, 1);
 
     let expired = app

@@ -142,6 +142,11 @@ impl Registry {
     /// A recognition center registers a document it issued (Rules p. 18): the profession in
     /// the register on the day of the procedure, the center accredited for it then, the
     /// voucher named its own; the serial of Appendix 2 from the center's sequence.
+    ///
+    /// A retried request returns the document it made. The request's record is written in the
+    /// document's transaction, which finds a retry whose checks pass; one whose checks fail
+    /// because of what the first attempt did (its voucher used, its procedure claimed) is
+    /// looked up once refused — so the way that succeeds asks the database nothing extra.
     pub async fn issue(
         &self,
         identity: &Identity,
@@ -149,17 +154,33 @@ impl Registry {
         fields: IssueFields,
         issue_date: NaiveDate,
     ) -> Result<StoredDocument, ApiError> {
-        let center = identity.own_center()?;
-        // A retried request returns the document it made (before the checks, which the first
-        // attempt's document would now fail).
-        if let Some(key) = key {
-            let mut conn = self.pool.acquire().await?;
-            if let Some(id) = nsk_db::requests::applied(&mut conn, key).await? {
-                return store::get_document(&mut conn, id).await?.ok_or_else(|| {
-                    ApiError::internal(format!("request {} lost its document", key.id()))
-                });
-            }
+        // Only a center registers, and only its own documents.
+        identity.own_center()?;
+        let refused = match self.register(identity, key, fields, issue_date).await {
+            Ok(document) => return Ok(document),
+            Err(refused) => refused,
+        };
+        let Some(key) = key else {
+            return Err(refused);
+        };
+        let mut conn = self.pool.acquire().await?;
+        match nsk_db::requests::applied(&mut conn, key).await? {
+            Some(id) => store::get_document(&mut conn, id).await?.ok_or_else(|| {
+                ApiError::internal(format!("request {} lost its document", key.id()))
+            }),
+            None => Err(refused),
         }
+    }
+
+    /// The checks of [`Self::issue`] and the document's transaction.
+    async fn register(
+        &self,
+        identity: &Identity,
+        key: Option<&RequestKey>,
+        fields: IssueFields,
+        issue_date: NaiveDate,
+    ) -> Result<StoredDocument, ApiError> {
+        let center = identity.own_center()?;
         let day = fields.procedure_date;
         // The two read models at once, each in one round trip.
         let (profession, record) =

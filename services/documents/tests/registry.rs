@@ -886,12 +886,13 @@ async fn an_official_cancels_only_on_a_legal_ground_from_the_closed_list_with_it
 
     // Each event carries the document's version: 1 registered, 2 cancelled.
     let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
-    let envelopes: Vec<Vec<u8>> =
-        sqlx::query_scalar("SELECT envelope FROM outbox WHERE message_key = $1 ORDER BY seq")
-            .bind(&doc.id)
-            .fetch_all(&pool)
-            .await
-            .unwrap();
+    let envelopes: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT envelope FROM outbox_events WHERE message_key = $1 ORDER BY seq",
+    )
+    .bind(&doc.id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
     let seen: Vec<(String, i64)> = envelopes
         .iter()
         .map(|bytes| {

@@ -449,11 +449,12 @@ async fn the_expiry_job_ends_an_unused_voucher_once_with_two_instances_and_relea
         nsk_vouchers::expiry::expire_due(&pool, &outbox, today())
     );
     assert_eq!(a.unwrap() + b.unwrap(), 1);
-    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE event_type = $1")
-        .bind("nsk.vouchers.v1.VoucherExpired")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox_events WHERE event_type = $1")
+            .bind("nsk.vouchers.v1.VoucherExpired")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(events, 1);
     let check = |number: String| pb::CheckVoucherRequest { number };
     let expired = app

@@ -1,10 +1,10 @@
-//! Housekeeping of the events' tables, on a schedule in every service: sent outbox rows older
-//! than [`OUTBOX_RETENTION`] go, and the ids of events applied more than
-//! [`PROCESSED_RETENTION`] ago go too, their offsets kept as a watermark per partition
-//! (migration `4_housekeeping`).
+//! Housekeeping of the events' tables, on a schedule in every service: published events
+//! (`outbox_published`) older than [`OUTBOX_RETENTION`] go, and the ids of events applied
+//! more than [`PROCESSED_RETENTION`] ago go too, their offsets kept as a watermark per
+//! partition (migration `4_housekeeping`).
 //!
 //! Why 30 days of ids is enough: an event comes again only when the relay publishes it twice
-//! (it is marked sent seconds after it is published, and a crash in between republishes it at
+//! (it is recorded sent seconds after it is published, and a crash in between republishes it at
 //! once) or when a consumer group re-reads a partition; a re-read starts from the group's
 //! committed offset — before it, at worst, the events of one batch — or, when the broker has
 //! expired the group's offsets (7 days of inactivity in Apache Kafka's default), from the
@@ -15,7 +15,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-/// Sent events stay in the outbox this long (to see what left, and when).
+/// Sent events stay in `outbox_published` this long (to see what left, and when).
 pub const OUTBOX_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Applied events' ids are kept this long; older ones live on in the watermarks.
@@ -40,12 +40,13 @@ pub async fn prune(
 ) -> Result<Pruned, sqlx::Error> {
     let mut pruned = Pruned::default();
     let seconds = |d: Duration| d.as_secs_f64();
-    // Rows are published in `seq` order: the sent ones old enough are a prefix of the table,
-    // found from its start by the primary key; an unsent row (published_at NULL) never goes.
+    // Rows are published in `seq` order: the ones old enough are a prefix of the table, found
+    // from its start by the primary key. An unsent row is in the outbox, never here.
     loop {
         let gone = sqlx::query(
-            "DELETE FROM outbox WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT $1)
-               AND published_at < now() - make_interval(secs => $2)",
+            "DELETE FROM outbox_published
+              WHERE seq IN (SELECT seq FROM outbox_published ORDER BY seq LIMIT $1)
+                AND published_at < now() - make_interval(secs => $2)",
         )
         .bind(CHUNK)
         .bind(seconds(outbox_keep))

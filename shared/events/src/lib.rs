@@ -3,14 +3,15 @@
 //! - [`outbox`] — [`Outbox::append`] writes an event in the caller's transaction, so a state
 //!   change and its event commit together or not at all.
 //! - [`relay`] — [`Relay`] publishes the outbox to Kafka in order with an idempotent producer
-//!   and marks rows sent; one relay publishes at a time per database (advisory lock).
+//!   and moves what the broker acknowledged to `outbox_published`; one relay publishes at a
+//!   time per database (advisory lock).
 //! - [`consumer`] — [`Consumer`] applies each event once: the event id is recorded in the
 //!   consumer's database in the same transaction as the effect, and the offset is committed
 //!   after. An event that cannot be applied goes to the dead-letter topic with the error.
 //! - [`kafka`] — client settings and topic creation, the same for Tansu and Apache Kafka.
 //! - [`dead_letters`] — an operator's view of a dead-letter topic, and replay of a letter's
 //!   event to its topic (the `nsk-dead-letters` command).
-//! - [`housekeeping`] — sent outbox rows and old applied ids pruned on a schedule, the latter
+//! - [`housekeeping`] — published events and old applied ids pruned on a schedule, the latter
 //!   kept as per-partition watermarks so that deduplication stays whole.
 //! - [`heard`] — what the services hear of centers' certificates and the register of
 //!   professions, decoded once for every read model.

@@ -1,9 +1,12 @@
-//! The relay: publishes the outbox to the broker, in order, and marks rows sent.
+//! The relay: publishes the outbox to the broker, in order, and moves what the broker
+//! acknowledged to `outbox_published`.
 
 use std::time::Duration;
 
 use futures::future::join_all;
+use futures::{StreamExt as _, TryStreamExt as _};
 use nsk_config::KafkaConfig;
+use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use sqlx::postgres::PgRow;
@@ -17,6 +20,10 @@ use crate::EventsError;
 const RELAY_LOCK: i64 = 0x6e73_6b5f_7265_6c61; // "nsk_rela"
 
 const BATCH_SIZE: i64 = 5_000;
+
+/// Batches recorded sent at once. Recording a batch (moving 5,000 rows of 700 bytes) takes the
+/// database longer than reading and sending one; two at a time keep pace on two cores.
+const MARKING: usize = 2;
 
 /// How often the relay measures its backlog for the metrics.
 const BACKLOG_EVERY: Duration = Duration::from_secs(5);
@@ -137,58 +144,89 @@ impl Relay {
         let Some(conn) = holder.as_mut() else {
             return Ok(0);
         };
+        // Acknowledged batches are recorded sent by a task of their own, two at a time on
+        // connections of the pool, while the loop reads and sends the next ones; at most two
+        // more wait for it.
+        let (marks, acknowledged) = tokio::sync::mpsc::channel::<Vec<i64>>(2);
+        let marker = futures::stream::unfold(acknowledged, |mut rx| async move {
+            rx.recv().await.map(|seqs| (seqs, rx))
+        })
+        .map(|seqs| async move { mark_sent(&self.pool, &seqs).await })
+        .buffer_unordered(MARKING)
+        // A failure ends the stream, and so the channel: the loop stops at its next batch.
+        .try_for_each(|()| async { Ok(()) });
+        let (published, marked) = tokio::join!(self.publish_batches(conn, marks, shutdown), marker);
+        // Every acknowledged batch is marked (or the marking failed) before the next call reads
+        // the outbox from its start.
+        marked?;
+        published
+    }
+
+    /// The loop of [`Self::publish_while_behind`]: reads batch after batch from the outbox and
+    /// hands each to the producer behind the one in flight; what the broker acknowledged goes
+    /// to `marks`.
+    async fn publish_batches(
+        &self,
+        conn: &mut PgConnection,
+        marks: tokio::sync::mpsc::Sender<Vec<i64>>,
+        shutdown: &CancellationToken,
+    ) -> Result<usize, EventsError> {
         let mut total = 0;
         // The last batch, handed to the producer, not yet acknowledged.
         let mut in_flight: Option<Sent> = None;
-        // The batch before it, acknowledged, to be marked sent.
-        let mut to_mark: Vec<i64> = Vec::new();
-        let mut after = None;
-        // Whether to read another batch: not once the outbox gave less than a full one.
-        let mut more = true;
+        // The first batch; each next one is read while the one before is handed over.
+        let mut rows = select_batch(conn, None).await?;
         loop {
-            // The next batch read while the one before is marked (on a connection of the pool).
-            let read = async {
-                if more {
-                    select_batch(conn, after).await
-                } else {
-                    Ok(Vec::new())
-                }
-            };
-            let (rows, marked) = tokio::join!(read, mark_sent(&self.pool, &to_mark));
-            marked?;
-            to_mark.clear();
-            let rows = rows?;
             // Caught up: rows a transaction committed late, with a number below the batches
             // read, are found by the next call, which reads from the start.
-            more = rows.len() as i64 == BATCH_SIZE && !shutdown.is_cancelled();
-            // Handed to the producer behind the batch in flight; the idempotent producer keeps
-            // their order.
-            let next = (!rows.is_empty()).then(|| self.send(rows));
+            let more = rows.len() as i64 == BATCH_SIZE && !shutdown.is_cancelled();
+            let after = rows.last().map(|row| row.get::<i64, _>(0));
+            // Handed to the producer behind the batch in flight (the idempotent producer keeps
+            // their order), off the runtime's threads — copying 5,000 events takes a few
+            // milliseconds — while the next batch is read.
+            let handing = (!rows.is_empty()).then(|| {
+                let producer = self.producer.clone();
+                tokio::task::spawn_blocking(move || hand_over(&producer, rows))
+            });
+            let read = async {
+                match after {
+                    Some(after) if more => select_batch(conn, Some(after)).await,
+                    _ => Ok(Vec::new()),
+                }
+            };
+            let handed = async {
+                match handing {
+                    Some(handing) => handing.await.map(Some),
+                    None => Ok(None),
+                }
+            };
+            let (read, handed) = tokio::join!(read, handed);
+            // Handing over does not panic; if it did, its batch stays unsent for the next call.
+            let next = handed.map_err(|_| EventsError::Kafka(KafkaError::Canceled))?;
             if let Some(last) = in_flight.take() {
                 // The producer waits for the broker as long as it takes; at shutdown, what is
                 // not acknowledged stays unsent and goes again at the next start.
                 let (sent, failure) = tokio::select! {
                     acknowledged = last.acknowledged() => acknowledged,
-                    _ = shutdown.cancelled() => {
-                        mark_sent(&self.pool, &to_mark).await?;
-                        return Ok(total);
-                    }
+                    _ = shutdown.cancelled() => return Ok(total),
                 };
                 total += sent.len();
-                to_mark = sent;
+                let marking = marks.send(sent).await;
                 if let Some(err) = failure {
                     // What follows the failure was handed over too: it is sent again with it
                     // later, and the consumers skip by its id what they have.
-                    mark_sent(&self.pool, &to_mark).await?;
                     return Err(err.into());
+                }
+                if marking.is_err() {
+                    // The marker failed; its error is the one returned.
+                    return Ok(total);
                 }
             }
             in_flight = next;
-            after = in_flight.as_ref().and_then(Sent::last_seq);
             if in_flight.is_none() {
-                mark_sent(&self.pool, &to_mark).await?;
                 break;
             }
+            rows = read?;
         }
         Ok(total)
     }
@@ -209,7 +247,7 @@ impl Relay {
         if rows.is_empty() {
             return Ok(0);
         }
-        let (sent, failure) = self.send(rows).acknowledged().await;
+        let (sent, failure) = hand_over(&self.producer, rows).acknowledged().await;
         mark_sent(&mut *tx, &sent).await?;
         tx.commit().await?;
         match failure {
@@ -217,62 +255,65 @@ impl Relay {
             None => Ok(sent.len()),
         }
     }
+}
 
-    /// Hands `rows` to the producer, in order; the idempotent producer keeps per-partition
-    /// order even across its own retries.
-    fn send(&self, rows: Vec<PgRow>) -> Sent {
-        let mut deliveries = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let topic: String = row.get("topic");
-            let key: String = row.get("message_key");
-            let event_id: uuid::Uuid = row.get("event_id");
-            let event_type: String = row.get("event_type");
-            let envelope: Vec<u8> = row.get("envelope");
-            let traceparent: Option<String> = row.get("traceparent");
-            let tracestate: Option<String> = row.get("tracestate");
-            let event_id = event_id.to_string();
-            let mut headers = OwnedHeaders::new()
-                .insert(Header {
-                    key: "event_id",
-                    value: Some(event_id.as_str()),
-                })
-                .insert(Header {
-                    key: "event_type",
-                    value: Some(event_type.as_str()),
-                })
-                .insert(Header {
-                    key: "content-type",
-                    value: Some("application/x-protobuf"),
-                });
-            if let Some(tp) = traceparent.as_deref() {
-                headers = headers.insert(Header {
-                    key: "traceparent",
-                    value: Some(tp),
-                });
-            }
-            if let Some(ts) = tracestate.as_deref().filter(|s| !s.is_empty()) {
-                headers = headers.insert(Header {
-                    key: "tracestate",
-                    value: Some(ts),
-                });
-            }
-            let record = FutureRecord::to(&topic)
-                .key(&key)
-                .payload(&envelope)
-                .headers(headers);
-            // send_result copies the record into the producer's queue at once.
-            match self.producer.send_result(record) {
-                Ok(delivery) => deliveries.push(delivery),
-                Err((err, _)) => {
-                    tracing::warn!(error = %err, "producer queue refused an event; the rest waits for the next batch");
-                    break;
-                }
+/// Hands `rows` (as [`select_batch`] reads them) to the producer, in order; the idempotent
+/// producer keeps per-partition order even across its own retries.
+fn hand_over(producer: &FutureProducer<crate::kafka::QuietContext>, rows: Vec<PgRow>) -> Sent {
+    let mut deliveries = Vec::with_capacity(rows.len());
+    for row in &rows {
+        // By position, in select_batch's order; borrowed, not copied, until the producer
+        // copies the message.
+        let topic: &str = row.get(1);
+        let key: &str = row.get(2);
+        let event_id: uuid::Uuid = row.get(3);
+        let event_type: &str = row.get(4);
+        let envelope: &[u8] = row.get(5);
+        let traceparent: Option<&str> = row.get(6);
+        let tracestate: Option<&str> = row.get(7);
+        let mut id = uuid::Uuid::encode_buffer();
+        let event_id: &str = event_id.hyphenated().encode_lower(&mut id);
+        let mut headers = OwnedHeaders::new_with_capacity(5)
+            .insert(Header {
+                key: "event_id",
+                value: Some(event_id),
+            })
+            .insert(Header {
+                key: "event_type",
+                value: Some(event_type),
+            })
+            .insert(Header {
+                key: "content-type",
+                value: Some("application/x-protobuf"),
+            });
+        if let Some(tp) = traceparent {
+            headers = headers.insert(Header {
+                key: "traceparent",
+                value: Some(tp),
+            });
+        }
+        if let Some(ts) = tracestate.filter(|s| !s.is_empty()) {
+            headers = headers.insert(Header {
+                key: "tracestate",
+                value: Some(ts),
+            });
+        }
+        let record = FutureRecord::to(topic)
+            .key(key)
+            .payload(envelope)
+            .headers(headers);
+        // send_result copies the record into the producer's queue at once.
+        match producer.send_result(record) {
+            Ok(delivery) => deliveries.push(delivery),
+            Err((err, _)) => {
+                tracing::warn!(error = %err, "producer queue refused an event; the rest waits for the next batch");
+                break;
             }
         }
-        Sent {
-            seqs: rows.iter().map(|r| r.get::<i64, _>("seq")).collect(),
-            deliveries,
-        }
+    }
+    Sent {
+        seqs: rows.iter().map(|r| r.get::<i64, _>(0)).collect(),
+        deliveries,
     }
 }
 
@@ -283,10 +324,6 @@ struct Sent {
 }
 
 impl Sent {
-    fn last_seq(&self) -> Option<i64> {
-        self.seqs.last().copied()
-    }
-
     /// Waits for the broker's answers: the numbers of the prefix it acknowledged, and the
     /// failure that ended it (a row the producer refused counts as one). A failure leaves its
     /// row and everything after it for the next attempt, so order is kept.
@@ -327,25 +364,38 @@ async fn select_batch(
 ) -> Result<Vec<PgRow>, sqlx::Error> {
     sqlx::query(
         "SELECT seq, topic, message_key, event_id, event_type, envelope, traceparent, tracestate
-         FROM outbox WHERE published_at IS NULL AND ($2::bigint IS NULL OR seq > $2)
+         FROM outbox WHERE published_at IS NULL AND seq > $2
          ORDER BY seq LIMIT $1",
     )
     .bind(BATCH_SIZE)
-    .bind(after)
+    // Numbers start at 1. A bound that is always there lets the plan the database keeps for
+    // the statement start the index scan after it, not filter the rows in flight out.
+    .bind(after.unwrap_or(0))
     .fetch_all(conn)
     .await
 }
 
-/// Marks the events `seqs` sent.
+/// Records the events `seqs` sent: they move from the outbox to `outbox_published` in one
+/// statement.
 async fn mark_sent<'c, E>(executor: E, seqs: &[i64]) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'c, Database = sqlx::Postgres>,
 {
     if !seqs.is_empty() {
-        sqlx::query("UPDATE outbox SET published_at = now() WHERE seq = ANY($1)")
-            .bind(seqs)
-            .execute(executor)
-            .await?;
+        sqlx::query(
+            "WITH sent AS (
+                 DELETE FROM outbox WHERE seq = ANY($1)
+                 RETURNING seq, event_id, topic, message_key, event_type, envelope, traceparent,
+                           tracestate, created_at)
+             INSERT INTO outbox_published (seq, event_id, topic, message_key, event_type, envelope,
+                                           traceparent, tracestate, created_at, published_at)
+             SELECT seq, event_id, topic, message_key, event_type, envelope, traceparent,
+                    tracestate, created_at, now()
+               FROM sent",
+        )
+        .bind(seqs)
+        .execute(executor)
+        .await?;
     }
     Ok(())
 }

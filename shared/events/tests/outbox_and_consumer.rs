@@ -155,6 +155,18 @@ async fn a_committed_change_is_published_and_a_rolled_back_one_is_not() {
         .await
         .unwrap();
     assert_eq!(unsent, 0);
+    // What left is kept whole, with when it left: the envelope the consumer read.
+    let (key, published, kept): (String, bool, Vec<u8>) = sqlx::query_as(
+        "SELECT message_key, published_at IS NOT NULL, envelope FROM outbox_published",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((key.as_str(), published), ("committed", true));
+    assert_eq!(
+        EventEnvelope::decode(kept.as_slice()).unwrap().aggregate_id,
+        "committed"
+    );
 }
 
 #[tokio::test]
@@ -527,15 +539,19 @@ async fn housekeeping_prunes_what_is_done_and_a_pruned_event_redelivered_is_stil
         ),
         ("unsent", None, "now() - interval '10 days'"),
     ] {
-        sqlx::query(&format!(
-            "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, created_at, published_at)
-             VALUES (gen_random_uuid(), 't', $1, 'x', '\\x00', {created}, {})",
-            published.unwrap_or("NULL")
-        ))
-        .bind(id)
-        .execute(&pool)
-        .await
-        .unwrap();
+        // A sent event is in outbox_published (where the relay moves it), with the number
+        // the outbox gave it; one not sent yet is in the outbox.
+        let sql = match published {
+            Some(published) => format!(
+                "INSERT INTO outbox_published (seq, event_id, topic, message_key, event_type, envelope, created_at, published_at)
+                 VALUES (nextval('outbox_seq_seq'), gen_random_uuid(), 't', $1, 'x', '\\x00', {created}, {published})"
+            ),
+            None => format!(
+                "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, created_at)
+                 VALUES (gen_random_uuid(), 't', $1, 'x', '\\x00', {created})"
+            ),
+        };
+        sqlx::query(&sql).bind(id).execute(&pool).await.unwrap();
     }
     // Two events applied; the first 40 days ago.
     let consumer = Consumer::new(pool.clone(), &kafka, settings(&kafka), AddRow).unwrap();
@@ -571,10 +587,11 @@ async fn housekeeping_prunes_what_is_done_and_a_pruned_event_redelivered_is_stil
     .unwrap();
     assert_eq!(pruned.outbox, 1);
     assert_eq!(pruned.processed, 1);
-    let left: Vec<String> = sqlx::query_scalar("SELECT message_key FROM outbox ORDER BY seq")
-        .fetch_all(&pool)
-        .await
-        .unwrap();
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT message_key FROM outbox_events ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
     assert_eq!(left, ["1 hour", "unsent"]);
     let watermark: i64 = sqlx::query_scalar(
         "SELECT \"offset\" FROM processed_watermarks WHERE topic = 't' AND partition = 0",

@@ -61,7 +61,12 @@ impl DurableBroker {
             .open(self.dir.join("broker.log"))
             .unwrap();
         let url = format!("tcp://127.0.0.1:{}", self.port);
-        let child = Command::new(tansu)
+        let mut command = Command::new(tansu);
+        // The broker's own log filter, to see inside it (`tansu_broker::coordinator=debug`).
+        if let Some(filter) = std::env::var_os("NSK_CHAOS_BROKER_LOG") {
+            command.env("RUST_LOG", filter);
+        }
+        let child = command
             .args([
                 "broker",
                 "--listener-url",
