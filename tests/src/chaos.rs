@@ -228,9 +228,20 @@ pub struct Run {
     /// here.
     pub last_fault_end: Instant,
     pub dir: PathBuf,
+    /// Whether the broker's data and log stay when the run ends (a run the checker failed).
+    kept: bool,
 }
 
+/// How long the services' fetches wait at the durable local broker (see [`Run::start`]).
+const CHAOS_FETCH_WAIT_MS: &str = "500";
+
 impl Run {
+    /// The broker's data and log stay after the run, and the end says where they and the
+    /// processes' logs are.
+    pub fn keep(&mut self) {
+        self.kept = true;
+    }
+
     /// The broker, the platform on it, a profession and two accredited centers.
     pub async fn start(options: Options) -> Self {
         let dir =
@@ -238,9 +249,18 @@ impl Run {
         let _ = std::fs::remove_dir_all(&dir);
         let broker = DurableBroker::start(&dir).await;
         let brokers = broker.address();
+        // The durable local broker (Tansu on SQLite) holds every fetch for its full wait and
+        // answers it with queries per partition and per event: idle consumers asking every
+        // 100 ms kept it near a full core, and once behind (after the outage) it stopped
+        // answering heartbeats in time. They ask every 500 ms here.
         let extra: Vec<(&str, &str, &str)> = nsk_config::SERVICES
             .iter()
-            .map(|s| (*s, "KAFKA_BROKERS", brokers.as_str()))
+            .flat_map(|s| {
+                [
+                    (*s, "KAFKA_BROKERS", brokers.as_str()),
+                    (*s, "NSK_CONSUMER_FETCH_WAIT_MS", CHAOS_FETCH_WAIT_MS),
+                ]
+            })
             .collect();
         let platform = Platform::start_with("chaos", &extra).await;
         let profession_id = register_welder(&platform, "72120051").await;
@@ -287,6 +307,7 @@ impl Run {
             faults: Vec::new(),
             last_fault_end: Instant::now(),
             dir,
+            kept: false,
         }
     }
 
@@ -493,9 +514,10 @@ impl Run {
 }
 
 impl Drop for Run {
-    /// The broker's data and log go with a run that ended well; a failed run leaves them.
+    /// The broker's data and log go with a run that ended well; a failed run (a panic, or
+    /// what the checker found) leaves them.
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if std::thread::panicking() || self.kept {
             eprintln!(
                 "the broker's data and log are kept in {}; the processes' logs in {}\n{}",
                 self.dir.display(),

@@ -320,6 +320,7 @@ fn check_data(objects: &[Value], replicas: i64) {
         topic_prefix: String::new(),
         partitions: 3,
         replication: 1,
+        fetch_wait_ms: nsk_config::DEFAULT_FETCH_WAIT_MS,
     };
     let mut topics: Vec<String> = nsk_config::SERVICES
         .iter()

@@ -360,7 +360,15 @@ pub struct KafkaConfig {
     /// `NSK_TOPIC_REPLICATION`: replication factor of topics the service creates (default 1;
     /// 3 on a production cluster).
     pub replication: i32,
+    /// `NSK_CONSUMER_FETCH_WAIT_MS`: how long a consumer's fetch may wait at the broker for
+    /// events (default [`DEFAULT_FETCH_WAIT_MS`]). Apache Kafka answers as soon as an event
+    /// comes; a broker that does not (Tansu) holds every fetch this long, so it is the most an
+    /// event waits for an idle consumer, and it sets how often idle consumers ask.
+    pub fetch_wait_ms: u32,
 }
+
+/// What [`KafkaConfig::fetch_wait_ms`] is unless configured.
+pub const DEFAULT_FETCH_WAIT_MS: u32 = 100;
 
 impl KafkaConfig {
     /// The broker settings alone (`KAFKA_BROKERS`, `NSK_TOPIC_PREFIX`, ...), for tools that
@@ -412,11 +420,24 @@ impl KafkaConfig {
                 "must be between 1 and 10",
             );
         }
+        let fetch_wait_ms: u32 = r.parse(
+            "NSK_CONSUMER_FETCH_WAIT_MS",
+            DEFAULT_FETCH_WAIT_MS,
+            "must be a whole number of milliseconds",
+        );
+        if !(1..=5000).contains(&fetch_wait_ms) {
+            r.problem(
+                "NSK_CONSUMER_FETCH_WAIT_MS",
+                &fetch_wait_ms.to_string(),
+                "must be between 1 and 5000",
+            );
+        }
         Self {
             brokers,
             topic_prefix,
             partitions,
             replication,
+            fetch_wait_ms,
         }
     }
 

@@ -205,7 +205,14 @@ impl<H: EventHandler> Consumer<H> {
                 .set("statistics.interval.ms", "5000")
                 // A broker that does not answer a fetch as soon as data arrives (Tansu) holds
                 // it this long: the most an event waits for its consumer when all are idle.
-                .set("fetch.wait.max.ms", "100")
+                .set("fetch.wait.max.ms", self.kafka.fetch_wait_ms.to_string())
+                // What a fetch brings and what waits in the client: a few batches of events
+                // (700 bytes each), not librdkafka's default of up to 64 MiB read ahead, which
+                // a rebalance throws away and a broker behind (Tansu reads each event's
+                // headers with a query of its own) pays for again.
+                .set("max.partition.fetch.bytes", "262144")
+                .set("fetch.max.bytes", "1048576")
+                .set("queued.max.messages.kbytes", "4096")
                 .create_with_context(crate::kafka::GroupContext::new(&self.settings.group))?;
         let consumer = std::sync::Arc::new(consumer);
         let topic_refs: Vec<&str> = self.settings.topics.iter().map(String::as_str).collect();

@@ -56,6 +56,8 @@ async fn main() -> ExitCode {
     if report.clean() {
         ExitCode::SUCCESS
     } else {
+        // The broker's data and log, and where the processes' logs are, for whoever looks.
+        run.keep();
         ExitCode::FAILURE
     }
 }

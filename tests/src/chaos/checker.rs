@@ -381,6 +381,7 @@ async fn dead_letters(platform: &Platform) -> usize {
         topic_prefix: platform.prefix.clone(),
         partitions: 1,
         replication: 1,
+        fetch_wait_ms: nsk_config::DEFAULT_FETCH_WAIT_MS,
     };
     let mut total = 0;
     for service in CONSUMERS {
