@@ -17,7 +17,7 @@ use futures::FutureExt as _;
 use nsk_config::KafkaConfig;
 use nsk_proto::nsk::events::v1::{DeadLetter, EventEnvelope};
 use prost::Message as _;
-use rdkafka::consumer::{Consumer as _, StreamConsumer};
+use rdkafka::consumer::{CommitMode, Consumer as _, StreamConsumer};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -196,14 +196,8 @@ impl<H: EventHandler> Consumer<H> {
         let consumer: StreamConsumer<crate::kafka::GroupContext> =
             crate::kafka::base_config(&self.kafka)
                 .set("group.id", &self.settings.group)
-                // An offset is stored by hand once its event's effect is in the database, and
-                // the client commits what is stored once a second, and when partitions are
-                // taken away or the consumer closes — not a commit per batch: each is a write
-                // at the group's coordinator, queued on the connection its heartbeats use.
-                // What was applied but not yet committed comes again and is skipped by id.
-                .set("enable.auto.commit", "true")
-                .set("enable.auto.offset.store", "false")
-                .set("auto.commit.interval.ms", "1000")
+                // Offsets are committed by hand, after the effect is in the database.
+                .set("enable.auto.commit", "false")
                 .set("auto.offset.reset", "earliest")
                 .set("enable.partition.eof", "false")
                 .set("session.timeout.ms", "10000")
@@ -270,10 +264,8 @@ impl<H: EventHandler> Consumer<H> {
             if !self.apply_all(&batch, &shutdown).await {
                 break;
             }
-            if let Err(err) = consumer.store_offsets(&next_offsets(&batch)) {
-                // A partition taken away meanwhile: its next owner reads the events again and
-                // skips them by id.
-                tracing::warn!(error = %err, "offsets not stored; the events may be redelivered and skipped");
+            if let Err(err) = consumer.commit(&next_offsets(&batch), CommitMode::Async) {
+                tracing::warn!(error = %err, "offset commit failed; the events may be redelivered and skipped");
             }
         }
         tracing::info!(group = %self.settings.group, "consumer stopped");

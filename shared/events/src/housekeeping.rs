@@ -31,7 +31,7 @@ pub struct Pruned {
     pub processed: u64,
 }
 
-/// Removes sent outbox rows older than `outbox_keep` and applied ids older than
+/// Removes published events older than `outbox_keep` and applied ids older than
 /// `processed_keep`, raising the watermarks to cover the ids removed.
 pub async fn prune(
     pool: &PgPool,

@@ -54,9 +54,9 @@ impl Relay {
     /// Publishes until `shutdown` is cancelled. Failures are logged and retried with backoff;
     /// unsent rows stay in the outbox, so nothing is lost while the broker is down.
     ///
-    /// While there is a backlog, batches overlap: the next batch is read and handed to the
-    /// producer while the broker acknowledges the last, and the last is marked sent meanwhile
-    /// (on another connection). The instance that publishes holds [`RELAY_LOCK`] on a
+    /// While there is a backlog, batches overlap: the next batch is read while the last is
+    /// handed to the producer, and what the broker acknowledged is moved to
+    /// `outbox_published` meanwhile (two batches at a time, on other connections). The instance that publishes holds [`RELAY_LOCK`] on a
     /// connection of its own for as long as it runs; the others wait for it.
     pub async fn run(mut self, shutdown: CancellationToken) {
         let mut backoff = self.idle_interval;
@@ -175,7 +175,7 @@ impl Relay {
         // The last batch, handed to the producer, not yet acknowledged.
         let mut in_flight: Option<Sent> = None;
         // The first batch; each next one is read while the one before is handed over.
-        let mut rows = select_batch(conn, None).await?;
+        let mut rows = select_batch(conn, 0).await?;
         loop {
             // Caught up: rows a transaction committed late, with a number below the batches
             // read, are found by the next call, which reads from the start.
@@ -190,7 +190,7 @@ impl Relay {
             });
             let read = async {
                 match after {
-                    Some(after) if more => select_batch(conn, Some(after)).await,
+                    Some(after) if more => select_batch(conn, after).await,
                     _ => Ok(Vec::new()),
                 }
             };
@@ -243,7 +243,7 @@ impl Relay {
         if !locked {
             return Ok(0);
         }
-        let rows = select_batch(&mut tx, None).await?;
+        let rows = select_batch(&mut tx, 0).await?;
         if rows.is_empty() {
             return Ok(0);
         }
@@ -357,20 +357,17 @@ impl Sent {
     }
 }
 
-/// The next unsent events in outbox order, after `after` when batches are in flight.
-async fn select_batch(
-    conn: &mut PgConnection,
-    after: Option<i64>,
-) -> Result<Vec<PgRow>, sqlx::Error> {
+/// The next unsent events in outbox order, numbered after `after` (0 from the start; numbers
+/// start at 1). A bound always there lets the plan the database keeps for the statement start
+/// the index scan after the batches in flight, not filter them out.
+async fn select_batch(conn: &mut PgConnection, after: i64) -> Result<Vec<PgRow>, sqlx::Error> {
     sqlx::query(
         "SELECT seq, topic, message_key, event_id, event_type, envelope, traceparent, tracestate
          FROM outbox WHERE published_at IS NULL AND seq > $2
          ORDER BY seq LIMIT $1",
     )
     .bind(BATCH_SIZE)
-    // Numbers start at 1. A bound that is always there lets the plan the database keeps for
-    // the statement start the index scan after it, not filter the rows in flight out.
-    .bind(after.unwrap_or(0))
+    .bind(after)
     .fetch_all(conn)
     .await
 }
