@@ -4,6 +4,7 @@
 # build never needs a database). This script writes that data from the migrations.
 #   sqlx.sh prepare   rebuild services/<service>/.sqlx from a database migrated from scratch
 #   sqlx.sh check     the same into a scratch folder, then fail if the committed data differs
+# SQLX_SERVICES="documents vouchers" limits either to those services.
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 mode="${1:-check}"
@@ -16,7 +17,7 @@ scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 stale=()
 
-for service in $(ls services); do
+for service in ${SQLX_SERVICES:-$(ls services)}; do
   dir="services/$service"
   [[ -f "$dir/.env" ]] || continue
   db="nsk_sqlx_$service"

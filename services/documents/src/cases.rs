@@ -13,7 +13,6 @@ use nsk_identity::Identity;
 use nsk_kz::CenterNumber;
 use nsk_proto::nsk::accreditation::v1 as accreditation;
 use nsk_proto::nsk::documents::v1 as pb;
-use nsk_proto::nsk::professions::v1 as professions;
 use prost::Message as _;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -21,8 +20,9 @@ use uuid::Uuid;
 use crate::access;
 use crate::convert::{export_chunk, known_certificate_to_proto, IssueFields};
 use crate::domain::cancellation::{self, Ground};
-use crate::domain::issuance::{self, CenterOnDay, Issuance, ProfessionOnDay};
+use crate::domain::issuance::{self, CenterOnDay, Issuance};
 use crate::domain::serial::SerialNumber;
+use crate::known::{Facts, Known};
 use crate::publish::{self, Event};
 use crate::store::{self, CancellationRecord, DocumentFilter, StoredDocument};
 
@@ -31,6 +31,67 @@ const EXPORT_PAGE: i64 = 5000;
 
 /// Chunks of the export read ahead of the caller.
 const EXPORT_AHEAD: usize = 2;
+
+/// How many times a registration is judged before it gives up on read models that keep
+/// moving (each judgement after the first on a fresh read).
+const JUDGEMENTS: usize = 3;
+
+/// What a registration takes from the read models it was judged on.
+struct Judged {
+    oked: String,
+    nkz: String,
+    profession_name: String,
+    center_name: String,
+    voucher_id: String,
+    valid_until: NaiveDate,
+    issued_late: bool,
+}
+
+impl Judged {
+    /// The document to write, before its number: its `serial_number` is the serial up to the
+    /// number (Appendix 2), its `sequence` 0.
+    fn document(
+        &self,
+        center: CenterNumber,
+        f: &IssueFields,
+        issue_date: NaiveDate,
+    ) -> StoredDocument {
+        let serial = SerialNumber {
+            oked: self.oked.clone(),
+            nkz: SerialNumber::nkz_part(&self.nkz),
+            level: f.level,
+            // Appendix 2, level 4: the day of the procedure, not of registration.
+            date: f.procedure_date,
+            center,
+            sequence: 0,
+        };
+        StoredDocument {
+            id: Uuid::now_v7(),
+            version: 1,
+            serial_number: serial.prefix(),
+            center_number: center,
+            sequence: 0,
+            holder: f.holder.clone(),
+            holder_name: f.holder_name.clone(),
+            profession_id: f.profession_id,
+            profession_name: self.profession_name.clone(),
+            nqf_level: i32::from(f.level),
+            separate_skills: f.skills.clone(),
+            procedure_date: f.procedure_date,
+            protocol_number: f.protocol_number.clone(),
+            protocol_date: f.protocol_date,
+            issue_date,
+            valid_until: self.valid_until,
+            head_of_center: f.head_of_center.clone(),
+            voucher_id: self.voucher_id.clone(),
+            issued_late: self.issued_late,
+            cancellation: None,
+            created_at: Utc::now().trunc_subsecs(6),
+            center_name: self.center_name.clone(),
+            procedure_id: f.procedure_id,
+        }
+    }
+}
 
 /// What an official's cancellation names besides the document.
 pub struct Cancellation {
@@ -46,6 +107,7 @@ pub struct Registry {
     pool: PgPool,
     outbox: Outbox,
     calendar: SharedCalendar,
+    known: Known,
 }
 
 impl Registry {
@@ -54,48 +116,14 @@ impl Registry {
             pool,
             outbox,
             calendar,
+            known: Known::new(),
         }
-    }
-
-    /// The register of professions as the registry knew it on `day`, for one profession.
-    async fn profession_on(
-        &self,
-        id: Uuid,
-        day: NaiveDate,
-    ) -> Result<Option<(ProfessionOnDay, String)>, ApiError> {
-        let Some(row) = store::profession_as_of(&self.pool, id, day).await? else {
-            return Ok(None);
-        };
-        let entry = professions::Profession::decode(row.snapshot.as_slice()).map_err(|e| {
-            ApiError::internal(format!("stored snapshot of {id} does not decode: {e}"))
-        })?;
-        let name = entry
-            .names
-            .as_ref()
-            .map(|n| n.ru.clone())
-            .unwrap_or_default();
-        Ok(Some((
-            ProfessionOnDay {
-                active: row.active,
-                oked: entry.oked_code,
-                nkz: entry.nkz_code,
-                nqf_levels: entry
-                    .nqf_levels
-                    .iter()
-                    .filter_map(|l| u8::try_from(*l).ok())
-                    .collect(),
-                validity_months: u32::try_from(entry.document_validity_months).unwrap_or(0),
-                separate_skills_allowed: entry.separate_skills_allowed,
-                separate_skills: entry.separate_skills,
-            },
-            name,
-        )))
     }
 
     /// What accreditation said of the center in `record` on `day`, for `profession`, and the
     /// last day the center could act when it can no longer act `today`.
     fn center_on(
-        record: store::CenterRecord,
+        record: &store::CenterRecord,
         profession: Uuid,
         day: NaiveDate,
         today: NaiveDate,
@@ -105,14 +133,14 @@ impl Registry {
             scope_levels: None,
         };
         let mut periods = Vec::new();
-        for (row, statuses) in record.certificates {
+        for (row, statuses) in &record.certificates {
             let active = crate::domain::certificate_active_on(
                 row.valid_from,
                 row.valid_until,
-                &statuses,
+                statuses,
                 day,
             );
-            periods.push((row.valid_from, row.valid_until, statuses));
+            periods.push((row.valid_from, row.valid_until, statuses.clone()));
             if !active {
                 continue;
             }
@@ -172,7 +200,12 @@ impl Registry {
         }
     }
 
-    /// The checks of [`Self::issue`] and the document's transaction.
+    /// The checks of [`Self::issue`] and the document's write. The checks run on the read
+    /// models held in memory (`crate::known`); the document is written by one statement that
+    /// writes it only if those read models have not moved since (`store::register_document`).
+    /// A refusal, or a write that finds memory behind, is judged again on a fresh read. After a
+    /// procedure on the platform, the document is written in a transaction that locks the
+    /// procedure, on a fresh read.
     async fn register(
         &self,
         identity: &Identity,
@@ -181,29 +214,96 @@ impl Registry {
         issue_date: NaiveDate,
     ) -> Result<StoredDocument, ApiError> {
         let center = identity.own_center()?;
+        let mut fresh = fields.procedure_id.is_some();
+        for _ in 0..JUDGEMENTS {
+            let facts = self
+                .known
+                .facts(&self.pool, fields.profession_id, center, fresh)
+                .await?;
+            let judged = match self.judge(center, &fields, issue_date, &facts).await {
+                Ok(judged) => judged,
+                Err(_) if !fresh => {
+                    fresh = true;
+                    continue;
+                }
+                Err(refused) => return Err(refused),
+            };
+            let context = |id: Uuid| EventContext {
+                actor: identity.subject.clone(),
+                request_id: key
+                    .map(|k| k.id().to_string())
+                    .unwrap_or_else(|| id.to_string()),
+            };
+            let mut document = judged.document(center, &fields, issue_date);
+            if fields.procedure_id.is_some() {
+                let context = context(document.id);
+                return self
+                    .register_after_procedure(key, &fields, document, &context)
+                    .await;
+            }
+            let (event, digits_at) =
+                publish::prepare_issued(&self.outbox, &context(document.id), &document, None)
+                    .ok_or_else(|| {
+                        ApiError::internal("the number's place in the event was not found")
+                    })?;
+            let stamps = store::Stamps {
+                professions: facts.professions_stamp,
+                centers: facts.centers_stamp,
+            };
+            match store::register_document(&self.pool, &document, key, stamps, &event, digits_at)
+                .await?
+            {
+                store::Registered::Written {
+                    sequence,
+                    serial_number,
+                } => {
+                    document.sequence = sequence;
+                    document.serial_number = serial_number;
+                    tracing::info!(document_id = %document.id, serial = %document.serial_number, late = document.issued_late, "document registered");
+                    return Ok(document);
+                }
+                store::Registered::Behind => fresh = true,
+                // The retry's answer is looked up by `issue`.
+                store::Registered::Recorded => {
+                    return Err(ApiError::aborted(format!(
+                        "request {} was applied while this one was checked",
+                        key.map(|k| k.id().to_string()).unwrap_or_default()
+                    )))
+                }
+                store::Registered::Exhausted => {
+                    return Err(ApiError::failed_precondition(
+                        "the center's sequence of 8 digits is exhausted",
+                    ))
+                }
+            }
+        }
+        Err(ApiError::unavailable(
+            "the registers the registry keeps of professions and centers changed while the document was checked; try again",
+        ))
+    }
+
+    /// The checks of a registration on `facts` (and the voucher named, read now): what the
+    /// document takes from them, or the refusal.
+    async fn judge(
+        &self,
+        center: CenterNumber,
+        fields: &IssueFields,
+        issue_date: NaiveDate,
+        facts: &Facts,
+    ) -> Result<Judged, ApiError> {
         let day = fields.procedure_date;
-        // The two read models at once, each in one round trip.
-        let (profession, record) =
-            tokio::try_join!(self.profession_on(fields.profession_id, day), async {
-                store::center_record(&self.pool, center)
-                    .await
-                    .map_err(ApiError::from)
-            },)?;
+        let profession = facts.profession.on(day);
         // Appendix 2: the center's name as the register has it today, the issue day.
-        let center_name = record.name.clone().unwrap_or_default();
+        let center_name = facts.center.name.clone().unwrap_or_default();
         let (center_on_day, last_active) =
-            Self::center_on(record, fields.profession_id, day, issue_date)?;
+            Self::center_on(&facts.center, fields.profession_id, day, issue_date)?;
         let issuance = Issuance {
             center: center.to_string(),
             level: fields.level,
             procedure_date: day,
             skills: fields.skills.clone(),
         };
-        let mut refusals = issuance::refusals(
-            &issuance,
-            &center_on_day,
-            profession.as_ref().map(|(p, _)| p),
-        );
+        let mut refusals = issuance::refusals(&issuance, &center_on_day, profession.map(|p| &p.3));
         // No backdating once the center's certificate has ended (Rules p. 17-18).
         if let (true, Some(last_active)) = (refusals.is_empty(), last_active) {
             refusals.extend(
@@ -223,7 +323,8 @@ impl Registry {
         }
         // Art. 29.2, 29.4: a voucher named is the one its center redeemed for this holder and
         // profession; the document keeps the voucher's id. After a procedure on the platform,
-        // the voucher is the one applied with (checked against the procedure below).
+        // the voucher is the one applied with (checked against the procedure in its
+        // transaction).
         let mut voucher_id = fields.voucher_id.clone();
         if !fields.voucher_id.is_empty() && fields.procedure_id.is_none() {
             let known = store::known_voucher(&self.pool, &fields.voucher_id).await?;
@@ -238,7 +339,7 @@ impl Registry {
                 voucher_id = id.to_string();
             }
         }
-        let (profession, profession_name) = match (refusals.is_empty(), profession) {
+        let profession = match (refusals.is_empty(), profession) {
             (true, Some(found)) => found,
             _ => {
                 return Err(ApiError::failed_precondition(format!(
@@ -247,6 +348,7 @@ impl Registry {
                 )))
             }
         };
+        let (_, _, _, profession, profession_name) = profession;
         let valid_until = issuance::valid_until(issue_date, profession.validity_months)
             .ok_or_else(|| ApiError::internal("validity out of range"))?;
         let issued_late =
@@ -256,7 +358,28 @@ impl Registry {
                         "the working-day calendar cannot judge the protocol's date: {e}"
                     ))
                 })?;
-        let id = Uuid::now_v7();
+        Ok(Judged {
+            oked: profession.oked.clone(),
+            nkz: profession.nkz.clone(),
+            profession_name: profession_name.clone(),
+            center_name,
+            voucher_id,
+            valid_until,
+            issued_late,
+        })
+    }
+
+    /// The write of a document that follows a procedure on the platform (Rules p. 18, 23):
+    /// that procedure's own, and its only one, checked and linked in the document's
+    /// transaction.
+    async fn register_after_procedure(
+        &self,
+        key: Option<&RequestKey>,
+        fields: &IssueFields,
+        mut document: StoredDocument,
+        context: &EventContext,
+    ) -> Result<StoredDocument, ApiError> {
+        let id = document.id;
         let mut tx = self.pool.begin().await?;
         if let Once::Applied(done) = nsk_db::requests::once(&mut tx, key, id).await? {
             // A concurrent retry won; return what it made.
@@ -266,16 +389,14 @@ impl Registry {
                 .await?
                 .ok_or_else(|| ApiError::internal(format!("request {done} lost its document")));
         }
-        // Rules p. 18, 23: a document after a procedure on the platform is that procedure's
-        // own, and its only one.
         if let Some(procedure) = fields.procedure_id {
             let known = store::lock_passed_procedure(&mut tx, procedure).await?;
             let claimed = crate::domain::procedure::Claimed {
-                center,
+                center: document.center_number,
                 holder: &fields.holder,
                 profession_id: fields.profession_id,
                 nqf_level: i32::from(fields.level),
-                procedure_date: day,
+                procedure_date: fields.procedure_date,
                 protocol_number: &fields.protocol_number,
                 protocol_date: fields.protocol_date,
                 voucher_id: &fields.voucher_id,
@@ -287,47 +408,12 @@ impl Registry {
                     refused.join("; ")
                 )));
             }
-            voucher_id = known
+            document.voucher_id = known
                 .and_then(|p| p.voucher_id)
                 .map(|v| v.to_string())
                 .unwrap_or_default();
             store::link_procedure(&mut tx, procedure, id).await?;
         }
-        // The center's next number is taken with the insert below, in one round trip.
-        let serial = SerialNumber {
-            oked: profession.oked.clone(),
-            nkz: SerialNumber::nkz_part(&profession.nkz),
-            level: fields.level,
-            // Appendix 2, level 4: the day of the procedure, not of registration.
-            date: day,
-            center,
-            sequence: 0,
-        };
-        let mut document = StoredDocument {
-            id,
-            version: 1,
-            serial_number: serial.prefix(),
-            center_number: center,
-            sequence: 0,
-            holder: fields.holder,
-            holder_name: fields.holder_name,
-            profession_id: fields.profession_id,
-            profession_name,
-            nqf_level: i32::from(fields.level),
-            separate_skills: fields.skills,
-            procedure_date: day,
-            protocol_number: fields.protocol_number,
-            protocol_date: fields.protocol_date,
-            issue_date,
-            valid_until,
-            head_of_center: fields.head_of_center,
-            voucher_id,
-            issued_late,
-            cancellation: None,
-            created_at: Utc::now().trunc_subsecs(6),
-            center_name,
-            procedure_id: fields.procedure_id,
-        };
         // Appendix 2, level 6: the center's running number has eight digits.
         let (sequence, serial_number) =
             store::insert_document(&mut tx, &document, store::Numbering::Next)
@@ -337,20 +423,14 @@ impl Registry {
                 })?;
         document.sequence = sequence;
         document.serial_number = serial_number;
-        let context = EventContext {
-            actor: identity.subject.clone(),
-            request_id: key
-                .map(|k| k.id().to_string())
-                .unwrap_or_else(|| id.to_string()),
-        };
         let event = Event::Issued {
             document: &document,
             migrated: false,
             procedure: fields.procedure_id,
         };
-        publish::publish(&self.outbox, &mut tx, &context, &event).await?;
+        publish::publish(&self.outbox, &mut tx, context, &event).await?;
         tx.commit().await?;
-        tracing::info!(document_id = %id, serial = %document.serial_number, late = issued_late, "document registered");
+        tracing::info!(document_id = %id, serial = %document.serial_number, late = document.issued_late, "document registered");
         Ok(document)
     }
 

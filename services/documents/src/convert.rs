@@ -474,3 +474,37 @@ pub fn registered_profession_to_proto(
         known_versions,
     })
 }
+
+/// A stored version of a profession as issuance judges it, and its name in Russian (the name
+/// Appendix 2 prints).
+pub fn profession_on_day(
+    row: &ProfessionRow,
+) -> Result<(issuance::ProfessionOnDay, String), ApiError> {
+    let entry = professions::Profession::decode(row.snapshot.as_slice()).map_err(|e| {
+        ApiError::internal(format!(
+            "stored snapshot of {} does not decode: {e}",
+            row.profession_id
+        ))
+    })?;
+    let name = entry
+        .names
+        .as_ref()
+        .map(|n| n.ru.clone())
+        .unwrap_or_default();
+    Ok((
+        issuance::ProfessionOnDay {
+            active: row.active,
+            oked: entry.oked_code,
+            nkz: entry.nkz_code,
+            nqf_levels: entry
+                .nqf_levels
+                .iter()
+                .filter_map(|l| u8::try_from(*l).ok())
+                .collect(),
+            validity_months: u32::try_from(entry.document_validity_months).unwrap_or(0),
+            separate_skills_allowed: entry.separate_skills_allowed,
+            separate_skills: entry.separate_skills,
+        },
+        name,
+    ))
+}

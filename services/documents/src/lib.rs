@@ -30,6 +30,7 @@ pub mod domain;
 pub mod events;
 pub mod feed;
 pub mod grpc;
+pub mod known;
 pub mod migration;
 pub mod pdf;
 pub mod publish;

@@ -51,20 +51,7 @@ pub async fn publish(
             migrated,
             procedure,
         } => {
-            let e = pb::DocumentIssued {
-                document_id: id.clone(),
-                serial_number: document.serial_number.clone(),
-                profession_id: document.profession_id.to_string(),
-                nqf_level: document.nqf_level,
-                center_number: document.center_number.to_string(),
-                issue_date: document.issue_date.to_string(),
-                valid_until: document.valid_until.to_string(),
-                voucher_id: document.voucher_id.clone(),
-                procedure_date: document.procedure_date.to_string(),
-                issued_late: document.issued_late,
-                migrated: *migrated,
-                procedure_id: procedure.map(|p| p.to_string()).unwrap_or_default(),
-            };
+            let e = issued(document, &document.serial_number, *migrated, *procedure);
             outbox.append(conn, aggregate, context, &e).await?;
         }
         Event::Cancelled(document) => {
@@ -78,6 +65,62 @@ pub async fn publish(
         }
     }
     Ok(())
+}
+
+/// The `DocumentIssued` of `document`, carrying `serial_number`.
+fn issued(
+    document: &StoredDocument,
+    serial_number: &str,
+    migrated: bool,
+    procedure: Option<uuid::Uuid>,
+) -> pb::DocumentIssued {
+    pb::DocumentIssued {
+        document_id: document.id.to_string(),
+        serial_number: serial_number.to_string(),
+        profession_id: document.profession_id.to_string(),
+        nqf_level: document.nqf_level,
+        center_number: document.center_number.to_string(),
+        issue_date: document.issue_date.to_string(),
+        valid_until: document.valid_until.to_string(),
+        voucher_id: document.voucher_id.clone(),
+        procedure_date: document.procedure_date.to_string(),
+        issued_late: document.issued_late,
+        migrated,
+        procedure_id: procedure.map(|p| p.to_string()).unwrap_or_default(),
+    }
+}
+
+/// `DocumentIssued` of a document registered in one statement (`store::register_document`),
+/// before its number is known: `document.serial_number` is the serial up to the number; the
+/// event carries the number's eight digits as zeros, and the second value is where they are
+/// in the prepared envelope (counted from 1), for the statement to write the number there.
+pub fn prepare_issued<'o>(
+    outbox: &'o Outbox,
+    context: &EventContext,
+    document: &StoredDocument,
+    procedure: Option<uuid::Uuid>,
+) -> Option<(nsk_events::Prepared<'o>, i32)> {
+    let id = document.id.to_string();
+    let aggregate = Aggregate {
+        kind: AGGREGATE,
+        id: &id,
+        version: document.version,
+    };
+    let zeros = format!("{}00000000", document.serial_number);
+    let event = issued(document, &zeros, false, procedure);
+    let payload_len = prost::Message::encoded_len(&event);
+    let prepared = outbox.prepare(aggregate, context, &event);
+    // The payload is the envelope's last field, so its encoding ends the envelope; in it, the
+    // serial (field 2) follows the document's id and comes before anything a caller wrote.
+    let payload_at = prepared.envelope.len().checked_sub(payload_len)?;
+    let serial_at = prepared.envelope[payload_at..]
+        .windows(zeros.len())
+        .position(|w| w == zeros.as_bytes())?;
+    let digits_at = payload_at + serial_at + document.serial_number.len();
+    (prepared.envelope.get(digits_at..digits_at + 8) == Some(b"00000000".as_slice()))
+        .then(|| i32::try_from(digits_at + 1).ok())
+        .flatten()
+        .map(|at| (prepared, at))
 }
 
 /// Appends `DocumentCancelled` for each document.

@@ -674,26 +674,141 @@ async fn a_centers_eight_digits_end_at_99_999_999_and_the_next_document_is_refus
         .into_inner();
     assert_eq!(fetched.status, pb::DocumentStatus::Valid as i32);
     doc.holder.as_mut().unwrap().iin = iin(13);
-    let refused = app
-        .client
-        .issue_document(center(issue(doc, "")))
-        .await
-        .unwrap_err();
-    assert_eq!(refused.code(), Code::FailedPrecondition);
-    assert!(
-        refused.message().contains("8 digits is exhausted"),
-        "{}",
-        refused.message()
-    );
-    // Nothing of the refused one stays: no document, the counter where it was.
-    let (documents, counter): (i64, i64) = sqlx::query_as(
+    // Refused, and refused again when retried with the same request id: the refusal left no
+    // record of the request behind.
+    for attempt in ["", "full-1", "full-1"] {
+        let refused = app
+            .client
+            .issue_document(center(issue(doc.clone(), attempt)))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{attempt:?}");
+        assert!(
+            refused.message().contains("8 digits is exhausted"),
+            "{}",
+            refused.message()
+        );
+    }
+    // Nothing of the refused ones stays: no document, the counter where it was, no request.
+    let (documents, counter, requests): (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM documents WHERE center_number = 42),
-                (SELECT last_sequence FROM center_sequences WHERE center_number = 42)",
+                (SELECT last_sequence FROM center_sequences WHERE center_number = 42),
+                (SELECT count(*) FROM request_keys WHERE request_id = 'full-1')",
     )
     .fetch_one(&pool)
     .await
     .unwrap();
-    assert_eq!((documents, counter), (2, 99_999_999));
+    assert_eq!((documents, counter, requests), (2, 99_999_999, 0));
+}
+
+/// The registry judges a registration on the read models it holds in memory; whatever
+/// changes them — here an operator's SQL, not an event — the next registration is judged on
+/// what they hold now.
+#[tokio::test]
+async fn a_registration_is_judged_on_the_read_models_as_they_are_now_not_as_memory_held_them() {
+    let mut app = spawn_app("docmemo").await;
+    let profession_id = app.profession_id.clone();
+    let yesterday = today().pred_opt().unwrap();
+    // Registered while the center is active: the service now holds the center and the
+    // profession in memory.
+    issued(&mut app, document(&profession_id, 4, yesterday)).await;
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    // The certificate suspended from today, written straight into the read model.
+    sqlx::query(
+        "INSERT INTO known_certificate_statuses (certificate_id, status, since, event_id)
+         VALUES ($1::uuid, 'suspended', $2, gen_random_uuid())",
+    )
+    .bind(CERTIFICATE)
+    .bind(today())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let mut doc = document(&profession_id, 4, today());
+    doc.holder.as_mut().unwrap().iin = iin(12);
+    let refused = app
+        .client
+        .issue_document(center(issue(doc.clone(), "memo-1")))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(
+        refused
+            .message()
+            .contains("no active accreditation certificate"),
+        "{refused:?}"
+    );
+    // A procedure of yesterday, before the suspension, is still registered.
+    let before = app
+        .client
+        .issue_document(center(issue(
+            document(&profession_id, 3, yesterday),
+            "memo-2",
+        )))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        before.serial_number.ends_with("-0042-00000002"),
+        "{}",
+        before.serial_number
+    );
+    // The profession's levels narrowed to 3 by a new version in effect from today: a
+    // level-4 document for a procedure today is refused, one for yesterday's is not judged
+    // by it.
+    let snapshot: Vec<u8> = sqlx::query_scalar(
+        "SELECT snapshot FROM registered_profession_versions WHERE profession_id = $1::uuid",
+    )
+    .bind(&profession_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let mut entry = professions::Profession::decode(snapshot.as_slice()).unwrap();
+    entry.nqf_levels = vec![3];
+    entry.version = 2;
+    sqlx::query(
+        "INSERT INTO registered_profession_versions (profession_id, version, active, effective_from, snapshot, event_id)
+         VALUES ($1::uuid, 2, true, $2, $3, gen_random_uuid())",
+    )
+    .bind(&profession_id)
+    .bind(today())
+    .bind(entry.encode_to_vec())
+    .execute(&pool)
+    .await
+    .unwrap();
+    // The suspension lifted (an operator's correction), so only the profession can refuse.
+    sqlx::query("DELETE FROM known_certificate_statuses WHERE status = 'suspended'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let refused = app
+        .client
+        .issue_document(center(issue(doc, "memo-3")))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::FailedPrecondition);
+    assert!(refused.message().contains("level"), "{refused:?}");
+    let mut earlier = document(&profession_id, 4, yesterday);
+    earlier.holder.as_mut().unwrap().iin = iin(13);
+    let third = app
+        .client
+        .issue_document(center(issue(earlier, "memo-4")))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        third.serial_number.ends_with("-0042-00000003"),
+        "{}",
+        third.serial_number
+    );
+    // Nothing of the refused requests stays.
+    let (documents, requests): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM documents),
+                (SELECT count(*) FROM request_keys WHERE request_id LIKE 'memo-%')",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((documents, requests), (3, 2));
 }
 
 #[tokio::test]

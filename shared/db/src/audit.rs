@@ -83,10 +83,30 @@ pub async fn append(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<i64, s
 pub fn append_statement(before: &str) -> String {
     format!(
         "WITH {before}
-         head AS (
+         {}
+         SELECT seq FROM headed",
+        entry_queries(None)
+    )
+}
+
+/// The entry's part of a caller's own statement: the `WITH` queries `head`, `entry`, `logged`
+/// and `headed` (which yields the entry's number as `seq`), binding `$1`-`$5` as
+/// [`append_statement`] does. With a `gate` — the name of an earlier query of the statement —
+/// the entry is appended only if that query yields a row: an act that may do nothing (a
+/// document whose number ran out, a request already applied) leaves no entry either.
+///
+/// The head of the connection's lane is locked by the statement and stays locked until the
+/// transaction ends; the hash is computed as [`chain_hash`] computes it (each field's length
+/// as 8 bytes big-endian, then its UTF-8 bytes), which [`verify`] checks in Rust.
+pub fn entry_queries(gate: Option<&str>) -> String {
+    let gate = gate
+        .map(|name| format!("AND EXISTS (SELECT 1 FROM {name})"))
+        .unwrap_or_default();
+    format!(
+        "head AS (
              SELECT id AS lane, seq + 1 AS lane_seq, hash AS prev,
                     to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at
-               FROM audit_head WHERE id = 1 + pg_backend_pid() % $5 FOR UPDATE),
+               FROM audit_head WHERE id = 1 + pg_backend_pid() % $5 {gate} FOR UPDATE),
          entry AS (
              SELECT nextval('audit_log_seq') AS seq, lane, lane_seq, prev, at, sha256(
                  prev || int8send(lane_seq)
@@ -98,10 +118,11 @@ pub fn append_statement(before: &str) -> String {
                FROM head),
          logged AS (
              INSERT INTO audit_log (seq, lane, lane_seq, at, actor, action, subject, detail, prev_hash, hash)
-             SELECT seq, lane, lane_seq, at::timestamptz, $1, $2, $3, $4, prev, hash FROM entry)
-         UPDATE audit_head SET seq = entry.lane_seq, hash = entry.hash
-           FROM entry WHERE audit_head.id = entry.lane
-         RETURNING entry.seq"
+             SELECT seq, lane, lane_seq, at::timestamptz, $1, $2, $3, $4, prev, hash FROM entry),
+         headed AS (
+             UPDATE audit_head SET seq = entry.lane_seq, hash = entry.hash
+               FROM entry WHERE audit_head.id = entry.lane
+             RETURNING entry.seq)"
     )
 }
 

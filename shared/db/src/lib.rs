@@ -317,6 +317,37 @@ pub mod requests {
         }
     }
 
+    /// For a command that is one statement whole: the `WITH` query `name` of that statement
+    /// that records `key` (bound by [`bind_key`] as `$first`-`$first+4`) for each row `gate`
+    /// yields, as [`once`] records it; it yields a row if it recorded the key, none if the key
+    /// was recorded before (a retry: [`applied`] tells what it made). No key binds nulls, and
+    /// the query records nothing.
+    pub fn record_query(name: &str, gate: &str, first: usize) -> String {
+        let [caller, request, method, digest, resource] =
+            [first, first + 1, first + 2, first + 3, first + 4];
+        format!(
+            "{name} AS (
+                 INSERT INTO request_keys (caller, request_id, method, digest, resource_id)
+                 SELECT ${caller}::text, ${request}::text, ${method}::text, ${digest}::bytea, ${resource}::uuid
+                   FROM {gate} WHERE ${caller}::text IS NOT NULL
+                 ON CONFLICT DO NOTHING RETURNING 1)"
+        )
+    }
+
+    /// Binds the parameters of [`record_query`], in order.
+    pub fn bind_key<'q>(
+        query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+        key: Option<&'q RequestKey>,
+        resource: Uuid,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        query
+            .bind(key.map(|k| k.caller.as_str()))
+            .bind(key.map(|k| k.id.as_str()))
+            .bind(key.map(|k| k.method.as_str()))
+            .bind(key.map(|k| k.digest.as_slice()))
+            .bind(resource)
+    }
+
     /// Whether `key` was applied before, without recording it: the resource it made when the
     /// same caller made the same call; the same caller's id on another method or with other
     /// content is refused. For a command that must answer a retry before it checks anything

@@ -31,7 +31,7 @@ pub mod stall;
 pub use consumer::{
     Consumer, ConsumerSettings, EventHandler, HandlerError, Outcome, ReceivedEvent,
 };
-pub use outbox::{Aggregate, EventContext, Outbox};
+pub use outbox::{Aggregate, EventContext, Outbox, Prepared};
 pub use relay::Relay;
 
 /// The migrations of the outbox and processed-events tables; every service runs them first.

@@ -124,6 +124,42 @@ impl Outbox {
         Ok(event_id)
     }
 
+    /// An event for the caller to write in a statement of its own ([`Prepared::queries`]): for
+    /// a change that is one statement whole — a document registered with its number, its
+    /// event and its audit entry in one round trip.
+    pub fn prepare<M: prost::Name>(
+        &self,
+        aggregate: Aggregate<'_>,
+        context: &EventContext,
+        payload: &M,
+    ) -> Prepared<'_> {
+        let event_id = Uuid::now_v7();
+        let trace = nsk_telemetry::current_context();
+        let envelope = self.envelope(
+            event_id,
+            &aggregate,
+            context,
+            payload,
+            chrono::Utc::now(),
+            &trace,
+        );
+        Prepared {
+            event_id,
+            topic: &self.topic,
+            message_key: aggregate.id.to_string(),
+            action: envelope.event_type.clone(),
+            envelope: envelope.encode_to_vec(),
+            traceparent: trace.get("traceparent").cloned(),
+            tracestate: trace.get("tracestate").cloned(),
+            actor: context.actor.clone(),
+            subject: format!("{}/{}", aggregate.kind, aggregate.id),
+            detail: format!(
+                "request {}, version {}",
+                context.request_id, aggregate.version
+            ),
+        }
+    }
+
     /// The envelope of one event, as both appends write it.
     fn envelope<M: prost::Name>(
         &self,
@@ -214,5 +250,65 @@ impl Outbox {
             .collect();
         nsk_db::audit::append_all(conn, &entries).await?;
         Ok(ids)
+    }
+}
+
+/// An event [`Outbox::prepare`]d for a caller's own statement: its outbox row and its audit
+/// entry, written by [`Prepared::queries`] with the parameters [`Prepared::bind`] binds.
+#[derive(Debug, Clone)]
+pub struct Prepared<'a> {
+    pub event_id: Uuid,
+    topic: &'a str,
+    message_key: String,
+    /// The envelope as encoded; the caller's statement may write it changed (see
+    /// [`Prepared::queries`]), never in length.
+    pub envelope: Vec<u8>,
+    traceparent: Option<String>,
+    tracestate: Option<String>,
+    actor: String,
+    action: String,
+    subject: String,
+    detail: String,
+}
+
+impl Prepared<'_> {
+    /// The parameters the queries of [`Prepared::queries`] use: `$1`-`$12`. The caller's own
+    /// start at `$13`.
+    pub const PARAMETERS: usize = 12;
+
+    /// The `WITH` queries that write the event — the outbox row (`outboxed`) and its audit
+    /// entry (`head`, `entry`, `logged`, `headed`) — for each row `gate` (a query of the
+    /// caller's statement, before these) yields, which is one or none: a change that did not
+    /// happen announces nothing. `envelope` is the SQL of the envelope written, `$10` as
+    /// prepared or an expression of it and of `gate`'s columns. The last of the `WITH` list:
+    /// the statement's main query follows (`headed` yields the entry's number, `seq`).
+    pub fn queries(gate: &str, envelope: &str) -> String {
+        format!(
+            "outboxed AS (
+                 INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent, tracestate)
+                 SELECT $6, $7, $8, $9, {envelope}, $11, $12 FROM {gate}),
+             {}",
+            nsk_db::audit::entry_queries(Some(gate))
+        )
+    }
+
+    /// Binds `$1`-`$12` of [`Prepared::queries`], in order.
+    pub fn bind<'q>(
+        &'q self,
+        query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+        query
+            .bind(&self.actor)
+            .bind(&self.action)
+            .bind(&self.subject)
+            .bind(&self.detail)
+            .bind(nsk_db::audit::LANES)
+            .bind(self.event_id)
+            .bind(self.topic)
+            .bind(&self.message_key)
+            .bind(&self.action)
+            .bind(&self.envelope)
+            .bind(self.traceparent.as_deref())
+            .bind(self.tracestate.as_deref())
     }
 }

@@ -128,8 +128,11 @@ pub async fn known_certificates(
 }
 
 /// What the registry knows of a center, read in one round trip for an issuance: its name,
-/// and its certificates, each with its statuses in the order they took effect.
+/// and its certificates, each with its statuses in the order they took effect; and the stamp
+/// of the centers' read model it was read at.
+#[derive(Debug, Clone)]
 pub struct CenterRecord {
+    pub stamp: i64,
     pub name: Option<String>,
     pub certificates: Vec<(KnownCertificateRow, Vec<(String, NaiveDate)>)>,
 }
@@ -139,7 +142,8 @@ pub async fn center_record(
     number: CenterNumber,
 ) -> Result<CenterRecord, sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT k.name AS "name?",
+        r#"SELECT (SELECT stamp FROM read_model_stamps WHERE name = 'centers') AS "stamp!",
+                  k.name AS "name?",
                   c.certificate_id AS "certificate_id?", c.serial_number AS "serial_number?",
                   c.valid_from AS "valid_from?", c.valid_until AS "valid_until?",
                   c.snapshot AS "snapshot?",
@@ -156,6 +160,7 @@ pub async fn center_record(
     .fetch_all(pool)
     .await?;
     let name = rows.first().and_then(|row| row.name.clone());
+    let stamp = rows.first().map(|row| row.stamp).unwrap_or_default();
     let certificates = rows
         .into_iter()
         .filter_map(|row| {
@@ -173,7 +178,11 @@ pub async fn center_record(
             ))
         })
         .collect();
-    Ok(CenterRecord { name, certificates })
+    Ok(CenterRecord {
+        stamp,
+        name,
+        certificates,
+    })
 }
 
 /// The statuses of a certificate in the order they took effect.

@@ -1,6 +1,7 @@
 //! The documents: their rows, numbering, registration, cancellation, lists and the open data.
 
 use super::*;
+use sqlx::Row as _;
 
 /// A registered document as stored.
 #[derive(Debug, Clone)]
@@ -224,8 +225,139 @@ pub async fn insert_document(
         d.procedure_id,
     )
     .fetch_optional(conn)
-    .await?;
-    Ok(inserted.map(|row| (row.sequence, row.serial_number)))
+    .await;
+    match inserted {
+        Ok(row) => Ok(row.map(|row| (row.sequence, row.serial_number))),
+        Err(err) if eight_digits_exhausted(&err) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// Whether `err` is the center's counter passing eight digits (Appendix 2, level 6; the
+/// check `center_sequences_eight_digits`).
+fn eight_digits_exhausted(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.constraint() == Some("center_sequences_eight_digits"))
+}
+
+/// The stamps of the read models a registration was judged on (see `crate::known`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamps {
+    pub professions: i64,
+    pub centers: i64,
+}
+
+/// What [`register_document`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Registered {
+    /// The document is written, with its number and serial, its event and its audit entry.
+    Written {
+        sequence: i64,
+        serial_number: String,
+    },
+    /// Nothing: a read model moved past the stamps the registration was judged on.
+    Behind,
+    /// Nothing: the request was recorded before (a retry, or the same call at once).
+    Recorded,
+    /// Nothing: the center's eight digits are exhausted (Appendix 2, level 6).
+    Exhausted,
+}
+
+/// The one statement of a registration: the document with the center's next number, its
+/// request's record, its event in the outbox (the envelope prepared with the number's eight
+/// digits as zeros, written with them in place: `digits_at`, counted from 1) and its audit
+/// entry — written only if the read models still stand at `stamps`, and only if the request
+/// was not recorded before. One round trip, its own transaction: the center's counter row is
+/// locked by it until it commits, so numbers stay gapless and in commit order.
+pub async fn register_document(
+    pool: &PgPool,
+    d: &StoredDocument,
+    key: Option<&nsk_db::requests::RequestKey>,
+    stamps: Stamps,
+    event: &nsk_events::Prepared<'_>,
+    digits_at: i32,
+) -> Result<Registered, sqlx::Error> {
+    static STATEMENT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "WITH fresh AS (
+                 SELECT 1 FROM read_model_stamps p, read_model_stamps c
+                  WHERE p.name = 'professions' AND p.stamp = $13
+                    AND c.name = 'centers' AND c.stamp = $14),
+             {once},
+             numbered AS (
+                 INSERT INTO center_sequences (center_number, last_sequence)
+                 SELECT $22, 1 FROM fresh WHERE $15::text IS NULL OR EXISTS (SELECT 1 FROM once)
+                 ON CONFLICT (center_number)
+                 DO UPDATE SET last_sequence = center_sequences.last_sequence + 1
+                 RETURNING last_sequence),
+             doc AS (
+                 INSERT INTO documents
+                    (id, serial_number, center_number, sequence, holder_iin, holder_name,
+                     profession_id, profession_name, nqf_level, separate_skills, procedure_date,
+                     protocol_number, protocol_date, issue_date, valid_until, head_of_center,
+                     voucher_id, issued_late, created_at, center_name, holder_document_number,
+                     holder_document_country, procedure_id)
+                 SELECT $20, $21 || lpad(last_sequence::text, 8, '0'), $22, last_sequence,
+                        $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36,
+                        $37, $38, $39, $40, $41
+                   FROM numbered
+                 RETURNING sequence, serial_number),
+             {event}
+             SELECT (SELECT sequence FROM doc) AS sequence,
+                    (SELECT serial_number FROM doc) AS serial_number,
+                    EXISTS (SELECT 1 FROM fresh) AS fresh",
+            once = nsk_db::requests::record_query("once", "fresh", 15),
+            event = nsk_events::Prepared::queries(
+                "doc",
+                "overlay($10 PLACING convert_to(lpad(doc.sequence::text, 8, '0'), 'UTF8') FROM $42 FOR 8)",
+            ),
+        )
+    });
+    let query = event
+        .bind(sqlx::query(&STATEMENT))
+        .bind(stamps.professions)
+        .bind(stamps.centers);
+    let row = nsk_db::requests::bind_key(query, key, d.id)
+        .bind(d.id)
+        .bind(&d.serial_number)
+        .bind(d.center_number)
+        .bind(d.holder.iin())
+        .bind(&d.holder_name)
+        .bind(d.profession_id)
+        .bind(&d.profession_name)
+        .bind(d.nqf_level)
+        .bind(&d.separate_skills)
+        .bind(d.procedure_date)
+        .bind(&d.protocol_number)
+        .bind(d.protocol_date)
+        .bind(d.issue_date)
+        .bind(d.valid_until)
+        .bind(&d.head_of_center)
+        .bind(&d.voucher_id)
+        .bind(d.issued_late)
+        .bind(d.created_at)
+        .bind(&d.center_name)
+        .bind(d.holder.document().map(|(number, _)| number))
+        .bind(d.holder.document().map(|(_, country)| country))
+        .bind(d.procedure_id)
+        .bind(digits_at)
+        .fetch_one(pool)
+        .await;
+    let row = match row {
+        Ok(row) => row,
+        Err(err) if eight_digits_exhausted(&err) => return Ok(Registered::Exhausted),
+        Err(err) => return Err(err),
+    };
+    let sequence: Option<i64> = row.try_get("sequence")?;
+    let serial_number: Option<String> = row.try_get("serial_number")?;
+    let fresh: bool = row.try_get("fresh")?;
+    Ok(match (sequence, serial_number) {
+        (Some(sequence), Some(serial_number)) => Registered::Written {
+            sequence,
+            serial_number,
+        },
+        _ if !fresh => Registered::Behind,
+        _ => Registered::Recorded,
+    })
 }
 
 pub async fn get_document(

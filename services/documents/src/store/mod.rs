@@ -108,6 +108,42 @@ pub async fn profession_as_of(
     .await
 }
 
+/// Every version the registry holds of a profession, oldest first (by version, then as
+/// received), and the stamp of the professions' read model they were read at, at once.
+pub async fn profession_versions(
+    pool: &PgPool,
+    id: Uuid,
+) -> Result<(i64, Vec<(i64, ProfessionRow)>), sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT s.stamp, v.id AS "id?", v.version AS "version?", v.active AS "active?",
+                  v.effective_from AS "effective_from?", v.snapshot AS "snapshot?"
+             FROM read_model_stamps s
+             LEFT JOIN registered_profession_versions v ON v.profession_id = $1
+            WHERE s.name = 'professions'
+            ORDER BY v.version, v.id"#,
+        id,
+    )
+    .fetch_all(pool)
+    .await?;
+    let stamp = rows.first().map(|row| row.stamp).unwrap_or_default();
+    let versions = rows
+        .into_iter()
+        .filter_map(|row| {
+            Some((
+                row.id?,
+                ProfessionRow {
+                    profession_id: id,
+                    version: row.version?,
+                    active: row.active?,
+                    effective_from: row.effective_from?,
+                    snapshot: row.snapshot?,
+                },
+            ))
+        })
+        .collect();
+    Ok((stamp, versions))
+}
+
 /// Versions received for a profession, in the order received.
 pub async fn known_versions(pool: &PgPool, id: Uuid) -> Result<Vec<i64>, sqlx::Error> {
     sqlx::query_scalar!(
