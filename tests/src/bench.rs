@@ -28,6 +28,7 @@ pub async fn relay_vs_producer(brokers: &str, db_url: &str, messages: usize) -> 
         partitions: 3,
         replication: 1,
         fetch_wait_ms: nsk_config::DEFAULT_FETCH_WAIT_MS,
+        session_timeout_ms: nsk_config::DEFAULT_SESSION_TIMEOUT_MS,
     };
     let topic = format!("nsk-bench-relay-{}", uuid_like());
     nsk_events::kafka::ensure_topics(&kafka, std::slice::from_ref(&topic))

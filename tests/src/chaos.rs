@@ -39,6 +39,9 @@ pub struct Options {
     /// Centers accredited for the run whose certificates the NCE revokes on ground 4 during
     /// it, naming documents they registered (Art. 26.2.4).
     pub revocations: usize,
+    /// How long a consumer may go unheard by its group's coordinator
+    /// (`NSK_CONSUMER_SESSION_TIMEOUT_MS`; see [`Run::start`]).
+    pub session_timeout_ms: u32,
 }
 
 impl Options {
@@ -52,6 +55,7 @@ impl Options {
             outage: Duration::from_secs(60),
             restart_postgres: true,
             revocations: 3,
+            session_timeout_ms: 30_000,
         }
     }
 
@@ -64,6 +68,8 @@ impl Options {
             outage: Duration::from_secs(8),
             restart_postgres: false,
             revocations: 1,
+            // A short run does not leave the broker far behind.
+            session_timeout_ms: nsk_config::DEFAULT_SESSION_TIMEOUT_MS,
         }
     }
 }
@@ -252,13 +258,24 @@ impl Run {
         // The durable local broker (Tansu on SQLite) holds every fetch for its full wait and
         // answers it with queries per partition and per event: idle consumers asking every
         // 100 ms kept it near a full core, and once behind (after the outage) it stopped
-        // answering heartbeats in time. They ask every 500 ms here.
+        // answering heartbeats in time. They ask every 500 ms here. And it serves every
+        // request of its storage one after another (Tansu 0.6's SQLite engine: fetches,
+        // offset commits and the groups' state alike), so behind, it answers a heartbeat or an
+        // offset commit 10 s late or more: a group whose members it did not hear for the usual
+        // 10 s broke up and rebalanced — more requests for the same queue. In the long run,
+        // consumers may go unheard for 30 s.
+        let session_timeout = options.session_timeout_ms.to_string();
         let extra: Vec<(&str, &str, &str)> = nsk_config::SERVICES
             .iter()
             .flat_map(|s| {
                 [
                     (*s, "KAFKA_BROKERS", brokers.as_str()),
                     (*s, "NSK_CONSUMER_FETCH_WAIT_MS", CHAOS_FETCH_WAIT_MS),
+                    (
+                        *s,
+                        "NSK_CONSUMER_SESSION_TIMEOUT_MS",
+                        session_timeout.as_str(),
+                    ),
                 ]
             })
             .collect();

@@ -321,6 +321,7 @@ fn check_data(objects: &[Value], replicas: i64) {
         partitions: 3,
         replication: 1,
         fetch_wait_ms: nsk_config::DEFAULT_FETCH_WAIT_MS,
+        session_timeout_ms: nsk_config::DEFAULT_SESSION_TIMEOUT_MS,
     };
     let mut topics: Vec<String> = nsk_config::SERVICES
         .iter()

@@ -365,10 +365,18 @@ pub struct KafkaConfig {
     /// comes; a broker that does not (Tansu) holds every fetch this long, so it is the most an
     /// event waits for an idle consumer, and it sets how often idle consumers ask.
     pub fetch_wait_ms: u32,
+    /// `NSK_CONSUMER_SESSION_TIMEOUT_MS`: how long a consumer may go unheard by its group's
+    /// coordinator before the group takes its partitions away (default
+    /// [`DEFAULT_SESSION_TIMEOUT_MS`]). Short, a dead consumer's partitions move on sooner; long,
+    /// a coordinator that answers late (a broker catching up) does not break the group up.
+    pub session_timeout_ms: u32,
 }
 
 /// What [`KafkaConfig::fetch_wait_ms`] is unless configured.
 pub const DEFAULT_FETCH_WAIT_MS: u32 = 100;
+
+/// What [`KafkaConfig::session_timeout_ms`] is unless configured.
+pub const DEFAULT_SESSION_TIMEOUT_MS: u32 = 10_000;
 
 impl KafkaConfig {
     /// The broker settings alone (`KAFKA_BROKERS`, `NSK_TOPIC_PREFIX`, ...), for tools that
@@ -432,12 +440,26 @@ impl KafkaConfig {
                 "must be between 1 and 5000",
             );
         }
+        let session_timeout_ms: u32 = r.parse(
+            "NSK_CONSUMER_SESSION_TIMEOUT_MS",
+            DEFAULT_SESSION_TIMEOUT_MS,
+            "must be a whole number of milliseconds",
+        );
+        // Apache Kafka's brokers accept 6 s to 5 min (group.min/max.session.timeout.ms).
+        if !(6_000..=300_000).contains(&session_timeout_ms) {
+            r.problem(
+                "NSK_CONSUMER_SESSION_TIMEOUT_MS",
+                &session_timeout_ms.to_string(),
+                "must be between 6000 and 300000",
+            );
+        }
         Self {
             brokers,
             topic_prefix,
             partitions,
             replication,
             fetch_wait_ms,
+            session_timeout_ms,
         }
     }
 

@@ -200,7 +200,10 @@ impl<H: EventHandler> Consumer<H> {
                 .set("enable.auto.commit", "false")
                 .set("auto.offset.reset", "earliest")
                 .set("enable.partition.eof", "false")
-                .set("session.timeout.ms", "10000")
+                .set(
+                    "session.timeout.ms",
+                    self.kafka.session_timeout_ms.to_string(),
+                )
                 // The lag per partition, for the metrics.
                 .set("statistics.interval.ms", "5000")
                 // A broker that does not answer a fetch as soon as data arrives (Tansu) holds

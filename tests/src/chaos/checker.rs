@@ -382,6 +382,7 @@ async fn dead_letters(platform: &Platform) -> usize {
         partitions: 1,
         replication: 1,
         fetch_wait_ms: nsk_config::DEFAULT_FETCH_WAIT_MS,
+        session_timeout_ms: nsk_config::DEFAULT_SESSION_TIMEOUT_MS,
     };
     let mut total = 0;
     for service in CONSUMERS {
