@@ -84,44 +84,15 @@ impl Outbox {
         context: &EventContext,
         payload: &M,
     ) -> Result<Uuid, sqlx::Error> {
-        let event_id = Uuid::now_v7();
-        let trace = nsk_telemetry::current_context();
-        let envelope = self.envelope(
-            event_id,
-            &aggregate,
-            context,
-            payload,
-            chrono::Utc::now(),
-            &trace,
-        );
         // Every change announces itself here, so every change is audited here: who, what, on
         // which aggregate, by which request, in the same transaction — and in the same
         // statement as the outbox row, one round trip for both.
-        let entry = nsk_db::audit::Entry {
-            actor: &context.actor,
-            action: &envelope.event_type,
-            subject: &format!("{}/{}", aggregate.kind, aggregate.id),
-            detail: &format!(
-                "request {}, version {}",
-                context.request_id, aggregate.version
-            ),
-        };
-        sqlx::query(&OUTBOX_AND_AUDIT)
-            .bind(entry.actor)
-            .bind(entry.action)
-            .bind(entry.subject)
-            .bind(entry.detail)
-            .bind(nsk_db::audit::LANES)
-            .bind(event_id)
-            .bind(&self.topic)
-            .bind(aggregate.id)
-            .bind(&envelope.event_type)
-            .bind(envelope.encode_to_vec())
-            .bind(trace.get("traceparent"))
-            .bind(trace.get("tracestate"))
+        let prepared = self.prepare(aggregate, context, payload);
+        prepared
+            .bind(sqlx::query(&OUTBOX_AND_AUDIT))
             .execute(&mut *conn)
             .await?;
-        Ok(event_id)
+        Ok(prepared.event_id)
     }
 
     /// An event for the caller to write in a statement of its own ([`Prepared::queries`]): for
