@@ -303,7 +303,8 @@ impl Registry {
             procedure_date: day,
             skills: fields.skills.clone(),
         };
-        let mut refusals = issuance::refusals(&issuance, &center_on_day, profession.map(|p| &p.3));
+        let mut refusals =
+            issuance::refusals(&issuance, &center_on_day, profession.map(|p| &p.on_day));
         // No backdating once the center's certificate has ended (Rules p. 17-18).
         if let (true, Some(last_active)) = (refusals.is_empty(), last_active) {
             refusals.extend(
@@ -348,8 +349,7 @@ impl Registry {
                 )))
             }
         };
-        let (_, _, _, profession, profession_name) = profession;
-        let valid_until = issuance::valid_until(issue_date, profession.validity_months)
+        let valid_until = issuance::valid_until(issue_date, profession.on_day.validity_months)
             .ok_or_else(|| ApiError::internal("validity out of range"))?;
         let issued_late =
             issuance::issued_late(&self.calendar.current(), fields.protocol_date, issue_date)
@@ -359,9 +359,9 @@ impl Registry {
                     ))
                 })?;
         Ok(Judged {
-            oked: profession.oked.clone(),
-            nkz: profession.nkz.clone(),
-            profession_name: profession_name.clone(),
+            oked: profession.on_day.oked.clone(),
+            nkz: profession.on_day.nkz.clone(),
+            profession_name: profession.name.clone(),
             center_name,
             voucher_id,
             valid_until,

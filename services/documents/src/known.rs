@@ -73,20 +73,31 @@ impl<K: Eq + Hash, V> Memo<K, V> {
     }
 }
 
+/// One version of a profession as the registry received it.
+pub struct ProfessionVersion {
+    pub version: i64,
+    /// The order it was received in.
+    pub received: i64,
+    pub effective_from: NaiveDate,
+    /// The version as issuance judges it.
+    pub on_day: ProfessionOnDay,
+    /// Its name in Russian (Appendix 2).
+    pub name: String,
+}
+
 /// Every version the registry holds of one profession.
 pub struct ProfessionHistory {
-    /// (version, order received, effective from, the version as judged, its name).
-    versions: Vec<(i64, i64, NaiveDate, ProfessionOnDay, String)>,
+    versions: Vec<ProfessionVersion>,
 }
 
 impl ProfessionHistory {
     /// The profession as the register stood on `day`: the latest version in effect then (the
     /// highest version, then the last received, as `store::profession_as_of` reads it).
-    pub fn on(&self, day: NaiveDate) -> Option<&(i64, i64, NaiveDate, ProfessionOnDay, String)> {
+    pub fn on(&self, day: NaiveDate) -> Option<&ProfessionVersion> {
         self.versions
             .iter()
-            .filter(|v| v.2 <= day)
-            .max_by_key(|v| (v.0, v.1))
+            .filter(|v| v.effective_from <= day)
+            .max_by_key(|v| (v.version, v.received))
     }
 }
 
@@ -166,9 +177,15 @@ impl Known {
         let (stamp, rows) = store::profession_versions(pool, id).await?;
         let versions = rows
             .iter()
-            .map(|(order, row)| {
+            .map(|(received, row)| {
                 let (on_day, name) = profession_on_day(row)?;
-                Ok((row.version, *order, row.effective_from, on_day, name))
+                Ok(ProfessionVersion {
+                    version: row.version,
+                    received: *received,
+                    effective_from: row.effective_from,
+                    on_day,
+                    name,
+                })
             })
             .collect::<Result<Vec<_>, ApiError>>()?;
         let history = ProfessionHistory { versions };
@@ -223,19 +240,27 @@ mod tests {
     #[test]
     fn the_profession_on_a_day_is_the_highest_version_in_effect_then() {
         let d = |m: u32, day: u32| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let v = |version, received, effective_from, months, name: &str| ProfessionVersion {
+            version,
+            received,
+            effective_from,
+            on_day: on_day(months),
+            name: name.into(),
+        };
         let history = ProfessionHistory {
             versions: vec![
-                (1, 10, d(1, 31), on_day(60), "v1".into()),
+                v(1, 10, d(1, 31), 60, "v1"),
                 // Version 3 arrived before version 2 and takes effect later.
-                (3, 11, d(3, 31), on_day(36), "v3".into()),
-                (2, 12, d(2, 28), on_day(48), "v2".into()),
+                v(3, 11, d(3, 31), 36, "v3"),
+                v(2, 12, d(2, 28), 48, "v2"),
                 // Version 2 again, received later: the later one counts.
-                (2, 13, d(2, 28), on_day(24), "v2 again".into()),
+                v(2, 13, d(2, 28), 24, "v2 again"),
             ],
         };
-        assert!(history.on(d(1, 30)).is_none());
-        assert_eq!(history.on(d(1, 31)).map(|v| v.4.as_str()), Some("v1"));
-        assert_eq!(history.on(d(3, 30)).map(|v| v.4.as_str()), Some("v2 again"));
-        assert_eq!(history.on(d(3, 31)).map(|v| v.4.as_str()), Some("v3"));
+        let name = |day| history.on(day).map(|v| v.name.as_str());
+        assert_eq!(name(d(1, 30)), None);
+        assert_eq!(name(d(1, 31)), Some("v1"));
+        assert_eq!(name(d(3, 30)), Some("v2 again"));
+        assert_eq!(name(d(3, 31)), Some("v3"));
     }
 }

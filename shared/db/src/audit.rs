@@ -65,7 +65,9 @@ fn chain_hash(prev: &[u8], lane_seq: i64, at: &str, entry: &Entry<'_>) -> Vec<u8
 /// three. The hash is computed there as [`chain_hash`] computes it (each field's length as 8
 /// bytes big-endian, then its UTF-8 bytes), which [`verify`] checks in Rust.
 pub async fn append(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(&append_statement(""))
+    static APPEND: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| format!("WITH {} SELECT seq FROM headed", entry_queries(None)));
+    sqlx::query_scalar(&APPEND)
         .bind(entry.actor)
         .bind(entry.action)
         .bind(entry.subject)
@@ -75,23 +77,10 @@ pub async fn append(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<i64, s
         .await
 }
 
-/// The statement of [`append`] with `before` — a data-modifying `WITH` query of the act
-/// itself, named and comma-terminated (`outboxed AS (INSERT ...),`), whose parameters start at
-/// `$6` — run in the same statement: the act and its entry in one round trip. Binds, in
-/// order: the entry's actor, action, subject and detail, then [`LANES`]; returns the entry's
-/// number.
-pub fn append_statement(before: &str) -> String {
-    format!(
-        "WITH {before}
-         {}
-         SELECT seq FROM headed",
-        entry_queries(None)
-    )
-}
-
 /// The entry's part of a caller's own statement: the `WITH` queries `head`, `entry`, `logged`
-/// and `headed` (which yields the entry's number as `seq`), binding `$1`-`$5` as
-/// [`append_statement`] does. With a `gate` — the name of an earlier query of the statement —
+/// and `headed` (which yields the entry's number as `seq`), binding `$1`-`$5`: the entry's
+/// actor, action, subject and detail, then [`LANES`] — [`append`]'s statement, and the
+/// caller's act in the same statement, one round trip for both. With a `gate` — the name of an earlier query of the statement —
 /// the entry is appended only if that query yields a row: an act that may do nothing (a
 /// document whose number ran out, a request already applied) leaves no entry either.
 ///

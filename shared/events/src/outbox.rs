@@ -8,10 +8,9 @@ use uuid::Uuid;
 
 /// The outbox row and its audit entry, in one statement.
 static OUTBOX_AND_AUDIT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    nsk_db::audit::append_statement(
-        "outboxed AS (
-             INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent, tracestate)
-             VALUES ($6, $7, $8, $9, $10, $11, $12)),",
+    format!(
+        "WITH {} SELECT seq FROM headed",
+        Prepared::queries(None, "$10")
     )
 });
 
@@ -243,23 +242,21 @@ pub struct Prepared<'a> {
 }
 
 impl Prepared<'_> {
-    /// The parameters the queries of [`Prepared::queries`] use: `$1`-`$12`. The caller's own
-    /// start at `$13`.
-    pub const PARAMETERS: usize = 12;
-
     /// The `WITH` queries that write the event — the outbox row (`outboxed`) and its audit
-    /// entry (`head`, `entry`, `logged`, `headed`) — for each row `gate` (a query of the
-    /// caller's statement, before these) yields, which is one or none: a change that did not
-    /// happen announces nothing. `envelope` is the SQL of the envelope written, `$10` as
-    /// prepared or an expression of it and of `gate`'s columns. The last of the `WITH` list:
-    /// the statement's main query follows (`headed` yields the entry's number, `seq`).
-    pub fn queries(gate: &str, envelope: &str) -> String {
+    /// entry (`head`, `entry`, `logged`, `headed`) — with `$1`-`$12` (the caller's own
+    /// parameters start at `$13`). With a `gate` (a query of the caller's statement, before
+    /// these), for each row it yields, which is one or none: a change that did not happen
+    /// announces nothing. `envelope` is the SQL of the envelope written, `$10` as prepared or
+    /// an expression of it and of `gate`'s columns. The last of the `WITH` list: the
+    /// statement's main query follows (`headed` yields the entry's number, `seq`).
+    pub fn queries(gate: Option<&str>, envelope: &str) -> String {
+        let from = gate.map(|g| format!("FROM {g}")).unwrap_or_default();
         format!(
             "outboxed AS (
                  INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, traceparent, tracestate)
-                 SELECT $6, $7, $8, $9, {envelope}, $11, $12 FROM {gate}),
+                 SELECT $6, $7, $8, $9, {envelope}, $11, $12 {from}),
              {}",
-            nsk_db::audit::entry_queries(Some(gate))
+            nsk_db::audit::entry_queries(gate)
         )
     }
 

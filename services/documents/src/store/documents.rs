@@ -307,7 +307,7 @@ pub async fn register_document(
                     EXISTS (SELECT 1 FROM fresh) AS fresh",
             once = nsk_db::requests::record_query("once", "fresh", 15),
             event = nsk_events::Prepared::queries(
-                "doc",
+                Some("doc"),
                 "overlay($10 PLACING convert_to(lpad(doc.sequence::text, 8, '0'), 'UTF8') FROM $42 FOR 8)",
             ),
         )
