@@ -4,7 +4,8 @@
 //! while the provider still publishes it, so tokens signed before a rotation keep verifying.
 
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
@@ -18,6 +19,11 @@ const MIN_REFETCH: Duration = Duration::from_secs(10);
 pub struct JwksKeys {
     url: String,
     keys: RwLock<Option<HashMap<String, DecodingKey>>>,
+    /// Raised whenever the set's keys change (one added, withdrawn or replaced): what was
+    /// verified with an earlier generation is verified again.
+    generation: AtomicU64,
+    /// The key ids and public keys of the set held, to tell a change from a refresh.
+    fingerprint: Mutex<Vec<(String, String)>>,
     wake: Arc<Notify>,
 }
 
@@ -38,6 +44,8 @@ impl JwksKeys {
         let keys = Arc::new(Self {
             url,
             keys: RwLock::new(None),
+            generation: AtomicU64::new(0),
+            fingerprint: Mutex::new(Vec::new()),
             wake: wake.clone(),
         });
         tokio::spawn(keep_fresh(Arc::downgrade(&keys), wake, refresh));
@@ -58,6 +66,11 @@ impl JwksKeys {
                 }
             },
         }
+    }
+
+    /// The generation of the keys held: it changes whenever they do.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     /// Whether a set has been fetched.
@@ -90,8 +103,29 @@ impl JwksKeys {
             ));
         }
         let n = keys.len();
+        let mut fingerprint: Vec<(String, String)> = set
+            .keys
+            .iter()
+            .filter_map(|jwk| match &jwk.algorithm {
+                AlgorithmParameters::OctetKeyPair(p) => {
+                    Some((jwk.common.key_id.clone()?, p.x.clone()))
+                }
+                _ => None,
+            })
+            .filter(|(kid, _)| keys.contains_key(kid))
+            .collect();
+        fingerprint.sort();
         if let Ok(mut held) = self.keys.write() {
             *held = Some(keys);
+            // Raised after the keys are replaced, under their lock: a check that read the old
+            // generation and then found the new keys is remembered under the old one, and so
+            // verified again.
+            if let Ok(mut last) = self.fingerprint.lock() {
+                if *last != fingerprint {
+                    *last = fingerprint;
+                    self.generation.fetch_add(1, Ordering::AcqRel);
+                }
+            }
         }
         Ok(n)
     }

@@ -15,6 +15,7 @@
 //! local runs and tests, the gateway for API keys.
 
 pub mod jwks;
+mod remembered;
 
 use std::fmt;
 use std::path::Path;
@@ -322,10 +323,12 @@ struct Anchor {
     validation: Validation,
 }
 
-/// Checks signature, issuer, audience and expiry of bearer tokens.
+/// Checks signature, issuer, audience and expiry of bearer tokens, and remembers what it
+/// concluded until the token expires or its issuer's keys change ([`remembered`]).
 #[derive(Clone)]
 pub struct TokenVerifier {
     anchors: Vec<Anchor>,
+    remembered: Arc<remembered::Remembered>,
 }
 
 impl fmt::Debug for TokenVerifier {
@@ -400,16 +403,48 @@ impl TokenVerifier {
                     pem_key(&cfg.gateway_public_key_file)?,
                 ),
             ],
+            remembered: Default::default(),
         })
     }
 
-    /// The identity a token proves, or why it proves nothing.
+    /// The identity a token proves, or why it proves nothing. A token verified before is
+    /// recalled while the check would still pass (see [`remembered`]); a refusal is never
+    /// remembered.
     pub fn verify(&self, token: &str) -> Result<Identity, ApiError> {
+        let now = jsonwebtoken::get_current_timestamp();
+        let keys_now = |anchor: usize| {
+            self.anchors
+                .get(anchor)
+                .map_or(u64::MAX, |a| match &a.keys {
+                    AnchorKeys::Fixed(_) => 0,
+                    AnchorKeys::Published(keys) => keys.generation(),
+                })
+        };
+        if let Some(identity) = self.remembered.recall(token, now, keys_now) {
+            return Ok(identity);
+        }
+        // The generation read before the check: a set that changes during it is not
+        // mistaken for the one that verified.
+        let (index, keys, identity, exp) = self.verify_now(token, &keys_now)?;
+        let until = exp.saturating_add(self.anchors[index].validation.leeway);
+        self.remembered
+            .remember(token, &identity, index, keys, until, now);
+        Ok(identity)
+    }
+
+    /// The full check of [`Self::verify`]: the anchor that verified, its keys' generation,
+    /// the identity and the token's `exp`.
+    fn verify_now(
+        &self,
+        token: &str,
+        keys_now: &impl Fn(usize) -> u64,
+    ) -> Result<(usize, u64, Identity, u64), ApiError> {
         let claimed = claimed_issuer(token);
-        let anchor = self
+        let (index, anchor) = self
             .anchors
             .iter()
-            .find(|a| claimed.as_deref() == Some(a.name.as_str()))
+            .enumerate()
+            .find(|(_, a)| claimed.as_deref() == Some(a.name.as_str()))
             .ok_or_else(|| {
                 ApiError::unauthenticated(if claimed.is_some() {
                     "the token was issued by an unknown issuer"
@@ -417,6 +452,7 @@ impl TokenVerifier {
                     "the token is malformed"
                 })
             })?;
+        let generation = keys_now(index);
         let published;
         let key = match &anchor.keys {
             AnchorKeys::Fixed(key) => key,
@@ -491,7 +527,7 @@ impl TokenVerifier {
                 )
             })?),
         };
-        Ok(Identity {
+        let identity = Identity {
             subject: claims.sub,
             roles,
             center,
@@ -499,7 +535,8 @@ impl TokenVerifier {
             sector: claims.sector.filter(|s| !s.trim().is_empty()),
             issuer: anchor.issuer,
             api_key: claims.key.filter(|_| anchor.issuer == Issuer::Gateway),
-        })
+        };
+        Ok((index, generation, identity, claims.exp))
     }
 
     /// The caller of a gRPC request, from its `authorization` metadata.
