@@ -151,7 +151,7 @@ impl Relay {
         let marker = futures::stream::unfold(acknowledged, |mut rx| async move {
             rx.recv().await.map(|seqs| (seqs, rx))
         })
-        .map(|seqs| async move { mark_sent(&self.pool, &seqs).await })
+        .map(|seqs| async move { record_sent(&self.pool, &seqs).await })
         .buffer_unordered(MARKING)
         // A failure ends the stream, and so the channel: the loop stops at its next batch.
         .try_for_each(|()| async { Ok(()) });
@@ -370,6 +370,23 @@ async fn select_batch(conn: &mut PgConnection, after: i64) -> Result<Vec<PgRow>,
     .bind(after)
     .fetch_all(conn)
     .await
+}
+
+/// Records the events `seqs` sent, in a transaction of its own that does not wait for its
+/// commit to reach the disk (`synchronous_commit` off for it alone). The broker has the events
+/// already: a record lost with a crash of the database only makes the relay send them again,
+/// and every consumer skips an event it has by its id. What waits for the disk is the writing
+/// of an event with its change, never this.
+async fn record_sent(pool: &PgPool, seqs: &[i64]) -> Result<(), sqlx::Error> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL synchronous_commit = off")
+        .execute(&mut *tx)
+        .await?;
+    mark_sent(&mut *tx, seqs).await?;
+    tx.commit().await
 }
 
 /// Records the events `seqs` sent: they move from the outbox to `outbox_published` in one

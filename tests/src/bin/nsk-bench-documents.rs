@@ -53,14 +53,24 @@ fn issuances() -> usize {
     {
         n
     } else if quick() {
-        1_500
+        3_000
     } else {
-        2_000
+        6_000
     }
 }
 const LOOKUPS: usize = 20_000;
 const CLIENTS: usize = 16;
 const PGBENCH_SECONDS: u32 = 10;
+/// Rounds of baseline and service, one after the other, for the issuance and relay ratios.
+const ROUNDS: usize = 3;
+/// How long each round's pgbench runs the issuance transaction.
+fn issuance_seconds() -> u32 {
+    if quick() {
+        3
+    } else {
+        5
+    }
+}
 const WRK_SECONDS: u32 = 10;
 /// Messages the relay and the bare producer each send.
 const RELAYED: usize = 50_000;
@@ -89,6 +99,16 @@ where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
+    let (latencies, wall) = measure_raw(count, concurrency, call).await;
+    stats(latencies, wall)
+}
+
+/// [`measure`]'s calls' latencies and the time they took together.
+async fn measure_raw<F, Fut>(count: usize, concurrency: usize, call: F) -> (Vec<Duration>, Duration)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
     let started = Instant::now();
     let latencies: Vec<Duration> = stream::iter(0..count)
         .map(|i| {
@@ -102,7 +122,16 @@ where
         .buffer_unordered(concurrency)
         .collect()
         .await;
-    stats(latencies, started.elapsed())
+    (latencies, started.elapsed())
+}
+
+/// The median of `values` (the lower middle of an even count).
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values
+        .get(values.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(f64::NAN)
 }
 
 /// The serial of the `i`-th bulk-loaded document (the same formula as the loading SQL).
@@ -240,19 +269,20 @@ async fn main() {
         "{:<40} {:>9} {:>9} {:>10} {:>9}",
         "path", "p50 ms", "p99 ms", "docs/s", "x pgbench"
     );
-    let issue = |centers: usize| {
+    let issue = |centers: usize, round: usize| {
         let grpc = grpc.clone();
         let document = &document;
         move |i: usize| {
             let mut client = grpc.clone();
             // Each with its request id, as a center's integration sends it: the request record
             // is part of the work.
+            let n = round * issuances + i;
             let request = center_request(
                 pb::IssueDocumentRequest {
-                    request_id: format!("bench-{centers}-{i}"),
-                    document: Some(document(i)),
+                    request_id: format!("bench-{centers}-{n}"),
+                    document: Some(document(n)),
                 },
-                1 + i % centers,
+                1 + n % centers,
             );
             async move {
                 client.issue_document(request).await.unwrap();
@@ -264,28 +294,54 @@ async fn main() {
         ("one center", 1),
         ("20 centers in parallel", ISSUED_CENTERS),
     ] {
-        let (tps, avg_ms) = nsk_e2e::pgbench(
-            &issuance_script(centers, &profession_id),
-            &db_url,
-            CLIENTS,
-            PGBENCH_SECONDS,
-            true,
-        );
-        let s = measure(issuances, CLIENTS, issue(centers)).await;
         println!("{name}:");
+        // Rounds of the baseline and the service one after the other, each ratio taken
+        // between neighbours in time: a machine whose speed drifts during the run (a shared
+        // host) moves both of a round alike. The ratio is the rounds' median.
+        let mut round_ratios = Vec::with_capacity(ROUNDS);
+        let mut latencies = Vec::new();
+        let (mut pgbench_total, mut service_total) = (0.0, 0.0);
+        for round in 0..ROUNDS {
+            let (tps, avg_ms) = nsk_e2e::pgbench(
+                &issuance_script(centers, &profession_id),
+                &db_url,
+                CLIENTS,
+                issuance_seconds(),
+                true,
+            );
+            let (mut taken, wall) = measure_raw(issuances, CLIENTS, issue(centers, round)).await;
+            let s = stats(taken.clone(), wall);
+            latencies.append(&mut taken);
+            println!(
+                "  round {}: pgbench {tps:>6.0} tps (average latency {avg_ms:.3} ms); service {:>6.0} docs/s, p50 {:.3} ms, p99 {:.3} ms; {:.2} x",
+                round + 1,
+                s.per_second,
+                s.p50.as_secs_f64() * 1e3,
+                s.p99.as_secs_f64() * 1e3,
+                s.per_second / tps
+            );
+            pgbench_total += tps;
+            service_total += s.per_second;
+            round_ratios.push(s.per_second / tps);
+        }
+        let all = stats(latencies, Duration::from_secs(1));
+        issuance_ratio = median(&mut round_ratios);
         println!(
-            "  {:<38} {:>9} {:>9} {:>10.0} {:>9.2}   (average latency {avg_ms:.3} ms)",
-            "pgbench, the same transaction", "", "", tps, 1.0
+            "  {:<38} {:>9} {:>9} {:>10.0} {:>9.2}",
+            "pgbench, the same transaction",
+            "",
+            "",
+            pgbench_total / ROUNDS as f64,
+            1.0
         );
         println!(
-            "  {:<38} {:>9.3} {:>9.3} {:>10.0} {:>9.2}",
+            "  {:<38} {:>9.3} {:>9.3} {:>10.0} {:>9.2}   (the rounds' median ratio)",
             "documents service, gRPC",
-            s.p50.as_secs_f64() * 1e3,
-            s.p99.as_secs_f64() * 1e3,
-            s.per_second,
-            s.per_second / tps
+            all.p50.as_secs_f64() * 1e3,
+            all.p99.as_secs_f64() * 1e3,
+            service_total / ROUNDS as f64,
+            issuance_ratio
         );
-        issuance_ratio = s.per_second / tps;
     }
     // Still gapless and duplicate-free: each center's numbers run 1..n without a hole.
     let (documents, centers_seen, gaps): (i64, i64, i64) = sqlx::query_as(
@@ -534,21 +590,30 @@ async fn main() {
     );
     // Events: the registry's outbox relay against a bare producer, the same messages.
     let relay_ratio = {
-        let run = nsk_e2e::bench::relay_vs_producer(
-            &nsk_runtime::testing::kafka_brokers(),
-            &db_url,
-            RELAYED,
-        )
-        .await;
+        let mut round_ratios = Vec::with_capacity(ROUNDS);
         println!(
-            "\nevents, {} messages of {} bytes: a bare producer (idempotent, acks=all) {:.0}/s; the registry's outbox relay {:.0}/s = {:.2} x (target 0.5)",
-            run.messages,
-            nsk_e2e::bench::EVENT_BYTES,
-            run.producer_per_second,
-            run.relay_per_second,
-            run.relay_per_second / run.producer_per_second
+            "\nevents, {RELAYED} messages of {} bytes: a bare producer (idempotent, acks=all) against the registry's outbox relay, {ROUNDS} rounds",
+            nsk_e2e::bench::EVENT_BYTES
         );
-        run.relay_per_second / run.producer_per_second
+        for round in 0..ROUNDS {
+            let run = nsk_e2e::bench::relay_vs_producer(
+                &nsk_runtime::testing::kafka_brokers(),
+                &db_url,
+                RELAYED,
+            )
+            .await;
+            let ratio = run.relay_per_second / run.producer_per_second;
+            println!(
+                "  round {}: producer {:.0}/s; relay {:.0}/s = {ratio:.2} x",
+                round + 1,
+                run.producer_per_second,
+                run.relay_per_second,
+            );
+            round_ratios.push(ratio);
+        }
+        let ratio = median(&mut round_ratios);
+        println!("  the rounds' median: {ratio:.2} x (target 0.5)");
+        ratio
     };
     // Revocation on ground 4: 10,000 documents of the last center, then one document each of
     // the others, each cancelled by the registry after the revocation.
