@@ -350,17 +350,20 @@ async fn main() {
                 true,
             );
             let started = Instant::now();
-            let (mut taken, _) = measure_raw(issuances, CLIENTS, issue(centers, round)).await;
+            let (mut taken, answered) =
+                measure_raw(issuances, CLIENTS, issue(centers, round)).await;
             settled().await;
             let s = stats(taken.clone(), started.elapsed());
             latencies.append(&mut taken);
             println!(
-                "  round {}: pgbench {tps:>6.0} tps (average latency {avg_ms:.3} ms); service {:>6.0} docs/s, p50 {:.3} ms, p99 {:.3} ms; {:.2} x",
+                "  round {}: pgbench {tps:>6.0} tps (average latency {avg_ms:.3} ms); service {:>6.0} docs/s, p50 {:.3} ms, p99 {:.3} ms; {:.2} x (answered in {:.2} s, settled {:.2} s later)",
                 round + 1,
                 s.per_second,
                 s.p50.as_secs_f64() * 1e3,
                 s.p99.as_secs_f64() * 1e3,
-                s.per_second / tps
+                s.per_second / tps,
+                answered.as_secs_f64(),
+                (started.elapsed() - answered).as_secs_f64(),
             );
             pgbench_total += tps;
             service_total += s.per_second;
