@@ -216,6 +216,18 @@ async fn main() {
         .await
         .unwrap();
     let grpc = DocumentRegistryClient::new(channel);
+    // The issuing clients each on a connection of their own, as pgbench's are, and as the
+    // systems of different centers would be: one HTTP/2 connection carrying all of them is a
+    // queue of its own in front of the service.
+    let mut issuing = Vec::with_capacity(CLIENTS);
+    for _ in 0..CLIENTS {
+        let channel = Channel::from_shared(format!("http://{documents_addr}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        issuing.push(DocumentRegistryClient::new(channel));
+    }
     let document = |n: usize| pb::Document {
         holder: Some(pb::Holder {
             iin: iin(n),
@@ -310,10 +322,10 @@ async fn main() {
         "path", "p50 ms", "p99 ms", "docs/s", "x pgbench"
     );
     let issue = |centers: usize, round: usize| {
-        let grpc = grpc.clone();
+        let issuing = &issuing;
         let document = &document;
         move |i: usize| {
-            let mut client = grpc.clone();
+            let mut client = issuing[i % CLIENTS].clone();
             // Each with its request id, as a center's integration sends it: the request record
             // is part of the work.
             let n = round * issuances + i;
