@@ -105,6 +105,9 @@ pub struct Cancellation {
 /// The registry's commands and reads.
 pub struct Registry {
     pool: PgPool,
+    /// Connections for the registration's statement (`store::register_document`), as many as
+    /// the pool's.
+    registering: nsk_db::held::HeldConnections,
     outbox: Outbox,
     calendar: SharedCalendar,
     known: Known,
@@ -112,7 +115,9 @@ pub struct Registry {
 
 impl Registry {
     pub fn new(pool: PgPool, outbox: Outbox, calendar: SharedCalendar) -> Self {
+        let size = pool.options().get_max_connections() as usize;
         Self {
+            registering: nsk_db::held::HeldConnections::new(pool.clone(), size),
             pool,
             outbox,
             calendar,
@@ -250,8 +255,15 @@ impl Registry {
                 professions: facts.professions_stamp,
                 centers: facts.centers_stamp,
             };
-            match store::register_document(&self.pool, &document, key, stamps, &event, digits_at)
-                .await?
+            match store::register_document(
+                &self.registering,
+                &document,
+                key,
+                stamps,
+                &event,
+                digits_at,
+            )
+            .await?
             {
                 store::Registered::Written {
                     sequence,

@@ -5,6 +5,7 @@
 //!   what was tried and what to set.
 //! - migrations come in several sets (the events outbox of `nsk-events`, then the service's
 //!   own), each made with [`migrator!`] so that it ignores the versions of the others.
+//! - [`held`] keeps connections aside for a service's busiest statement.
 //! - [`testing`] gives each test a database of its own.
 
 use std::str::FromStr;
@@ -152,6 +153,7 @@ pub async fn connect(cfg: &DatabaseConfig, migrators: &[Migrator]) -> Result<PgP
 }
 
 pub mod audit;
+pub mod held;
 
 /// A pool that acts as the services' role ([`audit::APP_ROLE`]): every connection sets it
 /// first, so the service can append to its audit trail but not rewrite it. Opened after

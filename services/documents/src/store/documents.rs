@@ -269,7 +269,7 @@ pub enum Registered {
 /// was not recorded before. One round trip, its own transaction: the center's counter row is
 /// locked by it until it commits, so numbers stay gapless and in commit order.
 pub async fn register_document(
-    pool: &PgPool,
+    connections: &nsk_db::held::HeldConnections,
     d: &StoredDocument,
     key: Option<&nsk_db::requests::RequestKey>,
     stamps: Stamps,
@@ -339,9 +339,8 @@ pub async fn register_document(
         .bind(d.holder.document().map(|(number, _)| number))
         .bind(d.holder.document().map(|(_, country)| country))
         .bind(d.procedure_id)
-        .bind(digits_at)
-        .fetch_one(pool)
-        .await;
+        .bind(digits_at);
+    let row = connections.fetch_one(row).await;
     let row = match row {
         Ok(row) => row,
         Err(err) if eight_digits_exhausted(&err) => return Ok(Registered::Exhausted),
