@@ -12,13 +12,12 @@
 //! is checked before it is used, as the pool checks its own.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use sqlx::{Connection, PgConnection, PgPool};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-/// A connection that sat idle longer than this is checked before it is handed out.
-const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+use crate::CHECK_AFTER_IDLE;
 
 /// Up to `size` connections, opened from `pool` when first needed and kept out of it.
 pub struct HeldConnections {

@@ -36,9 +36,10 @@ pub enum DbError {
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A connection back in the pool for longer than this is asked whether it still answers
-/// before it is handed out again; one used more recently is handed out as it is.
-const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
+/// A connection back in the pool (or among [`held`] ones) for longer than this is asked
+/// whether it still answers before it is handed out again; one used more recently is handed
+/// out as it is.
+pub(crate) const CHECK_AFTER_IDLE: Duration = Duration::from_secs(1);
 
 /// The services' pool: `max_connections`, a bounded wait, and a health check on the way out
 /// only for a connection that sat idle. sqlx checks every connection as it comes back to the
