@@ -229,8 +229,8 @@ impl<H: EventHandler> Consumer<H> {
             let message = tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = look.tick() => {
-                    if self.stalled(&consumer, &mut watch).await {
-                        tracing::warn!(group = %self.settings.group, idle_s = crate::stall::STALL_AFTER.as_secs(), "this consumer holds no partition while events wait and the group's offsets do not move; joining the group again");
+                    if let Some(stuck) = self.stalled(&consumer, &mut watch).await {
+                        tracing::warn!(group = %self.settings.group, idle_s = crate::stall::STALL_AFTER.as_secs(), reason = stuck.reason(), "this consumer holds no partition; joining the group again, on new connections");
                         nsk_metrics::metrics()
                             .consumer_rejoins
                             .get_or_create(&nsk_metrics::GroupLabels { group: self.settings.group.clone() })
@@ -275,16 +275,17 @@ impl<H: EventHandler> Consumer<H> {
         Ok(Ended::Shutdown)
     }
 
-    /// Whether this consumer holds no partition while its group is stuck ([`crate::stall`]).
+    /// Whether, and why, this consumer holding no partition should join its group again
+    /// ([`crate::stall`]).
     async fn stalled(
         &self,
         consumer: &std::sync::Arc<StreamConsumer<crate::kafka::GroupContext>>,
         watch: &mut crate::stall::StallWatch,
-    ) -> bool {
+    ) -> Option<crate::stall::Stuck> {
         // Unknown (the client cannot say): counted as holding, so nothing is done.
         let holds = consumer.assignment().map(|a| a.count() > 0).unwrap_or(true);
         if !watch.wants_look(holds, std::time::Instant::now()) {
-            return false;
+            return None;
         }
         // Blocking calls to the broker, off the runtime's threads.
         let consumer = consumer.clone();

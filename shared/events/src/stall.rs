@@ -8,6 +8,12 @@
 //! wait and no committed offset moved between two looks, it leaves and joins again as a new
 //! member. An extra instance beside a working group (more instances than partitions) sees the
 //! offsets move, or nothing waiting, and stays as it is.
+//!
+//! A consumer whose looks the broker does not answer, [`UNANSWERED_LOOKS`] in a row, joins
+//! again too, on new connections: seen with the local broker after it came back from a kill, a
+//! member left without partitions whose every metadata request timed out for two minutes
+//! while the broker served the other services, until a look got through and it rejoined (it
+//! was given its partitions at once).
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +28,10 @@ pub const LOOK_EVERY: Duration = Duration::from_secs(10);
 /// What the broker answers within this, or the look is skipped (the broker may be down).
 const ASK_WITHIN: Duration = Duration::from_secs(3);
 
+/// Looks in a row the broker did not answer after which a consumer holding nothing joins
+/// again, on new connections, without knowing whether events wait.
+pub const UNANSWERED_LOOKS: u32 = 3;
+
 /// One partition's committed offset for the group and its end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Position {
@@ -31,11 +41,32 @@ pub struct Position {
     pub end: i64,
 }
 
+/// Why a consumer holding nothing joins its group again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stuck {
+    /// Events wait and no committed offset moved between two looks.
+    Unmoved,
+    /// The broker answered none of [`UNANSWERED_LOOKS`] looks in a row.
+    Unanswered,
+}
+
+impl Stuck {
+    /// For the log: what the consumer saw.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Stuck::Unmoved => "events wait and the group's offsets do not move",
+            Stuck::Unanswered => "the broker answered none of its last looks at the group",
+        }
+    }
+}
+
 /// Whether events wait unread and nothing moved since the last look.
 #[derive(Debug, Default)]
 pub struct StallWatch {
     idle_since: Option<Instant>,
     last: Option<Vec<Position>>,
+    /// Looks in a row the broker did not answer.
+    unanswered: u32,
 }
 
 impl StallWatch {
@@ -51,11 +82,16 @@ impl StallWatch {
     }
 
     /// The group's positions as the broker gave them (None when it could not): true when
-    /// events wait and nothing moved since the last look — join again.
-    pub fn stuck(&mut self, positions: Option<Vec<Position>>) -> bool {
+    /// events wait and nothing moved since the last look, or when the broker has not answered
+    /// [`UNANSWERED_LOOKS`] looks in a row — join again.
+    pub fn stuck(&mut self, positions: Option<Vec<Position>>) -> Option<Stuck> {
         let Some(positions) = positions else {
-            return false;
+            // No verdict on the group; the last look stands. But a client the broker stopped
+            // answering is better replaced than left holding nothing.
+            self.unanswered += 1;
+            return (self.unanswered >= UNANSWERED_LOOKS).then_some(Stuck::Unanswered);
         };
+        self.unanswered = 0;
         let waiting = positions.iter().any(|p| p.committed < p.end);
         // Moved: some committed offset changed (the ends grow as events come; that is not the
         // group moving).
@@ -69,7 +105,7 @@ impl StallWatch {
             .as_deref()
             .is_some_and(|last| committed(last) == committed(&positions));
         self.last = Some(positions);
-        waiting && unmoved
+        (waiting && unmoved).then_some(Stuck::Unmoved)
     }
 }
 
@@ -137,20 +173,41 @@ mod tests {
         assert!(!watch.wants_look(false, start + LOOK_EVERY));
         assert!(watch.wants_look(false, start + STALL_AFTER));
         // First look: events wait, but there is nothing to compare with yet.
-        assert!(!watch.stuck(at(5, 9)));
+        assert_eq!(watch.stuck(at(5, 9)), None);
         // The group moved (someone else reads): not stuck.
-        assert!(!watch.stuck(at(7, 12)));
+        assert_eq!(watch.stuck(at(7, 12)), None);
         // Nothing waits: an idle extra instance, not stuck.
-        assert!(!watch.stuck(at(12, 12)));
-        assert!(!watch.stuck(at(12, 12)));
+        assert_eq!(watch.stuck(at(12, 12)), None);
+        assert_eq!(watch.stuck(at(12, 12)), None);
         // The broker could not be asked: no verdict, and the last look stands.
-        assert!(!watch.stuck(None));
+        assert_eq!(watch.stuck(None), None);
         // Events came, and nobody committed since the last look: stuck.
-        assert!(watch.stuck(at(12, 20)));
+        assert_eq!(watch.stuck(at(12, 20)), Some(Stuck::Unmoved));
         // Someone committed meanwhile: moving, however many wait.
-        assert!(!watch.stuck(at(15, 26)));
+        assert_eq!(watch.stuck(at(15, 26)), None);
         // The ends grow, the committed offsets stand still: stuck.
-        assert!(watch.stuck(at(15, 31)));
+        assert_eq!(watch.stuck(at(15, 31)), Some(Stuck::Unmoved));
+    }
+
+    #[test]
+    fn a_member_the_broker_does_not_answer_rejoins_after_three_looks_in_a_row() {
+        let mut watch = StallWatch::default();
+        // Two unanswered looks, then an answer: the count starts again.
+        assert_eq!(watch.stuck(None), None);
+        assert_eq!(watch.stuck(None), None);
+        assert_eq!(watch.stuck(at(12, 12)), None);
+        assert_eq!(watch.stuck(None), None);
+        assert_eq!(watch.stuck(None), None);
+        // The third in a row: join again, whatever the group's last known positions.
+        assert_eq!(watch.stuck(None), Some(Stuck::Unanswered));
+        // Holding partitions forgets the count with the rest.
+        let mut watch = StallWatch::default();
+        assert_eq!(watch.stuck(None), None);
+        assert_eq!(watch.stuck(None), None);
+        assert!(!watch.wants_look(true, Instant::now()));
+        assert_eq!(watch.stuck(None), None);
+        assert_eq!(watch.stuck(None), None);
+        assert_eq!(watch.stuck(None), Some(Stuck::Unanswered));
     }
 
     #[test]
@@ -159,7 +216,7 @@ mod tests {
         let mut watch = StallWatch::default();
         assert!(!watch.wants_look(false, start));
         assert!(watch.wants_look(false, start + STALL_AFTER));
-        assert!(!watch.stuck(at(0, 3)));
+        assert_eq!(watch.stuck(at(0, 3)), None);
         // Partitions given: forgotten, the last look too.
         assert!(!watch.wants_look(true, start + STALL_AFTER + LOOK_EVERY));
         // Idle again: the time counts from now, not from the first idle look.
@@ -167,7 +224,7 @@ mod tests {
         assert!(!watch.wants_look(false, again));
         assert!(!watch.wants_look(false, again + LOOK_EVERY));
         assert!(watch.wants_look(false, again + STALL_AFTER));
-        assert!(!watch.stuck(at(0, 3)));
-        assert!(watch.stuck(at(0, 3)));
+        assert_eq!(watch.stuck(at(0, 3)), None);
+        assert_eq!(watch.stuck(at(0, 3)), Some(Stuck::Unmoved));
     }
 }
