@@ -20,7 +20,7 @@ pub struct RelayVsProducer {
 /// Sends `messages` straight from a producer configured as the relay's is (idempotent,
 /// `acks=all`) to a topic of their own; then writes as many rows into the outbox of the
 /// service whose database is `db_url`, for the same topic, and times its relay publishing
-/// them all (every row recorded sent: moved to `outbox_published`).
+/// them all (every row recorded sent).
 pub async fn relay_vs_producer(brokers: &str, db_url: &str, messages: usize) -> RelayVsProducer {
     let kafka = nsk_config::KafkaConfig {
         brokers: brokers.to_string(),
@@ -108,20 +108,18 @@ pub async fn relay_vs_producer(brokers: &str, db_url: &str, messages: usize) -> 
     // share. The relay records its batches sent in order, so the last row is recorded last;
     // once it is, the rows left in the outbox are counted.
     loop {
-        let last_marked: bool =
-            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox_published WHERE seq = $1)")
-                .bind(last)
-                .fetch_one(&pool)
-                .await
-                .unwrap_or_else(|e| panic!("{e}"));
-        if last_marked {
-            let left: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM outbox WHERE topic = $1 AND published_at IS NULL",
-            )
-            .bind(&topic)
+        let last_marked: bool = sqlx::query_scalar("SELECT sent FROM outbox_events WHERE seq = $1")
+            .bind(last)
             .fetch_one(&pool)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+        if last_marked {
+            let left: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM outbox_waiting WHERE topic = $1")
+                    .bind(&topic)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
             if left == 0 {
                 break;
             }

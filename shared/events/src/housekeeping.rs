@@ -1,5 +1,5 @@
-//! Housekeeping of the events' tables, on a schedule in every service: published events
-//! (`outbox_published`) older than [`OUTBOX_RETENTION`] go, and the ids of events applied
+//! Housekeeping of the events' tables, on a schedule in every service: sent events older than
+//! [`OUTBOX_RETENTION`] leave the outbox, and the ids of events applied
 //! more than [`PROCESSED_RETENTION`] ago go too, their offsets kept as a watermark per
 //! partition (migration `4_housekeeping`).
 //!
@@ -15,7 +15,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
-/// Sent events stay in `outbox_published` this long (to see what left, and when).
+/// Sent events stay in the outbox this long (to see what a service said, and when).
 pub const OUTBOX_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// Applied events' ids are kept this long; older ones live on in the watermarks.
@@ -40,13 +40,14 @@ pub async fn prune(
 ) -> Result<Pruned, sqlx::Error> {
     let mut pruned = Pruned::default();
     let seconds = |d: Duration| d.as_secs_f64();
-    // Rows are published in `seq` order: the ones old enough are a prefix of the table, found
-    // from its start by the primary key. An unsent row is in the outbox, never here.
+    // The events old enough are a prefix of the table (numbered as written), found from its
+    // start by the primary key; an event not yet sent stays, however old.
     loop {
         let gone = sqlx::query(
-            "DELETE FROM outbox_published
-              WHERE seq IN (SELECT seq FROM outbox_published ORDER BY seq LIMIT $1)
-                AND published_at < now() - make_interval(secs => $2)",
+            "DELETE FROM outbox
+              WHERE seq IN (SELECT seq FROM outbox ORDER BY seq LIMIT $1)
+                AND created_at < now() - make_interval(secs => $2)
+                AND outbox_is_sent(xid, seq, (SELECT r FROM outbox_relay r))",
         )
         .bind(CHUNK)
         .bind(seconds(outbox_keep))

@@ -3,8 +3,8 @@
 //! - [`outbox`] — [`Outbox::append`] writes an event in the caller's transaction, so a state
 //!   change and its event commit together or not at all.
 //! - [`relay`] — [`Relay`] publishes the outbox to Kafka in order with an idempotent producer
-//!   and moves what the broker acknowledged to `outbox_published`; one relay publishes at a
-//!   time per database (advisory lock).
+//!   and records how far the broker acknowledged (the events stay where they were written);
+//!   one relay publishes at a time per database (advisory lock).
 //! - [`consumer`] — [`Consumer`] applies each event once: the event id is recorded in the
 //!   consumer's database in the same transaction as the effect, and the offset is committed
 //!   after. An event that cannot be applied goes to the dead-letter topic with the error.

@@ -1,10 +1,16 @@
-//! The relay: publishes the outbox to the broker, in order, and moves what the broker
-//! acknowledged to `outbox_published`.
+//! The relay: publishes the outbox to the broker, in order, and records how far the broker
+//! acknowledged — one row (`outbox_relay`), the events staying where they were written.
+//!
+//! It sends the events by the snapshots of the transactions that wrote them, as PgQ does: a
+//! tick takes the snapshot of now (`target`) and sends, in their order, the events of the
+//! transactions it sees and the last tick's (`sent`) did not; then `target` becomes `sent`.
+//! An event committed late, numbered below events already sent, belongs to the first tick
+//! whose snapshot sees its transaction, so none is passed over, and recording a batch is one
+//! row's update, not a copy of its events.
 
 use std::time::Duration;
 
 use futures::future::join_all;
-use futures::{StreamExt as _, TryStreamExt as _};
 use nsk_config::KafkaConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, OwnedHeaders};
@@ -20,10 +26,6 @@ use crate::EventsError;
 const RELAY_LOCK: i64 = 0x6e73_6b5f_7265_6c61; // "nsk_rela"
 
 const BATCH_SIZE: i64 = 5_000;
-
-/// Batches recorded sent at once. Recording a batch (moving 5,000 rows of 700 bytes) takes the
-/// database longer than reading and sending one; two at a time keep pace on two cores.
-const MARKING: usize = 2;
 
 /// How often the relay measures its backlog for the metrics.
 const BACKLOG_EVERY: Duration = Duration::from_secs(5);
@@ -55,8 +57,7 @@ impl Relay {
     /// unsent rows stay in the outbox, so nothing is lost while the broker is down.
     ///
     /// While there is a backlog, batches overlap: the next batch is read while the last is
-    /// handed to the producer, and what the broker acknowledged is moved to
-    /// `outbox_published` meanwhile (two batches at a time, on other connections). The instance that publishes holds [`RELAY_LOCK`] on a
+    /// handed to the producer. The instance that publishes holds [`RELAY_LOCK`] on a
     /// connection of its own for as long as it runs; the others wait for it.
     pub async fn run(mut self, shutdown: CancellationToken) {
         let mut backoff = self.idle_interval;
@@ -121,7 +122,7 @@ impl Relay {
     }
 
     /// With the relay's lock (taken on `holder`, a connection of its own, if not held yet),
-    /// publishes batch after batch until the outbox is empty; returns how many were sent.
+    /// publishes what waits, tick after tick while they are full; returns how many were sent.
     async fn publish_while_behind(
         &self,
         holder: &mut Option<PgConnection>,
@@ -144,41 +145,36 @@ impl Relay {
         let Some(conn) = holder.as_mut() else {
             return Ok(0);
         };
-        // Acknowledged batches are recorded sent by a task of their own, two at a time on
-        // connections of the pool, while the loop reads and sends the next ones; at most two
-        // more wait for it.
-        let (marks, acknowledged) = tokio::sync::mpsc::channel::<Vec<i64>>(2);
-        let marker = futures::stream::unfold(acknowledged, |mut rx| async move {
-            rx.recv().await.map(|seqs| (seqs, rx))
-        })
-        .map(|seqs| async move { record_sent(&self.pool, &seqs).await })
-        .buffer_unordered(MARKING)
-        // A failure ends the stream, and so the channel: the loop stops at its next batch.
-        .try_for_each(|()| async { Ok(()) });
-        let (published, marked) = tokio::join!(self.publish_batches(conn, marks, shutdown), marker);
-        // Every acknowledged batch is marked (or the marking failed) before the next call reads
-        // the outbox from its start.
-        marked?;
-        published
+        // A tick sends what was committed when it started; behind a backlog (a tick of a
+        // batch or more) the next starts at once, otherwise after the idle interval.
+        let mut total = 0;
+        while !shutdown.is_cancelled() {
+            let Some(tick) = Tick::start(conn).await? else {
+                break;
+            };
+            let sent = self.publish_tick(conn, tick, shutdown).await?;
+            total += sent;
+            if (sent as i64) < BATCH_SIZE {
+                break;
+            }
+        }
+        Ok(total)
     }
 
-    /// The loop of [`Self::publish_while_behind`]: reads batch after batch from the outbox and
-    /// hands each to the producer behind the one in flight; what the broker acknowledged goes
-    /// to `marks`.
-    async fn publish_batches(
+    /// Sends the events of `tick` batch after batch, in their order, each handed to the
+    /// producer behind the one in flight and read while the one before is handed over; records
+    /// each acknowledged batch, and the snapshot sent when its last is.
+    async fn publish_tick(
         &self,
         conn: &mut PgConnection,
-        marks: tokio::sync::mpsc::Sender<Vec<i64>>,
+        mut tick: Tick,
         shutdown: &CancellationToken,
     ) -> Result<usize, EventsError> {
         let mut total = 0;
         // The last batch, handed to the producer, not yet acknowledged.
         let mut in_flight: Option<Sent> = None;
-        // The first batch; each next one is read while the one before is handed over.
-        let mut rows = select_batch(conn, 0).await?;
+        let mut rows = tick.batch(conn, tick.from).await?;
         loop {
-            // Caught up: rows a transaction committed late, with a number below the batches
-            // read, are found by the next call, which reads from the start.
             let more = rows.len() as i64 == BATCH_SIZE && !shutdown.is_cancelled();
             let after = rows.last().map(|row| row.get::<i64, _>(0));
             // Handed to the producer behind the batch in flight (the idempotent producer keeps
@@ -190,7 +186,7 @@ impl Relay {
             });
             let read = async {
                 match after {
-                    Some(after) if more => select_batch(conn, after).await,
+                    Some(after) if more => tick.batch(conn, after).await,
                     _ => Ok(Vec::new()),
                 }
             };
@@ -211,15 +207,13 @@ impl Relay {
                     _ = shutdown.cancelled() => return Ok(total),
                 };
                 total += sent.len();
-                let marking = marks.send(sent).await;
+                if let Some(&through) = sent.last() {
+                    tick.record(conn, through).await?;
+                }
                 if let Some(err) = failure {
                     // What follows the failure was handed over too: it is sent again with it
                     // later, and the consumers skip by its id what they have.
                     return Err(err.into());
-                }
-                if marking.is_err() {
-                    // The marker failed; its error is the one returned.
-                    return Ok(total);
                 }
             }
             in_flight = next;
@@ -228,12 +222,15 @@ impl Relay {
             }
             rows = read?;
         }
+        if !shutdown.is_cancelled() {
+            tick.finish(conn).await?;
+        }
         Ok(total)
     }
 
-    /// Publishes one batch of unsent events in outbox order and marks them sent; returns how
-    /// many were sent. Under the relay's lock for the transaction, so it may run beside a
-    /// running relay of another instance.
+    /// Publishes one batch of waiting events in order and records them sent; returns how many
+    /// were sent. Under the relay's lock for the transaction, so it may run beside a running
+    /// relay of another instance.
     pub async fn publish_batch(&self) -> Result<usize, EventsError> {
         let mut tx = self.pool.begin().await?;
         let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
@@ -243,17 +240,137 @@ impl Relay {
         if !locked {
             return Ok(0);
         }
-        let rows = select_batch(&mut tx, 0).await?;
-        if rows.is_empty() {
+        let Some(mut tick) = Tick::start(&mut tx).await? else {
             return Ok(0);
-        }
+        };
+        let rows = tick.batch(&mut tx, tick.from).await?;
+        let whole = (rows.len() as i64) < BATCH_SIZE;
         let (sent, failure) = hand_over(&self.producer, rows).acknowledged().await;
-        mark_sent(&mut *tx, &sent).await?;
+        if let Some(&through) = sent.last() {
+            tick.record(&mut tx, through).await?;
+        }
+        if whole && failure.is_none() {
+            tick.finish(&mut tx).await?;
+        }
         tx.commit().await?;
         match failure {
             Some(err) => Err(err.into()),
             None => Ok(sent.len()),
         }
+    }
+}
+
+/// The events the relay sends next: those committed by the transactions the snapshot `target`
+/// sees and `sent` does not (the relay's record, `outbox_relay`, migration
+/// `6_outbox_in_place`), in their order; the ones numbered up to `through` are sent.
+struct Tick {
+    sent: String,
+    target: String,
+    through: i64,
+    /// Where the tick's first batch is read from: below its first event (found by the
+    /// transactions' ids, not by reading the events sent before it).
+    from: i64,
+}
+
+impl Tick {
+    /// The tick under way, or a new one if events wait (`target` the snapshot of now); `None`
+    /// when none waits. Nothing is written while the outbox is idle.
+    async fn start(conn: &mut PgConnection) -> Result<Option<Tick>, sqlx::Error> {
+        let (sent, target, through): (String, Option<String>, i64) =
+            sqlx::query_as("SELECT sent::text, target::text, through FROM outbox_relay")
+                .fetch_one(&mut *conn)
+                .await?;
+        if let Some(target) = target {
+            return Ok(Some(Tick::from(conn, sent, target, through).await?));
+        }
+        // Whether events wait: of transactions the last snapshot sent does not see, found by
+        // their ids (`outbox_xid`); planned for the snapshot each time (a plan kept for any
+        // snapshot reads the whole outbox).
+        let waiting: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM outbox
+                             WHERE xid >= pg_snapshot_xmin($1::pg_snapshot)
+                               AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot))",
+        )
+        .persistent(false)
+        .bind(&sent)
+        .fetch_one(&mut *conn)
+        .await?;
+        if !waiting {
+            return Ok(None);
+        }
+        let target: String = sqlx::query_scalar(
+            "UPDATE outbox_relay SET target = pg_current_snapshot(), through = 0
+             RETURNING target::text",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        Ok(Some(Tick::from(conn, sent, target, 0).await?))
+    }
+
+    /// The tick, read from below its first event still to send.
+    async fn from(
+        conn: &mut PgConnection,
+        sent: String,
+        target: String,
+        through: i64,
+    ) -> Result<Tick, sqlx::Error> {
+        // By the transactions' ids (`outbox_xid`), not from the start of the events by number:
+        // kept apart (MATERIALIZED) so that the planner cannot take `min` from the primary key
+        // and filter the events sent before, and planned for its parameters each time.
+        let first: Option<i64> = sqlx::query_scalar(
+            "WITH tick AS MATERIALIZED (
+                 SELECT seq FROM outbox
+                  WHERE xid >= pg_snapshot_xmin($1::pg_snapshot)
+                    AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)
+                    AND pg_visible_in_snapshot(xid, $2::pg_snapshot)
+                    AND seq > $3)
+             SELECT min(seq) FROM tick",
+        )
+        .persistent(false)
+        .bind(&sent)
+        .bind(&target)
+        .bind(through)
+        .fetch_one(&mut *conn)
+        .await?;
+        let from = first.map_or(through, |first| first - 1);
+        Ok(Tick {
+            sent,
+            target,
+            through,
+            from,
+        })
+    }
+
+    /// The next events of the tick, numbered after `after`, in order.
+    async fn batch(&self, conn: &mut PgConnection, after: i64) -> Result<Vec<PgRow>, sqlx::Error> {
+        select_batch(conn, &self.sent, &self.target, after).await
+    }
+
+    /// Records the tick's events up to `through` sent, in a transaction that does not wait for
+    /// its commit to reach the disk (`synchronous_commit` off for it alone): the broker has the
+    /// events already; a record lost with a crash of the database only makes the relay send
+    /// them again, and every consumer skips an event it has by its id. What waits for the disk
+    /// is the writing of an event with its change, never this.
+    async fn record(&mut self, conn: &mut PgConnection, through: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true))
+             UPDATE outbox_relay SET through = $1, moved_at = now() FROM quick",
+        )
+        .bind(through)
+        .execute(&mut *conn)
+        .await?;
+        self.through = through;
+        Ok(())
+    }
+
+    /// Every event of the tick sent: the target becomes what was sent.
+    async fn finish(self, conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE outbox_relay SET sent = target, target = NULL, through = 0, moved_at = now()",
+        )
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
     }
 }
 
@@ -357,61 +474,29 @@ impl Sent {
     }
 }
 
-/// The next unsent events in outbox order, numbered after `after` (0 from the start; numbers
-/// start at 1). A bound always there lets the plan the database keeps for the statement start
-/// the index scan after the batches in flight, not filter them out.
-async fn select_batch(conn: &mut PgConnection, after: i64) -> Result<Vec<PgRow>, sqlx::Error> {
+/// The next events of a tick (the transactions `target` sees and `sent` does not) numbered
+/// after `after`, in order.
+async fn select_batch(
+    conn: &mut PgConnection,
+    sent: &str,
+    target: &str,
+    after: i64,
+) -> Result<Vec<PgRow>, sqlx::Error> {
     sqlx::query(
         "SELECT seq, topic, message_key, event_id, event_type, envelope, traceparent, tracestate
-         FROM outbox WHERE published_at IS NULL AND seq > $2
-         ORDER BY seq LIMIT $1",
+           FROM outbox
+          WHERE seq > $2
+            AND xid >= pg_snapshot_xmin($3::pg_snapshot)
+            AND NOT pg_visible_in_snapshot(xid, $3::pg_snapshot)
+            AND pg_visible_in_snapshot(xid, $4::pg_snapshot)
+          ORDER BY seq LIMIT $1",
     )
     .bind(BATCH_SIZE)
     .bind(after)
+    .bind(sent)
+    .bind(target)
     .fetch_all(conn)
     .await
-}
-
-/// Records the events `seqs` sent, in a transaction of its own that does not wait for its
-/// commit to reach the disk (`synchronous_commit` off for it alone). The broker has the events
-/// already: a record lost with a crash of the database only makes the relay send them again,
-/// and every consumer skips an event it has by its id. What waits for the disk is the writing
-/// of an event with its change, never this.
-async fn record_sent(pool: &PgPool, seqs: &[i64]) -> Result<(), sqlx::Error> {
-    if seqs.is_empty() {
-        return Ok(());
-    }
-    let mut tx = pool.begin().await?;
-    sqlx::query("SET LOCAL synchronous_commit = off")
-        .execute(&mut *tx)
-        .await?;
-    mark_sent(&mut *tx, seqs).await?;
-    tx.commit().await
-}
-
-/// Records the events `seqs` sent: they move from the outbox to `outbox_published` in one
-/// statement.
-async fn mark_sent<'c, E>(executor: E, seqs: &[i64]) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'c, Database = sqlx::Postgres>,
-{
-    if !seqs.is_empty() {
-        sqlx::query(
-            "WITH sent AS (
-                 DELETE FROM outbox WHERE seq = ANY($1)
-                 RETURNING seq, event_id, topic, message_key, event_type, envelope, traceparent,
-                           tracestate, created_at)
-             INSERT INTO outbox_published (seq, event_id, topic, message_key, event_type, envelope,
-                                           traceparent, tracestate, created_at, published_at)
-             SELECT seq, event_id, topic, message_key, event_type, envelope, traceparent,
-                    tracestate, created_at, now()
-               FROM sent",
-        )
-        .bind(seqs)
-        .execute(executor)
-        .await?;
-    }
-    Ok(())
 }
 
 /// How many events wait in the outbox, and the age of the oldest in seconds.
@@ -419,7 +504,7 @@ pub async fn backlog(pool: &PgPool) -> Result<(i64, f64), sqlx::Error> {
     let row = sqlx::query(
         "SELECT count(*) AS waiting,
                 COALESCE(EXTRACT(EPOCH FROM now() - min(created_at))::float8, 0) AS oldest
-         FROM outbox WHERE published_at IS NULL",
+         FROM outbox_waiting",
     )
     .fetch_one(pool)
     .await?;

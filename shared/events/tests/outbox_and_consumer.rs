@@ -150,23 +150,100 @@ async fn a_committed_change_is_published_and_a_rolled_back_one_is_not() {
             .number,
         "2"
     );
-    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+    let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox_waiting")
         .fetch_one(&pool)
         .await
         .unwrap();
     assert_eq!(unsent, 0);
-    // What left is kept whole, with when it left: the envelope the consumer read.
-    let (key, published, kept): (String, bool, Vec<u8>) = sqlx::query_as(
-        "SELECT message_key, published_at IS NOT NULL, envelope FROM outbox_published",
-    )
-    .fetch_one(&pool)
-    .await
-    .unwrap();
+    // What left is kept whole, recorded sent: the envelope the consumer read.
+    let (key, published, kept): (String, bool, Vec<u8>) =
+        sqlx::query_as("SELECT message_key, sent, envelope FROM outbox_events")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!((key.as_str(), published), ("committed", true));
     assert_eq!(
         EventEnvelope::decode(kept.as_slice()).unwrap().aggregate_id,
         "committed"
     );
+}
+
+async fn append_thing(
+    outbox: &Outbox,
+    tx: &mut sqlx::PgConnection,
+    context: &EventContext,
+    id: &str,
+) {
+    let aggregate = Aggregate {
+        kind: "thing",
+        id,
+        version: 1,
+    };
+    outbox
+        .append(tx, aggregate, context, &basis(id))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_event_committed_after_later_numbered_ones_were_sent_is_sent_too() {
+    let prefix = nsk_runtime::testing::unique_prefix("late");
+    let kafka = kafka(&prefix);
+    let pool = database("late").await;
+    let outbox = Outbox::new("professions", &kafka);
+    nsk_events::kafka::ensure_topics(&kafka, &[outbox.topic().to_string()])
+        .await
+        .unwrap();
+    let context = EventContext {
+        actor: "admin-1".into(),
+        request_id: "r-1".into(),
+    };
+    // The late transaction takes its number first and commits last.
+    let mut late = pool.begin().await.unwrap();
+    append_thing(&outbox, &mut late, &context, "late").await;
+    let mut early = pool.begin().await.unwrap();
+    append_thing(&outbox, &mut early, &context, "early").await;
+    early.commit().await.unwrap();
+    let numbers: Vec<(String, i64)> =
+        sqlx::query_as("SELECT message_key, seq FROM outbox ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(numbers.len(), 1, "the late event is not committed yet");
+
+    let relay = Relay::new(pool.clone(), &kafka, Duration::from_millis(20)).unwrap();
+    assert_eq!(relay.publish_batch().await.unwrap(), 1, "the early event");
+    late.commit().await.unwrap();
+    let numbers: Vec<String> =
+        sqlx::query_scalar("SELECT message_key FROM outbox_waiting ORDER BY seq")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        numbers,
+        ["late"],
+        "numbered below the one sent, and waiting"
+    );
+    assert_eq!(relay.publish_batch().await.unwrap(), 1, "the late event");
+    assert_eq!(relay.publish_batch().await.unwrap(), 0, "nothing twice");
+
+    let reader = reader(&kafka, outbox.topic());
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let envelope = EventEnvelope::decode(next_value(&reader).await.as_slice()).unwrap();
+        seen.push(envelope.aggregate_id);
+    }
+    seen.sort();
+    assert_eq!(seen, ["early", "late"]);
+    let (first, second): (i64, i64) = sqlx::query_as(
+        "SELECT min(seq) FILTER (WHERE message_key = 'late'),
+                min(seq) FILTER (WHERE message_key = 'early')
+           FROM outbox_events WHERE sent",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(first < second, "the late event was numbered first");
 }
 
 #[tokio::test]
@@ -205,11 +282,10 @@ async fn two_running_relays_publish_a_backlog_of_batches_once_each_in_order_per_
     }
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let unsent: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                .fetch_one(&pool)
-                .await
-                .unwrap();
+        let unsent: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox_waiting")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
         if unsent == 0 {
             break;
         }
@@ -539,12 +615,12 @@ async fn housekeeping_prunes_what_is_done_and_a_pruned_event_redelivered_is_stil
         ),
         ("unsent", None, "now() - interval '10 days'"),
     ] {
-        // A sent event is in outbox_published (where the relay moves it), with the number
-        // the outbox gave it; one not sent yet is in the outbox.
+        // A sent event is one of a transaction the relay's last snapshot sees (xid 1, before
+        // every transaction); one not sent yet is of this transaction, which it does not see.
         let sql = match published {
-            Some(published) => format!(
-                "INSERT INTO outbox_published (seq, event_id, topic, message_key, event_type, envelope, created_at, published_at)
-                 VALUES (nextval('outbox_seq_seq'), gen_random_uuid(), 't', $1, 'x', '\\x00', {created}, {published})"
+            Some(_) => format!(
+                "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, created_at, xid)
+                 VALUES (gen_random_uuid(), 't', $1, 'x', '\\x00', {created}, '1')"
             ),
             None => format!(
                 "INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, created_at)

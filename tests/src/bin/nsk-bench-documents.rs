@@ -289,7 +289,7 @@ async fn main() {
             let started = Instant::now();
             loop {
                 let (waiting, registered): (i64, i64) = sqlx::query_as(
-                    "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL),
+                    "SELECT (SELECT count(*) FROM outbox_waiting),
                             (SELECT count(*) FROM documents WHERE center_number BETWEEN 1 AND $1)",
                 )
                 .bind(ISSUED_CENTERS as i32)
@@ -752,7 +752,7 @@ fn issuance_script(centers: usize, profession_id: &str) -> std::path::PathBuf {
              INSERT INTO request_keys (caller, request_id, method, digest, resource_id) VALUES ('center-' || :c, gen_random_uuid()::text, '/nsk.documents.v1.DocumentRegistry/IssueDocument', sha256(convert_to(random()::text, 'UTF8')), gen_random_uuid());\n\
              INSERT INTO center_sequences (center_number, last_sequence) VALUES (:c, 1) ON CONFLICT (center_number) DO UPDATE SET last_sequence = center_sequences.last_sequence + 1 RETURNING last_sequence AS seq \\gset\n\
              INSERT INTO documents (id, serial_number, center_number, sequence, holder_iin, holder_name, profession_id, profession_name, nqf_level, separate_skills, procedure_date, protocol_number, protocol_date, issue_date, valid_until, head_of_center, voucher_id, issued_late, created_at, center_name) VALUES (gen_random_uuid(), '25110-72120011-4-150326-' || lpad(:c::text, 4, '0') || '-' || lpad(:seq::text, 8, '0'), :c, :seq, '900101300037', 'Сейткали Айгерим Нурлановна', '{profession_id}', 'Сварщик', 4, '{{}}', CURRENT_DATE, 'P-' || :seq, CURRENT_DATE, CURRENT_DATE, CURRENT_DATE + 1826, 'Омаров Данияр', '', false, now(), 'Center of the benchmark');\n\
-             INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, published_at) VALUES (gen_random_uuid(), 'pgbench', gen_random_uuid()::text, 'nsk.documents.v1.DocumentIssued', convert_to(repeat('x', 700), 'UTF8'), now());\n\
+             INSERT INTO outbox (event_id, topic, message_key, event_type, envelope, xid) VALUES (gen_random_uuid(), 'pgbench', gen_random_uuid()::text, 'nsk.documents.v1.DocumentIssued', convert_to(repeat('x', 700), 'UTF8'), '1');\n\
              END;\n",
             last = 900 + centers
         ),

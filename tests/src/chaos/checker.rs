@@ -327,7 +327,7 @@ pub async fn check(platform: &Platform, ledger: &Ledger) -> Verdict {
     // 5. Nothing waits in an outbox.
     let mut waiting = Vec::new();
     for (service, pool) in &pools {
-        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+        let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM outbox_waiting")
             .fetch_one(pool)
             .await
             .unwrap();
