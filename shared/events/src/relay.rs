@@ -260,6 +260,15 @@ impl Relay {
     }
 }
 
+/// The events of the transactions the snapshot `$1` does not see, by their ids (`outbox_xid`):
+/// those that had not started when it was taken (from its `xmax` on) and those it saw running
+/// (its `xip` list). Not the range from its `xmin`: a transaction that stays open would keep
+/// in that range every event written since, sent or not.
+const UNSEEN: &str = "SELECT seq, xid FROM outbox WHERE xid >= pg_snapshot_xmax($1::pg_snapshot)
+                      UNION ALL
+                      SELECT seq, xid FROM outbox
+                       WHERE xid = ANY (ARRAY(SELECT pg_snapshot_xip($1::pg_snapshot)))";
+
 /// The events the relay sends next: those committed by the transactions the snapshot `target`
 /// sees and `sent` does not (the relay's record, `outbox_relay`, migration
 /// `6_outbox_in_place`), in their order; the ones numbered up to `through` are sent.
@@ -283,18 +292,14 @@ impl Tick {
         if let Some(target) = target {
             return Ok(Some(Tick::from(conn, sent, target, through).await?));
         }
-        // Whether events wait: of transactions the last snapshot sent does not see, found by
-        // their ids (`outbox_xid`); planned for the snapshot each time (a plan kept for any
-        // snapshot reads the whole outbox).
-        let waiting: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM outbox
-                             WHERE xid >= pg_snapshot_xmin($1::pg_snapshot)
-                               AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot))",
-        )
-        .persistent(false)
-        .bind(&sent)
-        .fetch_one(&mut *conn)
-        .await?;
+        // Whether events wait: of transactions the last snapshot sent does not see ([`UNSEEN`]);
+        // planned for the snapshot each time (a plan kept for any snapshot reads the outbox
+        // whole).
+        let waiting: bool = sqlx::query_scalar(&format!("SELECT EXISTS ({UNSEEN})"))
+            .persistent(false)
+            .bind(&sent)
+            .fetch_one(&mut *conn)
+            .await?;
         if !waiting {
             return Ok(None);
         }
@@ -314,18 +319,14 @@ impl Tick {
         target: String,
         through: i64,
     ) -> Result<Tick, sqlx::Error> {
-        // By the transactions' ids (`outbox_xid`), not from the start of the events by number:
+        // By the transactions' ids ([`UNSEEN`]), not from the start of the events by number:
         // kept apart (MATERIALIZED) so that the planner cannot take `min` from the primary key
         // and filter the events sent before, and planned for its parameters each time.
-        let first: Option<i64> = sqlx::query_scalar(
-            "WITH tick AS MATERIALIZED (
-                 SELECT seq FROM outbox
-                  WHERE xid >= pg_snapshot_xmin($1::pg_snapshot)
-                    AND NOT pg_visible_in_snapshot(xid, $1::pg_snapshot)
-                    AND pg_visible_in_snapshot(xid, $2::pg_snapshot)
-                    AND seq > $3)
-             SELECT min(seq) FROM tick",
-        )
+        let first: Option<i64> = sqlx::query_scalar(&format!(
+            "WITH tick AS MATERIALIZED ({UNSEEN})
+             SELECT min(seq) FROM tick
+              WHERE pg_visible_in_snapshot(xid, $2::pg_snapshot) AND seq > $3"
+        ))
         .persistent(false)
         .bind(&sent)
         .bind(&target)

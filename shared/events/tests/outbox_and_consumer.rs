@@ -84,11 +84,11 @@ fn basis(number: &str) -> BasisDocument {
     }
 }
 
-#[tokio::test]
-async fn a_committed_change_is_published_and_a_rolled_back_one_is_not() {
-    let prefix = nsk_runtime::testing::unique_prefix("outbox");
-    let kafka = kafka(&prefix);
-    let pool = database("outbox").await;
+/// A database and a broker prefix of their own, the professions' outbox on them with its topic,
+/// and an official's context.
+async fn professions_outbox(label: &str) -> (KafkaConfig, PgPool, Outbox, EventContext) {
+    let kafka = kafka(&nsk_runtime::testing::unique_prefix(label));
+    let pool = database(label).await;
     let outbox = Outbox::new("professions", &kafka);
     nsk_events::kafka::ensure_topics(&kafka, &[outbox.topic().to_string()])
         .await
@@ -97,6 +97,12 @@ async fn a_committed_change_is_published_and_a_rolled_back_one_is_not() {
         actor: "admin-1".into(),
         request_id: "r-1".into(),
     };
+    (kafka, pool, outbox, context)
+}
+
+#[tokio::test]
+async fn a_committed_change_is_published_and_a_rolled_back_one_is_not() {
+    let (kafka, pool, outbox, context) = professions_outbox("outbox").await;
 
     let mut tx = pool.begin().await.unwrap();
     outbox
@@ -187,17 +193,7 @@ async fn append_thing(
 
 #[tokio::test]
 async fn an_event_committed_after_later_numbered_ones_were_sent_is_sent_too() {
-    let prefix = nsk_runtime::testing::unique_prefix("late");
-    let kafka = kafka(&prefix);
-    let pool = database("late").await;
-    let outbox = Outbox::new("professions", &kafka);
-    nsk_events::kafka::ensure_topics(&kafka, &[outbox.topic().to_string()])
-        .await
-        .unwrap();
-    let context = EventContext {
-        actor: "admin-1".into(),
-        request_id: "r-1".into(),
-    };
+    let (kafka, pool, outbox, context) = professions_outbox("late").await;
     // The late transaction takes its number first and commits last.
     let mut late = pool.begin().await.unwrap();
     append_thing(&outbox, &mut late, &context, "late").await;
