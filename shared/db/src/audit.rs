@@ -77,41 +77,44 @@ pub async fn append(conn: &mut PgConnection, entry: &Entry<'_>) -> Result<i64, s
         .await
 }
 
-/// The entry's part of a caller's own statement: the `WITH` queries `head`, `entry`, `logged`
-/// and `headed` (which yields the entry's number as `seq`), binding `$1`-`$5`: the entry's
-/// actor, action, subject and detail, then [`LANES`] — [`append`]'s statement, and the
-/// caller's act in the same statement, one round trip for both. With a `gate` — the name of an earlier query of the statement —
-/// the entry is appended only if that query yields a row: an act that may do nothing (a
-/// document whose number ran out, a request already applied) leaves no entry either.
+/// The entry's part of a caller's own statement: the `WITH` queries `audit_at`, `head` and
+/// `headed` (which yields the entry's number as `seq`), binding `$1`-`$5`: the entry's actor,
+/// action, subject and detail, then [`LANES`] — [`append`]'s statement, and the caller's act in
+/// the same statement, one round trip for both. With a `gate` — the name of an earlier query of
+/// the statement — the entry is appended only if that query yields a row: an act that may do
+/// nothing (a document whose number ran out, a request already applied) leaves no entry either.
 ///
-/// The head of the connection's lane is locked by the statement and stays locked until the
-/// transaction ends; the hash is computed as [`chain_hash`] computes it (each field's length
-/// as 8 bytes big-endian, then its UTF-8 bytes), which [`verify`] checks in Rust.
+/// The head of the connection's lane moves on by one update, which computes the entry's hash
+/// from the head as it finds it once it holds the row (a concurrent append to the lane is waited
+/// for and chained after), and keeps the hash it replaced (`prev`) for the entry: one write of
+/// the head per entry, not a lock and then a write (migration `105_audit_head_prev.sql`). The
+/// row stays locked until the transaction ends; the hash is computed as [`chain_hash`] computes
+/// it (each field's length as 8 bytes big-endian, then its UTF-8 bytes), which [`verify`]
+/// checks in Rust.
 pub fn entry_queries(gate: Option<&str>) -> String {
     let gate = gate
         .map(|name| format!("AND EXISTS (SELECT 1 FROM {name})"))
         .unwrap_or_default();
     format!(
-        "head AS (
-             SELECT id AS lane, seq + 1 AS lane_seq, hash AS prev,
-                    to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at
-               FROM audit_head WHERE id = 1 + pg_backend_pid() % $5 {gate} FOR UPDATE),
-         entry AS (
-             SELECT nextval('audit_log_seq') AS seq, lane, lane_seq, prev, at, sha256(
-                 prev || int8send(lane_seq)
-                 || int8send(octet_length(at)::bigint) || convert_to(at, 'UTF8')
+        "audit_at AS (
+             SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS at),
+         head AS (
+             UPDATE audit_head SET seq = audit_head.seq + 1, prev = audit_head.hash, hash = sha256(
+                 audit_head.hash || int8send(audit_head.seq + 1)
+                 || int8send(octet_length(audit_at.at)::bigint) || convert_to(audit_at.at, 'UTF8')
                  || int8send(octet_length($1)::bigint) || convert_to($1, 'UTF8')
                  || int8send(octet_length($2)::bigint) || convert_to($2, 'UTF8')
                  || int8send(octet_length($3)::bigint) || convert_to($3, 'UTF8')
-                 || int8send(octet_length($4)::bigint) || convert_to($4, 'UTF8')) AS hash
-               FROM head),
-         logged AS (
-             INSERT INTO audit_log (seq, lane, lane_seq, at, actor, action, subject, detail, prev_hash, hash)
-             SELECT seq, lane, lane_seq, at::timestamptz, $1, $2, $3, $4, prev, hash FROM entry),
+                 || int8send(octet_length($4)::bigint) || convert_to($4, 'UTF8'))
+               FROM audit_at
+              WHERE audit_head.id = 1 + pg_backend_pid() % $5 {gate}
+             RETURNING audit_head.id AS lane, audit_head.seq AS lane_seq, audit_head.prev,
+                       audit_head.hash, audit_at.at),
          headed AS (
-             UPDATE audit_head SET seq = entry.lane_seq, hash = entry.hash
-               FROM entry WHERE audit_head.id = entry.lane
-             RETURNING entry.seq)"
+             INSERT INTO audit_log (seq, lane, lane_seq, at, actor, action, subject, detail, prev_hash, hash)
+             SELECT nextval('audit_log_seq'), lane, lane_seq, at::timestamptz, $1, $2, $3, $4, prev, hash
+               FROM head
+             RETURNING seq)"
     )
 }
 

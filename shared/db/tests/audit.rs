@@ -325,3 +325,66 @@ async fn two_lanes_commit_without_waiting_for_each_other_and_an_entry_moved_betw
         intact => panic!("an entry moved between lanes passed: {intact:?}"),
     }
 }
+
+/// A connection of the app's role in `lane`: connections are opened (and closed) until one
+/// lands there — a connection's lane follows its server process.
+async fn connection_in_lane(app: &sqlx::PgPool, lane: i32) -> sqlx::PgConnection {
+    for _ in 0..500 {
+        let mut conn = app.acquire().await.unwrap().detach();
+        if lane_of(&mut conn).await == lane {
+            return conn;
+        }
+        sqlx::Connection::close(conn).await.unwrap();
+    }
+    panic!("no connection in lane {lane} after 500");
+}
+
+#[tokio::test]
+async fn an_append_that_waits_for_its_lane_chains_after_the_entry_that_held_it() {
+    let (cfg, _admin) = database().await;
+    let app = nsk_db::connect_as_app(&cfg).await.unwrap();
+    let mut first = app.acquire().await.unwrap().detach();
+    let lane = lane_of(&mut first).await;
+    let mut second = connection_in_lane(&app, lane).await;
+    // The first appends and keeps its transaction open: the lane's head is its until it ends.
+    let mut open = sqlx::Connection::begin(&mut first).await.unwrap();
+    let held = audit::append(&mut open, &entry("official-1", "document/first"))
+        .await
+        .unwrap();
+    let waiting = tokio::spawn(async move {
+        let mut tx = sqlx::Connection::begin(&mut second).await.unwrap();
+        let seq = audit::append(&mut tx, &entry("official-2", "document/second"))
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        seq
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !waiting.is_finished(),
+        "an append in a lane whose head another transaction holds did not wait"
+    );
+    open.commit().await.unwrap();
+    let after = waiting.await.unwrap();
+    assert!(after > held);
+    // The waiting append took the head as the first left it: the next number in the lane and
+    // the first's hash as its link.
+    let rows: Vec<(String, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+        "SELECT subject, lane_seq, prev_hash, hash FROM audit_log WHERE lane = $1 ORDER BY lane_seq",
+    )
+    .bind(lane as i16)
+    .fetch_all(&app)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].0, "document/first");
+    assert_eq!(
+        (rows[1].0.as_str(), rows[1].1),
+        ("document/second", rows[0].1 + 1)
+    );
+    assert_eq!(rows[1].2, rows[0].3, "the second carries the first's hash");
+    assert_eq!(
+        audit::verify(&app).await.unwrap(),
+        Verdict::Intact { entries: 2 }
+    );
+}

@@ -243,7 +243,7 @@ pub struct Prepared<'a> {
 
 impl Prepared<'_> {
     /// The `WITH` queries that write the event — the outbox row (`outboxed`) and its audit
-    /// entry (`head`, `entry`, `logged`, `headed`) — with `$1`-`$12` (the caller's own
+    /// entry (`audit_at`, `head`, `headed`) — with `$1`-`$12` (the caller's own
     /// parameters start at `$13`). With a `gate` (a query of the caller's statement, before
     /// these), for each row it yields, which is one or none: a change that did not happen
     /// announces nothing. `envelope` is the SQL of the envelope written, `$10` as prepared or

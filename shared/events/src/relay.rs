@@ -167,7 +167,7 @@ impl Relay {
     async fn publish_tick(
         &self,
         conn: &mut PgConnection,
-        mut tick: Tick,
+        tick: Tick,
         shutdown: &CancellationToken,
     ) -> Result<usize, EventsError> {
         let mut total = 0;
@@ -240,7 +240,7 @@ impl Relay {
         if !locked {
             return Ok(0);
         }
-        let Some(mut tick) = Tick::start(&mut tx).await? else {
+        let Some(tick) = Tick::start(&mut tx).await? else {
             return Ok(0);
         };
         let rows = tick.batch(&mut tx, tick.from).await?;
@@ -271,11 +271,10 @@ const UNSEEN: &str = "SELECT seq, xid FROM outbox WHERE xid >= pg_snapshot_xmax(
 
 /// The events the relay sends next: those committed by the transactions the snapshot `target`
 /// sees and `sent` does not (the relay's record, `outbox_relay`, migration
-/// `6_outbox_in_place`), in their order; the ones numbered up to `through` are sent.
+/// `6_outbox_in_place`), in their order; how far it got is in the relay's row (`through`).
 struct Tick {
     sent: String,
     target: String,
-    through: i64,
     /// Where the tick's first batch is read from: below its first event (found by the
     /// transactions' ids, not by reading the events sent before it).
     from: i64,
@@ -334,12 +333,7 @@ impl Tick {
         .fetch_one(&mut *conn)
         .await?;
         let from = first.map_or(through, |first| first - 1);
-        Ok(Tick {
-            sent,
-            target,
-            through,
-            from,
-        })
+        Ok(Tick { sent, target, from })
     }
 
     /// The next events of the tick, numbered after `after`, in order.
@@ -352,7 +346,7 @@ impl Tick {
     /// events already; a record lost with a crash of the database only makes the relay send
     /// them again, and every consumer skips an event it has by its id. What waits for the disk
     /// is the writing of an event with its change, never this.
-    async fn record(&mut self, conn: &mut PgConnection, through: i64) -> Result<(), sqlx::Error> {
+    async fn record(&self, conn: &mut PgConnection, through: i64) -> Result<(), sqlx::Error> {
         sqlx::query(
             "WITH quick AS (SELECT set_config('synchronous_commit', 'off', true))
              UPDATE outbox_relay SET through = $1, moved_at = now() FROM quick",
@@ -360,7 +354,6 @@ impl Tick {
         .bind(through)
         .execute(&mut *conn)
         .await?;
-        self.through = through;
         Ok(())
     }
 
