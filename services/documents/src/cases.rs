@@ -26,11 +26,13 @@ use crate::known::{Facts, Known};
 use crate::publish::{self, Event};
 use crate::store::{self, CancellationRecord, DocumentFilter, StoredDocument};
 
-/// Documents per chunk of the open-data export (about 650 KiB of CSV).
-const EXPORT_PAGE: i64 = 5000;
-
-/// Chunks of the export read ahead of the caller.
+/// Chunks of the export (a page of the open data each, about 650 KiB of CSV) read ahead of
+/// the caller.
 const EXPORT_AHEAD: usize = 2;
+
+/// Exports read at once, each on a connection of its own for as long as it streams; more wait
+/// their turn, so that the pool stays free for everything else.
+const EXPORTS_AT_ONCE: usize = 2;
 
 /// How many times a registration is judged before it gives up on read models that keep
 /// moving (each judgement after the first on a fresh read).
@@ -111,6 +113,8 @@ pub struct Registry {
     outbox: Outbox,
     calendar: SharedCalendar,
     known: Known,
+    /// Turns of the open-data export ([`EXPORTS_AT_ONCE`]).
+    exports: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Registry {
@@ -122,6 +126,7 @@ impl Registry {
             outbox,
             calendar,
             known: Known::new(),
+            exports: std::sync::Arc::new(tokio::sync::Semaphore::new(EXPORTS_AT_ONCE)),
         }
     }
 
@@ -654,42 +659,63 @@ impl Registry {
         .await
     }
 
-    /// Open data, page by page in id order, so memory stays flat for millions of rows: CSV
-    /// (the header in the first chunk) or JSON lines, each chunk's bytes. The next pages are
-    /// read and encoded while the last ones travel (at most [`EXPORT_AHEAD`] waiting), and
-    /// the reading stops when the caller goes.
+    /// Open data, page by page, so memory stays flat for millions of rows: CSV (the header in
+    /// the first chunk) or JSON lines, each chunk's bytes. The whole export is the registry at
+    /// one moment (one snapshot, whatever is registered or cancelled while it streams). The
+    /// next pages are read and encoded while the last ones travel (at most [`EXPORT_AHEAD`]
+    /// waiting), and the reading stops when the caller goes.
     pub fn export(
         &self,
         csv: bool,
         day: NaiveDate,
     ) -> impl Stream<Item = Result<Vec<u8>, ApiError>> + Send + 'static {
-        let pool = self.pool.clone();
+        let (pool, exports) = (self.pool.clone(), self.exports.clone());
         let (chunks, waiting) = tokio::sync::mpsc::channel(EXPORT_AHEAD);
-        tokio::spawn(async move {
-            let mut after = Uuid::nil();
-            let mut first = true;
-            loop {
-                let page = match store::export_page(&pool, after, EXPORT_PAGE).await {
-                    Ok(page) => page,
-                    Err(err) => {
-                        let _ = chunks.send(Err(ApiError::from(err))).await;
-                        return;
-                    }
-                };
-                if page.is_empty() && !first {
-                    return;
-                }
-                let full = page.len() as i64 == EXPORT_PAGE;
-                after = page.last().map_or(after, |d| d.id);
-                let chunk = export_chunk(&page, csv, first, day).map_err(ApiError::internal);
-                first = false;
-                if chunks.send(chunk).await.is_err() || !full {
-                    return;
-                }
-            }
-        });
+        tokio::spawn(export_into(pool, exports, csv, day, chunks));
         futures::stream::unfold(waiting, |mut waiting| async move {
             waiting.recv().await.map(|chunk| (chunk, waiting))
         })
+    }
+}
+
+/// The pages of [`Registry::export`], encoded, into `chunks` until the last or until the
+/// caller goes; an error ends them.
+async fn export_into(
+    pool: PgPool,
+    exports: std::sync::Arc<tokio::sync::Semaphore>,
+    csv: bool,
+    day: NaiveDate,
+    chunks: tokio::sync::mpsc::Sender<Result<Vec<u8>, ApiError>>,
+) {
+    // Only closed with the registry itself, which outlives its requests.
+    let Ok(_turn) = exports.acquire_owned().await else {
+        return;
+    };
+    let mut tx = match store::open_data(&pool).await {
+        Ok(tx) => tx,
+        Err(err) => {
+            let _ = chunks.send(Err(ApiError::from(err))).await;
+            return;
+        }
+    };
+    let mut first = true;
+    loop {
+        let page = match store::open_data_page(&mut tx).await {
+            Ok(page) => page,
+            Err(err) => {
+                let _ = chunks.send(Err(ApiError::from(err))).await;
+                return;
+            }
+        };
+        if page.is_empty() && !first {
+            return;
+        }
+        let full = page.len() == store::OPEN_DATA_PAGE;
+        let chunk = export_chunk(&page, csv, first, day).map_err(ApiError::internal);
+        first = false;
+        // The transaction, read only, is rolled back as `tx` goes.
+        if chunks.send(chunk).await.is_err() || !full {
+            return;
+        }
     }
 }

@@ -886,6 +886,95 @@ async fn the_open_data_streams_every_document_once_across_pages_with_its_status_
     assert_eq!(statuses["valid"], 12_001 - cancelled - expired);
 }
 
+/// Copies of the document `serial` numbered `from..=to` in its center (serials in its series).
+async fn copies_of(pool: &sqlx::PgPool, serial: &str, from: i64, to: i64) {
+    sqlx::query(
+        "INSERT INTO documents (id, serial_number, center_number, sequence, holder_iin, holder_name,
+                profession_id, profession_name, nqf_level, separate_skills, procedure_date,
+                protocol_number, protocol_date, issue_date, valid_until, head_of_center, voucher_id,
+                issued_late, created_at, center_name)
+         SELECT gen_random_uuid(), left(d.serial_number, -8) || lpad(n::text, 8, '0'),
+                d.center_number, n, d.holder_iin, d.holder_name, d.profession_id,
+                d.profession_name, d.nqf_level, d.separate_skills, d.procedure_date,
+                d.protocol_number, d.protocol_date, d.issue_date, d.valid_until,
+                d.head_of_center, d.voucher_id, d.issued_late, d.created_at, d.center_name
+           FROM documents d, generate_series($2::bigint, $3::bigint) AS n
+          WHERE d.serial_number = $1",
+    )
+    .bind(serial)
+    .bind(from)
+    .bind(to)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn the_open_data_is_the_registry_at_the_moment_the_export_began() {
+    let mut app = spawn_app("docexportsnap").await;
+    let profession_id = app.profession_id.clone();
+    let first = issued(&mut app, document(&profession_id, 4, today())).await;
+    let pool = nsk_db::connect(&app.config.database, &[]).await.unwrap();
+    // 40,000 documents: eight pages of the export, of which the service reads at most a few
+    // ahead of a caller that has taken only the first.
+    copies_of(&pool, &first.serial_number, 2, 40_000).await;
+    let mut stream = app
+        .client
+        .export_registry(pb::ExportRegistryRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut csv = stream.message().await.unwrap().unwrap().data;
+    // While the export streams: 20,000 more registered, and 1,000 of those it began with
+    // cancelled.
+    copies_of(&pool, &first.serial_number, 40_001, 60_000).await;
+    let cancelled = sqlx::query(
+        "UPDATE documents SET cancelled_on = $1, cancel_reason = 'court decision',
+                cancel_ground = 'court_decision'
+          WHERE sequence BETWEEN 39001 AND 40000",
+    )
+    .bind(today())
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(cancelled.rows_affected(), 1000);
+    while let Some(chunk) = stream.message().await.unwrap() {
+        csv.extend_from_slice(&chunk.data);
+    }
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let mut sequences = BTreeSet::new();
+    for record in reader.records() {
+        let record = record.unwrap();
+        let sequence: i64 = record[0][record[0].len() - 8..].parse().unwrap();
+        assert!(sequences.insert(sequence), "{} twice", &record[0]);
+        assert_eq!(&record[7], "valid", "{:?}", record);
+    }
+    assert_eq!(
+        sequences.len(),
+        40_000,
+        "the export holds what was registered after it began"
+    );
+    assert_eq!(sequences.last(), Some(&40_000));
+    // The next export sees both changes.
+    let mut stream = app
+        .client
+        .export_registry(pb::ExportRegistryRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let mut csv = Vec::new();
+    while let Some(chunk) = stream.message().await.unwrap() {
+        csv.extend_from_slice(&chunk.data);
+    }
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let (mut rows, mut cancelled) = (0, 0);
+    for record in reader.records() {
+        rows += 1;
+        cancelled += usize::from(&record.unwrap()[7] == "cancelled");
+    }
+    assert_eq!((rows, cancelled), (60_000, 1000));
+}
+
 #[tokio::test]
 async fn an_official_cancels_only_on_a_legal_ground_from_the_closed_list_with_its_basis() {
     let mut app = spawn_app("doccan").await;

@@ -45,17 +45,18 @@ fn loaded() -> i64 {
 /// Bulk-loaded documents belong to centers 0101-0200, 10,000 each.
 const LOADED_CENTERS: i64 = 100;
 const ISSUED_CENTERS: usize = 20;
-fn issuances() -> usize {
-    // NSK_BENCH_ISSUANCES: more, to profile the service under load.
+/// How many documents a round of the service issues: as many as its baseline's `pgbench`
+/// wrote in its run, so that both do the same work and the ratio is the time each took for it
+/// (the service's time including its events published and heard). `NSK_BENCH_ISSUANCES` fixes
+/// the number instead, to profile the service under a load of known size.
+fn issuances(baseline_tps: f64) -> usize {
     if let Some(n) = std::env::var("NSK_BENCH_ISSUANCES")
         .ok()
         .and_then(|v| v.parse().ok())
     {
         n
-    } else if quick() {
-        3_000
     } else {
-        6_000
+        ((baseline_tps * f64::from(issuance_seconds())).round() as usize).max(CLIENTS)
     }
 }
 const LOOKUPS: usize = 20_000;
@@ -314,21 +315,21 @@ async fn main() {
             }
         }
     };
-    let issuances = issuances();
     println!("\nissuance, {CLIENTS} clients; ratios against pgbench running the same transaction in the same run;");
-    println!("a round of the service lasts until its documents' events are published and heard by accreditation\n");
+    println!("a round of the service issues as many documents as its baseline wrote, and lasts until their events are published and heard by accreditation\n");
     println!(
         "{:<40} {:>9} {:>9} {:>10} {:>9}",
         "path", "p50 ms", "p99 ms", "docs/s", "x pgbench"
     );
-    let issue = |centers: usize, round: usize| {
+    // Documents numbered from `first` on, for `centers` centers.
+    let issue = |centers: usize, first: usize| {
         let issuing = &issuing;
         let document = &document;
         move |i: usize| {
             let mut client = issuing[i % CLIENTS].clone();
             // Each with its request id, as a center's integration sends it: the request record
             // is part of the work.
-            let n = round * issuances + i;
+            let n = first + i;
             let request = center_request(
                 pb::IssueDocumentRequest {
                     request_id: format!("bench-{centers}-{n}"),
@@ -353,6 +354,7 @@ async fn main() {
         let mut round_ratios = Vec::with_capacity(ROUNDS);
         let mut latencies = Vec::new();
         let (mut pgbench_total, mut service_total) = (0.0, 0.0);
+        let mut issued = 0;
         for round in 0..ROUNDS {
             let (tps, avg_ms) = nsk_e2e::pgbench(
                 &issuance_script(centers, &profession_id),
@@ -361,14 +363,16 @@ async fn main() {
                 issuance_seconds(),
                 true,
             );
+            let issuances = issuances(tps);
             let started = Instant::now();
             let (mut taken, answered) =
-                measure_raw(issuances, CLIENTS, issue(centers, round)).await;
+                measure_raw(issuances, CLIENTS, issue(centers, issued)).await;
+            issued += issuances;
             settled().await;
             let s = stats(taken.clone(), started.elapsed());
             latencies.append(&mut taken);
             println!(
-                "  round {}: pgbench {tps:>6.0} tps (average latency {avg_ms:.3} ms); service {:>6.0} docs/s, p50 {:.3} ms, p99 {:.3} ms; {:.2} x (answered in {:.2} s, settled {:.2} s later)",
+                "  round {}: pgbench {tps:>6.0} tps (average latency {avg_ms:.3} ms); service {:>6.0} docs/s, p50 {:.3} ms, p99 {:.3} ms; {:.2} x ({issuances} answered in {:.2} s, settled {:.2} s later)",
                 round + 1,
                 s.per_second,
                 s.p50.as_secs_f64() * 1e3,
