@@ -4,6 +4,8 @@
 use nsk_events::{EventContext, HandlerError, Outbox, ReceivedEvent};
 use nsk_proto::nsk::accreditation::v1 as pb;
 use nsk_proto::nsk::documents::v1 as documents;
+
+use crate::store::issued::IssuedRow;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -60,6 +62,74 @@ impl nsk_events::EventHandler for Inputs {
             RegisterOfProfessions.handle(conn, event).await
         }
     }
+
+    /// Runs of `DocumentIssued` — what the registry announces most, one per document — are
+    /// written by one statement each; every other event as [`Self::handle`] applies it, in its
+    /// place between them.
+    async fn handle_all(
+        &self,
+        conn: &mut PgConnection,
+        events: &[&ReceivedEvent],
+    ) -> Result<(), (usize, HandlerError)> {
+        let mut run: Vec<IssuedRow> = Vec::new();
+        let mut run_from = 0;
+        for (at, event) in events.iter().enumerate() {
+            match issued_row(event).map_err(|e| (at, e))? {
+                Some(row) => {
+                    if run.is_empty() {
+                        run_from = at;
+                    }
+                    run.push(row);
+                }
+                None => {
+                    hear_run(conn, &mut run).await.map_err(|e| (run_from, e))?;
+                    self.handle(conn, event).await.map_err(|e| (at, e))?;
+                }
+            }
+        }
+        hear_run(conn, &mut run).await.map_err(|e| (run_from, e))
+    }
+}
+
+/// Writes the documents of a run of `DocumentIssued` heard so far, and empties it.
+async fn hear_run(conn: &mut PgConnection, run: &mut Vec<IssuedRow>) -> Result<(), HandlerError> {
+    if !run.is_empty() {
+        crate::store::issued::hear_all_issued(conn, run).await?;
+        run.clear();
+    }
+    Ok(())
+}
+
+/// The document a `DocumentIssued` announces; `None` for any other event.
+fn issued_row(event: &ReceivedEvent) -> Result<Option<IssuedRow>, HandlerError> {
+    if !event.is::<documents::DocumentIssued>() {
+        return Ok(None);
+    }
+    let e: documents::DocumentIssued = event.decode()?;
+    let uuid = |raw: &str, what: &str| {
+        Uuid::parse_str(raw)
+            .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a UUID")))
+    };
+    Ok(Some(IssuedRow {
+        center_number: e
+            .center_number
+            .parse()
+            .map_err(|_| HandlerError::Permanent(format!("center number {:?}", e.center_number)))?,
+        document_id: uuid(&e.document_id, "document id")?,
+        profession_id: uuid(&e.profession_id, "profession id")?,
+        procedure_date: match e.procedure_date.as_str() {
+            "" => None,
+            raw => Some(date(raw, "procedure date")?),
+        },
+        issue_date: date(&e.issue_date, "issue date")?,
+        issued_late: e.issued_late,
+        serial_number: e.serial_number,
+    }))
+}
+
+fn date(raw: &str, what: &str) -> Result<chrono::NaiveDate, HandlerError> {
+    chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a date")))
 }
 
 /// Keeps what each center issued and which of it was cancelled, from the registry's events
@@ -72,30 +142,7 @@ impl nsk_events::EventHandler for IssuedDocuments {
         conn: &mut PgConnection,
         event: &ReceivedEvent,
     ) -> Result<(), HandlerError> {
-        let date = |raw: &str, what: &str| {
-            chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-                .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a date")))
-        };
-        let uuid = |raw: &str, what: &str| {
-            Uuid::parse_str(raw)
-                .map_err(|_| HandlerError::Permanent(format!("{what} {raw:?} is not a UUID")))
-        };
-        if event.is::<documents::DocumentIssued>() {
-            let e: documents::DocumentIssued = event.decode()?;
-            let row = crate::store::issued::IssuedRow {
-                center_number: e.center_number.parse().map_err(|_| {
-                    HandlerError::Permanent(format!("center number {:?}", e.center_number))
-                })?,
-                document_id: uuid(&e.document_id, "document id")?,
-                profession_id: uuid(&e.profession_id, "profession id")?,
-                procedure_date: match e.procedure_date.as_str() {
-                    "" => None,
-                    raw => Some(date(raw, "procedure date")?),
-                },
-                issue_date: date(&e.issue_date, "issue date")?,
-                issued_late: e.issued_late,
-                serial_number: e.serial_number,
-            };
+        if let Some(row) = issued_row(event)? {
             crate::store::issued::hear_issued(conn, &row).await?;
         } else if event.is::<documents::DocumentCancelled>() {
             let e: documents::DocumentCancelled = event.decode()?;

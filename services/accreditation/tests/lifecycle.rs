@@ -789,6 +789,71 @@ async fn pool_of(config: &ServiceConfig) -> sqlx::PgPool {
 }
 
 #[tokio::test]
+async fn documents_issued_and_cancelled_in_one_burst_are_heard_in_their_order_and_once() {
+    let app = spawn_app("accburst").await;
+    until_heard(&app.config, 0).await;
+    // 300 documents of two centers; every third cancelled right after its issue (the same key,
+    // so the next event in its partition), every fifth announced twice (a relay's resend).
+    let mut burst = Vec::new();
+    for n in 1..=300 {
+        let center = if n % 2 == 0 { "0042" } else { "0043" };
+        let serial = format!("25110-72120011-4-201126-{center}-{n:08}");
+        let issued = documents::DocumentIssued {
+            document_id: uuid::Uuid::now_v7().to_string(),
+            serial_number: serial.clone(),
+            profession_id: app.profession_id.clone(),
+            nqf_level: 4,
+            center_number: center.into(),
+            issue_date: "2026-11-20".into(),
+            valid_until: "2031-11-20".into(),
+            procedure_date: "2026-11-18".into(),
+            issued_late: n % 7 == 0,
+            ..Default::default()
+        };
+        let envelope = nsk_runtime::testing::envelope("documents", &serial, &issued);
+        if n % 5 == 0 {
+            let mut again = envelope.clone();
+            again.event_id = uuid::Uuid::now_v7().to_string();
+            burst.push((serial.clone(), envelope));
+            burst.push((serial.clone(), again));
+        } else {
+            burst.push((serial.clone(), envelope));
+        }
+        if n % 3 == 0 {
+            let cancelled = documents::DocumentCancelled {
+                document_id: issued.document_id.clone(),
+                serial_number: serial.clone(),
+                cancellation: Some(documents::Cancellation {
+                    cancelled_on: "2026-11-23".into(),
+                    reason: "court decision".into(),
+                    ..Default::default()
+                }),
+            };
+            let envelope = nsk_runtime::testing::envelope("documents", &serial, &cancelled);
+            burst.push((serial, envelope));
+        }
+    }
+    nsk_runtime::testing::publish_all(&app.config, "documents", &burst).await;
+    until_heard(&app.config, 300).await;
+    let pool = pool_of(&app.config).await;
+    let heard: Vec<(String, i32, Option<chrono::NaiveDate>, bool)> = sqlx::query_as(
+        "SELECT serial_number, center_number, cancelled_on, issued_late FROM issued_documents
+          ORDER BY serial_number",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(heard.len(), 300);
+    for (serial, center, cancelled_on, late) in &heard {
+        let n: u32 = serial[serial.len() - 8..].parse().unwrap();
+        assert_eq!(*center, if n % 2 == 0 { 42 } else { 43 }, "{serial}");
+        assert_eq!(*late, n % 7 == 0, "{serial}");
+        let expected = (n % 3 == 0).then(|| chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap());
+        assert_eq!(*cancelled_on, expected, "{serial}");
+    }
+}
+
+#[tokio::test]
 async fn re_accreditation_keeps_the_number_and_is_refused_within_six_months_of_expiry() {
     let mut app = spawn_app("accre").await;
     let profession_id = app.profession_id.clone();

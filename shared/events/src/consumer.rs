@@ -92,6 +92,23 @@ pub trait EventHandler: Send + Sync + 'static {
         conn: &'a mut PgConnection,
         event: &'a ReceivedEvent,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send + 'a;
+
+    /// The effects of a batch's new events, in their order, in the one transaction that records
+    /// them: by default each by [`Self::handle`]. A handler that hears events in numbers may
+    /// write runs of them in fewer statements. A failure names the event at fault by its place
+    /// in `events`; the batch is then undone and its events applied one at a time.
+    fn handle_all<'a>(
+        &'a self,
+        conn: &'a mut PgConnection,
+        events: &'a [&'a ReceivedEvent],
+    ) -> impl Future<Output = Result<(), (usize, HandlerError)>> + Send + 'a {
+        async move {
+            for (at, event) in events.iter().enumerate() {
+                self.handle(conn, event).await.map_err(|e| (at, e))?;
+            }
+            Ok(())
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -383,24 +400,29 @@ impl<H: EventHandler> Consumer<H> {
         .map_err(failed)?
         .into_iter()
         .collect();
-        let mut applied = 0;
-        for (id, event, message) in &events {
-            // Twice in one batch (published again after a relay's restart): the first applies.
-            if !recorded.remove(id) {
-                continue;
-            }
-            applied += 1;
-            self.handler
-                .handle(&mut tx, event)
-                .instrument(span_of(message))
-                .await
-                .map_err(|e| {
-                    format!(
-                        "{} at offset {}: {e}",
-                        event.envelope.event_type, event.offset
-                    )
-                })?;
+        // Twice in one batch (published again after a relay's restart): the first applies.
+        let new: Vec<(&ReceivedEvent, &BorrowedMessage<'_>)> = events
+            .iter()
+            .filter(|(id, _, _)| recorded.remove(id))
+            .map(|(_, event, message)| (event, *message))
+            .collect();
+        let applied = new.len();
+        let span = tracing::info_span!("consume", events = applied);
+        for (_, message) in &new {
+            link_trace(&span, message);
         }
+        let heard: Vec<&ReceivedEvent> = new.iter().map(|(event, _)| *event).collect();
+        self.handler
+            .handle_all(&mut tx, &heard)
+            .instrument(span)
+            .await
+            .map_err(|(at, e)| match heard.get(at) {
+                Some(event) => format!(
+                    "{} at offset {}: {e}",
+                    event.envelope.event_type, event.offset
+                ),
+                None => e.to_string(),
+            })?;
         tx.commit().await.map_err(failed)?;
         self.count(applied, events.len() - applied, passed_over);
         tracing::debug!(events = events.len(), "batch applied");
@@ -603,25 +625,44 @@ fn span_of(message: &BorrowedMessage<'_>) -> tracing::Span {
         partition = message.partition(),
         offset = message.offset()
     );
-    if let Some(headers) = message.headers() {
-        let trace: Vec<(String, String)> = headers
+    let trace = trace_of(message);
+    nsk_telemetry::set_parent(&span, |k| {
+        trace
             .iter()
-            .filter(|h| h.key == "traceparent" || h.key == "tracestate")
-            .filter_map(|h| {
-                Some((
-                    h.key.to_string(),
-                    String::from_utf8(h.value?.to_vec()).ok()?,
-                ))
-            })
-            .collect();
-        nsk_telemetry::set_parent(&span, |k| {
-            trace
-                .iter()
-                .find(|(key, _)| key == k)
-                .map(|(_, v)| v.as_str())
-        });
-    }
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    });
     span
+}
+
+/// Links `span`, a batch's, to the trace `message` came with.
+fn link_trace(span: &tracing::Span, message: &BorrowedMessage<'_>) {
+    let trace = trace_of(message);
+    nsk_telemetry::add_link(span, |k| {
+        trace
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    });
+}
+
+/// The trace context headers of `message`.
+fn trace_of(message: &BorrowedMessage<'_>) -> Vec<(String, String)> {
+    message
+        .headers()
+        .map(|headers| {
+            headers
+                .iter()
+                .filter(|h| h.key == "traceparent" || h.key == "tracestate")
+                .filter_map(|h| {
+                    Some((
+                        h.key.to_string(),
+                        String::from_utf8(h.value?.to_vec()).ok()?,
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The offsets to commit after a batch: past its last message in each partition.

@@ -529,6 +529,37 @@ pub mod testing {
         key: &str,
         event: &M,
     ) {
+        publish_all(
+            config,
+            service,
+            &[(key.to_string(), envelope(service, key, event))],
+        )
+        .await;
+    }
+
+    /// The envelope `service` would publish `event` in, under `key`.
+    pub fn envelope<M: prost::Message + prost::Name>(
+        service: &str,
+        key: &str,
+        event: &M,
+    ) -> nsk_proto::nsk::events::v1::EventEnvelope {
+        nsk_proto::nsk::events::v1::EventEnvelope {
+            event_id: uuid_v7(),
+            event_type: M::full_name(),
+            aggregate_id: key.into(),
+            producer: service.into(),
+            payload: event.encode_to_vec(),
+            ..Default::default()
+        }
+    }
+
+    /// Publishes `envelopes` (each with its key) on `service`'s topic at once, in their order
+    /// per key: a burst, as a busy service's relay sends them.
+    pub async fn publish_all(
+        config: &nsk_config::ServiceConfig,
+        service: &str,
+        envelopes: &[(String, nsk_proto::nsk::events::v1::EventEnvelope)],
+    ) {
         use rdkafka::producer::{FutureProducer, FutureRecord};
         let topic = config.kafka.topic_of(service);
         nsk_events::kafka::ensure_topics(&config.kafka, std::slice::from_ref(&topic))
@@ -537,23 +568,22 @@ pub mod testing {
         let producer: FutureProducer = nsk_events::kafka::idempotent_producer_config(&config.kafka)
             .create()
             .unwrap_or_else(|e| panic!("{e}"));
-        let envelope = nsk_proto::nsk::events::v1::EventEnvelope {
-            event_id: uuid_v7(),
-            event_type: M::full_name(),
-            aggregate_id: key.into(),
-            producer: service.into(),
-            payload: event.encode_to_vec(),
-            ..Default::default()
-        };
-        producer
-            .send(
-                FutureRecord::to(&topic)
-                    .key(key)
-                    .payload(&prost::Message::encode_to_vec(&envelope)),
-                std::time::Duration::from_secs(10),
-            )
-            .await
-            .unwrap_or_else(|(e, _)| panic!("{e}"));
+        let sent: Vec<_> = envelopes
+            .iter()
+            .map(|(key, envelope)| {
+                let payload = prost::Message::encode_to_vec(envelope);
+                producer
+                    .send_result(FutureRecord::to(&topic).key(key).payload(&payload))
+                    .map_err(|(e, _)| e)
+            })
+            .collect();
+        for delivery in sent {
+            delivery
+                .unwrap_or_else(|e| panic!("{e}"))
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|(e, _)| panic!("{e}"));
+        }
     }
 
     /// Reads `service`'s topic from its beginning until `count` envelopes have arrived (at most

@@ -103,6 +103,26 @@ pub fn set_parent<'a>(span: &tracing::Span, get: impl Fn(&str) -> Option<&'a str
     let _ = span.set_parent(cx);
 }
 
+/// Links `span` to the trace context `get` finds (`traceparent`, `tracestate`): for work done
+/// for several traces at once, such as a batch of events, each with the trace it came from.
+pub fn add_link<'a>(span: &tracing::Span, get: impl Fn(&str) -> Option<&'a str>) {
+    use opentelemetry::trace::TraceContextExt;
+    let mut carrier = HashMap::new();
+    for key in ["traceparent", "tracestate"] {
+        if let Some(value) = get(key) {
+            carrier.insert(key.to_string(), value.to_string());
+        }
+    }
+    if carrier.is_empty() {
+        return;
+    }
+    let cx = TraceContextPropagator::new().extract(&MapExtractor(&carrier));
+    let linked = cx.span().span_context().clone();
+    if linked.is_valid() {
+        span.add_link(linked);
+    }
+}
+
 /// Makes `span` a child of the trace context in HTTP headers or gRPC metadata.
 pub fn set_parent_from_headers(span: &tracing::Span, headers: &http::HeaderMap) {
     set_parent(span, |key| headers.get(key).and_then(|v| v.to_str().ok()));

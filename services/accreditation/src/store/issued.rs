@@ -37,6 +37,37 @@ pub async fn hear_issued(conn: &mut PgConnection, row: &IssuedRow) -> Result<(),
     Ok(())
 }
 
+/// Records documents once each, in one statement; those heard before change nothing.
+pub async fn hear_all_issued(
+    conn: &mut PgConnection,
+    rows: &[IssuedRow],
+) -> Result<(), sqlx::Error> {
+    let serials: Vec<&str> = rows.iter().map(|r| r.serial_number.as_str()).collect();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.document_id).collect();
+    let centers: Vec<i32> = rows.iter().map(|r| r.center_number.get()).collect();
+    let professions: Vec<Uuid> = rows.iter().map(|r| r.profession_id).collect();
+    let procedures: Vec<Option<NaiveDate>> = rows.iter().map(|r| r.procedure_date).collect();
+    let issued: Vec<NaiveDate> = rows.iter().map(|r| r.issue_date).collect();
+    let late: Vec<bool> = rows.iter().map(|r| r.issued_late).collect();
+    sqlx::query!(
+        "INSERT INTO issued_documents (serial_number, document_id, center_number, profession_id,
+             procedure_date, issue_date, issued_late)
+         SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::int[], $4::uuid[], $5::date[],
+                              $6::date[], $7::bool[])
+         ON CONFLICT DO NOTHING",
+        &serials as &[&str],
+        &ids,
+        &centers,
+        &professions,
+        &procedures as &[Option<NaiveDate>],
+        &issued,
+        &late,
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 pub async fn hear_cancelled(
     conn: &mut PgConnection,
     serial_number: &str,
