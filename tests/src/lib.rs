@@ -420,10 +420,52 @@ pub fn pgbench(
     seconds: u32,
     prepared: bool,
 ) -> (f64, f64) {
+    run_pgbench(script, db_url, clients, seconds, prepared, None)
+}
+
+/// [`pgbench`], with each transaction's latency logged: (tps, average ms, the latencies in ms).
+pub fn pgbench_latencies(
+    script: &std::path::Path,
+    db_url: &str,
+    clients: usize,
+    seconds: u32,
+    prepared: bool,
+) -> (f64, f64, Vec<f64>) {
+    let dir = std::env::temp_dir().join(format!("nsk-pgbench-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+    let run = run_pgbench(script, db_url, clients, seconds, prepared, Some(&dir));
+    // Each line: client, transaction, latency in µs, script, epoch s, µs.
+    let mut latencies = Vec::new();
+    for file in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let text = std::fs::read_to_string(file.unwrap().path()).unwrap_or_default();
+        latencies.extend(
+            text.lines()
+                .filter_map(|l| l.split_whitespace().nth(2)?.parse::<f64>().ok())
+                .map(|us| us / 1000.0),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    (run.0, run.1, latencies)
+}
+
+fn run_pgbench(
+    script: &std::path::Path,
+    db_url: &str,
+    clients: usize,
+    seconds: u32,
+    prepared: bool,
+    log_into: Option<&std::path::Path>,
+) -> (f64, f64) {
     let mut command = std::process::Command::new("pgbench");
     command.args(["-n", "-T", &seconds.to_string()]);
     if prepared {
         command.args(["-M", "prepared"]);
+    }
+    if let Some(dir) = log_into {
+        command
+            .arg("-l")
+            .arg(format!("--log-prefix={}", dir.join("log").display()));
     }
     let output = command
         .args([

@@ -127,6 +127,16 @@ where
 }
 
 /// The median of `values` (the lower middle of an even count).
+/// The `q`-quantile of `values` (NaN for none).
+fn percentile(values: &mut [f64], q: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let at = ((values.len() as f64 - 1.0) * q).round();
+    values
+        .get(at.max(0.0) as usize)
+        .copied()
+        .unwrap_or(f64::NAN)
+}
+
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values
@@ -355,8 +365,9 @@ async fn main() {
         let mut latencies = Vec::new();
         let (mut pgbench_total, mut service_total) = (0.0, 0.0);
         let mut issued = 0;
+        let mut baseline_latencies = Vec::new();
         for round in 0..ROUNDS {
-            let (tps, avg_ms) = nsk_e2e::pgbench(
+            let (tps, avg_ms, mut baseline_ms) = nsk_e2e::pgbench_latencies(
                 &issuance_script(centers, &profession_id),
                 &db_url,
                 CLIENTS,
@@ -372,8 +383,9 @@ async fn main() {
             let s = stats(taken.clone(), started.elapsed());
             latencies.append(&mut taken);
             println!(
-                "  round {}: pgbench {tps:>6.0} tps (average latency {avg_ms:.3} ms); service {:>6.0} docs/s, p50 {:.3} ms, p99 {:.3} ms; {:.2} x ({issuances} answered in {:.2} s, settled {:.2} s later)",
+                "  round {}: pgbench {tps:>6.0} tps (average latency {avg_ms:.3} ms, p99 {:.3} ms); service {:>6.0} docs/s, p50 {:.3} ms, p99 {:.3} ms; {:.2} x ({issuances} answered in {:.2} s, settled {:.2} s later)",
                 round + 1,
+                percentile(&mut baseline_ms, 0.99),
                 s.per_second,
                 s.p50.as_secs_f64() * 1e3,
                 s.p99.as_secs_f64() * 1e3,
@@ -381,6 +393,7 @@ async fn main() {
                 answered.as_secs_f64(),
                 (started.elapsed() - answered).as_secs_f64(),
             );
+            baseline_latencies.append(&mut baseline_ms);
             pgbench_total += tps;
             service_total += s.per_second;
             round_ratios.push(s.per_second / tps);
@@ -388,10 +401,10 @@ async fn main() {
         let all = stats(latencies, Duration::from_secs(1));
         issuance_ratio = median(&mut round_ratios);
         println!(
-            "  {:<38} {:>9} {:>9} {:>10.0} {:>9.2}",
+            "  {:<38} {:>9.3} {:>9.3} {:>10.0} {:>9.2}",
             "pgbench, the same transaction",
-            "",
-            "",
+            percentile(&mut baseline_latencies, 0.50),
+            percentile(&mut baseline_latencies, 0.99),
             pgbench_total / ROUNDS as f64,
             1.0
         );
