@@ -578,11 +578,11 @@ pub mod testing {
             })
             .collect();
         for delivery in sent {
-            delivery
-                .unwrap_or_else(|e| panic!("{e}"))
-                .await
-                .unwrap_or_else(|e| panic!("{e}"))
-                .unwrap_or_else(|(e, _)| panic!("{e}"));
+            match delivery.unwrap_or_else(|e| panic!("{e}")).await {
+                Ok(Ok(_)) => {}
+                Ok(Err((e, _))) => panic!("{e}"),
+                Err(canceled) => panic!("{canceled}"),
+            }
         }
     }
 
