@@ -886,6 +886,26 @@ async fn the_open_data_streams_every_document_once_across_pages_with_its_status_
     assert_eq!(statuses["valid"], 12_001 - cancelled - expired);
 }
 
+/// The open data as the registry streams it, opened.
+async fn open_data(app: &mut TestApp) -> tonic::Streaming<nsk_proto::google::api::HttpBody> {
+    app.client
+        .export_registry(pb::ExportRegistryRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+}
+
+/// What is left of `stream`, appended to `csv`.
+async fn read_rest(
+    mut stream: tonic::Streaming<nsk_proto::google::api::HttpBody>,
+    mut csv: Vec<u8>,
+) -> Vec<u8> {
+    while let Some(chunk) = stream.message().await.unwrap() {
+        csv.extend_from_slice(&chunk.data);
+    }
+    csv
+}
+
 /// Copies of the document `serial` numbered `from..=to` in its center (serials in its series).
 async fn copies_of(pool: &sqlx::PgPool, serial: &str, from: i64, to: i64) {
     sqlx::query(
@@ -918,13 +938,8 @@ async fn the_open_data_is_the_registry_at_the_moment_the_export_began() {
     // 40,000 documents: eight pages of the export, of which the service reads at most a few
     // ahead of a caller that has taken only the first.
     copies_of(&pool, &first.serial_number, 2, 40_000).await;
-    let mut stream = app
-        .client
-        .export_registry(pb::ExportRegistryRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
-    let mut csv = stream.message().await.unwrap().unwrap().data;
+    let mut stream = open_data(&mut app).await;
+    let csv = stream.message().await.unwrap().unwrap().data;
     // While the export streams: 20,000 more registered, and 1,000 of those it began with
     // cancelled.
     copies_of(&pool, &first.serial_number, 40_001, 60_000).await;
@@ -938,9 +953,7 @@ async fn the_open_data_is_the_registry_at_the_moment_the_export_began() {
     .await
     .unwrap();
     assert_eq!(cancelled.rows_affected(), 1000);
-    while let Some(chunk) = stream.message().await.unwrap() {
-        csv.extend_from_slice(&chunk.data);
-    }
+    let csv = read_rest(stream, csv).await;
     let mut reader = csv::Reader::from_reader(csv.as_slice());
     let mut sequences = BTreeSet::new();
     for record in reader.records() {
@@ -956,16 +969,7 @@ async fn the_open_data_is_the_registry_at_the_moment_the_export_began() {
     );
     assert_eq!(sequences.last(), Some(&40_000));
     // The next export sees both changes.
-    let mut stream = app
-        .client
-        .export_registry(pb::ExportRegistryRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
-    let mut csv = Vec::new();
-    while let Some(chunk) = stream.message().await.unwrap() {
-        csv.extend_from_slice(&chunk.data);
-    }
+    let csv = read_rest(open_data(&mut app).await, Vec::new()).await;
     let mut reader = csv::Reader::from_reader(csv.as_slice());
     let (mut rows, mut cancelled) = (0, 0);
     for record in reader.records() {

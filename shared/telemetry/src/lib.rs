@@ -90,37 +90,33 @@ pub fn current_context() -> HashMap<String, String> {
 
 /// Makes `span` a child of the trace context found by `get` (a header or metadata lookup).
 pub fn set_parent<'a>(span: &tracing::Span, get: impl Fn(&str) -> Option<&'a str>) {
-    let mut carrier = HashMap::new();
-    for key in ["traceparent", "tracestate"] {
-        if let Some(value) = get(key) {
-            carrier.insert(key.to_string(), value.to_string());
-        }
+    if let Some(cx) = extract(get) {
+        let _ = span.set_parent(cx);
     }
-    if carrier.is_empty() {
-        return;
-    }
-    let cx = TraceContextPropagator::new().extract(&MapExtractor(&carrier));
-    let _ = span.set_parent(cx);
 }
 
 /// Links `span` to the trace context `get` finds (`traceparent`, `tracestate`): for work done
 /// for several traces at once, such as a batch of events, each with the trace it came from.
 pub fn add_link<'a>(span: &tracing::Span, get: impl Fn(&str) -> Option<&'a str>) {
     use opentelemetry::trace::TraceContextExt;
+    if let Some(cx) = extract(get) {
+        let linked = cx.span().span_context().clone();
+        if linked.is_valid() {
+            span.add_link(linked);
+        }
+    }
+}
+
+/// The trace context in `traceparent` and `tracestate` as `get` finds them; `None` when
+/// neither is there.
+fn extract<'a>(get: impl Fn(&str) -> Option<&'a str>) -> Option<opentelemetry::Context> {
     let mut carrier = HashMap::new();
     for key in ["traceparent", "tracestate"] {
         if let Some(value) = get(key) {
             carrier.insert(key.to_string(), value.to_string());
         }
     }
-    if carrier.is_empty() {
-        return;
-    }
-    let cx = TraceContextPropagator::new().extract(&MapExtractor(&carrier));
-    let linked = cx.span().span_context().clone();
-    if linked.is_valid() {
-        span.add_link(linked);
-    }
+    (!carrier.is_empty()).then(|| TraceContextPropagator::new().extract(&MapExtractor(&carrier)))
 }
 
 /// Makes `span` a child of the trace context in HTTP headers or gRPC metadata.
