@@ -343,3 +343,74 @@ async fn an_amendment_takes_effect_on_the_day_its_order_names_and_reads_follow_i
         .unwrap_err();
     assert!(refused.message().contains(&from.to_string()), "{refused:?}");
 }
+
+#[tokio::test]
+async fn a_search_by_name_counts_and_finds_an_entry_by_the_names_it_has_now() {
+    let mut client = client().await;
+    let renamed = registered(&mut client, "75310011").await;
+    let kept = registered(&mut client, "75310012").await;
+    let reader = client.clone();
+    let search = async |name: &str, status: pb::ProfessionStatus| {
+        let found = reader
+            .clone()
+            .list_professions(pb::ListProfessionsRequest {
+                name: name.into(),
+                status: status as i32,
+                page_size: 20,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        let ids: Vec<String> = found.professions.into_iter().map(|p| p.id).collect();
+        (found.total_size, ids)
+    };
+    // By the name alone (counted in the narrow search table) and with a status beside it
+    // (counted in the register itself): the same answers.
+    for status in [
+        pb::ProfessionStatus::Unspecified,
+        pb::ProfessionStatus::Active,
+    ] {
+        assert_eq!(
+            search("seamstress", status).await,
+            (2, sorted([&renamed.id, &kept.id]))
+        );
+    }
+    client
+        .amend_profession(admin(amend(&renamed.id, 1, "Saddler")))
+        .await
+        .unwrap();
+    client
+        .amend_profession(admin(amend(&renamed.id, 2, "Upholsterer")))
+        .await
+        .unwrap();
+    for status in [
+        pb::ProfessionStatus::Unspecified,
+        pb::ProfessionStatus::Active,
+    ] {
+        assert_eq!(
+            search("SEAMSTRESS", status).await,
+            (1, vec![kept.id.clone()])
+        );
+        assert_eq!(
+            search("saddler", status).await,
+            (0, vec![]),
+            "a name the entry had"
+        );
+        assert_eq!(
+            search("upholst", status).await,
+            (1, vec![renamed.id.clone()])
+        );
+        assert_eq!(
+            search("швея", status).await,
+            (2, sorted([&renamed.id, &kept.id])),
+            "the names not amended are still found"
+        );
+    }
+}
+
+fn sorted<const N: usize>(ids: [&String; N]) -> Vec<String> {
+    let mut ids: Vec<String> = ids.into_iter().cloned().collect();
+    ids.sort();
+    ids
+}

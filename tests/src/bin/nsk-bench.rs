@@ -143,7 +143,8 @@ async fn main() {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let vacuumed: bool = sqlx::query_scalar(
-            "SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'professions'",
+            "SELECT count(*) = 3 FROM pg_stat_user_tables WHERE last_vacuum IS NOT NULL AND last_analyze IS NOT NULL
+               AND relname IN ('professions', 'profession_search', 'profession_history')",
         )
         .fetch_one(&pool)
         .await
@@ -236,8 +237,9 @@ async fn main() {
         async move {
             let pattern = format!("%{term}%");
             sqlx::query_scalar::<_, i64>(
-                // The count stops at 1,001 matches, as the service's does ("more than 1,000").
-                "SELECT count(*) FROM (SELECT 1 FROM professions WHERE search_text LIKE lower($1) LIMIT 1001) matched",
+                // The count stops at 1,001 matches, as the service's does ("more than 1,000"),
+                // in the narrow search table the service counts a search by name alone in.
+                "SELECT count(*) FROM (SELECT 1 FROM profession_search WHERE search_text LIKE lower($1) LIMIT 1001) matched",
             )
             .bind(&pattern)
             // As the service runs it: planned for the pattern each time (see store::list).

@@ -588,10 +588,11 @@ pub async fn clear_review(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx:
     Ok(())
 }
 
-/// After a bulk load: vacuums and analyses the register, so that searches by name use the
-/// trigram indexes again.
+/// After a bulk load: vacuums and analyses the register, its search table and its history,
+/// so that searches by name use the trigram indexes again (the search table counted without
+/// statistics is read whole) and the register as of a day is read by its index.
 pub async fn vacuum(pool: &PgPool) -> Result<(), sqlx::Error> {
-    sqlx::query("VACUUM (ANALYZE) professions")
+    sqlx::query("VACUUM (ANALYZE) professions, profession_search, profession_history")
         .execute(pool)
         .await?;
     Ok(())

@@ -6,19 +6,44 @@ use sqlx::PgPool;
 
 use super::{decode_all, ListFilter, ProfessionRow, SortKey, StoredProfession};
 
+/// Partial, case-insensitive match in any language; LIKE wildcards in the input are literal.
+fn like_pattern(name: &str) -> String {
+    format!(
+        "%{}%",
+        name.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    )
+}
+
+/// A search by name and nothing else, in the current register: the public's search, whose
+/// matches are counted in the narrow `profession_search` (migration `search_names`).
+fn name_alone(filter: &ListFilter) -> Option<&str> {
+    let ListFilter {
+        name,
+        nkz_code,
+        oked_code,
+        nqf_level,
+        status,
+        as_of,
+        needs_review,
+        ..
+    } = filter;
+    let other = nkz_code.is_some()
+        || oked_code.is_some()
+        || nqf_level.is_some()
+        || status.is_some()
+        || as_of.is_some()
+        || *needs_review;
+    name.as_deref().filter(|_| !other)
+}
+
 fn push_filters(query: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>, filter: &ListFilter) {
     if let Some(name) = &filter.name {
-        // Partial, case-insensitive match in any language; LIKE wildcards in the input are literal.
-        let pattern = format!(
-            "%{}%",
-            name.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
         // The three names in one lowered text (migration `one_search_text`).
         query
             .push(" AND search_text LIKE lower(")
-            .push_bind(pattern)
+            .push_bind(like_pattern(name))
             .push(")");
     }
     if let Some(code) = &filter.nkz_code {
@@ -86,8 +111,16 @@ pub async fn list(
     filter: &ListFilter,
 ) -> Result<(Vec<StoredProfession>, Total), sqlx::Error> {
     let mut count = sqlx::QueryBuilder::new("");
-    push_register(&mut count, filter.as_of);
-    if filter.name.is_some() {
+    if let Some(name) = name_alone(filter) {
+        // Stops at the first COUNT_CAP + 1 matches, read from narrow rows.
+        count
+            .push("SELECT count(*) FROM (SELECT 1 FROM profession_search WHERE search_text LIKE lower(")
+            .push_bind(like_pattern(name))
+            .push(") LIMIT ")
+            .push_bind(COUNT_CAP + 1)
+            .push(") matched");
+    } else if filter.name.is_some() {
+        push_register(&mut count, filter.as_of);
         // Stops at the first COUNT_CAP + 1 matches.
         count.push("SELECT count(*) FROM (SELECT 1 FROM register WHERE true");
         push_filters(&mut count, filter);
@@ -96,6 +129,7 @@ pub async fn list(
             .push_bind(COUNT_CAP + 1)
             .push(") matched");
     } else {
+        push_register(&mut count, filter.as_of);
         count.push("SELECT count(*) FROM register WHERE true");
         push_filters(&mut count, filter);
     }
