@@ -322,6 +322,64 @@ async fn a_flood_is_throttled_per_caller_with_retry_after_and_others_are_served(
     assert_eq!(reply.status(), 200);
 }
 
+#[tokio::test]
+async fn a_flood_of_checks_answered_from_memory_is_throttled_like_any_other() {
+    // 20 a second from one address (a bucket of 40); callers with a token unlimited, so
+    // that the seeding is not throttled.
+    let platform = Platform::start_with("floodmem", &[("gateway", "NSK_RATE_PER_IP", "20")]).await;
+    let data = nsk_e2e::seed::public_data(&platform).await;
+    let url = platform.url(&format!("/v1/verify/{}", data.valid));
+    let from = |reply: &reqwest::Response| {
+        reply
+            .headers()
+            .get("x-nsk-answered-from")
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    // Asked until memory answers it, within the rate.
+    let since = std::time::Instant::now();
+    loop {
+        let reply = platform.http.get(url.clone()).send().await.unwrap();
+        assert_eq!(reply.status(), 200);
+        if from(&reply).as_deref() == Some("memory") {
+            break;
+        }
+        assert!(
+            since.elapsed() < std::time::Duration::from_secs(20),
+            "never answered from memory"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await; // the bucket refills
+    let (mut served, mut throttled) = (0, 0);
+    for _ in 0..100 {
+        let reply = platform.http.get(url.clone()).send().await.unwrap();
+        match reply.status().as_u16() {
+            200 => {
+                assert_eq!(from(&reply).as_deref(), Some("memory"));
+                served += 1;
+            }
+            429 => {
+                let retry_after: u64 = reply.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!((1..=2).contains(&retry_after), "{retry_after}");
+                let problem: Value = reply.json().await.unwrap();
+                assert_eq!(problem["code"], "RATE_LIMITED", "{problem}");
+                throttled += 1;
+            }
+            other => panic!("{other}"),
+        }
+    }
+    // The bucket's 40, and what refilled while the hundred ran.
+    assert!(
+        (40..=55).contains(&served),
+        "{served} served, {throttled} throttled"
+    );
+    assert_eq!(served + throttled, 100);
+}
+
 /// Reads until the peer closes; `None` when it has not closed within `within`.
 async fn closed_within(stream: &mut TcpStream, within: std::time::Duration) -> Option<Vec<u8>> {
     let mut got = Vec::new();

@@ -92,15 +92,12 @@ pub(crate) fn over_limit(
 ) -> Option<u64> {
     let now = std::time::Instant::now();
     let taken = match caller {
-        Caller::Authenticated(identity) => gw
-            .per_caller
-            .take(&format!("sub:{}", identity.subject), now),
+        Caller::Authenticated(identity) => gw.per_caller.take(identity.subject.as_str(), now),
         Caller::Anonymous => {
             let addr = request_extensions
                 .get::<axum::extract::ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_default();
-            gw.per_ip.take(&format!("ip:{addr}"), now)
+                .map(|c| c.0.ip());
+            gw.per_ip.take(&addr, now)
         }
     };
     taken.err().map(limits::retry_after_secs)

@@ -78,9 +78,12 @@ struct Gateway {
     timeout: Duration,
     openapi: String,
     /// Per token subject.
-    per_caller: limits::Limiter,
-    /// Per address, for callers without a token.
-    per_ip: limits::Limiter,
+    per_caller: limits::Limiter<String>,
+    /// Per address, for callers without a token (`None`: a request without its peer's
+    /// address, which does not come over a socket).
+    per_ip: limits::Limiter<Option<std::net::IpAddr>>,
+    /// The series of checks answered from memory with 200, held (see `verification::from_memory`).
+    memory_answers: nsk_metrics::CallSeries,
     body_read_timeout: Duration,
     /// The pages for people.
     web: web::Web,
@@ -149,6 +152,7 @@ impl Application {
             timeout: config.upstream_timeout,
             per_caller: limits::Limiter::new(config.limits.per_caller),
             per_ip: limits::Limiter::new(config.limits.per_ip),
+            memory_answers: nsk_metrics::metrics().call_series(served::MEMORY, "200"),
             body_read_timeout: config.limits.body_read_timeout,
         };
         let router = Router::new()
@@ -339,6 +343,17 @@ async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
 /// Everything that is not health or OpenAPI: native gRPC, or REST under `/v1/`.
 async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
     let started = std::time::Instant::now();
+    let (parts, body) = request.into_parts();
+    if let Some(answer) = verification::from_memory(&gw, &parts) {
+        if answer.status() == http::StatusCode::OK {
+            gw.memory_answers.record(started);
+        } else {
+            let label = served::metric_label(&gw.routes, Served::Memory, &parts.method, "");
+            nsk_metrics::metrics().call(&label, answer.status().as_str(), started);
+        }
+        return answer;
+    }
+    let request = Request::from_parts(parts, body);
     let span =
         tracing::info_span!("request", method = %request.method(), path = %request.uri().path());
     nsk_telemetry::set_parent_from_headers(&span, request.headers());

@@ -2,7 +2,9 @@
 //! without one — refilled at the configured rate, holding twice as much for a burst. A caller
 //! past its bucket gets 429 with `Retry-After`, the seconds until a request fits again.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -14,14 +16,15 @@ struct Bucket {
     at: Instant,
 }
 
-pub struct Limiter {
+/// Buckets by `K`: a token's subject, or an address.
+pub struct Limiter<K> {
     /// Tokens per second; 0: no limit.
     rate: f64,
     burst: f64,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl Limiter {
+impl<K: Hash + Eq> Limiter<K> {
     pub fn new(per_second: u32) -> Self {
         let rate = f64::from(per_second);
         Self {
@@ -32,7 +35,11 @@ impl Limiter {
     }
 
     /// Takes one request of `key` at `now`: `Err(wait)` when its bucket is empty.
-    pub fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
+    pub fn take<Q>(&self, key: &Q, now: Instant) -> Result<(), Duration>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
         if self.rate == 0.0 {
             return Ok(());
         }
@@ -46,10 +53,19 @@ impl Limiter {
             let (rate, burst) = (self.rate, self.burst);
             buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * rate < burst);
         }
-        let bucket = buckets.entry(key.to_string()).or_insert(Bucket {
-            tokens: self.burst,
-            at: now,
-        });
+        // A known caller's bucket is found without copying its key.
+        if !buckets.contains_key(key) {
+            buckets.insert(
+                key.to_owned(),
+                Bucket {
+                    tokens: self.burst,
+                    at: now,
+                },
+            );
+        }
+        let Some(bucket) = buckets.get_mut(key) else {
+            return Ok(()); // inserted just above, under the same lock
+        };
         let refill = now.saturating_duration_since(bucket.at).as_secs_f64() * self.rate;
         bucket.tokens = (bucket.tokens + refill).min(self.burst);
         bucket.at = now;
@@ -73,7 +89,7 @@ mod tests {
 
     #[test]
     fn a_caller_gets_its_burst_then_waits_for_the_refill_and_others_are_untouched() {
-        let limiter = Limiter::new(10);
+        let limiter = Limiter::<String>::new(10);
         let start = Instant::now();
         for _ in 0..20 {
             assert!(limiter.take("sub:a", start).is_ok());
@@ -94,7 +110,7 @@ mod tests {
 
     #[test]
     fn zero_means_no_limit() {
-        let limiter = Limiter::new(0);
+        let limiter = Limiter::<String>::new(0);
         let now = Instant::now();
         for _ in 0..10_000 {
             assert!(limiter.take("ip:1", now).is_ok());

@@ -11,12 +11,15 @@ pub enum Served {
     Rest,
 }
 
+/// What a check answered from memory is counted under.
+pub const MEMORY: &str = "GET /v1/verify/{serial} (memory)";
+
 /// What a request is counted under in the metrics: the gRPC method its route calls, `page`,
 /// or `unrouted` — never the path as sent, so that callers cannot grow the series.
 pub fn metric_label(routes: &[Route], served: Served, method: &http::Method, path: &str) -> String {
     match served {
         Served::Page => "page".to_string(),
-        Served::Memory => "GET /v1/verify/{serial} (memory)".to_string(),
+        Served::Memory => MEMORY.to_string(),
         Served::Grpc if routes.iter().any(|r| r.grpc_path == path) => format!("gRPC {path}"),
         Served::Grpc => "gRPC unrouted".to_string(),
         Served::Rest => match routes::find(routes, method, path) {

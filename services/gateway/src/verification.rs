@@ -140,12 +140,16 @@ impl Verifications {
         {
             return None;
         }
+        Some(entry)
+    }
+
+    /// One check answered from memory, for the registry's statistics.
+    fn count_check(&self) {
         let mut counts = self
             .counts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         *counts.entry(nsk_calendar::today()).or_default() += 1;
-        Some(entry)
     }
 
     /// The registry's answer on `serial` (a well-formed serial number), rendered as JSON and
@@ -193,6 +197,7 @@ impl Verifications {
     /// The JSON answer on `serial` (a well-formed serial number).
     pub async fn json(&self, serial: &str) -> Result<(Bytes, Source), tonic::Status> {
         if let Some(entry) = self.cached(serial) {
+            self.count_check();
             return Ok((entry.json, Source::Memory));
         }
         self.ask(serial)
@@ -208,6 +213,7 @@ impl Verifications {
                 .ok()
                 .and_then(|m| m.transcode_to::<docs::Verification>().ok());
             if let Some(decoded) = decoded {
+                self.count_check();
                 return Ok(decoded);
             }
         }
@@ -351,42 +357,69 @@ impl Verifications {
 /// /v1/verify/{serial}` of a well-formed serial, without a query, answered from memory when
 /// the registry's feed vouches for it. Anything else — a token, a query, an escape, a
 /// malformed serial — takes the general path, which answers it the same way as before.
+/// The serial of a public check by `GET /v1/verify/{serial}`: no query, no credentials (a
+/// caller with a token takes the API's way), a well-formed serial number.
+fn public_serial(parts: &http::request::Parts) -> Option<&str> {
+    let serial = parts.uri.path().strip_prefix("/v1/verify/")?;
+    let public = parts.uri.query().is_none()
+        && !parts.headers.contains_key(http::header::AUTHORIZATION)
+        && !parts.headers.contains_key(crate::keys::HEADER)
+        && serial.parse::<nsk_kz::serial::SerialNumber>().is_ok();
+    public.then_some(serial)
+}
+
+fn json_answer(json: Bytes, source: Source) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    let source = match source {
+        Source::Memory => "memory",
+        Source::Registry => "registry",
+    };
+    (
+        [
+            (http::header::CONTENT_TYPE, "application/json"),
+            (
+                http::header::HeaderName::from_static("x-nsk-answered-from"),
+                source,
+            ),
+        ],
+        json,
+    )
+        .into_response()
+}
+
+/// A public check whose answer memory holds and may give, answered before the request is
+/// traced or routed: it calls nothing further, and it is what the public asks most. `None`
+/// for anything else, a page included, which then goes the whole way.
+pub(crate) fn from_memory(
+    gw: &crate::Gateway,
+    parts: &http::request::Parts,
+) -> Option<axum::response::Response> {
+    if parts.method != http::Method::GET || crate::web::is_page(parts) {
+        return None;
+    }
+    let entry = gw.verifications.cached(public_serial(parts)?)?;
+    if let Some(retry_after) =
+        crate::callers::over_limit(gw, &nsk_identity::Caller::Anonymous, &parts.extensions)
+    {
+        return Some(crate::callers::too_many(retry_after));
+    }
+    gw.verifications.count_check();
+    Some(json_answer(entry.json, Source::Memory))
+}
+
+/// A public check (see [`public_serial`]): from memory, or asked of the registry.
 pub(crate) async fn answer(
     gw: &crate::Gateway,
     parts: &http::request::Parts,
 ) -> Option<axum::response::Response> {
-    use axum::response::IntoResponse as _;
-    let serial = parts.uri.path().strip_prefix("/v1/verify/")?;
-    if parts.uri.query().is_some()
-        || parts.headers.contains_key(http::header::AUTHORIZATION)
-        || parts.headers.contains_key(crate::keys::HEADER)
-        || serial.parse::<nsk_kz::serial::SerialNumber>().is_err()
-    {
-        return None;
-    }
+    let serial = public_serial(parts)?;
     if let Some(retry_after) =
         crate::callers::over_limit(gw, &nsk_identity::Caller::Anonymous, &parts.extensions)
     {
         return Some(crate::callers::too_many(retry_after));
     }
     Some(match gw.verifications.json(serial).await {
-        Ok((json, source)) => {
-            let source = match source {
-                Source::Memory => "memory",
-                Source::Registry => "registry",
-            };
-            (
-                [
-                    (http::header::CONTENT_TYPE, "application/json"),
-                    (
-                        http::header::HeaderName::from_static("x-nsk-answered-from"),
-                        source,
-                    ),
-                ],
-                json,
-            )
-                .into_response()
-        }
+        Ok((json, source)) => json_answer(json, source),
         Err(status) => {
             let mut problem = crate::upstream_problem("documents", &status);
             crate::transcode::json_field_names(&mut problem);
@@ -483,8 +516,8 @@ mod tests {
         assert!(v.cached(SERIAL).is_none());
     }
 
-    #[test]
-    fn checks_from_memory_are_counted_per_day() {
+    #[tokio::test]
+    async fn checks_from_memory_are_counted_per_day() {
         let v = verifications();
         remember(&v, SERIAL);
         v.hear(docs::VerificationChanges {
@@ -492,7 +525,8 @@ mod tests {
             ..Default::default()
         });
         for _ in 0..3 {
-            assert!(v.cached(SERIAL).is_some());
+            let (_, source) = v.json(SERIAL).await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(source, Source::Memory);
         }
         let counts = v.counts.lock().map(|c| c.clone()).unwrap_or_default();
         assert_eq!(counts.get(&nsk_calendar::today()), Some(&3));

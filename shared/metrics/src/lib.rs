@@ -28,6 +28,21 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use tokio_util::sync::CancellationToken;
 
+/// One series of [`Metrics::call`], held: recording a call is two atomic updates.
+#[derive(Clone, Debug)]
+pub struct CallSeries {
+    count: Counter,
+    seconds: Histogram,
+}
+
+impl CallSeries {
+    /// One call, begun at `started`, answered now.
+    pub fn record(&self, started: Instant) {
+        self.count.inc();
+        self.seconds.observe(started.elapsed().as_secs_f64());
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CallLabels {
     pub method: String,
@@ -199,6 +214,26 @@ impl Metrics {
                 method: method.to_string(),
             })
             .observe(started.elapsed().as_secs_f64());
+    }
+
+    /// The series of calls to `method` answered with `code`, found once: for a path taken so
+    /// often that finding its series on every call would show in its cost.
+    pub fn call_series(&self, method: &str, code: &str) -> CallSeries {
+        CallSeries {
+            count: self
+                .requests
+                .get_or_create(&CallLabels {
+                    method: method.to_string(),
+                    code: code.to_string(),
+                })
+                .clone(),
+            seconds: self
+                .request_seconds
+                .get_or_create(&MethodLabels {
+                    method: method.to_string(),
+                })
+                .clone(),
+        }
     }
 
     /// `count` events handled by `group` with `outcome`.
