@@ -353,12 +353,10 @@ impl Verifications {
     }
 }
 
-/// Public verification's JSON, the path the public takes most: an anonymous `GET
-/// /v1/verify/{serial}` of a well-formed serial, without a query, answered from memory when
-/// the registry's feed vouches for it. Anything else — a token, a query, an escape, a
-/// malformed serial — takes the general path, which answers it the same way as before.
-/// The serial of a public check by `GET /v1/verify/{serial}`: no query, no credentials (a
-/// caller with a token takes the API's way), a well-formed serial number.
+/// The serial of a public check, the path the public takes most: an anonymous `GET
+/// /v1/verify/{serial}` of a well-formed serial, without a query. Anything else — a token, a
+/// query, an escape, a malformed serial — takes the general path, which answers it the same
+/// way.
 fn public_serial(parts: &http::request::Parts) -> Option<&str> {
     let serial = parts.uri.path().strip_prefix("/v1/verify/")?;
     let public = parts.uri.query().is_none()
@@ -407,7 +405,8 @@ pub(crate) fn from_memory(
     Some(json_answer(entry.json, Source::Memory))
 }
 
-/// A public check (see [`public_serial`]): from memory, or asked of the registry.
+/// A public check (see [`public_serial`]) that [`from_memory`] did not answer: asked of the
+/// registry (or from memory, if another request filled it meanwhile).
 pub(crate) async fn answer(
     gw: &crate::Gateway,
     parts: &http::request::Parts,
