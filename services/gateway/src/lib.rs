@@ -344,13 +344,7 @@ async fn readyz(State(gw): State<Arc<Gateway>>) -> Response {
 async fn dispatch(State(gw): State<Arc<Gateway>>, request: Request) -> Response {
     let started = std::time::Instant::now();
     let (parts, body) = request.into_parts();
-    if let Some(answer) = verification::from_memory(&gw, &parts) {
-        if answer.status() == http::StatusCode::OK {
-            gw.memory_answers.record(started);
-        } else {
-            let label = served::metric_label(&gw.routes, Served::Memory, &parts.method, "");
-            nsk_metrics::metrics().call(&label, answer.status().as_str(), started);
-        }
+    if let Some(answer) = verification::from_memory(&gw, &parts, started) {
         return answer;
     }
     let request = Request::from_parts(parts, body);

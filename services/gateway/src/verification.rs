@@ -386,11 +386,13 @@ fn json_answer(json: Bytes, source: Source) -> axum::response::Response {
 }
 
 /// A public check whose answer memory holds and may give, answered before the request is
-/// traced or routed: it calls nothing further, and it is what the public asks most. `None`
-/// for anything else, a page included, which then goes the whole way.
+/// traced or routed (it calls nothing further, and it is what the public asks most), and
+/// counted in the metrics as begun at `started`. `None` for anything else, a page included,
+/// which then goes the whole way.
 pub(crate) fn from_memory(
     gw: &crate::Gateway,
     parts: &http::request::Parts,
+    started: std::time::Instant,
 ) -> Option<axum::response::Response> {
     if parts.method != http::Method::GET || crate::web::is_page(parts) {
         return None;
@@ -399,9 +401,12 @@ pub(crate) fn from_memory(
     if let Some(retry_after) =
         crate::callers::over_limit(gw, &nsk_identity::Caller::Anonymous, &parts.extensions)
     {
-        return Some(crate::callers::too_many(retry_after));
+        let refused = crate::callers::too_many(retry_after);
+        nsk_metrics::metrics().call(crate::served::MEMORY, refused.status().as_str(), started);
+        return Some(refused);
     }
     gw.verifications.count_check();
+    gw.memory_answers.record(started);
     Some(json_answer(entry.json, Source::Memory))
 }
 
